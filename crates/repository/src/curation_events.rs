@@ -1,0 +1,58 @@
+//! The audit trail of curation.
+
+use chrono::Utc;
+use entity::curation_event;
+use entity::enums::CurationEventType;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::Value as Json;
+
+use crate::{Page, Paginated, RepoError};
+
+pub use entity::curation_event::Model as CurationEvent;
+
+/// An event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub report_id: i32,
+    pub article_id: Option<i32>,
+    pub user_id: i32,
+    pub event_type: CurationEventType,
+    pub notes: Option<String>,
+    pub details: Option<Json>,
+}
+
+/// Appends an event.
+pub async fn append<C: ConnectionTrait>(db: &C, event: NewEvent) -> Result<CurationEvent, RepoError> {
+    Ok(curation_event::ActiveModel {
+        report_id: Set(event.report_id),
+        article_id: Set(event.article_id),
+        user_id: Set(Some(event.user_id)),
+        event_type: Set(event.event_type),
+        notes: Set(event.notes),
+        details: Set(event.details),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// A page of a report's events, oldest first.
+pub async fn list_for_report<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+    page: Page,
+) -> Result<Paginated<CurationEvent>, RepoError> {
+    let query = curation_event::Entity::find().filter(curation_event::Column::ReportId.eq(report_id));
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_asc(curation_event::Column::Id)
+        .offset(page.offset())
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Paginated { items, total, page })
+}

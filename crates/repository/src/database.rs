@@ -1,0 +1,261 @@
+//! Connecting to the database: URL normalization, pool settings, migration.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use secrecy::{ExposeSecret, SecretString};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use serde::Deserialize;
+use url::Url;
+
+use crate::RepoError;
+
+/// Database settings. The defaults mirror the pool of the service Curio
+/// replaces (`pool_size=5, max_overflow=10, pool_timeout=30,
+/// pool_recycle=1800, pool_pre_ping=True`): 5 connections kept warm, 15 at
+/// most, so one process never takes more than a fair share of the server's
+/// `max_connections` when several processes run behind a load balancer.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://…`, `mysql://…`, `postgres://…`, or a legacy SQLAlchemy form.
+    pub url: SecretString,
+    pub min_connections: u32,
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before it fails.
+    pub acquire_timeout_secs: f64,
+    /// How long opening a new connection may take.
+    pub connect_timeout_secs: f64,
+    /// Connections are recycled after this many seconds (server-side idle
+    /// timeouts and failovers leave stale sockets otherwise).
+    pub max_lifetime_secs: u64,
+    pub idle_timeout_secs: u64,
+    /// Ping a connection before handing it out (SQLAlchemy's `pool_pre_ping`).
+    pub test_before_acquire: bool,
+    /// Log every SQL statement (SQLAlchemy's `echo=True`).
+    pub log_statements: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("sqlite://data/curio.db"),
+            min_connections: 5,
+            max_connections: 15,
+            acquire_timeout_secs: 30.0,
+            connect_timeout_secs: 10.0,
+            max_lifetime_secs: 1800,
+            idle_timeout_secs: 600,
+            test_before_acquire: true,
+            log_statements: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redacted(self.url.expose_secret()))
+            .field("min_connections", &self.min_connections)
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_secs", &self.acquire_timeout_secs)
+            .field("max_lifetime_secs", &self.max_lifetime_secs)
+            .field("test_before_acquire", &self.test_before_acquire)
+            .field("log_statements", &self.log_statements)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DatabaseSettings {
+    /// A private in-memory SQLite database on one connection (examples, tests).
+    pub fn in_memory() -> Self {
+        Self {
+            url: SecretString::from("sqlite::memory:"),
+            min_connections: 1,
+            max_connections: 1,
+            ..Self::default()
+        }
+    }
+
+    /// Settings for `url` with the default pool.
+    pub fn with_url(url: impl Into<String>) -> Self {
+        Self {
+            url: SecretString::from(url.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The normalized URL (see [`normalize_url`]).
+    pub fn normalized_url(&self) -> Result<String, RepoError> {
+        normalize_url(self.url.expose_secret())
+    }
+
+    /// Where the database is, without credentials: for log lines and errors.
+    pub fn display_target(&self) -> String {
+        redacted(self.url.expose_secret())
+    }
+}
+
+/// Accepts sqlx URLs and the SQLAlchemy forms of the service Curio replaces:
+/// `mysql+pymysql://`, `mysql+aiomysql://`, `postgresql+asyncpg://`,
+/// `postgresql://`, `sqlite+aiosqlite:///relative.db` (three slashes: relative,
+/// four: absolute). `charset` must be `utf8mb4` (or `utf8`, read as
+/// `utf8mb4`) because titles carry emoji; SQLite files get `mode=rwc` so a
+/// fresh machine creates its database.
+pub fn normalize_url(raw: &str) -> Result<String, RepoError> {
+    let raw = raw.trim();
+    let (scheme, rest) = raw
+        .split_once(':')
+        .ok_or_else(|| RepoError::Config("database URL has no scheme".into()))?;
+    let (base, driver) = match scheme.split_once('+') {
+        Some((base, driver)) => (base.to_ascii_lowercase(), Some(driver.to_ascii_lowercase())),
+        None => (scheme.to_ascii_lowercase(), None),
+    };
+    match base.as_str() {
+        "sqlite" => normalize_sqlite(rest, driver.is_some()),
+        "mysql" | "mariadb" => normalize_server("mysql", rest, true),
+        "postgres" | "postgresql" => normalize_server("postgres", rest, false),
+        other => Err(RepoError::Config(format!(
+            "unsupported database scheme `{other}` (expected sqlite, mysql or postgres)"
+        ))),
+    }
+}
+
+fn normalize_sqlite(rest: &str, sqlalchemy_form: bool) -> Result<String, RepoError> {
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    if path == ":memory:" || path == "///:memory:" || path == "//:memory:" {
+        return Ok("sqlite::memory:".into());
+    }
+    let path = path
+        .strip_prefix("//")
+        .ok_or_else(|| RepoError::Config("sqlite URL must look like sqlite://path".into()))?;
+    // SQLAlchemy: `sqlite:///rel.db` is relative and `sqlite:////abs.db`
+    // absolute; sqlx reads one slash fewer.
+    let path = if sqlalchemy_form {
+        path.strip_prefix('/').unwrap_or(path)
+    } else {
+        path
+    };
+    if path.is_empty() {
+        return Err(RepoError::Config("sqlite URL has no file path".into()));
+    }
+    let mut params: Vec<String> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc".into());
+    }
+    Ok(format!("sqlite://{path}?{}", params.join("&")))
+}
+
+fn normalize_server(scheme: &str, rest: &str, mysql: bool) -> Result<String, RepoError> {
+    let mut url = Url::parse(&format!("{scheme}:{rest}"))
+        .map_err(|e| RepoError::Config(format!("invalid database URL: {e}")))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(RepoError::Config("database URL has no host".into()));
+    }
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "charset" if mysql => {
+                let charset = value.to_ascii_lowercase();
+                if charset != "utf8mb4" && charset != "utf8" {
+                    return Err(RepoError::Config(format!(
+                        "charset `{value}` is not supported: use utf8mb4"
+                    )));
+                }
+                pairs.push(("charset".into(), "utf8mb4".into()));
+            }
+            "charset" => {}
+            _ => pairs.push((key.into_owned(), value.into_owned())),
+        }
+    }
+    if mysql && !pairs.iter().any(|(k, _)| k == "charset") {
+        pairs.push(("charset".into(), "utf8mb4".into()));
+    }
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    Ok(url.to_string())
+}
+
+/// The URL without user, password or query: `mysql://db.internal:3306/curio`.
+pub fn redacted(raw: &str) -> String {
+    match normalize_url(raw) {
+        Ok(url) if url.starts_with("sqlite:") => url.split('?').next().unwrap_or("sqlite").into(),
+        Ok(url) => match Url::parse(&url) {
+            Ok(u) => format!(
+                "{}://{}:{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.port().unwrap_or(if u.scheme() == "mysql" { 3306 } else { 5432 }),
+                u.path()
+            ),
+            Err(_) => "<unparseable database URL>".into(),
+        },
+        Err(_) => "<invalid database URL>".into(),
+    }
+}
+
+/// Opens the pool described by `settings`. Fails with a message that names
+/// the database (never the password) when it does not answer.
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, RepoError> {
+    let url = settings.normalized_url()?;
+    if let Some(path) = sqlite_file(&url) {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            // Start-up only, before the server accepts requests.
+            std::fs::create_dir_all(parent).map_err(|e| {
+                RepoError::Config(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .min_connections(settings.min_connections.min(settings.max_connections))
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_secs_f64(settings.acquire_timeout_secs))
+        .connect_timeout(Duration::from_secs_f64(settings.connect_timeout_secs))
+        .max_lifetime(Duration::from_secs(settings.max_lifetime_secs))
+        .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
+        .test_before_acquire(settings.test_before_acquire)
+        .sqlx_logging(settings.log_statements);
+    Database::connect(options).await.map_err(|e| {
+        RepoError::Config(format!(
+            "cannot connect to {}: {}",
+            settings.display_target(),
+            connect_cause(&e)
+        ))
+    })
+}
+
+fn sqlite_file(url: &str) -> Option<&str> {
+    let path = url.strip_prefix("sqlite://")?.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+fn connect_cause(err: &DbErr) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Applies pending migrations.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), RepoError> {
+    Migrator::up(db, None).await.map_err(RepoError::from)
+}
+
+/// Answers whether the database serves queries now (for `/ready`).
+pub async fn ping(db: &DatabaseConnection) -> Result<(), RepoError> {
+    db.ping().await.map_err(RepoError::from)
+}

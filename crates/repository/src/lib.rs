@@ -1,0 +1,46 @@
+//! Curio's data-access layer.
+//!
+//! Every function takes `db: &C where C: ConnectionTrait`, so the same call
+//! runs on the pool or inside a transaction opened by the caller. Lists are
+//! loaded with separate batched queries (never one query per row), `IN (…)`
+//! lists and multi-row writes are chunked below every backend's bind-parameter
+//! limit, and visibility rules are SQL filters.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), repository::RepoError> {
+//! use repository::{articles, database};
+//!
+//! let db = database::connect(&database::DatabaseSettings::in_memory()).await?;
+//! database::migrate(&db).await?;
+//! let ids = articles::upsert_many(&db, vec![articles::NewArticle {
+//!     title: "CRISPR screens in organoids".into(),
+//!     doi: Some("10.1000/demo.1".into()),
+//!     ..Default::default()
+//! }])
+//! .await?;
+//! assert_eq!(ids.len(), 1);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod articles;
+pub mod associations;
+pub mod chunk;
+pub mod curation_events;
+pub mod database;
+pub mod error;
+pub mod organizations;
+pub mod pagination;
+pub mod reports;
+pub mod streams;
+pub mod usage;
+pub mod users;
+pub mod visibility;
+
+pub use error::{Constraint, RepoError};
+pub use pagination::{Page, Paginated};
+pub use visibility::Viewer;
+
+/// Re-exported so callers name one SeaORM version.
+pub use sea_orm;

@@ -1,0 +1,77 @@
+//! Offset/limit pagination with bounded limits.
+
+use serde::Serialize;
+
+/// The largest page a caller may ask for.
+pub const MAX_LIMIT: u64 = 200;
+/// The page size when none is given.
+pub const DEFAULT_LIMIT: u64 = 50;
+
+/// A validated page request: `limit` is always within `1..=MAX_LIMIT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    offset: u64,
+    limit: u64,
+}
+
+impl Page {
+    /// A page, or `None` when `limit` is outside `1..=MAX_LIMIT`.
+    pub fn new(offset: u64, limit: u64) -> Option<Self> {
+        (1..=MAX_LIMIT)
+            .contains(&limit)
+            .then_some(Self { offset, limit })
+    }
+
+    /// The first page of the default size.
+    pub fn first() -> Self {
+        Self {
+            offset: 0,
+            limit: DEFAULT_LIMIT,
+        }
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Rows to return.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self::first()
+    }
+}
+
+/// One page of rows and the total number of rows matching the query.
+#[derive(Debug, Clone, Serialize)]
+pub struct Paginated<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: Page,
+}
+
+impl Serialize for Page {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Page", 2)?;
+        s.serialize_field("offset", &self.offset)?;
+        s.serialize_field("limit", &self.limit)?;
+        s.end()
+    }
+}
+
+impl<T> Paginated<T> {
+    /// Converts the rows, keeping the page and total.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paginated<U> {
+        Paginated {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+        }
+    }
+}

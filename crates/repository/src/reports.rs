@@ -1,0 +1,277 @@
+//! Reports, and reports loaded with their articles in batched queries.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use entity::enums::ApprovalStatus;
+use entity::{report, report_article_association as association};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::Value as Json;
+
+use crate::associations::{self, ReportArticle};
+use crate::{Page, Paginated, RepoError, Viewer, chunk};
+
+pub use entity::report::Model as Report;
+
+/// A report to create (its associations are created separately, in the same
+/// transaction, by the caller).
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub stream_id: i32,
+    pub report_name: String,
+    pub report_date: NaiveDate,
+    pub created_by: Option<i32>,
+}
+
+/// Fields a caller may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ReportUpdate {
+    pub report_name: Option<String>,
+    pub report_date: Option<NaiveDate>,
+}
+
+/// Filters of the report list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportFilter {
+    pub stream_id: Option<i32>,
+    pub approval_status: Option<ApprovalStatus>,
+}
+
+/// A report with its articles, ordered by ranking.
+#[derive(Debug, Clone)]
+pub struct ReportWithArticles {
+    pub report: Report,
+    pub articles: Vec<ReportArticle>,
+}
+
+/// Creates a pending report.
+pub async fn create<C: ConnectionTrait>(db: &C, new: NewReport) -> Result<Report, RepoError> {
+    let now = Utc::now();
+    Ok(report::ActiveModel {
+        stream_id: Set(new.stream_id),
+        report_name: Set(new.report_name),
+        report_date: Set(new.report_date),
+        approval_status: Set(ApprovalStatus::Pending),
+        has_curation_edits: Set(false),
+        created_by: Set(new.created_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// The report with this id, whoever may see it.
+pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Report>, RepoError> {
+    Ok(report::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The report with this id, or `NotFound`.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i32) -> Result<Report, RepoError> {
+    find(db, id).await?.ok_or(RepoError::NotFound {
+        entity: "report",
+        id: id.into(),
+    })
+}
+
+/// The report with this id if `viewer` may see it.
+pub async fn find_visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    id: i32,
+) -> Result<Option<Report>, RepoError> {
+    Ok(report::Entity::find_by_id(id)
+        .filter(viewer.report_condition())
+        .one(db)
+        .await?)
+}
+
+fn visible_query(viewer: &Viewer, filter: ReportFilter) -> sea_orm::Select<report::Entity> {
+    let mut condition = Condition::all().add(viewer.report_condition());
+    if let Some(stream_id) = filter.stream_id {
+        condition = condition.add(report::Column::StreamId.eq(stream_id));
+    }
+    if let Some(status) = filter.approval_status {
+        condition = condition.add(report::Column::ApprovalStatus.eq(status));
+    }
+    report::Entity::find().filter(condition)
+}
+
+/// A page of the reports `viewer` may see, newest first (two statements).
+pub async fn list_visible<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    filter: ReportFilter,
+    page: Page,
+) -> Result<Paginated<Report>, RepoError> {
+    let query = visible_query(viewer, filter);
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_desc(report::Column::ReportDate)
+        .order_by_desc(report::Column::Id)
+        .offset(page.offset())
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Paginated { items, total, page })
+}
+
+/// A page of visible reports with the number of visible articles of each
+/// (three statements, whatever the page size).
+pub async fn list_visible_with_counts<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    filter: ReportFilter,
+    page: Page,
+) -> Result<Paginated<(Report, u64)>, RepoError> {
+    let reports = list_visible(db, viewer, filter, page).await?;
+    let ids: Vec<i32> = reports.items.iter().map(|r| r.id).collect();
+    let counts = article_counts(db, &ids).await?;
+    Ok(reports.map(|r| {
+        let n = counts.get(&r.id).copied().unwrap_or(0);
+        (r, n)
+    }))
+}
+
+/// A page of visible reports with their visible articles (four statements,
+/// whatever the page size and article count).
+pub async fn list_visible_with_articles<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    filter: ReportFilter,
+    page: Page,
+) -> Result<Paginated<ReportWithArticles>, RepoError> {
+    let reports = list_visible(db, viewer, filter, page).await?;
+    let ids: Vec<i32> = reports.items.iter().map(|r| r.id).collect();
+    let mut by_report = associations::load_for_reports(db, &ids, false).await?;
+    Ok(reports.map(|report| ReportWithArticles {
+        articles: by_report.remove(&report.id).unwrap_or_default(),
+        report,
+    }))
+}
+
+/// The number of visible (not excluded) articles of each report, in one
+/// `GROUP BY` per chunk of ids.
+pub async fn article_counts<C: ConnectionTrait>(
+    db: &C,
+    report_ids: &[i32],
+) -> Result<HashMap<i32, u64>, RepoError> {
+    let mut counts = HashMap::new();
+    for part in report_ids.chunks(chunk::IN_LIST) {
+        let rows: Vec<(i32, i64)> = association::Entity::find()
+            .select_only()
+            .column(association::Column::ReportId)
+            .column_as(association::Column::ArticleId.count(), "n")
+            .filter(association::Column::ReportId.is_in(part.iter().copied()))
+            .filter(association::Column::IsHidden.eq(false))
+            .group_by(association::Column::ReportId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        counts.extend(rows.into_iter().map(|(id, n)| (id, n.max(0) as u64)));
+    }
+    Ok(counts)
+}
+
+/// A report with its articles ordered by ranking: at most three statements
+/// (report, associations, articles) whatever the number of articles.
+/// `include_hidden` adds excluded articles (for curators).
+pub async fn load_with_articles<C: ConnectionTrait>(
+    db: &C,
+    report: Report,
+    include_hidden: bool,
+) -> Result<ReportWithArticles, RepoError> {
+    let mut by_report = associations::load_for_reports(db, &[report.id], include_hidden).await?;
+    Ok(ReportWithArticles {
+        articles: by_report.remove(&report.id).unwrap_or_default(),
+        report,
+    })
+}
+
+/// Applies a partial update and returns the new row.
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    changes: ReportUpdate,
+) -> Result<Report, RepoError> {
+    let mut active: report::ActiveModel = get(db, id).await?.into();
+    if let Some(v) = changes.report_name {
+        active.report_name = Set(v);
+    }
+    if let Some(v) = changes.report_date {
+        active.report_date = Set(v);
+    }
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+/// Sets the approval status, with who decided and why.
+pub async fn set_approval<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    status: ApprovalStatus,
+    by: i32,
+    reason: Option<String>,
+) -> Result<Report, RepoError> {
+    let now = Utc::now();
+    let mut active: report::ActiveModel = get(db, id).await?.into();
+    active.approval_status = Set(status);
+    active.approved_by = Set(Some(by));
+    active.approved_at = Set(Some(now));
+    active.rejection_reason = Set(reason);
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
+}
+
+/// Records that a curator changed the report.
+pub async fn mark_curated<C: ConnectionTrait>(db: &C, id: i32, by: i32) -> Result<(), RepoError> {
+    let now = Utc::now();
+    let result = report::Entity::update_many()
+        .col_expr(report::Column::HasCurationEdits, Expr::value(true))
+        .col_expr(report::Column::LastCuratedBy, Expr::value(by))
+        .col_expr(report::Column::LastCuratedAt, Expr::value(now))
+        .col_expr(report::Column::UpdatedAt, Expr::value(now))
+        .filter(report::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(RepoError::NotFound {
+            entity: "report",
+            id: id.into(),
+        });
+    }
+    Ok(())
+}
+
+/// Stores generated enrichments; the first ones are also kept as
+/// `original_enrichments`.
+pub async fn set_enrichments<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    enrichments: Json,
+) -> Result<Report, RepoError> {
+    let mut active: report::ActiveModel = get(db, id).await?.into();
+    if matches!(&active.original_enrichments, sea_orm::ActiveValue::Unchanged(None)) {
+        active.original_enrichments = Set(Some(enrichments.clone()));
+    }
+    active.enrichments = Set(Some(enrichments));
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+/// Deletes a report with its associations and events (cascade).
+pub async fn delete<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), RepoError> {
+    let result = report::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(RepoError::NotFound {
+            entity: "report",
+            id: id.into(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The LLM usage ledger.
+
+use chrono::Utc;
+use entity::enums::{LlmOutcome, LlmStage};
+use entity::llm_usage;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Serialize;
+
+use crate::{RepoError, chunk};
+
+/// One LLM call to record.
+#[derive(Debug, Clone)]
+pub struct NewUsage {
+    pub org_id: Option<i32>,
+    pub report_id: Option<i32>,
+    pub stage: LlmStage,
+    pub provider: String,
+    pub model: String,
+    pub prompt_tokens: i32,
+    pub completion_tokens: i32,
+    pub latency_ms: i32,
+    pub outcome: LlmOutcome,
+}
+
+/// Calls and tokens of one model on one UTC day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageSummary {
+    pub day: String,
+    pub model: String,
+    pub calls: i64,
+    pub failed_calls: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+}
+
+/// Records calls in multi-row chunks.
+pub async fn record_many<C: ConnectionTrait>(db: &C, rows: Vec<NewUsage>) -> Result<(), RepoError> {
+    let now = Utc::now();
+    for part in rows.chunks(chunk::insert_rows(11)) {
+        llm_usage::Entity::insert_many(part.iter().map(|u| llm_usage::ActiveModel {
+            org_id: Set(u.org_id),
+            report_id: Set(u.report_id),
+            stage: Set(u.stage),
+            provider: Set(u.provider.clone()),
+            model: Set(u.model.clone()),
+            prompt_tokens: Set(u.prompt_tokens),
+            completion_tokens: Set(u.completion_tokens),
+            latency_ms: Set(u.latency_ms),
+            outcome: Set(u.outcome),
+            created_at: Set(now),
+            ..Default::default()
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// An organization's calls and tokens per model and UTC day, newest day
+/// first: one `GROUP BY` statement.
+pub async fn summary_for_org<C: ConnectionTrait>(db: &C, org_id: i32) -> Result<Vec<UsageSummary>, RepoError> {
+    // Each backend spells "the UTC date of a timestamp" differently; SQLite
+    // stores RFC 3339 text whose first ten characters are the date.
+    let day = match db.get_database_backend() {
+        DbBackend::MySql => "DATE_FORMAT(created_at, '%Y-%m-%d')",
+        DbBackend::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        _ => "substr(created_at, 1, 10)",
+    };
+    let failed = "SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END)";
+    let rows: Vec<(String, String, i64, i64, i64, i64)> = llm_usage::Entity::find()
+        .select_only()
+        .column_as(Expr::cust(day), "day")
+        .column(llm_usage::Column::Model)
+        .column_as(Expr::cust("COUNT(*)"), "calls")
+        .column_as(Expr::cust(failed).cast_as(Alias::new(bigint(db))), "failed_calls")
+        .column_as(Expr::cust("SUM(prompt_tokens)").cast_as(Alias::new(bigint(db))), "prompt_tokens")
+        .column_as(
+            Expr::cust("SUM(completion_tokens)").cast_as(Alias::new(bigint(db))),
+            "completion_tokens",
+        )
+        .filter(llm_usage::Column::OrgId.eq(org_id))
+        .group_by(Expr::cust(day))
+        .group_by(llm_usage::Column::Model)
+        .order_by(Expr::cust(day), Order::Desc)
+        .order_by(llm_usage::Column::Model, Order::Asc)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, model, calls, failed_calls, prompt_tokens, completion_tokens)| UsageSummary {
+            day,
+            model,
+            calls,
+            failed_calls,
+            prompt_tokens,
+            completion_tokens,
+        })
+        .collect())
+}
+
+/// The type name that makes SUM come back as a 64-bit integer.
+fn bigint<C: ConnectionTrait>(db: &C) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::MySql => "SIGNED",
+        _ => "BIGINT",
+    }
+}

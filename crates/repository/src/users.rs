@@ -1,0 +1,174 @@
+//! Users. Emails are stored trimmed and lowercased, which makes the unique
+//! index case-insensitive on every backend.
+
+use chrono::Utc;
+use entity::enums::UserRole;
+use entity::user;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use crate::{Page, Paginated, RepoError};
+
+pub use entity::user::Model as User;
+
+/// The canonical form of an email address: trimmed, lowercase.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A user to create; `password_hash` is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: String,
+    pub full_name: Option<String>,
+    pub role: UserRole,
+    pub org_id: Option<i32>,
+}
+
+/// Fields a caller may change; `None` leaves a field as it is, and
+/// `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub full_name: Option<Option<String>>,
+    pub role: Option<UserRole>,
+    pub org_id: Option<Option<i32>>,
+    pub is_active: Option<bool>,
+}
+
+/// Creates a user. A taken email (in any letter case) is
+/// `Duplicate(UserEmail)`.
+pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, RepoError> {
+    let now = Utc::now();
+    Ok(user::ActiveModel {
+        email: Set(normalize_email(&new.email)),
+        password_hash: Set(new.password_hash),
+        full_name: Set(new.full_name),
+        role: Set(new.role),
+        org_id: Set(new.org_id),
+        is_active: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// The user with this email, in any letter case.
+pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<User>, RepoError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(normalize_email(email)))
+        .one(db)
+        .await?)
+}
+
+/// The user with this id, if any.
+pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<User>, RepoError> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The user with this id, or `NotFound`.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i32) -> Result<User, RepoError> {
+    find(db, id).await?.ok_or(RepoError::NotFound {
+        entity: "user",
+        id: id.into(),
+    })
+}
+
+/// A page of users ordered by id; `org_id` restricts to one organization.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    org_id: Option<i32>,
+    page: Page,
+) -> Result<Paginated<User>, RepoError> {
+    let mut query = user::Entity::find();
+    if let Some(org_id) = org_id {
+        query = query.filter(user::Column::OrgId.eq(org_id));
+    }
+    let total = query.clone().count(db).await?;
+    let items = query
+        .order_by_asc(user::Column::Id)
+        .offset(page.offset())
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Paginated { items, total, page })
+}
+
+/// Applies a partial update and returns the new row.
+pub async fn update<C: ConnectionTrait>(db: &C, id: i32, changes: UserUpdate) -> Result<User, RepoError> {
+    let mut active: user::ActiveModel = get(db, id).await?.into();
+    if let Some(email) = changes.email {
+        active.email = Set(normalize_email(&email));
+    }
+    if let Some(hash) = changes.password_hash {
+        active.password_hash = Set(hash);
+    }
+    if let Some(full_name) = changes.full_name {
+        active.full_name = Set(full_name);
+    }
+    if let Some(role) = changes.role {
+        active.role = Set(role);
+    }
+    if let Some(org_id) = changes.org_id {
+        active.org_id = Set(org_id);
+    }
+    if let Some(is_active) = changes.is_active {
+        active.is_active = Set(is_active);
+    }
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
+/// Records a successful sign-in.
+pub async fn touch_last_login<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), RepoError> {
+    user::Entity::update_many()
+        .col_expr(user::Column::LastLoginAt, Utc::now().into())
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a stored hash only if it is still `old_hash` (a concurrent
+/// password change wins over a re-hash on login).
+pub async fn replace_password_hash<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    old_hash: &str,
+    new_hash: &str,
+) -> Result<bool, RepoError> {
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, new_hash.into())
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::PasswordHash.eq(old_hash))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Deletes a user.
+pub async fn delete<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), RepoError> {
+    let result = user::Entity::delete_by_id(id).exec(db).await?;
+    if result.rows_affected == 0 {
+        return Err(RepoError::NotFound {
+            entity: "user",
+            id: id.into(),
+        });
+    }
+    Ok(())
+}
+
+/// Number of active platform admins.
+pub async fn count_active_platform_admins<C: ConnectionTrait>(db: &C) -> Result<u64, RepoError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq(UserRole::PlatformAdmin))
+        .filter(user::Column::IsActive.eq(true))
+        .count(db)
+        .await?)
+}

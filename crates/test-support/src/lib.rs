@@ -1,0 +1,233 @@
+//! One fresh database per test, on every backend the run is configured for.
+//!
+//! `TEST_BACKENDS` (default `sqlite,mariadb,postgres`) chooses the backends;
+//! `TEST_MYSQL_URL` and `TEST_POSTGRES_URL` point at the servers (defaults:
+//! the local MariaDB and PostgreSQL on 127.0.0.1). Each [`TestDb`] creates a
+//! uniquely named database, migrates it, and drops it when it goes out of
+//! scope, so tests run in parallel without sharing state.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use repository::database::{self, DatabaseSettings};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+/// A database engine the suite runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    MariaDb,
+    Postgres,
+}
+
+impl Backend {
+    pub const ALL: [Backend; 3] = [Backend::Sqlite, Backend::MariaDb, Backend::Postgres];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::MariaDb => "mariadb",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Whether `TEST_BACKENDS` includes this backend.
+    pub fn enabled(self) -> bool {
+        let list = std::env::var("TEST_BACKENDS").unwrap_or_else(|_| "sqlite,mariadb,postgres".into());
+        list.split(',').map(str::trim).any(|b| {
+            b.eq_ignore_ascii_case(self.name())
+                || (self == Backend::MariaDb && b.eq_ignore_ascii_case("mysql"))
+                || (self == Backend::Postgres && b.eq_ignore_ascii_case("postgresql"))
+        })
+    }
+
+    fn server_url(self) -> Option<String> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::MariaDb => Some(
+                std::env::var("TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into()),
+            ),
+            Backend::Postgres => Some(
+                std::env::var("TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into()),
+            ),
+        }
+    }
+
+    fn admin_url(self) -> Option<String> {
+        self.server_url().map(|base| match self {
+            Backend::Postgres => format!("{base}/postgres"),
+            _ => base,
+        })
+    }
+
+    fn how_to_start(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::MariaDb => "start it with `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`, or narrow the run with TEST_BACKENDS=sqlite,postgres",
+            Backend::Postgres => "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or narrow the run with TEST_BACKENDS=sqlite,mariadb",
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A migrated database of its own, dropped when this value is dropped.
+pub struct TestDb {
+    pub backend: Backend,
+    /// The URL of the test database (no secrets: local test servers).
+    pub url: String,
+    pub conn: DatabaseConnection,
+    name: String,
+}
+
+impl TestDb {
+    /// A fresh, migrated database on `backend` with the default pool size.
+    pub async fn new(backend: Backend) -> TestDb {
+        Self::with_settings(backend, |_| {}).await
+    }
+
+    /// A fresh, migrated database; `adjust` tunes the pool settings.
+    pub async fn with_settings(backend: Backend, adjust: impl FnOnce(&mut DatabaseSettings)) -> TestDb {
+        let (url, name) = Self::create_empty(backend).await;
+        let mut settings = Self::settings_for(&url);
+        adjust(&mut settings);
+        let conn = database::connect(&settings)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to the test database failed: {e}"));
+        database::migrate(&conn).await.expect("migrations apply");
+        TestDb {
+            backend,
+            url,
+            conn,
+            name,
+        }
+    }
+
+    /// Pool settings for a test database: small pool, short timeouts.
+    pub fn settings_for(url: &str) -> DatabaseSettings {
+        let mut settings = DatabaseSettings::with_url(url);
+        settings.min_connections = 1;
+        settings.max_connections = 5;
+        settings.acquire_timeout_secs = 10.0;
+        settings
+    }
+
+    /// Creates an empty database and returns its URL and name, without
+    /// migrating it (migration tests drive that themselves).
+    pub async fn create_empty(backend: Backend) -> (String, String) {
+        let name = format!(
+            "curio_t_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                (format!("sqlite://{}", path.display()), name)
+            }
+            _ => {
+                let admin = backend.admin_url().expect("server backend");
+                let conn = Database::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!(
+                        "{} at {} does not answer ({e}); {}",
+                        backend.name(),
+                        admin,
+                        backend.how_to_start()
+                    )
+                });
+                let sql = match backend {
+                    Backend::MariaDb => format!(
+                        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    ),
+                    _ => format!("CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"),
+                };
+                conn.execute_unprepared(&sql).await.expect("create test database");
+                conn.close().await.ok();
+                let base = backend.server_url().expect("server backend");
+                (format!("{base}/{name}"), name)
+            }
+        }
+    }
+
+    /// The name of the database (unique per test).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let backend = self.backend;
+        let name = self.name.clone();
+        let conn = self.conn.clone();
+        // Drop runs outside any async context guarantee (also while a test
+        // panics), so the cleanup gets a small runtime on its own thread.
+        let handle = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            rt.block_on(async move {
+                conn.close().await.ok();
+                drop_database(backend, &name).await;
+            });
+        });
+        let _ = handle.join();
+    }
+}
+
+async fn drop_database(backend: Backend, name: &str) {
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        _ => {
+            let Some(admin) = backend.admin_url() else { return };
+            if let Ok(conn) = Database::connect(&admin).await {
+                let sql = match backend {
+                    Backend::MariaDb => format!("DROP DATABASE IF EXISTS `{name}`"),
+                    _ => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                };
+                let _ = conn.execute_unprepared(&sql).await;
+                conn.close().await.ok();
+            }
+        }
+    }
+}
+
+/// Declares one test per backend: `backend_test!(name, |db| async move {…})`
+/// expands to `mod name { fn sqlite(); fn mariadb(); fn postgres(); }`, each
+/// skipped (with a line saying so) when `TEST_BACKENDS` leaves it out.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($backend: $crate::Backend) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { $crate::run_on($crate::Backend::Sqlite, run).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mariadb() { $crate::run_on($crate::Backend::MariaDb, run).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { $crate::run_on($crate::Backend::Postgres, run).await }
+        }
+    };
+}
+
+/// Runs `test` on `backend` unless `TEST_BACKENDS` leaves it out.
+pub async fn run_on<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if !backend.enabled() {
+        eprintln!("skipped: {} is not in TEST_BACKENDS", backend.name());
+        return;
+    }
+    test(backend).await
+}

@@ -1,0 +1,89 @@
+//! String-backed enums: stored as short strings, so every backend reads them
+//! the same way and new values need no `ALTER TYPE`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What a user may do: see the access rules in the API contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    #[sea_orm(string_value = "platform_admin")]
+    PlatformAdmin,
+    #[sea_orm(string_value = "org_admin")]
+    OrgAdmin,
+    #[sea_orm(string_value = "member")]
+    Member,
+}
+
+/// Who sees a research stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum StreamScope {
+    #[sea_orm(string_value = "personal")]
+    Personal,
+    #[sea_orm(string_value = "organization")]
+    Organization,
+    #[sea_orm(string_value = "global")]
+    Global,
+}
+
+/// Where a report stands in its review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "approved")]
+    Approved,
+    #[sea_orm(string_value = "rejected")]
+    Rejected,
+}
+
+/// The kind of change a curation event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum CurationEventType {
+    #[sea_orm(string_value = "exclude_article")]
+    ExcludeArticle,
+    #[sea_orm(string_value = "include_article")]
+    IncludeArticle,
+    #[sea_orm(string_value = "edit_article")]
+    EditArticle,
+    #[sea_orm(string_value = "reorder")]
+    Reorder,
+    #[sea_orm(string_value = "approve")]
+    Approve,
+    #[sea_orm(string_value = "reject")]
+    Reject,
+}
+
+/// The pipeline stage an LLM call belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "snake_case")]
+pub enum LlmStage {
+    #[sea_orm(string_value = "article_summary")]
+    ArticleSummary,
+    #[sea_orm(string_value = "category_summary")]
+    CategorySummary,
+    #[sea_orm(string_value = "executive_summary")]
+    ExecutiveSummary,
+}
+
+/// How an LLM call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "snake_case")]
+pub enum LlmOutcome {
+    #[sea_orm(string_value = "ok")]
+    Ok,
+    #[sea_orm(string_value = "error")]
+    Error,
+    #[sea_orm(string_value = "timeout")]
+    Timeout,
+}

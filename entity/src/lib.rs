@@ -1,0 +1,29 @@
+//! SeaORM entities of Curio.
+//!
+//! Entities are plain data: columns, relations and the string-backed enums
+//! stored in them. Behaviour lives in the `repository` and `service` crates.
+//! Every timestamp is UTC; JSON columns hold configuration and enrichments so
+//! one schema serves SQLite, MySQL/MariaDB and PostgreSQL.
+
+pub mod article;
+pub mod curation_event;
+pub mod enums;
+pub mod llm_usage;
+pub mod org_stream_subscription;
+pub mod organization;
+pub mod report;
+pub mod report_article_association;
+pub mod research_stream;
+pub mod user;
+
+pub mod prelude {
+    pub use super::article::Entity as Article;
+    pub use super::curation_event::Entity as CurationEvent;
+    pub use super::llm_usage::Entity as LlmUsage;
+    pub use super::org_stream_subscription::Entity as OrgStreamSubscription;
+    pub use super::organization::Entity as Organization;
+    pub use super::report::Entity as Report;
+    pub use super::report_article_association::Entity as ReportArticleAssociation;
+    pub use super::research_stream::Entity as ResearchStream;
+    pub use super::user::Entity as User;
+}

@@ -1,0 +1,28 @@
+//! Schema migrations of Curio.
+//!
+//! Usable as a library (`Migrator::up(&db, None)` at start-up) and as a CLI
+//! (`cargo run -p migration -- up|down|fresh|status`). Migrations describe
+//! tables with their own identifiers and never import the `entity` crate, so
+//! a later change to an entity cannot rewrite history.
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20260101_000001_accounts;
+mod m20260101_000002_streams_and_articles;
+mod m20260101_000003_reports;
+mod m20260101_000004_llm_usage;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_accounts::Migration),
+            Box::new(m20260101_000002_streams_and_articles::Migration),
+            Box::new(m20260101_000003_reports::Migration),
+            Box::new(m20260101_000004_llm_usage::Migration),
+        ]
+    }
+}
