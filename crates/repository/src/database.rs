@@ -179,7 +179,11 @@ fn normalize_server(scheme: &str, rest: &str, mysql: bool) -> Result<String, Rep
     if mysql && !pairs.iter().any(|(k, _)| k == "charset") {
         pairs.push(("charset".into(), "utf8mb4".into()));
     }
-    url.query_pairs_mut().clear().extend_pairs(pairs);
+    if pairs.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
     Ok(url.to_string())
 }
 
@@ -258,4 +262,51 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), RepoError> {
 /// Answers whether the database serves queries now (for `/ready`).
 pub async fn ping(db: &DatabaseConnection) -> Result<(), RepoError> {
     db.ping().await.map_err(RepoError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_sqlalchemy_urls_are_normalized() {
+        let cases = [
+            ("mysql+pymysql://u:p@db:3306/curio", "mysql://u:p@db:3306/curio?charset=utf8mb4"),
+            ("mysql+aiomysql://u:p@db/curio?charset=utf8mb4", "mysql://u:p@db/curio?charset=utf8mb4"),
+            ("mysql://u@db/curio?charset=utf8", "mysql://u@db/curio?charset=utf8mb4"),
+            ("postgresql+asyncpg://u:p@db:5432/curio", "postgres://u:p@db:5432/curio"),
+            ("postgresql://u@db/curio", "postgres://u@db/curio"),
+            ("postgres://u@db/curio?sslmode=disable", "postgres://u@db/curio?sslmode=disable"),
+            ("sqlite+aiosqlite:///./data/curio.db", "sqlite://./data/curio.db?mode=rwc"),
+            ("sqlite+aiosqlite:////var/lib/curio.db", "sqlite:///var/lib/curio.db?mode=rwc"),
+            ("sqlite://data/curio.db", "sqlite://data/curio.db?mode=rwc"),
+            ("sqlite://data/curio.db?mode=ro", "sqlite://data/curio.db?mode=ro"),
+            ("sqlite+aiosqlite:///:memory:", "sqlite::memory:"),
+            ("sqlite::memory:", "sqlite::memory:"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(normalize_url(input).unwrap(), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn unusable_urls_are_rejected_with_a_reason() {
+        for (input, reason) in [
+            ("mysql://u@db/curio?charset=latin1", "charset"),
+            ("oracle://db/x", "unsupported database scheme"),
+            ("no-scheme", "no scheme"),
+            ("postgres:///curio", "no host"),
+        ] {
+            let err = normalize_url(input).unwrap_err().to_string();
+            assert!(err.contains(reason), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn redacted_urls_never_show_credentials() {
+        let shown = redacted("mysql+aiomysql://curio:s3cret@db.internal/curio?charset=utf8mb4");
+        assert_eq!(shown, "mysql://db.internal:3306/curio");
+        let settings = DatabaseSettings::with_url("postgresql://curio:s3cret@db/curio");
+        assert!(!format!("{settings:?}").contains("s3cret"));
+    }
 }

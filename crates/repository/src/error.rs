@@ -76,6 +76,11 @@ impl From<DbErr> for RepoError {
             }
             Some(SqlErr::ForeignKeyConstraintViolation(message)) => RepoError::ForeignKey(message),
             _ if is_unavailable(&err) => RepoError::Unavailable(err),
+            // SQLite reports a RESTRICT foreign key as extended code 1811,
+            // which SeaORM does not classify.
+            _ if database_code(&err).as_deref() == Some("1811") => {
+                RepoError::ForeignKey("FOREIGN KEY constraint failed".into())
+            }
             _ => RepoError::Db(err),
         }
     }
@@ -96,6 +101,16 @@ fn is_unavailable(err: &DbErr) -> bool {
                 | SqlxError::Protocol(_)
         ),
         _ => false,
+    }
+}
+
+fn database_code(err: &DbErr) -> Option<String> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            sea_orm::sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -88,13 +88,19 @@ impl TestDb {
 
     /// A fresh, migrated database; `adjust` tunes the pool settings.
     pub async fn with_settings(backend: Backend, adjust: impl FnOnce(&mut DatabaseSettings)) -> TestDb {
+        let db = Self::unmigrated(backend, adjust).await;
+        database::migrate(&db.conn).await.expect("migrations apply");
+        db
+    }
+
+    /// A fresh, empty database (no migrations applied).
+    pub async fn unmigrated(backend: Backend, adjust: impl FnOnce(&mut DatabaseSettings)) -> TestDb {
         let (url, name) = Self::create_empty(backend).await;
         let mut settings = Self::settings_for(&url);
         adjust(&mut settings);
         let conn = database::connect(&settings)
             .await
             .unwrap_or_else(|e| panic!("connecting to the test database failed: {e}"));
-        database::migrate(&conn).await.expect("migrations apply");
         TestDb {
             backend,
             url,
@@ -114,7 +120,7 @@ impl TestDb {
 
     /// Creates an empty database and returns its URL and name, without
     /// migrating it (migration tests drive that themselves).
-    pub async fn create_empty(backend: Backend) -> (String, String) {
+    async fn create_empty(backend: Backend) -> (String, String) {
         let name = format!(
             "curio_t_{}_{}_{}",
             std::process::id(),
@@ -230,4 +236,46 @@ where
         return;
     }
     test(backend).await
+}
+
+/// A handle on the same pool that counts the statements run through it
+/// (SeaORM's metric callback sees every statement, also inside
+/// transactions).
+pub fn counting(conn: &DatabaseConnection) -> (DatabaseConnection, StatementCounter) {
+    let counter = StatementCounter::default();
+    let mut conn = conn.clone();
+    let seen = counter.clone();
+    conn.set_metric_callback(move |info| {
+        seen.count.fetch_add(1, Ordering::SeqCst);
+        seen.statements
+            .lock()
+            .expect("statement log")
+            .push(info.statement.sql.clone());
+    });
+    (conn, counter)
+}
+
+/// Statements seen by a [`counting`] connection.
+#[derive(Clone, Default)]
+pub struct StatementCounter {
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    statements: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl StatementCounter {
+    /// Statements since the last reset.
+    pub fn get(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Starts counting from zero.
+    pub fn reset(&self) {
+        self.count.store(0, Ordering::SeqCst);
+        self.statements.lock().expect("statement log").clear();
+    }
+
+    /// The SQL of the statements since the last reset.
+    pub fn statements(&self) -> Vec<String> {
+        self.statements.lock().expect("statement log").clone()
+    }
 }
