@@ -1,0 +1,271 @@
+//! Sign-in, tokens and password changes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use repository::users::{self, User};
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::passwords::{self, Verified};
+use crate::{Actor, AuthSettings, ServiceError};
+
+/// The claims of a Curio token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    pub email: String,
+    pub org_id: Option<i32>,
+    pub role: String,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub aud: Option<String>,
+}
+
+/// A signed token and how long it lives.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: i64,
+}
+
+/// A successful sign-in.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub token: IssuedToken,
+    pub user: User,
+}
+
+/// A validated token: the caller as stored now, and a fresh token when the
+/// old one is due for renewal (80 % of its lifetime passed, or the role or
+/// organization changed since it was issued).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub actor: Actor,
+    pub refreshed: Option<IssuedToken>,
+}
+
+/// Sign-in and token validation.
+#[derive(Clone)]
+pub struct AuthService {
+    db: DatabaseConnection,
+    settings: Arc<AuthSettings>,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    throttle: Arc<LoginThrottle>,
+}
+
+impl AuthService {
+    /// A service signing with the configured secret.
+    pub fn new(db: DatabaseConnection, settings: AuthSettings) -> Self {
+        let secret = settings.jwt_secret.expose_secret().as_bytes().to_vec();
+        let throttle = LoginThrottle::new(
+            settings.max_failed_logins,
+            Duration::from_secs(settings.failed_login_window_secs),
+        );
+        Self {
+            db,
+            encoding: EncodingKey::from_secret(&secret),
+            decoding: DecodingKey::from_secret(&secret),
+            settings: Arc::new(settings),
+            throttle: Arc::new(throttle),
+        }
+    }
+
+    /// Checks an email and password. Unknown email, wrong password and
+    /// inactive user are the same `Unauthorized`, and take the same time.
+    /// A bcrypt hash is replaced by an argon2id one on success. Too many
+    /// recent failures for the email or the client address are `Throttled`.
+    pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<Login, LoginError> {
+        let email = users::normalize_email(email);
+        // The attempt counts as a failure until it succeeds, so concurrent
+        // guesses cannot all slip past the limit.
+        if let Some(retry) = self.throttle.begin_attempt(&email, client) {
+            return Err(LoginError::Throttled(retry));
+        }
+        let user = users::find_by_email(&self.db, &email).await.map_err(ServiceError::from)?;
+        let verified = passwords::verify(password.to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+        let user = match (user, verified) {
+            (Some(user), verified @ (Verified::Yes | Verified::YesRehashed(_))) if user.is_active => {
+                if let Verified::YesRehashed(new_hash) = verified {
+                    users::replace_password_hash(&self.db, user.id, &user.password_hash, &new_hash)
+                        .await
+                        .map_err(ServiceError::from)?;
+                }
+                user
+            }
+            _ => {
+                return Err(LoginError::Service(ServiceError::Unauthorized(
+                    "incorrect email or password".into(),
+                )));
+            }
+        };
+        self.throttle.succeeded(&email, client);
+        users::touch_last_login(&self.db, user.id).await.map_err(ServiceError::from)?;
+        Ok(Login {
+            token: self.issue(&user)?,
+            user,
+        })
+    }
+
+    /// Signs a token for `user` with the claims of the API contract.
+    pub fn issue(&self, user: &User) -> Result<IssuedToken, ServiceError> {
+        let now = Utc::now().timestamp();
+        let lifetime = self.settings.token_lifetime_minutes * 60;
+        let claims = Claims {
+            sub: user.id.to_string(),
+            email: user.email.clone(),
+            org_id: user.org_id,
+            role: role_name(user),
+            iat: now,
+            exp: now + lifetime,
+            iss: self.settings.issuer.clone(),
+            aud: self.settings.audience.clone(),
+        };
+        let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ServiceError::internal)?;
+        Ok(IssuedToken {
+            access_token,
+            expires_in: lifetime,
+        })
+    }
+
+    /// Validates a bearer token: HS256 only, signature, expiry, issuer and
+    /// audience when configured; then loads the user, who must be active.
+    pub async fn validate_token(&self, token: &str) -> Result<Authenticated, ServiceError> {
+        let unauthorized = || ServiceError::Unauthorized("invalid or expired token".into());
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        match &self.settings.issuer {
+            Some(iss) => validation.set_issuer(&[iss]),
+            None => validation.iss = None,
+        }
+        match &self.settings.audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|_| unauthorized())?
+            .claims;
+        let user_id: i32 = claims.sub.parse().map_err(|_| unauthorized())?;
+        let user = users::find(&self.db, user_id).await?.ok_or_else(unauthorized)?;
+        if !user.is_active {
+            return Err(unauthorized());
+        }
+        let lifetime = (claims.exp - claims.iat).max(1);
+        let elapsed = Utc::now().timestamp() - claims.iat;
+        let changed = claims.role != role_name(&user) || claims.org_id != user.org_id;
+        let refreshed = if changed || elapsed * 5 >= lifetime * 4 {
+            Some(self.issue(&user)?)
+        } else {
+            None
+        };
+        Ok(Authenticated {
+            actor: Actor::from(&user),
+            refreshed,
+        })
+    }
+
+    /// Changes the caller's password after checking the current one.
+    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<(), ServiceError> {
+        crate::users::validate_password(new)?;
+        let user = users::get(&self.db, actor.id).await?;
+        match passwords::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
+            Verified::No => Err(ServiceError::invalid("current_password", "is incorrect")),
+            _ => {
+                let hash = passwords::hash(new.to_owned()).await?;
+                users::update(
+                    &self.db,
+                    actor.id,
+                    users::UserUpdate {
+                        password_hash: Some(hash),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+fn role_name(user: &User) -> String {
+    serde_json::to_value(user.role)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Why a login did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Too many failures: retry after this long.
+    #[error("too many failed logins")]
+    Throttled(Duration),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Counts failed logins per email and per client address in a sliding
+/// window. In-process: behind a load balancer each process throttles on its
+/// own, which bounds guessing per process rather than globally.
+pub struct LoginThrottle {
+    max_failures: u32,
+    window: Duration,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl LoginThrottle {
+    pub fn new(max_failures: u32, window: Duration) -> Self {
+        Self {
+            max_failures: max_failures.max(1),
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records an attempt unless the email or the client is blocked, in
+    /// which case it answers how long to wait.
+    pub fn begin_attempt(&self, email: &str, client: &str) -> Option<Duration> {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if failures.len() > 100_000 {
+            // Bound memory under a spray of random emails.
+            failures.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
+        }
+        let keys = [format!("email:{email}"), format!("client:{client}")];
+        let wait = keys
+            .iter()
+            .filter_map(|key| {
+                let times = failures.get_mut(key)?;
+                times.retain(|t| now.duration_since(*t) < self.window);
+                (times.len() as u32 >= self.max_failures)
+                    .then(|| self.window.saturating_sub(now.duration_since(times[0])).max(Duration::from_secs(1)))
+            })
+            .max();
+        if wait.is_none() {
+            for key in keys {
+                failures.entry(key).or_default().push(now);
+            }
+        }
+        wait
+    }
+
+    /// Forgets the email's failures and the successful attempt.
+    fn succeeded(&self, email: &str, client: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        failures.remove(&format!("email:{email}"));
+        if let Some(times) = failures.get_mut(&format!("client:{client}")) {
+            times.pop();
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Curation: exclude, include, edit, reorder, approve, reject. Each change
+//! writes its state, the report's curation fields and one audit event in the
+//! same transaction.
+
+use std::collections::HashSet;
+
+use entity::enums::{ApprovalStatus, CurationEventType};
+use repository::associations::{self, Association, AssociationEdit};
+use repository::curation_events::{self, NewEvent};
+use repository::reports::{self, Report};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use serde_json::json;
+
+use crate::access::Actor;
+use crate::reports::{check_categories, get_for_change};
+use crate::{FieldError, ServiceError};
+
+/// A curator's edit of one article of a report, as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct EditArticle {
+    pub ranking: Option<i32>,
+    pub ai_summary: Option<Option<String>>,
+    pub presentation_categories: Option<Vec<String>>,
+    pub notes: Option<String>,
+}
+
+async fn record(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    report_id: i32,
+    article_id: Option<i32>,
+    event_type: CurationEventType,
+    notes: Option<String>,
+    details: Option<serde_json::Value>,
+) -> Result<(), ServiceError> {
+    reports::mark_curated(txn, report_id, actor.id).await?;
+    curation_events::append(
+        txn,
+        NewEvent {
+            report_id,
+            article_id,
+            user_id: actor.id,
+            event_type,
+            notes,
+            details,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
+    if notes.as_ref().is_some_and(|n| n.chars().count() > 5_000) {
+        return Err(ServiceError::invalid("notes", "must be at most 5000 characters"));
+    }
+    Ok(())
+}
+
+/// Excludes (`hidden`) or re-includes an article of a report.
+pub async fn set_excluded(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    report_id: i32,
+    article_id: i32,
+    excluded: bool,
+    notes: Option<String>,
+) -> Result<Association, ServiceError> {
+    get_for_change(db, actor, report_id).await?;
+    check_notes(&notes)?;
+    let txn = db.begin().await?;
+    let current = associations::find(&txn, report_id, article_id)
+        .await?
+        .ok_or(ServiceError::NotFound("report article"))?;
+    if current.is_hidden == excluded {
+        return Err(ServiceError::Conflict(if excluded {
+            "the article is already excluded".into()
+        } else {
+            "the article is already included".into()
+        }));
+    }
+    let updated = associations::set_hidden(&txn, report_id, article_id, excluded, actor.id, notes.clone()).await?;
+    let event = if excluded {
+        CurationEventType::ExcludeArticle
+    } else {
+        CurationEventType::IncludeArticle
+    };
+    record(&txn, actor, report_id, Some(article_id), event, notes, None).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Edits an article's ranking, summary or categories; the first edit keeps
+/// the original values.
+pub async fn edit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    report_id: i32,
+    article_id: i32,
+    input: EditArticle,
+) -> Result<Association, ServiceError> {
+    let (_, stream) = get_for_change(db, actor, report_id).await?;
+    let mut errors = Vec::new();
+    if input.ranking.is_some_and(|r| r < 1) {
+        errors.push(FieldError::new("ranking", "must be at least 1"));
+    }
+    if let Some(Some(s)) = &input.ai_summary
+        && s.chars().count() > 20_000
+    {
+        errors.push(FieldError::new("ai_summary", "must be at most 20000 characters"));
+    }
+    if let Some(c) = &input.presentation_categories {
+        check_categories(&stream, "presentation_categories", c, &mut errors);
+    }
+    if input.ranking.is_none() && input.ai_summary.is_none() && input.presentation_categories.is_none() && input.notes.is_none() {
+        errors.push(FieldError::new("body", "change at least one of ranking, ai_summary, presentation_categories, notes"));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    check_notes(&input.notes)?;
+    let details = json!({
+        "ranking": input.ranking,
+        "ai_summary_changed": input.ai_summary.is_some(),
+        "presentation_categories": input.presentation_categories,
+    });
+    let txn = db.begin().await?;
+    if associations::find(&txn, report_id, article_id).await?.is_none() {
+        return Err(ServiceError::NotFound("report article"));
+    }
+    let updated = associations::edit(
+        &txn,
+        report_id,
+        article_id,
+        AssociationEdit {
+            ranking: input.ranking,
+            ai_summary: input.ai_summary,
+            presentation_categories: input.presentation_categories,
+            notes: input.notes.clone().map(Some),
+        },
+        actor.id,
+    )
+    .await?;
+    record(&txn, actor, report_id, Some(article_id), CurationEventType::EditArticle, input.notes, Some(details)).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Sets the order of all visible articles of a report: `article_ids` must
+/// name each visible article exactly once; they get rankings 1..=n.
+pub async fn reorder(db: &DatabaseConnection, actor: &Actor, report_id: i32, article_ids: Vec<i32>) -> Result<(), ServiceError> {
+    get_for_change(db, actor, report_id).await?;
+    let txn = db.begin().await?;
+    let visible = associations::visible_article_ids(&txn, report_id).await?;
+    let given: HashSet<i32> = article_ids.iter().copied().collect();
+    if given.len() != article_ids.len() || given != visible.iter().copied().collect::<HashSet<_>>() {
+        return Err(ServiceError::invalid(
+            "article_ids",
+            format!("must list each of the report's {} visible articles exactly once", visible.len()),
+        ));
+    }
+    let rankings: Vec<(i32, i32)> = article_ids.iter().enumerate().map(|(i, &a)| (a, i as i32 + 1)).collect();
+    associations::set_rankings(&txn, report_id, &rankings).await?;
+    record(&txn, actor, report_id, None, CurationEventType::Reorder, None, Some(json!({"article_ids": article_ids}))).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Approves a report; refused while it has no visible article.
+pub async fn approve(db: &DatabaseConnection, actor: &Actor, report_id: i32) -> Result<Report, ServiceError> {
+    get_for_change(db, actor, report_id).await?;
+    let txn = db.begin().await?;
+    if associations::count_visible(&txn, report_id).await? == 0 {
+        return Err(ServiceError::Conflict("a report with no visible articles cannot be approved".into()));
+    }
+    let report = reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None).await?;
+    curation_events::append(
+        &txn,
+        NewEvent {
+            report_id,
+            article_id: None,
+            user_id: actor.id,
+            event_type: CurationEventType::Approve,
+            notes: None,
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Rejects a report with a reason.
+pub async fn reject(db: &DatabaseConnection, actor: &Actor, report_id: i32, reason: String) -> Result<Report, ServiceError> {
+    get_for_change(db, actor, report_id).await?;
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 5_000 {
+        return Err(ServiceError::invalid("reason", "must be 1 to 5000 characters"));
+    }
+    let txn = db.begin().await?;
+    let report = reports::set_approval(&txn, report_id, ApprovalStatus::Rejected, actor.id, Some(reason.clone())).await?;
+    curation_events::append(
+        &txn,
+        NewEvent {
+            report_id,
+            article_id: None,
+            user_id: actor.id,
+            event_type: CurationEventType::Reject,
+            notes: Some(reason),
+            details: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,112 @@
+//! The service layer's error type: one variant per outcome the API maps to a
+//! status code.
+
+use repository::{Constraint, RepoError};
+use serde::Serialize;
+
+/// A problem with one input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An item of an LLM run that did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedItem {
+    /// `article_summary`, `category_summary` or `executive_summary`.
+    pub stage: String,
+    /// The article id or category id, when the stage has items.
+    pub item: Option<String>,
+    pub error: String,
+}
+
+/// What can go wrong in a service call.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Absent, or not visible to the caller.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Visible, but the caller's role does not allow the action.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request conflicts with the current state (duplicate, stale).
+    #[error("{0}")]
+    Conflict(String),
+    /// Input rejected, field by field.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// Credentials or token rejected.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The LLM provider failed for some items after retries.
+    #[error("LLM provider failed for {} item(s)", failed.len())]
+    LlmFailed { failed: Vec<FailedItem>, timeout: bool },
+    /// The database is unreachable or the pool is exhausted.
+    #[error("database unavailable")]
+    Unavailable(#[source] RepoError),
+    /// A bug or an unexpected database error.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ServiceError {
+    /// A validation error on one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ServiceError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// An internal error from any error value.
+    pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ServiceError::Internal(Box::new(err))
+    }
+}
+
+impl From<RepoError> for ServiceError {
+    fn from(err: RepoError) -> Self {
+        match err {
+            RepoError::NotFound { entity, .. } => ServiceError::NotFound(entity),
+            RepoError::Duplicate(Constraint::UserEmail) => {
+                ServiceError::Conflict("a user with this email already exists".into())
+            }
+            RepoError::Duplicate(Constraint::OrganizationName) => {
+                ServiceError::Conflict("an organization with this name already exists".into())
+            }
+            RepoError::Duplicate(Constraint::ArticleDoi) => {
+                ServiceError::Conflict("another article has this DOI".into())
+            }
+            RepoError::Duplicate(Constraint::ArticlePmid) => {
+                ServiceError::Conflict("another article has this PMID".into())
+            }
+            RepoError::Duplicate(Constraint::Other(_)) => {
+                ServiceError::Conflict("the resource already exists".into())
+            }
+            RepoError::Unavailable(_) => ServiceError::Unavailable(err),
+            other => ServiceError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ServiceError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        RepoError::from(err).into()
+    }
+}
+
+impl<E: Into<ServiceError> + std::error::Error> From<sea_orm::TransactionError<E>> for ServiceError {
+    fn from(err: sea_orm::TransactionError<E>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Organizations, their usage and their subscriptions to global streams.
+
+use entity::enums::StreamScope;
+use repository::organizations::{self, Organization, OrganizationUpdate};
+use repository::usage::{self, UsageSummary};
+use repository::{Page, Paginated, RepoError, streams};
+use sea_orm::DatabaseConnection;
+
+use crate::access::Actor;
+use crate::ServiceError;
+
+/// An organization with its member and stream counts.
+#[derive(Debug, Clone)]
+pub struct OrganizationDetail {
+    pub organization: Organization,
+    pub member_count: u64,
+    pub stream_count: u64,
+}
+
+fn validate_name(name: &str) -> Result<String, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ServiceError::invalid("name", "must be 1 to 200 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+fn visible(actor: &Actor, org_id: i32) -> bool {
+    actor.is_platform_admin() || actor.org_id == Some(org_id)
+}
+
+fn require_platform_admin(actor: &Actor) -> Result<(), ServiceError> {
+    if actor.is_platform_admin() {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("only platform admins manage organizations".into()))
+    }
+}
+
+/// All organizations for a platform admin; one's own otherwise.
+pub async fn list(db: &DatabaseConnection, actor: &Actor, page: Page) -> Result<Paginated<Organization>, ServiceError> {
+    if actor.is_platform_admin() {
+        return Ok(organizations::list(db, None, page).await?);
+    }
+    match actor.org_id {
+        Some(own) => Ok(organizations::list(db, Some(own), page).await?),
+        None => Ok(Paginated { items: vec![], total: 0, page }),
+    }
+}
+
+/// Creates an organization (platform admins).
+pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> Result<Organization, ServiceError> {
+    require_platform_admin(actor)?;
+    let name = validate_name(name)?;
+    Ok(organizations::create(db, &name).await?)
+}
+
+/// An organization the caller belongs to (or any, for platform admins).
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<OrganizationDetail, ServiceError> {
+    if !visible(actor, id) {
+        return Err(ServiceError::NotFound("organization"));
+    }
+    let organization = organizations::get(db, id).await?;
+    let (member_count, stream_count) = organizations::counts(db, id).await?;
+    Ok(OrganizationDetail {
+        organization,
+        member_count,
+        stream_count,
+    })
+}
+
+/// Renames or (de)activates an organization (platform admins).
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    name: Option<String>,
+    is_active: Option<bool>,
+) -> Result<Organization, ServiceError> {
+    if !visible(actor, id) {
+        return Err(ServiceError::NotFound("organization"));
+    }
+    require_platform_admin(actor)?;
+    let name = name.map(|n| validate_name(&n)).transpose()?;
+    Ok(organizations::update(db, id, OrganizationUpdate { name, is_active }).await?)
+}
+
+/// Deletes an organization (platform admins); refused while it has users.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), ServiceError> {
+    if !visible(actor, id) {
+        return Err(ServiceError::NotFound("organization"));
+    }
+    require_platform_admin(actor)?;
+    match organizations::delete(db, id).await {
+        Err(RepoError::ForeignKey(_)) => Err(ServiceError::Conflict(
+            "the organization still has users: remove them first".into(),
+        )),
+        other => Ok(other?),
+    }
+}
+
+/// LLM calls and tokens per model and day (its org admins, platform admins).
+pub async fn usage(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<Vec<UsageSummary>, ServiceError> {
+    if !visible(actor, id) {
+        return Err(ServiceError::NotFound("organization"));
+    }
+    if !actor.administers_org(id) {
+        return Err(ServiceError::Forbidden("only administrators read usage".into()));
+    }
+    organizations::get(db, id).await?;
+    Ok(usage::summary_for_org(db, id).await?)
+}
+
+/// Subscribes (or unsubscribes) an organization to a global stream: its org
+/// admins or a platform admin.
+pub async fn set_subscription(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    org_id: i32,
+    stream_id: i32,
+    subscribed: bool,
+) -> Result<(), ServiceError> {
+    if !visible(actor, org_id) {
+        return Err(ServiceError::NotFound("organization"));
+    }
+    if !actor.administers_org(org_id) {
+        return Err(ServiceError::Forbidden("only administrators manage subscriptions".into()));
+    }
+    organizations::get(db, org_id).await?;
+    // Global streams are a catalogue every administrator may subscribe to;
+    // other streams are not offered, and not revealed.
+    match streams::find(db, stream_id).await? {
+        Some(s) if s.scope == StreamScope::Global => {}
+        _ => return Err(ServiceError::NotFound("stream")),
+    }
+    if subscribed {
+        streams::subscribe(db, org_id, stream_id).await?;
+    } else if !streams::unsubscribe(db, org_id, stream_id).await? {
+        return Err(ServiceError::NotFound("subscription"));
+    }
+    Ok(())
+}

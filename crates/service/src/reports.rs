@@ -1,0 +1,186 @@
+//! Reports: creation with their articles, reading, listing, changing.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use repository::associations::NewAssociation;
+use repository::curation_events::{self, CurationEvent};
+use repository::reports::{self, NewReport, Report, ReportFilter, ReportUpdate, ReportWithArticles};
+use repository::streams::Stream;
+use repository::{Page, Paginated, articles, associations};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::access::{self, Actor};
+use crate::streams::categories;
+use crate::{FieldError, ServiceError};
+
+/// An article to put in a new report.
+#[derive(Debug, Clone)]
+pub struct ReportArticleInput {
+    pub article_id: i32,
+    pub ranking: Option<i32>,
+    pub relevance_score: Option<f64>,
+    pub presentation_categories: Option<Vec<String>>,
+}
+
+/// A report to create, as submitted.
+#[derive(Debug, Clone)]
+pub struct CreateReport {
+    pub report_name: String,
+    pub report_date: NaiveDate,
+    pub articles: Vec<ReportArticleInput>,
+}
+
+/// A report the caller may see, with its stream.
+pub async fn get_visible(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(Report, Stream), ServiceError> {
+    let report = reports::find_visible(db, &actor.viewer(), id)
+        .await?
+        .ok_or(ServiceError::NotFound("report"))?;
+    let stream = repository::streams::find(db, report.stream_id)
+        .await?
+        .ok_or(ServiceError::NotFound("report"))?;
+    Ok((report, stream))
+}
+
+/// A report the caller may see and change (curate, summarize, approve).
+pub async fn get_for_change(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(Report, Stream), ServiceError> {
+    let (report, stream) = get_visible(db, actor, id).await?;
+    access::require_stream_change(actor, &stream)?;
+    Ok((report, stream))
+}
+
+/// Checks category ids against the stream's presentation categories.
+pub fn check_categories(stream: &Stream, field: &str, ids: &[String], errors: &mut Vec<FieldError>) {
+    let known: HashSet<String> = categories(stream).into_iter().map(|c| c.id).collect();
+    for id in ids {
+        if !known.contains(id) {
+            errors.push(FieldError::new(field, format!("unknown presentation category `{id}`")));
+        }
+    }
+}
+
+/// Creates a report and its associations in one transaction. Articles
+/// without a ranking follow the ranked ones in input order.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, stream_id: i32, input: CreateReport) -> Result<Report, ServiceError> {
+    let stream = crate::streams::get_for_change(db, actor, stream_id).await?;
+    let mut errors = Vec::new();
+    let name = input.report_name.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        errors.push(FieldError::new("report_name", "must be 1 to 255 characters"));
+    }
+    if input.articles.len() > crate::articles::MAX_BULK {
+        errors.push(FieldError::new("articles", "at most 10000 articles"));
+    }
+    let mut seen = HashSet::new();
+    for (i, a) in input.articles.iter().enumerate() {
+        if !seen.insert(a.article_id) {
+            errors.push(FieldError::new(format!("articles[{i}].article_id"), "appears twice"));
+        }
+        if a.ranking.is_some_and(|r| r < 1) {
+            errors.push(FieldError::new(format!("articles[{i}].ranking"), "must be at least 1"));
+        }
+        if a.relevance_score.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+            errors.push(FieldError::new(format!("articles[{i}].relevance_score"), "must be between 0 and 1"));
+        }
+        if let Some(c) = &a.presentation_categories {
+            check_categories(&stream, &format!("articles[{i}].presentation_categories"), c, &mut errors);
+        }
+    }
+    let ids: Vec<i32> = input.articles.iter().map(|a| a.article_id).collect();
+    let existing: HashSet<i32> = articles::existing_ids(db, &ids).await?.into_iter().collect();
+    for (i, id) in ids.iter().enumerate() {
+        if !existing.contains(id) {
+            errors.push(FieldError::new(format!("articles[{i}].article_id"), "no such article"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let mut next = input.articles.iter().filter_map(|a| a.ranking).max().unwrap_or(0);
+    let new: Vec<NewAssociation> = input
+        .articles
+        .into_iter()
+        .map(|a| NewAssociation {
+            article_id: a.article_id,
+            ranking: a.ranking.unwrap_or_else(|| {
+                next += 1;
+                next
+            }),
+            relevance_score: a.relevance_score,
+            presentation_categories: a.presentation_categories.unwrap_or_default(),
+            curator_added: false,
+        })
+        .collect();
+    let txn = db.begin().await?;
+    let report = reports::create(
+        &txn,
+        NewReport {
+            stream_id,
+            report_name: name.to_owned(),
+            report_date: input.report_date,
+            created_by: Some(actor.id),
+        },
+    )
+    .await?;
+    associations::create_many(&txn, report.id, new).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// A visible report with its visible articles ordered by ranking.
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<ReportWithArticles, ServiceError> {
+    let (report, _) = get_visible(db, actor, id).await?;
+    Ok(reports::load_with_articles(db, report, false).await?)
+}
+
+/// Visible reports with their article counts, newest first.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: ReportFilter,
+    page: Page,
+) -> Result<Paginated<(Report, u64)>, ServiceError> {
+    Ok(reports::list_visible_with_counts(db, &actor.viewer(), filter, page).await?)
+}
+
+/// Renames or re-dates a report.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    report_name: Option<String>,
+    report_date: Option<NaiveDate>,
+) -> Result<Report, ServiceError> {
+    get_for_change(db, actor, id).await?;
+    if let Some(n) = &report_name
+        && (n.trim().is_empty() || n.chars().count() > 255)
+    {
+        return Err(ServiceError::invalid("report_name", "must be 1 to 255 characters"));
+    }
+    Ok(reports::update(
+        db,
+        id,
+        ReportUpdate {
+            report_name: report_name.map(|n| n.trim().to_owned()),
+            report_date,
+        },
+    )
+    .await?)
+}
+
+/// Deletes a report with its associations and events.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), ServiceError> {
+    get_for_change(db, actor, id).await?;
+    Ok(reports::delete(db, id).await?)
+}
+
+/// The audit trail of a visible report.
+pub async fn events(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    page: Page,
+) -> Result<Paginated<CurationEvent>, ServiceError> {
+    get_visible(db, actor, id).await?;
+    Ok(curation_events::list_for_report(db, id, page).await?)
+}

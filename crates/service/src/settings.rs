@@ -1,0 +1,135 @@
+//! Settings of the service layer (part of the application's layered config).
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The JWT secret of the demo configuration: accepted only on the embedded
+/// SQLite default (see [`AuthSettings::check_secret`]).
+pub const DEMO_JWT_SECRET: &str = "curio-demo-secret-change-me-0123456789abcdef";
+
+/// Token signing and lifetime.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub token_lifetime_minutes: i64,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    /// Failed logins per email or client address before 429.
+    pub max_failed_logins: u32,
+    /// Window over which failed logins are counted, in seconds.
+    pub failed_login_window_secs: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: SecretString::from(DEMO_JWT_SECRET),
+            token_lifetime_minutes: 60,
+            issuer: None,
+            audience: None,
+            max_failed_logins: 5,
+            failed_login_window_secs: 300,
+        }
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("jwt_secret", &"[redacted]")
+            .field("token_lifetime_minutes", &self.token_lifetime_minutes)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthSettings {
+    /// Refuses the demo secret (or a short one) unless the service runs on
+    /// the embedded SQLite default.
+    pub fn check_secret(&self, embedded_default: bool) -> Result<(), String> {
+        use secrecy::ExposeSecret;
+        let secret = self.jwt_secret.expose_secret();
+        if embedded_default {
+            return Ok(());
+        }
+        if secret == DEMO_JWT_SECRET {
+            return Err("auth.jwt_secret is the built-in demo secret: set CURIO__AUTH__JWT_SECRET".into());
+        }
+        if secret.len() < 32 {
+            return Err("auth.jwt_secret must be at least 32 characters".into());
+        }
+        Ok(())
+    }
+}
+
+/// Which LLM provider runs the summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// OpenAI-compatible when an API key is set, offline otherwise.
+    Auto,
+    Offline,
+    Openai,
+}
+
+/// LLM provider, limits, timeouts and retries.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSettings {
+    pub provider: ProviderKind,
+    /// Base URL of an OpenAI-compatible API (`…/v1`).
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
+    pub temperature: f32,
+    pub max_tokens: u32,
+    /// Deadline of one HTTP attempt.
+    pub request_timeout_secs: f64,
+    pub connect_timeout_secs: f64,
+    /// Attempts per call, the first included.
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt, with full jitter.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Concurrent LLM calls for the whole process (provider rate limits).
+    pub global_concurrency: usize,
+    /// Concurrent calls of one stage of one request, unless the stream's
+    /// `llm_config` says otherwise.
+    pub default_max_concurrent: usize,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            provider: ProviderKind::Auto,
+            base_url: "https://api.openai.com/v1".into(),
+            api_key: None,
+            model: "gpt-4o-mini".into(),
+            temperature: 0.2,
+            max_tokens: 400,
+            request_timeout_secs: 60.0,
+            connect_timeout_secs: 5.0,
+            max_attempts: 3,
+            retry_base_ms: 250,
+            retry_max_ms: 8_000,
+            global_concurrency: 64,
+            default_max_concurrent: 8,
+        }
+    }
+}
+
+impl std::fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("model", &self.model)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("max_attempts", &self.max_attempts)
+            .field("global_concurrency", &self.global_concurrency)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,305 @@
+//! Research streams: creation rules, configuration validation, listing.
+
+use entity::enums::StreamScope;
+use repository::reports::{self, Report, ReportFilter};
+use repository::streams::{self, NewStream, Stream, StreamUpdate};
+use repository::{Page, Paginated};
+use sea_orm::DatabaseConnection;
+use serde_json::{Value as Json, json};
+
+use crate::access::{self, Actor};
+use crate::summaries::templates::{self, PromptType};
+use crate::{FieldError, ServiceError};
+
+/// A stream to create, as submitted.
+#[derive(Debug, Clone)]
+pub struct CreateStream {
+    pub stream_name: String,
+    pub purpose: String,
+    pub scope: StreamScope,
+    pub org_id: Option<i32>,
+    pub presentation_config: Option<Json>,
+    pub enrichment_config: Option<Json>,
+    pub llm_config: Option<Json>,
+}
+
+/// A partial change, as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct PatchStream {
+    pub stream_name: Option<String>,
+    pub purpose: Option<String>,
+    pub presentation_config: Option<Json>,
+    pub enrichment_config: Option<Json>,
+    pub llm_config: Option<Json>,
+    pub is_active: Option<bool>,
+}
+
+/// A category of a stream's presentation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub id: String,
+    pub name: String,
+    pub topics: Vec<String>,
+}
+
+/// The categories of a stream's `presentation_config` (already validated).
+pub fn categories(stream: &Stream) -> Vec<Category> {
+    stream.presentation_config["categories"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|c| {
+                    Some(Category {
+                        id: c["id"].as_str()?.to_owned(),
+                        name: c["name"].as_str().unwrap_or_default().to_owned(),
+                        topics: c["topics"]
+                            .as_array()
+                            .map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
+    let n = value.trim().chars().count();
+    if n == 0 || value.chars().count() > max {
+        errors.push(FieldError::new(field, format!("must be 1 to {max} characters")));
+    }
+}
+
+/// `presentation_config`: `{categories: [{id, name, topics: [..]}]}`, ids
+/// unique and non-empty.
+pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
+    let Some(obj) = config.as_object() else {
+        errors.push(FieldError::new("presentation_config", "must be an object"));
+        return;
+    };
+    let Some(categories) = obj.get("categories") else {
+        return;
+    };
+    let Some(items) = categories.as_array() else {
+        errors.push(FieldError::new("presentation_config.categories", "must be an array"));
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for (i, c) in items.iter().enumerate() {
+        let field = format!("presentation_config.categories[{i}]");
+        match c["id"].as_str() {
+            Some(id) if !id.trim().is_empty() && id.len() <= 100 => {
+                if !seen.insert(id) {
+                    errors.push(FieldError::new(format!("{field}.id"), "duplicate category id"));
+                }
+            }
+            _ => errors.push(FieldError::new(format!("{field}.id"), "must be a non-empty string of at most 100 characters")),
+        }
+        if !c["name"].as_str().is_some_and(|n| !n.trim().is_empty() && n.len() <= 200) {
+            errors.push(FieldError::new(format!("{field}.name"), "must be a non-empty string"));
+        }
+        if !c.get("topics").is_none_or(|t| t.as_array().is_some_and(|a| a.iter().all(Json::is_string))) {
+            errors.push(FieldError::new(format!("{field}.topics"), "must be an array of strings"));
+        }
+    }
+}
+
+/// `enrichment_config.prompts.{type}: {system_prompt, user_prompt_template}`
+/// with only the placeholders of each type.
+pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
+    let Some(obj) = config.as_object() else {
+        errors.push(FieldError::new("enrichment_config", "must be an object"));
+        return;
+    };
+    let Some(prompts) = obj.get("prompts") else {
+        return;
+    };
+    let Some(prompts) = prompts.as_object() else {
+        errors.push(FieldError::new("enrichment_config.prompts", "must be an object"));
+        return;
+    };
+    for (key, prompt) in prompts {
+        let field = format!("enrichment_config.prompts.{key}");
+        let Some(kind) = PromptType::parse(key) else {
+            errors.push(FieldError::new(field, "unknown prompt type (article_summary, category_summary, executive_summary)"));
+            continue;
+        };
+        for part in ["system_prompt", "user_prompt_template"] {
+            match prompt.get(part) {
+                None => {}
+                Some(Json::String(t)) if t.len() <= 20_000 => {
+                    if let Err(e) = templates::validate(kind, t) {
+                        errors.push(FieldError::new(format!("{field}.{part}"), e.to_string()));
+                    }
+                }
+                Some(_) => errors.push(FieldError::new(format!("{field}.{part}"), "must be a string of at most 20000 bytes")),
+            }
+        }
+    }
+}
+
+/// `llm_config.{type}: {model, temperature 0..=2, max_tokens 1..=32000,
+/// max_concurrent 1..=512}`.
+pub fn validate_llm(config: &Json, errors: &mut Vec<FieldError>) {
+    let Some(obj) = config.as_object() else {
+        errors.push(FieldError::new("llm_config", "must be an object"));
+        return;
+    };
+    for (key, settings) in obj {
+        let field = format!("llm_config.{key}");
+        if PromptType::parse(key).is_none() {
+            errors.push(FieldError::new(field, "unknown prompt type"));
+            continue;
+        }
+        if !settings.is_object() {
+            errors.push(FieldError::new(field, "must be an object"));
+            continue;
+        }
+        if let Some(m) = settings.get("model")
+            && !m.as_str().is_some_and(|m| !m.is_empty() && m.len() <= 128)
+        {
+            errors.push(FieldError::new(format!("{field}.model"), "must be a model name"));
+        }
+        if let Some(t) = settings.get("temperature")
+            && !t.as_f64().is_some_and(|t| (0.0..=2.0).contains(&t))
+        {
+            errors.push(FieldError::new(format!("{field}.temperature"), "must be between 0 and 2"));
+        }
+        if let Some(t) = settings.get("max_tokens")
+            && !t.as_u64().is_some_and(|t| (1..=32_000).contains(&t))
+        {
+            errors.push(FieldError::new(format!("{field}.max_tokens"), "must be between 1 and 32000"));
+        }
+        if let Some(t) = settings.get("max_concurrent")
+            && !t.as_u64().is_some_and(|t| (1..=512).contains(&t))
+        {
+            errors.push(FieldError::new(format!("{field}.max_concurrent"), "must be between 1 and 512"));
+        }
+    }
+}
+
+/// Creates a stream: personal for anyone (owned by the caller), organization
+/// for its org admins, global for platform admins.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: CreateStream) -> Result<Stream, ServiceError> {
+    let org_id = match input.scope {
+        StreamScope::Personal => actor.org_id,
+        StreamScope::Organization => input.org_id.or(actor.org_id),
+        StreamScope::Global => None,
+    };
+    if !access::can_create_stream(actor, input.scope, org_id) {
+        return Err(ServiceError::Forbidden("your role does not allow creating this kind of stream".into()));
+    }
+    let mut errors = Vec::new();
+    text("stream_name", &input.stream_name, 200, &mut errors);
+    text("purpose", &input.purpose, 10_000, &mut errors);
+    if input.scope == StreamScope::Organization && org_id.is_none() {
+        errors.push(FieldError::new("org_id", "is required for organization streams"));
+    }
+    let presentation = input.presentation_config.unwrap_or_else(|| json!({"categories": []}));
+    let enrichment = input.enrichment_config.unwrap_or_else(|| json!({}));
+    let llm = input.llm_config.unwrap_or_else(|| json!({}));
+    validate_presentation(&presentation, &mut errors);
+    validate_enrichment(&enrichment, &mut errors);
+    validate_llm(&llm, &mut errors);
+    if let Some(org) = org_id
+        && input.scope == StreamScope::Organization
+        && repository::organizations::find(db, org).await?.is_none()
+    {
+        errors.push(FieldError::new("org_id", "no such organization"));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    Ok(streams::create(
+        db,
+        NewStream {
+            stream_name: input.stream_name.trim().to_owned(),
+            purpose: input.purpose,
+            scope: input.scope,
+            org_id,
+            owner_user_id: (input.scope == StreamScope::Personal).then_some(actor.id),
+            presentation_config: presentation,
+            enrichment_config: enrichment,
+            llm_config: llm,
+        },
+    )
+    .await?)
+}
+
+/// The streams the caller may see.
+pub async fn list(db: &DatabaseConnection, actor: &Actor, page: Page) -> Result<Paginated<Stream>, ServiceError> {
+    Ok(streams::list_visible(db, &actor.viewer(), page).await?)
+}
+
+/// A stream the caller may see.
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<Stream, ServiceError> {
+    streams::find_visible(db, &actor.viewer(), id)
+        .await?
+        .ok_or(ServiceError::NotFound("stream"))
+}
+
+/// A stream the caller may see and change.
+pub async fn get_for_change(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<Stream, ServiceError> {
+    let stream = get(db, actor, id).await?;
+    access::require_stream_change(actor, &stream)?;
+    Ok(stream)
+}
+
+/// Changes a stream, validating any new configuration.
+pub async fn update(db: &DatabaseConnection, actor: &Actor, id: i32, patch: PatchStream) -> Result<Stream, ServiceError> {
+    get_for_change(db, actor, id).await?;
+    let mut errors = Vec::new();
+    if let Some(n) = &patch.stream_name {
+        text("stream_name", n, 200, &mut errors);
+    }
+    if let Some(p) = &patch.purpose {
+        text("purpose", p, 10_000, &mut errors);
+    }
+    if let Some(c) = &patch.presentation_config {
+        validate_presentation(c, &mut errors);
+    }
+    if let Some(c) = &patch.enrichment_config {
+        validate_enrichment(c, &mut errors);
+    }
+    if let Some(c) = &patch.llm_config {
+        validate_llm(c, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    Ok(streams::update(
+        db,
+        id,
+        StreamUpdate {
+            stream_name: patch.stream_name.map(|s| s.trim().to_owned()),
+            purpose: patch.purpose,
+            presentation_config: patch.presentation_config,
+            enrichment_config: patch.enrichment_config,
+            llm_config: patch.llm_config,
+            is_active: patch.is_active,
+        },
+    )
+    .await?)
+}
+
+/// Deletes a stream with its reports.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), ServiceError> {
+    get_for_change(db, actor, id).await?;
+    Ok(streams::delete(db, id).await?)
+}
+
+/// The stream's reports the caller may see, newest first, with counts.
+pub async fn reports(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    page: Page,
+) -> Result<Paginated<(Report, u64)>, ServiceError> {
+    get(db, actor, id).await?;
+    let filter = ReportFilter {
+        stream_id: Some(id),
+        approval_status: None,
+    };
+    Ok(reports::list_visible_with_counts(db, &actor.viewer(), filter, page).await?)
+}

@@ -1,0 +1,190 @@
+//! Prompt templates: `{name}` placeholders, `{{` and `}}` for literal braces.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The three kinds of prompt of the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptType {
+    ArticleSummary,
+    CategorySummary,
+    ExecutiveSummary,
+}
+
+impl PromptType {
+    pub const ALL: [PromptType; 3] = [
+        PromptType::ArticleSummary,
+        PromptType::CategorySummary,
+        PromptType::ExecutiveSummary,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromptType::ArticleSummary => "article_summary",
+            PromptType::CategorySummary => "category_summary",
+            PromptType::ExecutiveSummary => "executive_summary",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The placeholders a template of this type may use.
+    pub fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            PromptType::ArticleSummary => &[
+                "title", "abstract", "journal", "authors", "pub_year", "doi", "stream_name", "stream_purpose",
+            ],
+            PromptType::CategorySummary => &[
+                "category_name", "category_topics", "articles_summaries", "stream_name", "stream_purpose",
+            ],
+            PromptType::ExecutiveSummary => &[
+                "report_name", "articles_summaries", "categories_summaries", "stream_name", "stream_purpose",
+            ],
+        }
+    }
+
+    /// The built-in prompt: (system prompt, user prompt template).
+    pub fn default_prompt(self) -> (&'static str, &'static str) {
+        match self {
+            PromptType::ArticleSummary => (
+                "You are a biomedical research analyst. Summarize articles for a research stream in two or three plain sentences: the finding, the evidence, why it matters for the stream.",
+                "Research stream: {stream_name}\nPurpose: {stream_purpose}\n\nTitle: {title}\nJournal: {journal} ({pub_year})\nAuthors: {authors}\n\nAbstract:\n{abstract}",
+            ),
+            PromptType::CategorySummary => (
+                "You are a biomedical research analyst. Synthesize the article summaries of one category into one paragraph: common themes, notable results, open questions.",
+                "Research stream: {stream_name}\nPurpose: {stream_purpose}\nCategory: {category_name} (topics: {category_topics})\n\nArticle summaries:\n{articles_summaries}",
+            ),
+            PromptType::ExecutiveSummary => (
+                "You are a biomedical research analyst writing for busy executives. Write a short executive summary of the report: the three most important developments and what they mean for the stream's purpose.",
+                "Report: {report_name}\nResearch stream: {stream_name}\nPurpose: {stream_purpose}\n\nCategory summaries:\n{categories_summaries}\n\nArticle summaries:\n{articles_summaries}",
+            ),
+        }
+    }
+}
+
+/// A template segment.
+#[derive(Debug, PartialEq, Eq)]
+enum Segment<'a> {
+    Text(&'a str),
+    Literal(char),
+    Field(&'a str),
+}
+
+/// Why a template is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("unknown placeholder {{{0}}}")]
+    UnknownPlaceholder(String),
+    #[error("unbalanced brace at byte {0}: write {{{{ or }}}} for a literal brace")]
+    Unbalanced(usize),
+}
+
+fn parse(template: &str) -> Result<Vec<Segment<'_>>, TemplateError> {
+    let mut out = Vec::new();
+    let bytes = template.as_bytes();
+    let (mut i, mut start) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' if bytes.get(i + 1) == Some(&b'{') => {
+                out.push(Segment::Text(&template[start..i]));
+                out.push(Segment::Literal('{'));
+                i += 2;
+                start = i;
+            }
+            b'}' if bytes.get(i + 1) == Some(&b'}') => {
+                out.push(Segment::Text(&template[start..i]));
+                out.push(Segment::Literal('}'));
+                i += 2;
+                start = i;
+            }
+            b'{' => {
+                let end = template[i + 1..].find(['}', '{']).map(|e| e + i + 1);
+                match end {
+                    Some(end) if bytes[end] == b'}' => {
+                        out.push(Segment::Text(&template[start..i]));
+                        out.push(Segment::Field(&template[i + 1..end]));
+                        i = end + 1;
+                        start = i;
+                    }
+                    _ => return Err(TemplateError::Unbalanced(i)),
+                }
+            }
+            b'}' => return Err(TemplateError::Unbalanced(i)),
+            _ => i += 1,
+        }
+    }
+    out.push(Segment::Text(&template[start..]));
+    Ok(out)
+}
+
+/// Checks that a template parses and names only the placeholders of its type.
+pub fn validate(prompt: PromptType, template: &str) -> Result<(), TemplateError> {
+    for segment in parse(template)? {
+        if let Segment::Field(name) = segment
+            && !prompt.placeholders().contains(&name)
+        {
+            return Err(TemplateError::UnknownPlaceholder(name.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Renders a template; placeholders without a value render empty.
+pub fn render(template: &str, values: &HashMap<&str, String>) -> Result<String, TemplateError> {
+    let mut out = String::with_capacity(template.len() + 256);
+    for segment in parse(template)? {
+        match segment {
+            Segment::Text(t) => out.push_str(t),
+            Segment::Literal(c) => out.push(c),
+            Segment::Field(name) => out.push_str(values.get(name).map(String::as_str).unwrap_or("")),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_fields_and_escaped_braces() {
+        let values = HashMap::from([("title", "CRISPR 🧬".to_owned())]);
+        assert_eq!(render("T: {title} {{json}}", &values).unwrap(), "T: CRISPR 🧬 {json}");
+        assert_eq!(render("{abstract}", &values).unwrap(), "");
+    }
+
+    #[test]
+    fn rejects_unknown_placeholders_and_unbalanced_braces() {
+        assert_eq!(
+            validate(PromptType::ArticleSummary, "{title} {secret}"),
+            Err(TemplateError::UnknownPlaceholder("secret".into()))
+        );
+        assert!(matches!(validate(PromptType::ArticleSummary, "{title"), Err(TemplateError::Unbalanced(0))));
+        assert!(matches!(validate(PromptType::ArticleSummary, "x } y"), Err(TemplateError::Unbalanced(2))));
+        assert!(validate(PromptType::CategorySummary, "{title}").is_err(), "field of another type");
+        for p in PromptType::ALL {
+            let (system, user) = p.default_prompt();
+            assert!(validate(p, system).is_ok() && validate(p, user).is_ok());
+        }
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics() {
+        // A cheap exhaustive sweep over short strings of the risky characters.
+        let alphabet = ['{', '}', 'a', 't', 'é', '🧬'];
+        let mut stack = vec![String::new()];
+        while let Some(s) = stack.pop() {
+            let _ = render(&s, &HashMap::new());
+            let _ = validate(PromptType::ArticleSummary, &s);
+            if s.chars().count() < 6 {
+                for c in alphabet {
+                    stack.push(format!("{s}{c}"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! User administration.
+
+use entity::enums::UserRole;
+use repository::users::{self, NewUser, User, UserUpdate};
+use repository::{Page, Paginated, organizations};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::access::{self, Actor};
+use crate::{FieldError, ServiceError, passwords};
+
+/// A user to create, as submitted.
+#[derive(Debug, Clone)]
+pub struct CreateUser {
+    pub email: String,
+    pub password: String,
+    pub full_name: Option<String>,
+    pub role: Option<UserRole>,
+    pub org_id: Option<i32>,
+}
+
+/// A partial change, as submitted; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PatchUser {
+    pub email: Option<String>,
+    pub full_name: Option<Option<String>>,
+    pub password: Option<String>,
+    pub role: Option<UserRole>,
+    pub is_active: Option<bool>,
+}
+
+/// A syntactically plausible email: one `@`, a dotted domain, no spaces,
+/// at most 320 characters.
+pub fn validate_email(email: &str) -> Result<(), FieldError> {
+    let email = email.trim();
+    let valid = email.len() <= 320
+        && !email.contains(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(FieldError::new("email", "must be a valid email address"))
+    }
+}
+
+/// Passwords: 8 to 256 characters.
+pub fn validate_password(password: &str) -> Result<(), ServiceError> {
+    let n = password.chars().count();
+    if !(8..=256).contains(&n) {
+        return Err(ServiceError::invalid("password", "must be 8 to 256 characters"));
+    }
+    Ok(())
+}
+
+fn validate_full_name(name: &Option<String>) -> Result<(), FieldError> {
+    match name {
+        Some(n) if n.chars().count() > 200 => Err(FieldError::new("full_name", "must be at most 200 characters")),
+        _ => Ok(()),
+    }
+}
+
+/// Lists users: all for a platform admin, the organization's for an org admin.
+pub async fn list(db: &DatabaseConnection, actor: &Actor, page: Page) -> Result<Paginated<User>, ServiceError> {
+    match actor.role {
+        UserRole::PlatformAdmin => Ok(users::list(db, None, page).await?),
+        UserRole::OrgAdmin => Ok(users::list(db, actor.org_id, page).await?),
+        UserRole::Member => Err(ServiceError::Forbidden("only administrators list users".into())),
+    }
+}
+
+/// Creates a user. An org admin creates users of its own organization and
+/// never platform admins; members create nobody.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: CreateUser) -> Result<User, ServiceError> {
+    let role = input.role.unwrap_or(UserRole::Member);
+    let org_id = match actor.role {
+        UserRole::Member => return Err(ServiceError::Forbidden("members cannot create users".into())),
+        UserRole::OrgAdmin => {
+            if role == UserRole::PlatformAdmin {
+                return Err(ServiceError::Forbidden("org admins cannot create platform admins".into()));
+            }
+            if input.org_id.is_some_and(|o| Some(o) != actor.org_id) {
+                return Err(ServiceError::Forbidden("org admins create users of their own organization".into()));
+            }
+            actor.org_id
+        }
+        UserRole::PlatformAdmin => input.org_id,
+    };
+    let mut errors = Vec::new();
+    if let Err(e) = validate_email(&input.email) {
+        errors.push(e);
+    }
+    if let Err(ServiceError::Validation(mut e)) = validate_password(&input.password) {
+        errors.append(&mut e);
+    }
+    if let Err(e) = validate_full_name(&input.full_name) {
+        errors.push(e);
+    }
+    match (role, org_id) {
+        (UserRole::PlatformAdmin, Some(_)) => errors.push(FieldError::new("org_id", "platform admins belong to no organization")),
+        (UserRole::OrgAdmin | UserRole::Member, None) => errors.push(FieldError::new("org_id", "is required for this role")),
+        (_, Some(org)) if organizations::find(db, org).await?.is_none() => {
+            errors.push(FieldError::new("org_id", "no such organization"))
+        }
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    // Hashing happens before any transaction or connection is taken.
+    let password_hash = passwords::hash(input.password).await?;
+    Ok(users::create(
+        db,
+        NewUser {
+            email: input.email,
+            password_hash,
+            full_name: input.full_name,
+            role,
+            org_id,
+        },
+    )
+    .await?)
+}
+
+/// A user the caller may see.
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<User, ServiceError> {
+    match users::find(db, id).await? {
+        Some(user) if access::can_see_user(actor, &user) => Ok(user),
+        _ => Err(ServiceError::NotFound("user")),
+    }
+}
+
+/// Changes a user. Anyone edits their own email, name and password;
+/// administrators also role and activation, within their reach. Nobody
+/// demotes or deactivates the last active platform admin.
+pub async fn update(db: &DatabaseConnection, actor: &Actor, id: i32, patch: PatchUser) -> Result<User, ServiceError> {
+    let target = get(db, actor, id).await?;
+    let administers = access::can_administer_user(actor, &target);
+    if (patch.role.is_some() || patch.is_active.is_some()) && !administers {
+        return Err(ServiceError::Forbidden("only administrators change roles and activation".into()));
+    }
+    if actor.id != target.id && !administers {
+        return Err(ServiceError::Forbidden("you may only edit yourself".into()));
+    }
+    if patch.role == Some(UserRole::PlatformAdmin) && !actor.is_platform_admin() {
+        return Err(ServiceError::Forbidden("only platform admins grant that role".into()));
+    }
+    if target.role == UserRole::PlatformAdmin && !actor.is_platform_admin() {
+        return Err(ServiceError::Forbidden("only platform admins change platform admins".into()));
+    }
+    let mut errors = Vec::new();
+    if let Some(email) = &patch.email
+        && let Err(e) = validate_email(email)
+    {
+        errors.push(e);
+    }
+    if let Some(name) = &patch.full_name
+        && let Err(e) = validate_full_name(name)
+    {
+        errors.push(e);
+    }
+    if let Some(password) = &patch.password
+        && let Err(ServiceError::Validation(mut e)) = validate_password(password)
+    {
+        errors.append(&mut e);
+    }
+    match (patch.role, target.org_id) {
+        (Some(UserRole::PlatformAdmin), Some(_)) => {
+            errors.push(FieldError::new("role", "platform admins belong to no organization"))
+        }
+        (Some(UserRole::OrgAdmin | UserRole::Member), None) => {
+            errors.push(FieldError::new("role", "this user belongs to no organization"))
+        }
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let password_hash = match patch.password {
+        Some(p) => Some(passwords::hash(p).await?),
+        None => None,
+    };
+    let loses_admin = target.role == UserRole::PlatformAdmin
+        && (patch.role.is_some_and(|r| r != UserRole::PlatformAdmin) || patch.is_active == Some(false));
+    let txn = db.begin().await?;
+    if loses_admin && users::count_active_platform_admins(&txn).await? <= 1 {
+        return Err(ServiceError::Conflict("the last platform admin cannot be demoted or deactivated".into()));
+    }
+    let updated = users::update(
+        &txn,
+        id,
+        UserUpdate {
+            email: patch.email,
+            password_hash,
+            full_name: patch.full_name,
+            role: patch.role,
+            org_id: None,
+            is_active: patch.is_active,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a user. Nobody deletes themselves or the last platform admin.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), ServiceError> {
+    let target = get(db, actor, id).await?;
+    if target.id == actor.id {
+        return Err(ServiceError::Forbidden("you cannot delete yourself".into()));
+    }
+    if !access::can_administer_user(actor, &target) || (target.role == UserRole::PlatformAdmin && !actor.is_platform_admin()) {
+        return Err(ServiceError::Forbidden("your role does not allow deleting this user".into()));
+    }
+    let txn = db.begin().await?;
+    if target.role == UserRole::PlatformAdmin && users::count_active_platform_admins(&txn).await? <= 1 {
+        return Err(ServiceError::Conflict("the last platform admin cannot be deleted".into()));
+    }
+    users::delete(&txn, id).await?;
+    txn.commit().await?;
+    Ok(())
+}
