@@ -1,1 +1,5 @@
-//! placeholder
+//! Benchmark tooling for Curio: a mock OpenAI-compatible server (also used by
+//! the test suites of other crates) and the load generator behind
+//! `make bench`.
+
+pub mod mock;

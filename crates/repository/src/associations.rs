@@ -187,7 +187,8 @@ pub async fn set_hidden<C: ConnectionTrait>(
 }
 
 /// Applies a curator's edit; the first edit of a field keeps the value it
-/// replaced in the matching `original_*` column.
+/// replaced in the matching `original_*` column (an empty
+/// `original_ai_summary` means there was no summary).
 pub async fn edit<C: ConnectionTrait>(
     db: &C,
     report_id: i32,
@@ -208,7 +209,9 @@ pub async fn edit<C: ConnectionTrait>(
     }
     if let Some(summary) = edit.ai_summary {
         if current.original_ai_summary.is_none() {
-            active.original_ai_summary = Set(current.ai_summary.clone());
+            // Empty marks "there was no summary before the first edit", so a
+            // second edit cannot mistake the first edit's text for the original.
+            active.original_ai_summary = Set(Some(current.ai_summary.clone().unwrap_or_default()));
         }
         active.ai_summary = Set(summary);
     }

@@ -1,0 +1,146 @@
+//! Sign-in, tokens and password hashing.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use entity::enums::UserRole;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use service::auth::{Claims, LoginError};
+use service::{ServiceError, settings::DEMO_JWT_SECRET};
+use test_support::{TestDb, backend_tests};
+
+fn unauthorized<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> bool {
+    matches!(r, Err(ServiceError::Unauthorized(_)))
+}
+
+backend_tests! {
+    async fn login_accepts_the_right_password_and_rejects_the_rest_alike(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = &w.services.auth;
+        let ok = auth.login("ADMIN@a.test", common::PASSWORD, "c1").await.unwrap();
+        assert_eq!(ok.user.id, w.admin_a.id);
+        assert_eq!(ok.token.expires_in, 3600);
+        let validated = auth.validate_token(&ok.token.access_token).await.unwrap();
+        assert_eq!(validated.actor, w.admin_a);
+        assert!(validated.refreshed.is_none());
+
+        let wrong = auth.login("admin@a.test", "wrong password", "c2").await.unwrap_err().to_string();
+        let unknown = auth.login("nobody@a.test", common::PASSWORD, "c3").await.unwrap_err().to_string();
+        assert_eq!(wrong, unknown, "same error for unknown email and wrong password");
+        service::users::update(&db.conn, &w.platform, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
+        let inactive = auth.login("member@a.test", common::PASSWORD, "c4").await.unwrap_err().to_string();
+        assert_eq!(inactive, wrong);
+    }
+}
+
+backend_tests! {
+    async fn bcrypt_hashes_are_upgraded_to_argon2id_after_login(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let legacy = bcrypt::hash("legacy-password", 4).unwrap();
+        repository::users::update(&db.conn, w.member_b.id, repository::users::UserUpdate { password_hash: Some(legacy), ..Default::default() }).await.unwrap();
+        w.services.auth.login("member@b.test", "legacy-password", "c").await.unwrap();
+        let stored = repository::users::get(&db.conn, w.member_b.id).await.unwrap().password_hash;
+        assert!(stored.starts_with("$argon2id$"), "{stored}");
+        w.services.auth.login("member@b.test", "legacy-password", "c").await.unwrap();
+    }
+}
+
+fn sign(claims: &Claims, alg: Algorithm, secret: &str) -> String {
+    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+backend_tests! {
+    async fn tampered_unsigned_foreign_algorithm_expired_and_deactivated_tokens_are_rejected(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = &w.services.auth;
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now, exp: now + 3600, iss: None, aud: None };
+        let good = sign(&claims, Algorithm::HS256, DEMO_JWT_SECRET);
+        assert!(auth.validate_token(&good).await.is_ok());
+
+        // Tampered payload: claim to be the platform admin, keep the signature.
+        let parts: Vec<&str> = good.split('.').collect();
+        let forged_claims = Claims { sub: w.platform.id.to_string(), ..claims.clone() };
+        let forged_payload = sign(&forged_claims, Algorithm::HS256, "other-secret").split('.').nth(1).unwrap().to_owned();
+        assert!(unauthorized(auth.validate_token(&format!("{}.{}.{}", parts[0], forged_payload, parts[2])).await));
+        // alg: none
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let none = format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+        assert!(unauthorized(auth.validate_token(&none).await));
+        // Another algorithm with the same secret.
+        assert!(unauthorized(auth.validate_token(&sign(&claims, Algorithm::HS512, DEMO_JWT_SECRET)).await));
+        // Expired.
+        let expired = Claims { iat: now - 7200, exp: now - 10, ..claims.clone() };
+        assert!(unauthorized(auth.validate_token(&sign(&expired, Algorithm::HS256, DEMO_JWT_SECRET)).await));
+        // Garbage.
+        assert!(unauthorized(auth.validate_token("not.a.token").await));
+        // Deactivated after issue.
+        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
+        assert!(unauthorized(auth.validate_token(&good).await));
+    }
+}
+
+backend_tests! {
+    async fn a_fresh_token_is_issued_after_80_percent_of_its_lifetime_or_a_role_change(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = &w.services.auth;
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now - 2900, exp: now + 700, iss: None, aud: None };
+        let old = auth.validate_token(&sign(&claims, Algorithm::HS256, DEMO_JWT_SECRET)).await.unwrap();
+        assert!(old.refreshed.is_some(), "81% of the lifetime has passed");
+        let young = Claims { iat: now - 60, exp: now + 3540, ..claims.clone() };
+        let token = sign(&young, Algorithm::HS256, DEMO_JWT_SECRET);
+        assert!(auth.validate_token(&token).await.unwrap().refreshed.is_none());
+        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { role: Some(UserRole::OrgAdmin), ..Default::default() }).await.unwrap();
+        let after = auth.validate_token(&token).await.unwrap();
+        assert_eq!(after.actor.role, UserRole::OrgAdmin, "role comes from the database");
+        let fresh = after.refreshed.expect("role changed: fresh token");
+        assert!(auth.validate_token(&fresh.access_token).await.unwrap().refreshed.is_none());
+    }
+}
+
+backend_tests! {
+    async fn repeated_failures_are_throttled_even_when_concurrent(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = w.services.auth.clone();
+        let attempts = (0..12).map(|_| {
+            let auth = auth.clone();
+            tokio::spawn(async move { auth.login("admin@a.test", "wrong password", "10.0.0.1").await })
+        });
+        let results = futures::future::join_all(attempts).await;
+        let throttled = results.iter().filter(|r| matches!(r.as_ref().unwrap(), Err(LoginError::Throttled(_)))).count();
+        assert_eq!(throttled, 12 - 5, "at most 5 attempts are evaluated");
+        assert!(matches!(auth.login("admin@a.test", common::PASSWORD, "10.0.0.2").await, Err(LoginError::Throttled(_))), "blocked per email");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_hashing_does_not_block_the_runtime() {
+    let started = Instant::now();
+    service::passwords::hash("calibrate".into()).await.unwrap();
+    let one_hash = started.elapsed();
+    let max_lag = Arc::new(AtomicU64::new(0));
+    let lag = max_lag.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            let before = Instant::now();
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let late = before.elapsed().saturating_sub(Duration::from_millis(1));
+            lag.fetch_max(late.as_micros() as u64, Ordering::SeqCst);
+        }
+    });
+    let hashes = (0..8).map(|i| service::passwords::hash(format!("password {i}")));
+    futures::future::join_all(hashes).await;
+    ticker.abort();
+    let max_lag = Duration::from_micros(max_lag.load(Ordering::SeqCst));
+    assert!(max_lag < one_hash / 2, "scheduling delay {max_lag:?} vs one hash {one_hash:?}");
+}

@@ -1,0 +1,186 @@
+//! The summary pipeline through the real async-openai client against the
+//! mock OpenAI-compatible server.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bench::mock::{Action, MockConfig, MockLlm, Rule};
+use entity::enums::{LlmOutcome, LlmStage};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use service::ServiceError;
+use service::summaries::report_enrichments;
+use test_support::{TestDb, backend_tests};
+
+async fn mock(latency_ms: u64) -> MockLlm {
+    MockLlm::start(MockConfig { latency: Duration::from_millis(latency_ms), prompt_tokens: 111, completion_tokens: 22, ..MockConfig::default() })
+        .await
+        .unwrap()
+}
+
+async fn usage_rows(db: &sea_orm::DatabaseConnection, report: i32) -> Vec<entity::llm_usage::Model> {
+    entity::llm_usage::Entity::find().filter(entity::llm_usage::Column::ReportId.eq(report)).all(db).await.unwrap()
+}
+
+backend_tests! {
+    async fn summarize_runs_three_stages_in_order_and_stores_results_and_usage(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let llm = mock(20).await;
+        let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 4).await;
+        let result = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        assert_eq!(result.article_summaries, 4);
+        assert_eq!(result.provider, "openai");
+        assert_eq!(result.usage.llm_calls, 4 + 2 + 1, "4 articles, 2 categories, 1 executive");
+        assert_eq!(result.usage.prompt_tokens, 7 * 111);
+        assert_eq!(result.category_summaries.keys().cloned().collect::<Vec<_>>(), vec!["genomics", "immuno"]);
+
+        let received = llm.received();
+        assert_eq!(received.len(), 7);
+        // Stage order: every article call before any category call, the executive last.
+        let article_calls: Vec<_> = received.iter().filter(|r| r.user.contains("Authors:")).collect();
+        let category_calls: Vec<_> = received.iter().filter(|r| r.user.contains("Category:")).collect();
+        let executive = received.iter().find(|r| r.user.starts_with("Report: Week 1")).unwrap();
+        assert_eq!((article_calls.len(), category_calls.len()), (4, 2));
+        let last_article = article_calls.iter().map(|r| r.at).max().unwrap();
+        assert!(category_calls.iter().all(|r| r.at > last_article));
+        assert!(category_calls.iter().all(|r| r.at < executive.at));
+        // Prompts carry the fields of their type.
+        let first = article_calls.iter().find(|r| r.user.contains("Article w0 on T cell exhaustion")).unwrap();
+        assert!(first.user.contains("Abstract w0.") && first.user.contains("Journal of Tests") && first.user.contains("Follow translational oncology."));
+        assert!(executive.user.contains("Week 1"));
+        assert_eq!(first.model, "mock-model");
+
+        // Results are on the right rows.
+        let report = service::reports::get(&db.conn, &w.admin_a, w.report).await.unwrap();
+        for a in &report.articles {
+            let summary = a.association.ai_summary.as_deref().unwrap();
+            let n = a.article.title.split_whitespace().nth(1).unwrap().to_owned();
+            assert!(summary.contains(&format!("Abstract {n}")), "{summary} belongs to {}", a.article.title);
+        }
+        let enrichments = report_enrichments(&db.conn, w.report).await.unwrap().unwrap();
+        assert_eq!(enrichments["executive_summary"], result.executive_summary.as_str());
+        let rows = usage_rows(&db.conn, w.report).await;
+        assert_eq!(rows.len(), 7);
+        assert!(rows.iter().all(|r| r.prompt_tokens == 111 && r.completion_tokens == 22 && r.outcome == LlmOutcome::Ok && r.org_id == Some(w.org_a)));
+        assert_eq!(rows.iter().filter(|r| r.stage == LlmStage::ArticleSummary).count(), 4);
+
+        // Nothing missing: a second run only redoes categories and executive.
+        llm.reset();
+        let again = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        assert_eq!((again.article_summaries, llm.count()), (0, 3));
+    }
+}
+
+backend_tests! {
+    async fn summarize_does_not_hold_a_connection_during_llm_calls(backend: Backend) {
+        let db = TestDb::with_settings(backend, |s| { s.max_connections = 1; s.min_connections = 1; }).await;
+        let llm = mock(300).await;
+        let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 2).await;
+        let mut reports = vec![w.report];
+        for _ in 0..19 {
+            reports.push(service::reports::create(&db.conn, &w.admin_a, w.org_stream, common::report_input(&w.article_ids)).await.unwrap().id);
+        }
+        let started = Instant::now();
+        let runs = reports.iter().map(|&r| {
+            let (s, actor) = (w.services.summaries.clone(), w.admin_a.clone());
+            tokio::spawn(async move { s.summarize(&actor, r, true).await })
+        });
+        for r in futures::future::join_all(runs).await {
+            r.unwrap().unwrap();
+        }
+        let elapsed = started.elapsed();
+        // Three sequential LLM rounds of 300 ms each; serialized it would be 20 × 900 ms.
+        assert!(elapsed < Duration::from_millis(8 * 300), "20 summaries took {elapsed:?} on one connection");
+    }
+}
+
+backend_tests! {
+    async fn the_global_cap_bounds_concurrent_llm_calls(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let llm = mock(50).await;
+        let mut settings = common::mock_llm(&llm.base_url());
+        settings.global_concurrency = 4;
+        settings.default_max_concurrent = 40;
+        let w = common::world(&db.conn, settings, 40).await;
+        w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        assert_eq!(llm.count(), 40 + 2 + 1);
+        assert_eq!(llm.max_in_flight(), 4, "never more than the cap, and the cap is used");
+    }
+}
+
+backend_tests! {
+    async fn a_failed_article_gives_an_error_keeps_the_others_and_a_rerun_does_only_what_is_missing(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let llm = mock(5).await;
+        let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 4).await;
+        llm.add_rule(Rule { matches: "Article w2 on".into(), action: Action::Status { status: 500, retry_after: None }, times: None });
+        let err = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap_err();
+        let ServiceError::LlmFailed { failed, timeout } = err else { panic!("{err:?}") };
+        assert!(!timeout);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].item.as_deref(), Some(w.article_ids[2].to_string().as_str()));
+        assert_eq!(llm.count(), 3 + 2, "3 good articles, and 2 attempts for the failing one");
+        assert!(report_enrichments(&db.conn, w.report).await.unwrap().is_none(), "enrichments unchanged");
+        let report = service::reports::get(&db.conn, &w.admin_a, w.report).await.unwrap();
+        assert_eq!(report.articles.iter().filter(|a| a.association.ai_summary.is_some()).count(), 3, "finished work kept");
+        let failed_rows = usage_rows(&db.conn, w.report).await.into_iter().filter(|r| r.outcome != LlmOutcome::Ok).count();
+        assert_eq!(failed_rows, 1, "the ledger records the failed call");
+
+        llm.clear_rules();
+        llm.reset();
+        let ok = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        assert_eq!(ok.article_summaries, 1);
+        assert_eq!(llm.count(), 1 + 2 + 1, "only the missing article, then categories and executive");
+        assert!(report_enrichments(&db.conn, w.report).await.unwrap().is_some());
+    }
+}
+
+backend_tests! {
+    async fn timeouts_are_reported_as_such_and_rate_limits_are_retried(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let llm = mock(5).await;
+        let mut settings = common::mock_llm(&llm.base_url());
+        settings.request_timeout_secs = 0.3;
+        let w = common::world(&db.conn, settings, 2).await;
+        llm.add_rule(Rule { matches: "Article w1 on".into(), action: Action::Delay(Duration::from_secs(3)), times: None });
+        let err = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap_err();
+        assert!(matches!(err, ServiceError::LlmFailed { timeout: true, .. }), "{err:?}");
+
+        llm.clear_rules();
+        llm.reset();
+        llm.add_rule(Rule { matches: "Article w1 on".into(), action: Action::Status { status: 429, retry_after: Some(1) }, times: Some(1) });
+        let started = Instant::now();
+        w.services.summaries.summarize(&w.admin_a, w.report, true).await.unwrap();
+        assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After honoured");
+        assert_eq!(llm.received().iter().filter(|r| r.user.contains("Authors:") && r.user.contains("Article w1 on")).count(), 2);
+    }
+}
+
+backend_tests! {
+    async fn concurrent_summaries_of_one_report_share_one_run(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let llm = mock(200).await;
+        let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 3).await;
+        let (a, b) = tokio::join!(
+            w.services.summaries.summarize(&w.admin_a, w.report, true),
+            w.services.summaries.summarize(&w.platform, w.report, true),
+        );
+        assert_eq!(a.unwrap().executive_summary, b.unwrap().executive_summary);
+        assert_eq!(llm.count(), 3 + 2 + 1, "one set of LLM calls");
+    }
+}
+
+backend_tests! {
+    async fn the_offline_provider_summarizes_without_a_network(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 3).await;
+        let result = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        assert_eq!(result.provider, "offline");
+        assert!(!result.executive_summary.is_empty());
+        let preview = w.services.summaries.preview(&w.admin_a, w.report, service::summaries::templates::PromptType::ArticleSummary, None, Some("{title}. {abstract}".into()), Some(w.article_ids[0])).await.unwrap();
+        assert!(preview.user_prompt.starts_with("Article w0"));
+        assert!(!preview.text.is_empty());
+        let bad = w.services.summaries.preview(&w.admin_a, w.report, service::summaries::templates::PromptType::ArticleSummary, None, Some("{nope}".into()), None).await;
+        assert!(matches!(bad, Err(ServiceError::Validation(_))));
+    }
+}
