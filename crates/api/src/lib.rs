@@ -1,1 +1,16 @@
-pub fn x(){}
+//! Curio's HTTP API: actix-web routes over the service layer, RFC 7807
+//! errors, OpenAPI and Swagger UI, request ids, Prometheus metrics.
+
+pub mod config;
+pub mod dto;
+pub mod error;
+pub mod extractors;
+pub mod observability;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod state;
+
+pub use startup::Application;

@@ -1,0 +1,186 @@
+//! Layered, typed configuration: embedded defaults < a second file (from
+//! `CURIO_CONFIG`) < `CURIO__SECTION__KEY` environment variables <
+//! `DATABASE_URL`. Secrets are wrapped in `SecretString` and never printed.
+
+use config::{Config, Environment, File, FileFormat};
+use repository::database::DatabaseSettings;
+use serde::Deserialize;
+use service::{AuthSettings, LlmSettings};
+
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Everything Curio reads at start-up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub llm: LlmSettings,
+    pub log: LogSettings,
+    pub app: AppSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub json_limit_bytes: usize,
+    pub bulk_json_limit_bytes: usize,
+    pub shutdown_grace_secs: u64,
+    pub cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `pretty` or `json`.
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `api=debug,sqlx=warn`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    pub migrate_on_start: bool,
+    pub seed_demo_data: bool,
+}
+
+impl Settings {
+    /// Loads the layers from the process environment.
+    pub fn load() -> Result<Settings, config::ConfigError> {
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(&vars)
+    }
+
+    /// Loads the layers from the given environment (tests pass their own).
+    pub fn load_from(vars: &[(String, String)]) -> Result<Settings, config::ConfigError> {
+        let get = |k: &str| vars.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        if let Some(path) = get("CURIO_CONFIG") {
+            builder = builder.add_source(File::with_name(&path).required(true));
+        }
+        let env: config::Map<String, String> = vars
+            .iter()
+            .filter(|(k, _)| k.starts_with("CURIO__"))
+            .cloned()
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("CURIO")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("server.cors_origins")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        if let Some(url) = get("DATABASE_URL") {
+            builder = builder.set_override("database.url", url)?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), config::ConfigError> {
+        let bad = |key: &str, why: &str| Err(config::ConfigError::Message(format!("invalid value for `{key}`: {why}")));
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        if self.database.acquire_timeout_secs <= 0.0 {
+            return bad("database.acquire_timeout_secs", "must be positive");
+        }
+        if let Err(e) = self.database.normalized_url() {
+            return bad("database.url", &e.to_string());
+        }
+        if self.auth.token_lifetime_minutes < 1 {
+            return bad("auth.token_lifetime_minutes", "must be at least 1");
+        }
+        if self.llm.global_concurrency == 0 {
+            return bad("llm.global_concurrency", "must be at least 1");
+        }
+        if let Err(why) = self.auth.check_secret(self.is_embedded_default()) {
+            return Err(config::ConfigError::Message(why));
+        }
+        Ok(())
+    }
+
+    /// True when the service runs on the embedded SQLite default (where the
+    /// demo secret and demo data are acceptable).
+    pub fn is_embedded_default(&self) -> bool {
+        self.database
+            .normalized_url()
+            .map(|u| u.starts_with("sqlite:"))
+            .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_sqlite_setup() {
+        let s = Settings::load_from(&[]).unwrap();
+        assert_eq!((s.server.host.as_str(), s.server.port), ("127.0.0.1", 8080));
+        assert_eq!(s.database.url.expose_secret(), "sqlite://data/curio.db");
+        assert_eq!((s.database.min_connections, s.database.max_connections), (5, 15));
+        assert_eq!(s.database.acquire_timeout_secs, 30.0);
+        assert_eq!(s.database.max_lifetime_secs, 1800);
+        assert!(s.database.test_before_acquire && !s.database.log_statements);
+        assert!(s.is_embedded_default());
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        let dir = std::env::temp_dir().join(format!("curio-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("override.toml");
+        std::fs::write(&file, "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[database]\nlog_statements = true\n").unwrap();
+        let path = file.display().to_string();
+        let from_file = Settings::load_from(&env(&[("CURIO_CONFIG", &path)])).unwrap();
+        assert_eq!((from_file.server.port, from_file.server.host.as_str()), (9000, "0.0.0.0"));
+        assert!(from_file.database.log_statements);
+        let both = Settings::load_from(&env(&[("CURIO_CONFIG", &path), ("CURIO__SERVER__PORT", "9100")])).unwrap();
+        assert_eq!((both.server.port, both.server.host.as_str()), (9100, "0.0.0.0"));
+        let url = Settings::load_from(&env(&[("DATABASE_URL", "sqlite+aiosqlite:///./x.db")])).unwrap();
+        assert_eq!(url.database.normalized_url().unwrap(), "sqlite://./x.db?mode=rwc");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn bad_values_give_an_error_naming_the_key() {
+        let err = Settings::load_from(&env(&[("CURIO__SERVER__PORT", "eighty")])).unwrap_err().to_string();
+        assert!(err.contains("server.port"), "{err}");
+        let err = Settings::load_from(&env(&[("CURIO__DATABASE__MAX_CONNECTIONS", "0")])).unwrap_err().to_string();
+        assert!(err.contains("database.max_connections"), "{err}");
+        let err = Settings::load_from(&env(&[("DATABASE_URL", "oracle://x/y")])).unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn the_demo_secret_is_refused_off_the_embedded_default() {
+        let err = Settings::load_from(&env(&[("DATABASE_URL", "postgres://u@db/curio")])).unwrap_err().to_string();
+        assert!(err.contains("jwt_secret"), "{err}");
+        let ok = Settings::load_from(&env(&[
+            ("DATABASE_URL", "postgres://u@db/curio"),
+            ("CURIO__AUTH__JWT_SECRET", "a-real-secret-that-is-long-enough-1234"),
+        ]))
+        .unwrap();
+        assert!(!format!("{ok:?}").contains("a-real-secret"), "secrets never in Debug");
+    }
+}

@@ -1,0 +1,90 @@
+//! Extractors: the authenticated caller, pagination, client address.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use repository::Page;
+use serde::Deserialize;
+use service::Actor;
+use utoipa::IntoParams;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A fresh token for the response's `X-New-Token` header.
+#[derive(Clone)]
+pub struct NewToken(pub String);
+
+/// The caller, authenticated by `Authorization: Bearer <JWT>`; role and
+/// organization as stored in the database.
+pub struct AuthUser(pub Actor);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| ApiError::Unauthorized("authentication is not configured".into()))?;
+            let token = bearer(&req)?;
+            let authenticated = state.services.auth.validate_token(token).await.map_err(|e| match e {
+                service::ServiceError::Unauthorized(m) => ApiError::Unauthorized(m),
+                other => ApiError::Service(other),
+            })?;
+            if let Some(fresh) = authenticated.refreshed {
+                req.extensions_mut().insert(NewToken(fresh.access_token));
+            }
+            Ok(AuthUser(authenticated.actor))
+        })
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("missing Authorization header".into()))?
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::Unauthorized("expected `Authorization: Bearer <token>`".into()))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized("expected `Authorization: Bearer <token>`".into()));
+    }
+    Ok(token.trim())
+}
+
+/// `?offset=0&limit=50` (limit 1..=200).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Rows to skip (default 0).
+    pub offset: Option<u64>,
+    /// Rows to return, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+}
+
+impl PageParams {
+    /// The validated page, or a 422 naming `limit`.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let limit = self.limit.unwrap_or(repository::pagination::DEFAULT_LIMIT);
+        Page::new(self.offset.unwrap_or(0), limit).ok_or_else(|| {
+            ApiError::Service(service::ServiceError::invalid(
+                "limit",
+                format!("must be between 1 and {}", repository::pagination::MAX_LIMIT),
+            ))
+        })
+    }
+}
+
+/// The client's address, for login throttling.
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}

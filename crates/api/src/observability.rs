@@ -1,0 +1,117 @@
+//! Logs, metrics and the runtime lag probe.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sea_orm::DatabaseConnection;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogFormat, LogSettings};
+
+/// Installs the log subscriber once per process: human-readable lines by
+/// default, JSON when configured. Every line of a request carries its id.
+pub fn init_logging(settings: &LogSettings) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match settings.format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+}
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn prometheus() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let seconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .clone()
+}
+
+/// Statement latency for every SQL statement, from SeaORM's metric callback.
+pub fn instrument_statements(db: &mut DatabaseConnection) {
+    db.set_metric_callback(|info| {
+        let outcome = if info.failed { "error" } else { "ok" };
+        metrics::histogram!("curio_db_statement_seconds", "outcome" => outcome).record(info.elapsed.as_secs_f64());
+    });
+}
+
+/// Pool size and idle connections, sampled when `/metrics` is scraped.
+pub fn record_pool_gauges(db: &DatabaseConnection) {
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DbBackend::MySql => {
+            let p = db.get_mysql_connection_pool();
+            (p.size(), p.num_idle() as u32)
+        }
+        sea_orm::DbBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle() as u32)
+        }
+        _ => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle() as u32)
+        }
+    };
+    metrics::gauge!("curio_db_pool_connections").set(f64::from(size));
+    metrics::gauge!("curio_db_pool_idle").set(f64::from(idle));
+    metrics::gauge!("curio_db_pool_in_use").set(f64::from(size.saturating_sub(idle)));
+}
+
+/// How often the lag probe's timer is meant to fire.
+pub const LAG_PROBE_PERIOD: Duration = Duration::from_millis(25);
+
+/// The largest lag seen by any probe in this process, in microseconds.
+static MAX_LAG_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// The largest scheduling lag seen so far.
+pub fn max_lag() -> Duration {
+    Duration::from_micros(MAX_LAG_MICROS.load(Ordering::Relaxed))
+}
+
+/// Measures how late a periodic timer fires on the runtime it runs on: a
+/// worker blocked by synchronous work delays every task on it, this one
+/// included. Reports a histogram and the maximum.
+pub async fn lag_probe(runtime: &'static str) {
+    loop {
+        let before = Instant::now();
+        tokio::time::sleep(LAG_PROBE_PERIOD).await;
+        let lag = before.elapsed().saturating_sub(LAG_PROBE_PERIOD);
+        MAX_LAG_MICROS.fetch_max(lag.as_micros() as u64, Ordering::Relaxed);
+        metrics::histogram!("curio_runtime_lag_seconds", "runtime" => runtime).record(lag.as_secs_f64());
+        metrics::gauge!("curio_runtime_lag_max_seconds").set(max_lag().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lag_probe_sees_a_worker_blocked_for_200_ms() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let probe = tokio::spawn(lag_probe("test"));
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            let before = max_lag();
+            // Deliberately block the only worker of this runtime.
+            tokio::spawn(async {
+                #[allow(clippy::disallowed_methods)]
+                std::thread::sleep(Duration::from_millis(200));
+            })
+            .await
+            .unwrap();
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            probe.abort();
+            assert!(before < Duration::from_millis(100), "quiet runtime: {before:?}");
+            assert!(max_lag() > Duration::from_millis(100), "blocked runtime: {:?}", max_lag());
+        });
+    }
+}

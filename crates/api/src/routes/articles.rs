@@ -1,0 +1,67 @@
+use actix_web::{get, patch, post, web};
+use repository::articles::{ArticleChanges, NewArticle};
+
+use crate::dto::{ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse};
+use crate::error::ApiResult;
+use crate::extractors::AuthUser;
+use crate::state::AppState;
+
+/// Insert articles, upserting on DOI or PMID; ids come back in input order.
+#[utoipa::path(tag = "articles", security(("bearer" = [])), request_body = BulkImportRequest,
+    responses((status = 200, description = "Imported", body = BulkImportResponse)))]
+#[post("/bulk")]
+pub async fn bulk_import(state: web::Data<AppState>, user: AuthUser, body: web::Json<BulkImportRequest>) -> ApiResult<web::Json<BulkImportResponse>> {
+    let input = body
+        .into_inner()
+        .articles
+        .into_iter()
+        .map(|a| NewArticle {
+            title: a.title,
+            r#abstract: a.r#abstract,
+            authors: a.authors,
+            journal: a.journal,
+            pub_year: a.pub_year,
+            doi: a.doi,
+            pmid: a.pmid,
+            url: a.url,
+        })
+        .collect();
+    let ids = service::articles::bulk_import(&state.services.db, &user.0, input).await?;
+    Ok(web::Json(BulkImportResponse { ids }))
+}
+
+/// Update many articles by id.
+#[utoipa::path(tag = "articles", security(("bearer" = [])), request_body = BulkUpdateRequest,
+    responses((status = 200, description = "Updated", body = BulkUpdateResponse)))]
+#[patch("/bulk")]
+pub async fn bulk_update(state: web::Data<AppState>, user: AuthUser, body: web::Json<BulkUpdateRequest>) -> ApiResult<web::Json<BulkUpdateResponse>> {
+    let updates = body
+        .into_inner()
+        .updates
+        .into_iter()
+        .map(|u| {
+            (
+                u.article_id,
+                ArticleChanges {
+                    title: u.title,
+                    r#abstract: u.r#abstract,
+                    authors: u.authors,
+                    journal: u.journal,
+                    pub_year: u.pub_year,
+                    doi: u.doi,
+                    pmid: u.pmid,
+                    url: u.url,
+                },
+            )
+        })
+        .collect();
+    let updated = service::articles::bulk_update(&state.services.db, &user.0, updates).await?;
+    Ok(web::Json(BulkUpdateResponse { updated }))
+}
+
+/// One article (any signed-in user).
+#[utoipa::path(tag = "articles", security(("bearer" = [])), responses((status = 200, description = "The article", body = ArticleOut)))]
+#[get("/{article_id}")]
+pub async fn get(state: web::Data<AppState>, _user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<ArticleOut>> {
+    Ok(web::Json(service::articles::get(&state.services.db, path.into_inner()).await?.into()))
+}

@@ -1,0 +1,51 @@
+use actix_web::{HttpRequest, get, post, put, web};
+use service::auth::LoginError;
+
+use crate::dto::{ChangePasswordRequest, LoginRequest, LoginResponse, UserOut};
+use crate::error::{ApiError, ApiResult};
+use crate::extractors::{AuthUser, client_address};
+use crate::state::AppState;
+
+/// Sign in with email and password.
+#[utoipa::path(tag = "auth", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = LoginResponse)))]
+#[post("/auth/login")]
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> ApiResult<web::Json<LoginResponse>> {
+    let login = state
+        .services
+        .auth
+        .login(&body.email, &body.password, &client_address(&req))
+        .await
+        .map_err(|e| match e {
+            LoginError::Throttled(wait) => ApiError::TooManyRequests(wait),
+            LoginError::Service(service::ServiceError::Unauthorized(m)) => ApiError::Unauthorized(m),
+            LoginError::Service(other) => ApiError::Service(other),
+        })?;
+    Ok(web::Json(LoginResponse {
+        access_token: login.token.access_token,
+        token_type: "bearer".into(),
+        expires_in: login.token.expires_in,
+        user: login.user.into(),
+    }))
+}
+
+/// The caller.
+#[utoipa::path(tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The caller", body = UserOut)))]
+#[get("/auth/me")]
+pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<UserOut>> {
+    Ok(web::Json(service::users::get(&state.services.db, &user.0, user.0.id).await?.into()))
+}
+
+/// Change the caller's password (the current one is required).
+#[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed")))]
+#[put("/auth/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<ChangePasswordRequest>,
+) -> ApiResult<actix_web::HttpResponse> {
+    state.services.auth.change_password(&user.0, &body.current_password, &body.new_password).await?;
+    Ok(actix_web::HttpResponse::NoContent().finish())
+}

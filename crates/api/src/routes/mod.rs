@@ -1,0 +1,10 @@
+//! Route handlers, one module per resource. Handlers stay thin: extract,
+//! call one service, map the result.
+
+pub mod articles;
+pub mod auth;
+pub mod ops;
+pub mod organizations;
+pub mod reports;
+pub mod streams;
+pub mod users;

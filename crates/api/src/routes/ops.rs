@@ -1,0 +1,36 @@
+use actix_web::{HttpResponse, get, web};
+
+use crate::dto::HealthOut;
+use crate::state::AppState;
+
+/// 200 while the process serves.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Serving", body = HealthOut)))]
+#[get("/health")]
+pub async fn health() -> web::Json<HealthOut> {
+    web::Json(HealthOut { status: "ok".into() })
+}
+
+/// 200 when the database answers, 503 otherwise.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, description = "The database answers", body = HealthOut),
+    (status = 503, description = "The database does not answer", body = HealthOut)))]
+#[get("/ready")]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    // Bounded: a dead database must not make the probe hang.
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), repository::database::ping(&state.services.db)).await;
+    match ping {
+        Ok(Ok(())) => HttpResponse::Ok().json(HealthOut { status: "ready".into() }),
+        _ => HttpResponse::ServiceUnavailable()
+            .insert_header(("Retry-After", "5"))
+            .json(HealthOut { status: "database unavailable".into() }),
+    }
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    crate::observability::record_pool_gauges(&state.services.db);
+    let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+}

@@ -1,0 +1,256 @@
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use repository::reports::ReportFilter;
+use serde::Deserialize;
+use service::curation::EditArticle;
+use service::reports::{CreateReport, ReportArticleInput};
+use service::summaries::templates::PromptType;
+use utoipa::IntoParams;
+
+use crate::dto::{
+    ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, Enrichments, EventOut, List, NotesRequest,
+    PatchReportRequest, PreviewOut, PreviewRequest, PromptTypeIn, RankingRequest, RejectRequest, ReportDetailOut,
+    ReportOut, SummarizeRequest, SummaryOut, UsageTotals,
+};
+use crate::error::ApiResult;
+use crate::extractors::{AuthUser, PageParams};
+use crate::state::AppState;
+
+/// Filters of the report list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportListParams {
+    pub stream_id: Option<i32>,
+    pub approval_status: Option<ApprovalStatus>,
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
+}
+
+/// Create a report with its articles, in one transaction.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), request_body = CreateReportRequest,
+    responses((status = 201, description = "Created", body = ReportOut)))]
+#[post("/streams/{stream_id}/reports")]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    body: web::Json<CreateReportRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let input = CreateReport {
+        report_name: b.report_name,
+        report_date: b.report_date,
+        articles: b
+            .articles
+            .into_iter()
+            .map(|a| ReportArticleInput {
+                article_id: a.article_id,
+                ranking: a.ranking,
+                relevance_score: a.relevance_score,
+                presentation_categories: a.presentation_categories,
+            })
+            .collect(),
+    };
+    let report = service::reports::create(&state.services.db, &user.0, path.into_inner(), input).await?;
+    Ok(HttpResponse::Created().json(ReportOut::from(report)))
+}
+
+/// A report with its visible articles (by ranking) and its enrichments.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, description = "The report", body = ReportDetailOut)))]
+#[get("/reports/{report_id}")]
+pub async fn get(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<ReportDetailOut>> {
+    let loaded = service::reports::get(&state.services.db, &user.0, path.into_inner()).await?;
+    let enrichments = Enrichments::from_json(loaded.report.enrichments.as_ref());
+    let count = loaded.articles.len() as u64;
+    Ok(web::Json(ReportDetailOut {
+        report: ReportOut::from((loaded.report, count)),
+        articles: loaded.articles.into_iter().map(Into::into).collect(),
+        enrichments,
+    }))
+}
+
+/// Visible reports, newest first, with their article counts.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(ReportListParams),
+    responses((status = 200, description = "A page of reports", body = List<ReportOut>)))]
+#[get("/reports")]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ReportListParams>) -> ApiResult<web::Json<List<ReportOut>>> {
+    let page = PageParams { offset: q.offset, limit: q.limit }.page()?;
+    let filter = ReportFilter { stream_id: q.stream_id, approval_status: q.approval_status.map(Into::into) };
+    let page = service::reports::list(&state.services.db, &user.0, filter, page).await?;
+    Ok(web::Json(List::from_page(page, Into::into)))
+}
+
+/// Rename or re-date a report.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), request_body = PatchReportRequest,
+    responses((status = 200, description = "Changed", body = ReportOut)))]
+#[patch("/reports/{report_id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    body: web::Json<PatchReportRequest>,
+) -> ApiResult<web::Json<ReportOut>> {
+    let b = body.into_inner();
+    let report = service::reports::update(&state.services.db, &user.0, path.into_inner(), b.report_name, b.report_date).await?;
+    Ok(web::Json(report.into()))
+}
+
+/// Delete a report with its associations and events.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[delete("/reports/{report_id}")]
+pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<HttpResponse> {
+    service::reports::delete(&state.services.db, &user.0, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn notes(body: Option<web::Json<NotesRequest>>) -> Option<String> {
+    body.and_then(|b| b.into_inner().notes)
+}
+
+/// Exclude an article from a report.
+#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = Option<NotesRequest>,
+    responses((status = 200, description = "Excluded", body = AssociationOut)))]
+#[post("/reports/{report_id}/articles/{article_id}/exclude")]
+pub async fn exclude(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+    body: Option<web::Json<NotesRequest>>,
+) -> ApiResult<web::Json<AssociationOut>> {
+    let (report_id, article_id) = path.into_inner();
+    let a = service::curation::set_excluded(&state.services.db, &user.0, report_id, article_id, true, notes(body)).await?;
+    Ok(web::Json(a.into()))
+}
+
+/// Re-include an excluded article.
+#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = Option<NotesRequest>,
+    responses((status = 200, description = "Included", body = AssociationOut)))]
+#[post("/reports/{report_id}/articles/{article_id}/include")]
+pub async fn include(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+    body: Option<web::Json<NotesRequest>>,
+) -> ApiResult<web::Json<AssociationOut>> {
+    let (report_id, article_id) = path.into_inner();
+    let a = service::curation::set_excluded(&state.services.db, &user.0, report_id, article_id, false, notes(body)).await?;
+    Ok(web::Json(a.into()))
+}
+
+/// Edit an article's ranking, summary, categories or notes (the first edit keeps the original).
+#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = EditArticleRequest,
+    responses((status = 200, description = "Edited", body = AssociationOut)))]
+#[patch("/reports/{report_id}/articles/{article_id}")]
+pub async fn edit_article(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+    body: web::Json<EditArticleRequest>,
+) -> ApiResult<web::Json<AssociationOut>> {
+    let (report_id, article_id) = path.into_inner();
+    let b = body.into_inner();
+    let edit = EditArticle { ranking: b.ranking, ai_summary: b.ai_summary, presentation_categories: b.presentation_categories, notes: b.notes };
+    Ok(web::Json(service::curation::edit(&state.services.db, &user.0, report_id, article_id, edit).await?.into()))
+}
+
+/// Reorder all visible articles atomically.
+#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = RankingRequest,
+    responses((status = 204, description = "Reordered")))]
+#[put("/reports/{report_id}/ranking")]
+pub async fn ranking(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    body: web::Json<RankingRequest>,
+) -> ApiResult<HttpResponse> {
+    service::curation::reorder(&state.services.db, &user.0, path.into_inner(), body.into_inner().article_ids).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Approve a report (409 without visible articles).
+#[utoipa::path(tag = "curation", security(("bearer" = [])), responses((status = 200, description = "Approved", body = ReportOut)))]
+#[post("/reports/{report_id}/approve")]
+pub async fn approve(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<ReportOut>> {
+    Ok(web::Json(service::curation::approve(&state.services.db, &user.0, path.into_inner()).await?.into()))
+}
+
+/// Reject a report with a reason.
+#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = RejectRequest,
+    responses((status = 200, description = "Rejected", body = ReportOut)))]
+#[post("/reports/{report_id}/reject")]
+pub async fn reject(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    body: web::Json<RejectRequest>,
+) -> ApiResult<web::Json<ReportOut>> {
+    let report = service::curation::reject(&state.services.db, &user.0, path.into_inner(), body.into_inner().reason).await?;
+    Ok(web::Json(report.into()))
+}
+
+/// The report's audit trail, oldest first.
+#[utoipa::path(tag = "curation", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, description = "A page of events", body = List<EventOut>)))]
+#[get("/reports/{report_id}/events")]
+pub async fn events(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    q: web::Query<PageParams>,
+) -> ApiResult<web::Json<List<EventOut>>> {
+    let page = service::reports::events(&state.services.db, &user.0, path.into_inner(), q.page()?).await?;
+    Ok(web::Json(List::from_page(page, Into::into)))
+}
+
+/// Generate article, category and executive summaries (parallel, bounded, resumable).
+#[utoipa::path(tag = "summaries", security(("bearer" = [])), request_body = Option<SummarizeRequest>,
+    responses((status = 200, description = "Summarized", body = SummaryOut)))]
+#[post("/reports/{report_id}/summarize")]
+pub async fn summarize(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    body: Option<web::Json<SummarizeRequest>>,
+) -> ApiResult<web::Json<SummaryOut>> {
+    let force = body.map(|b| b.force).unwrap_or(false);
+    let r = state.services.summaries.summarize(&user.0, path.into_inner(), force).await?;
+    Ok(web::Json(SummaryOut {
+        report_id: r.report_id,
+        executive_summary: r.executive_summary,
+        category_summaries: r.category_summaries,
+        article_summaries: r.article_summaries,
+        provider: r.provider,
+        model: r.model,
+        usage: UsageTotals { llm_calls: r.usage.llm_calls, prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens },
+    }))
+}
+
+/// What a prompt would produce for this report (or one article); nothing is saved.
+#[utoipa::path(tag = "summaries", security(("bearer" = [])), request_body = PreviewRequest,
+    responses((status = 200, description = "The generated text", body = PreviewOut)))]
+#[post("/reports/{report_id}/summaries/preview")]
+pub async fn preview(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    body: web::Json<PreviewRequest>,
+) -> ApiResult<web::Json<PreviewOut>> {
+    let b = body.into_inner();
+    let prompt = match b.prompt_type {
+        PromptTypeIn::ArticleSummary => PromptType::ArticleSummary,
+        PromptTypeIn::CategorySummary => PromptType::CategorySummary,
+        PromptTypeIn::ExecutiveSummary => PromptType::ExecutiveSummary,
+    };
+    let p = state
+        .services
+        .summaries
+        .preview(&user.0, path.into_inner(), prompt, b.system_prompt, b.user_prompt_template, b.article_id)
+        .await?;
+    Ok(web::Json(PreviewOut {
+        prompt_type: p.prompt_type.as_str().into(),
+        system_prompt: p.system_prompt,
+        user_prompt: p.user_prompt,
+        text: p.text,
+        provider: p.provider,
+        model: p.model,
+    }))
+}

@@ -1,0 +1,90 @@
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use service::streams::{CreateStream, PatchStream};
+
+use crate::dto::{CreateStreamRequest, List, PatchStreamRequest, ReportOut, StreamOut};
+use crate::error::ApiResult;
+use crate::extractors::{AuthUser, PageParams};
+use crate::state::AppState;
+
+/// The streams the caller may see.
+#[utoipa::path(tag = "streams", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, description = "A page of streams", body = List<StreamOut>)))]
+#[get("/streams")]
+pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<PageParams>) -> ApiResult<web::Json<List<StreamOut>>> {
+    let page = service::streams::list(&state.services.db, &user.0, q.page()?).await?;
+    Ok(web::Json(List::from_page(page, Into::into)))
+}
+
+/// Create a stream (personal: anyone; organization: its org admins; global: platform admins).
+#[utoipa::path(tag = "streams", security(("bearer" = [])), request_body = CreateStreamRequest,
+    responses((status = 201, description = "Created", body = StreamOut)))]
+#[post("/streams")]
+pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<CreateStreamRequest>) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let stream = service::streams::create(
+        &state.services.db,
+        &user.0,
+        CreateStream {
+            stream_name: b.stream_name,
+            purpose: b.purpose,
+            scope: b.scope.map(Into::into).unwrap_or(entity::enums::StreamScope::Personal),
+            org_id: b.org_id,
+            presentation_config: b.presentation_config,
+            enrichment_config: b.enrichment_config,
+            llm_config: b.llm_config,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(StreamOut::from(stream)))
+}
+
+/// A stream the caller may see.
+#[utoipa::path(tag = "streams", security(("bearer" = [])), responses((status = 200, description = "The stream", body = StreamOut)))]
+#[get("/streams/{stream_id}")]
+pub async fn get(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<StreamOut>> {
+    Ok(web::Json(service::streams::get(&state.services.db, &user.0, path.into_inner()).await?.into()))
+}
+
+/// Change a stream; configuration is validated (categories, templates, LLM settings).
+#[utoipa::path(tag = "streams", security(("bearer" = [])), request_body = PatchStreamRequest,
+    responses((status = 200, description = "Changed", body = StreamOut)))]
+#[patch("/streams/{stream_id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    body: web::Json<PatchStreamRequest>,
+) -> ApiResult<web::Json<StreamOut>> {
+    let b = body.into_inner();
+    let patch = PatchStream {
+        stream_name: b.stream_name,
+        purpose: b.purpose,
+        presentation_config: b.presentation_config,
+        enrichment_config: b.enrichment_config,
+        llm_config: b.llm_config,
+        is_active: b.is_active,
+    };
+    Ok(web::Json(service::streams::update(&state.services.db, &user.0, path.into_inner(), patch).await?.into()))
+}
+
+/// Delete a stream with its reports.
+#[utoipa::path(tag = "streams", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[delete("/streams/{stream_id}")]
+pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<HttpResponse> {
+    service::streams::delete(&state.services.db, &user.0, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The stream's reports, newest first.
+#[utoipa::path(tag = "streams", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, description = "A page of reports", body = List<ReportOut>)))]
+#[get("/streams/{stream_id}/reports")]
+pub async fn reports(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    q: web::Query<PageParams>,
+) -> ApiResult<web::Json<List<ReportOut>>> {
+    let page = service::streams::reports(&state.services.db, &user.0, path.into_inner(), q.page()?).await?;
+    Ok(web::Json(List::from_page(page, Into::into)))
+}

@@ -1,0 +1,250 @@
+//! One start-up path for `main` and the tests: build the application from
+//! settings, bind (port 0 picks a free one), then run until stopped.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use service::Services;
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::extractors::NewToken;
+use crate::openapi::{ApiDoc, document_errors};
+use crate::routes::{articles, auth, ops, organizations, reports, streams, users};
+use crate::state::AppState;
+use crate::{observability, request_id, seed};
+
+/// A built, bound, not yet running application.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects, migrates and seeds as configured, and binds the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("cannot listen on {}:{}", settings.server.host, settings.server.port))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    /// Like [`Application::build`], on an already bound listener.
+    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Application> {
+        let mut db = repository::database::connect(&settings.database).await?;
+        if settings.app.migrate_on_start {
+            repository::database::migrate(&db)
+                .await
+                .context("applying migrations failed")?;
+        }
+        // Set before the connection is cloned into the services: clones
+        // share the callback.
+        observability::instrument_statements(&mut db);
+        let services = Services::new(db.clone(), settings.auth.clone(), settings.llm.clone())?;
+        if settings.app.seed_demo_data {
+            seed::seed_demo_data(&services).await.context("creating demo data failed")?;
+        }
+        let port = listener.local_addr()?.port();
+        let server = build_server(settings, services, listener)?;
+        Ok(Application { port, server, db })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or the handle) stops the server, lets
+    /// in-flight requests finish within the grace period, then closes the pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.db.close().await.ok();
+        result
+    }
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    match err {
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+            ApiError::PayloadTooLarge(limit).into()
+        }
+        JsonPayloadError::ContentType => ApiError::BadRequest("expected Content-Type: application/json".into()).into(),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            let message = e.to_string();
+            let field = message.split('`').nth(1).unwrap_or("body").to_owned();
+            ApiError::Service(service::ServiceError::invalid(&field, message)).into()
+        }
+        other => ApiError::BadRequest(format!("malformed JSON: {other}")).into(),
+    }
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("malformed query: {err}")).into()
+}
+
+fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("malformed path parameter: {err}")).into()
+}
+
+/// Adds `X-New-Token` when the extractor issued a fresh token.
+async fn new_token_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let token = response.request().extensions().get::<NewToken>().cloned();
+    if let Some(NewToken(token)) = token
+        && let Ok(value) = HeaderValue::from_str(&token)
+    {
+        response.headers_mut().insert(HeaderName::from_static("x-new-token"), value);
+    }
+    Ok(response)
+}
+
+/// Path templates of the API, to tell 405 (known path, other method) from 404.
+fn known_path(templates: &[Vec<String>], path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    templates.iter().any(|t| {
+        t.len() == segments.len() && t.iter().zip(&segments).all(|(a, b)| a.starts_with('{') || a == b)
+    })
+}
+
+fn build_server(settings: Settings, services: Services, listener: TcpListener) -> anyhow::Result<Server> {
+    let state = web::Data::new(AppState {
+        services,
+        metrics: observability::prometheus(),
+    });
+    let json_limit = settings.server.json_limit_bytes;
+    let bulk_limit = settings.server.bulk_json_limit_bytes;
+    let origins = settings.server.cors_origins.clone();
+    let openapi = openapi_document();
+    let templates: Vec<Vec<String>> = openapi
+        .paths
+        .paths
+        .keys()
+        .map(|p| p.split('/').map(str::to_owned).collect())
+        .collect();
+    let server = HttpServer::new(move || {
+        // One probe per worker runtime: a blocked worker shows up as lag.
+        actix_web::rt::spawn(observability::lag_probe("http-worker"));
+        let cors = origins.iter().fold(
+            Cors::default()
+                .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+                .allowed_headers([actix_web::http::header::AUTHORIZATION, actix_web::http::header::CONTENT_TYPE])
+                .expose_headers(["X-New-Token", "X-Request-Id"])
+                .max_age(3600),
+            |cors, origin| cors.allowed_origin(origin),
+        );
+        let templates = templates.clone();
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .app_data(state.clone())
+            .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_error))
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .configure(routes(bulk_limit))
+            .split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
+            .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }))
+            .default_service(web::to(move |req: HttpRequest| {
+                let known = known_path(&templates, req.path());
+                async move {
+                    if known { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) } else { Err(ApiError::RouteNotFound) }
+                }
+            }))
+            .wrap(from_fn(new_token_header))
+            .wrap(cors)
+            .wrap(from_fn(request_id::middleware))
+    })
+    .shutdown_timeout(settings.server.shutdown_grace_secs)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Every route of the application, registered once for the server and the
+/// OpenAPI document alike. Bulk article bodies get their own size limit.
+fn routes(bulk_limit: usize) -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig) {
+    move |cfg| {
+        cfg.service(ops::health).service(ops::ready).service(ops::metrics).service(
+            scope::scope("/api/v1")
+                .service(auth::login)
+                .service(auth::me)
+                .service(auth::change_password)
+                .service(organizations::list)
+                .service(organizations::create)
+                .service(organizations::get)
+                .service(organizations::update)
+                .service(organizations::remove)
+                .service(organizations::usage)
+                .service(organizations::subscribe)
+                .service(organizations::unsubscribe)
+                .service(users::list)
+                .service(users::create)
+                .service(users::get)
+                .service(users::update)
+                .service(users::remove)
+                .service(streams::list)
+                .service(streams::create)
+                .service(streams::get)
+                .service(streams::update)
+                .service(streams::remove)
+                .service(streams::reports)
+                .service(reports::create)
+                .service(reports::get)
+                .service(reports::list)
+                .service(reports::update)
+                .service(reports::remove)
+                .service(reports::exclude)
+                .service(reports::include)
+                .service(reports::edit_article)
+                .service(reports::ranking)
+                .service(reports::approve)
+                .service(reports::reject)
+                .service(reports::events)
+                .service(reports::summarize)
+                .service(reports::preview)
+                .service(
+                    scope::scope("/articles")
+                        .app_data(web::JsonConfig::default().limit(bulk_limit).error_handler(json_error))
+                        .service(articles::bulk_import)
+                        .service(articles::bulk_update)
+                        .service(articles::get),
+                ),
+        );
+    }
+}
+
+/// The OpenAPI document of the whole application, with error responses.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    // Built from the same registrations as the server, on a throwaway app.
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes(usize::MAX))
+        .split_for_parts();
+    document_errors(&mut doc);
+    doc
+}
+
+/// How long a graceful stop may take.
+pub fn grace(settings: &Settings) -> Duration {
+    Duration::from_secs(settings.server.shutdown_grace_secs)
+}
