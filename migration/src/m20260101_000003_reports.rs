@@ -100,7 +100,10 @@ impl MigrationTrait for Migration {
                             .on_delete(ForeignKeyAction::Cascade),
                     )
                     .foreign_key(&mut user_fk("fk_reports_approved_by", Reports::ApprovedBy))
-                    .foreign_key(&mut user_fk("fk_reports_curated_by", Reports::LastCuratedBy))
+                    .foreign_key(&mut user_fk(
+                        "fk_reports_curated_by",
+                        Reports::LastCuratedBy,
+                    ))
                     .foreign_key(&mut user_fk("fk_reports_created_by", Reports::CreatedBy))
                     .to_owned(),
             )
@@ -126,7 +129,9 @@ impl MigrationTrait for Migration {
                     .col(double_null(ReportArticleAssociations::RelevanceScore))
                     .col(text_null(ReportArticleAssociations::AiSummary))
                     .col(text_null(ReportArticleAssociations::OriginalAiSummary))
-                    .col(json_binary(ReportArticleAssociations::PresentationCategories))
+                    .col(json_binary(
+                        ReportArticleAssociations::PresentationCategories,
+                    ))
                     .col(json_binary_null(
                         ReportArticleAssociations::OriginalPresentationCategories,
                     ))

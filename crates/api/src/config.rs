@@ -64,7 +64,11 @@ impl Settings {
 
     /// Loads the layers from the given environment (tests pass their own).
     pub fn load_from(vars: &[(String, String)]) -> Result<Settings, config::ConfigError> {
-        let get = |k: &str| vars.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let get = |k: &str| {
+            vars.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
         let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
         if let Some(path) = get("CURIO_CONFIG") {
             builder = builder.add_source(File::with_name(&path).required(true));
@@ -92,7 +96,11 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), config::ConfigError> {
-        let bad = |key: &str, why: &str| Err(config::ConfigError::Message(format!("invalid value for `{key}`: {why}")));
+        let bad = |key: &str, why: &str| {
+            Err(config::ConfigError::Message(format!(
+                "invalid value for `{key}`: {why}"
+            )))
+        };
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
         }
@@ -130,7 +138,10 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -138,7 +149,10 @@ mod tests {
         let s = Settings::load_from(&[]).unwrap();
         assert_eq!((s.server.host.as_str(), s.server.port), ("127.0.0.1", 8080));
         assert_eq!(s.database.url.expose_secret(), "sqlite://data/curio.db");
-        assert_eq!((s.database.min_connections, s.database.max_connections), (5, 15));
+        assert_eq!(
+            (s.database.min_connections, s.database.max_connections),
+            (5, 15)
+        );
         assert_eq!(s.database.acquire_timeout_secs, 30.0);
         assert_eq!(s.database.max_lifetime_secs, 1800);
         assert!(s.database.test_before_acquire && !s.database.log_statements);
@@ -146,41 +160,74 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // a synchronous test, no runtime
     fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
         let dir = std::env::temp_dir().join(format!("curio-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("override.toml");
-        std::fs::write(&file, "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[database]\nlog_statements = true\n").unwrap();
+        std::fs::write(
+            &file,
+            "[server]\nport = 9000\nhost = \"0.0.0.0\"\n[database]\nlog_statements = true\n",
+        )
+        .unwrap();
         let path = file.display().to_string();
         let from_file = Settings::load_from(&env(&[("CURIO_CONFIG", &path)])).unwrap();
-        assert_eq!((from_file.server.port, from_file.server.host.as_str()), (9000, "0.0.0.0"));
+        assert_eq!(
+            (from_file.server.port, from_file.server.host.as_str()),
+            (9000, "0.0.0.0")
+        );
         assert!(from_file.database.log_statements);
-        let both = Settings::load_from(&env(&[("CURIO_CONFIG", &path), ("CURIO__SERVER__PORT", "9100")])).unwrap();
-        assert_eq!((both.server.port, both.server.host.as_str()), (9100, "0.0.0.0"));
-        let url = Settings::load_from(&env(&[("DATABASE_URL", "sqlite+aiosqlite:///./x.db")])).unwrap();
-        assert_eq!(url.database.normalized_url().unwrap(), "sqlite://./x.db?mode=rwc");
+        let both = Settings::load_from(&env(&[
+            ("CURIO_CONFIG", &path),
+            ("CURIO__SERVER__PORT", "9100"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (both.server.port, both.server.host.as_str()),
+            (9100, "0.0.0.0")
+        );
+        let url =
+            Settings::load_from(&env(&[("DATABASE_URL", "sqlite+aiosqlite:///./x.db")])).unwrap();
+        assert_eq!(
+            url.database.normalized_url().unwrap(),
+            "sqlite://./x.db?mode=rwc"
+        );
         std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]
     fn bad_values_give_an_error_naming_the_key() {
-        let err = Settings::load_from(&env(&[("CURIO__SERVER__PORT", "eighty")])).unwrap_err().to_string();
+        let err = Settings::load_from(&env(&[("CURIO__SERVER__PORT", "eighty")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("server.port"), "{err}");
-        let err = Settings::load_from(&env(&[("CURIO__DATABASE__MAX_CONNECTIONS", "0")])).unwrap_err().to_string();
+        let err = Settings::load_from(&env(&[("CURIO__DATABASE__MAX_CONNECTIONS", "0")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("database.max_connections"), "{err}");
-        let err = Settings::load_from(&env(&[("DATABASE_URL", "oracle://x/y")])).unwrap_err().to_string();
+        let err = Settings::load_from(&env(&[("DATABASE_URL", "oracle://x/y")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("database.url"), "{err}");
     }
 
     #[test]
     fn the_demo_secret_is_refused_off_the_embedded_default() {
-        let err = Settings::load_from(&env(&[("DATABASE_URL", "postgres://u@db/curio")])).unwrap_err().to_string();
+        let err = Settings::load_from(&env(&[("DATABASE_URL", "postgres://u@db/curio")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("jwt_secret"), "{err}");
         let ok = Settings::load_from(&env(&[
             ("DATABASE_URL", "postgres://u@db/curio"),
-            ("CURIO__AUTH__JWT_SECRET", "a-real-secret-that-is-long-enough-1234"),
+            (
+                "CURIO__AUTH__JWT_SECRET",
+                "a-real-secret-that-is-long-enough-1234",
+            ),
         ]))
         .unwrap();
-        assert!(!format!("{ok:?}").contains("a-real-secret"), "secrets never in Debug");
+        assert!(
+            !format!("{ok:?}").contains("a-real-secret"),
+            "secrets never in Debug"
+        );
     }
 }

@@ -352,7 +352,11 @@ pub struct ArticleOut {
 
 fn strings(v: &Json) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -565,7 +569,11 @@ impl Enrichments {
             executive_summary: v["executive_summary"].as_str().map(str::to_owned),
             category_summaries: v["category_summaries"]
                 .as_object()
-                .map(|o| o.iter().filter_map(|(k, s)| Some((k.clone(), s.as_str()?.to_owned()))).collect())
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|(k, s)| Some((k.clone(), s.as_str()?.to_owned())))
+                        .collect()
+                })
                 .unwrap_or_default(),
             provider: v["provider"].as_str().map(str::to_owned),
             model: v["model"].as_str().map(str::to_owned),

@@ -71,23 +71,42 @@ impl ApiError {
                 ServiceError::NotFound(what) => ("not-found", format!("{what} not found")),
                 ServiceError::Forbidden(why) => ("forbidden", why.clone()),
                 ServiceError::Conflict(why) => ("conflict", why.clone()),
-                ServiceError::Validation(_) => ("validation", "the request has invalid fields".into()),
+                ServiceError::Validation(_) => {
+                    ("validation", "the request has invalid fields".into())
+                }
                 ServiceError::Unauthorized(why) => ("unauthorized", why.clone()),
-                ServiceError::LlmFailed { timeout: true, failed } => {
-                    ("llm-timeout", format!("the LLM provider timed out for {} item(s)", failed.len()))
-                }
-                ServiceError::LlmFailed { failed, .. } => {
-                    ("llm-failed", format!("the LLM provider failed for {} item(s)", failed.len()))
-                }
-                ServiceError::Unavailable(_) => ("unavailable", "the database is unavailable; retry shortly".into()),
-                ServiceError::Internal(_) => ("internal", "an internal error occurred; quote the request id when reporting it".into()),
+                ServiceError::LlmFailed {
+                    timeout: true,
+                    failed,
+                } => (
+                    "llm-timeout",
+                    format!("the LLM provider timed out for {} item(s)", failed.len()),
+                ),
+                ServiceError::LlmFailed { failed, .. } => (
+                    "llm-failed",
+                    format!("the LLM provider failed for {} item(s)", failed.len()),
+                ),
+                ServiceError::Unavailable(_) => (
+                    "unavailable",
+                    "the database is unavailable; retry shortly".into(),
+                ),
+                ServiceError::Internal(_) => (
+                    "internal",
+                    "an internal error occurred; quote the request id when reporting it".into(),
+                ),
             },
             ApiError::BadRequest(why) => ("bad-request", why.clone()),
             ApiError::Unauthorized(why) => ("unauthorized", why.clone()),
             ApiError::PayloadTooLarge(_) => ("payload-too-large", self.to_string()),
-            ApiError::TooManyRequests(_) => ("too-many-requests", "too many failed login attempts; retry later".into()),
+            ApiError::TooManyRequests(_) => (
+                "too-many-requests",
+                "too many failed login attempts; retry later".into(),
+            ),
             ApiError::RouteNotFound => ("not-found", "no such resource".into()),
-            ApiError::MethodNotAllowed => ("method-not-allowed", "this method is not allowed on this resource".into()),
+            ApiError::MethodNotAllowed => (
+                "method-not-allowed",
+                "this method is not allowed on this resource".into(),
+            ),
         }
     }
 }
@@ -155,10 +174,14 @@ impl ResponseError for ApiError {
             },
         };
         let mut response = HttpResponse::build(status);
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         match self {
             ApiError::Unauthorized(_) | ApiError::Service(ServiceError::Unauthorized(_)) => {
-                response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
             ApiError::TooManyRequests(wait) => {
                 response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));

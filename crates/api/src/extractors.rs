@@ -33,10 +33,16 @@ impl FromRequest for AuthUser {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Unauthorized("authentication is not configured".into()))?;
             let token = bearer(&req)?;
-            let authenticated = state.services.auth.validate_token(token).await.map_err(|e| match e {
-                service::ServiceError::Unauthorized(m) => ApiError::Unauthorized(m),
-                other => ApiError::Service(other),
-            })?;
+            let authenticated =
+                state
+                    .services
+                    .auth
+                    .validate_token(token)
+                    .await
+                    .map_err(|e| match e {
+                        service::ServiceError::Unauthorized(m) => ApiError::Unauthorized(m),
+                        other => ApiError::Service(other),
+                    })?;
             if let Some(fresh) = authenticated.refreshed {
                 req.extensions_mut().insert(NewToken(fresh.access_token));
             }
@@ -56,7 +62,9 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
         .split_once(' ')
         .ok_or_else(|| ApiError::Unauthorized("expected `Authorization: Bearer <token>`".into()))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized("expected `Authorization: Bearer <token>`".into()));
+        return Err(ApiError::Unauthorized(
+            "expected `Authorization: Bearer <token>`".into(),
+        ));
     }
     Ok(token.trim())
 }
@@ -78,7 +86,10 @@ impl PageParams {
         Page::new(self.offset.unwrap_or(0), limit).ok_or_else(|| {
             ApiError::Service(service::ServiceError::invalid(
                 "limit",
-                format!("must be between 1 and {}", repository::pagination::MAX_LIMIT),
+                format!(
+                    "must be between 1 and {}",
+                    repository::pagination::MAX_LIMIT
+                ),
             ))
         })
     }
@@ -86,5 +97,7 @@ impl PageParams {
 
 /// The client's address, for login throttling.
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -13,10 +13,17 @@ use crate::config::{LogFormat, LogSettings};
 /// Installs the log subscriber once per process: human-readable lines by
 /// default, JSON when configured. Every line of a request carries its id.
 pub fn init_logging(settings: &LogSettings) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _ = match settings.format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };
 }
@@ -26,7 +33,9 @@ pub fn prometheus() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let seconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+            let seconds = [
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ];
             PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
                 .ok()?
@@ -40,7 +49,8 @@ pub fn prometheus() -> Option<PrometheusHandle> {
 pub fn instrument_statements(db: &mut DatabaseConnection) {
     db.set_metric_callback(|info| {
         let outcome = if info.failed { "error" } else { "ok" };
-        metrics::histogram!("curio_db_statement_seconds", "outcome" => outcome).record(info.elapsed.as_secs_f64());
+        metrics::histogram!("curio_db_statement_seconds", "outcome" => outcome)
+            .record(info.elapsed.as_secs_f64());
     });
 }
 
@@ -85,7 +95,8 @@ pub async fn lag_probe(runtime: &'static str) {
         tokio::time::sleep(LAG_PROBE_PERIOD).await;
         let lag = before.elapsed().saturating_sub(LAG_PROBE_PERIOD);
         MAX_LAG_MICROS.fetch_max(lag.as_micros() as u64, Ordering::Relaxed);
-        metrics::histogram!("curio_runtime_lag_seconds", "runtime" => runtime).record(lag.as_secs_f64());
+        metrics::histogram!("curio_runtime_lag_seconds", "runtime" => runtime)
+            .record(lag.as_secs_f64());
         metrics::gauge!("curio_runtime_lag_max_seconds").set(max_lag().as_secs_f64());
     }
 }
@@ -95,23 +106,33 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // the test blocks on purpose
     fn the_lag_probe_sees_a_worker_blocked_for_200_ms() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async {
             let probe = tokio::spawn(lag_probe("test"));
             tokio::time::sleep(Duration::from_millis(60)).await;
             let before = max_lag();
             // Deliberately block the only worker of this runtime.
             tokio::spawn(async {
-                #[allow(clippy::disallowed_methods)]
                 std::thread::sleep(Duration::from_millis(200));
             })
             .await
             .unwrap();
             tokio::time::sleep(Duration::from_millis(60)).await;
             probe.abort();
-            assert!(before < Duration::from_millis(100), "quiet runtime: {before:?}");
-            assert!(max_lag() > Duration::from_millis(100), "blocked runtime: {:?}", max_lag());
+            assert!(
+                before < Duration::from_millis(100),
+                "quiet runtime: {before:?}"
+            );
+            assert!(
+                max_lag() > Duration::from_millis(100),
+                "blocked runtime: {:?}",
+                max_lag()
+            );
         });
     }
 }

@@ -23,7 +23,12 @@ impl Modify for Shared {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
         let _ = Problem::name();
     }
@@ -38,7 +43,9 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
                 .description(description)
                 .content(
                     "application/problem+json",
-                    ContentBuilder::new().schema(Some(utoipa::openapi::Ref::from_schema_name("Problem"))).build(),
+                    ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                        .build(),
                 )
                 .build(),
         )
@@ -57,7 +64,15 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
         for (method, op) in methods {
             let Some(op) = op else { continue };
             let login = path.ends_with("/auth/login");
-            let mut codes: Vec<(&str, &str)> = vec![("400", "Malformed JSON, query or path parameter"), ("422", "Validation failed, per field"), ("500", "Internal error (the body carries only a request id)"), ("503", "Database unavailable or pool exhausted; retry after `Retry-After`")];
+            let mut codes: Vec<(&str, &str)> = vec![
+                ("400", "Malformed JSON, query or path parameter"),
+                ("422", "Validation failed, per field"),
+                ("500", "Internal error (the body carries only a request id)"),
+                (
+                    "503",
+                    "Database unavailable or pool exhausted; retry after `Retry-After`",
+                ),
+            ];
             if login {
                 codes.push(("401", "Unknown email or wrong password"));
                 codes.push(("429", "Too many failed attempts; retry after `Retry-After`"));
@@ -75,7 +90,10 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
                 codes.push(("504", "The LLM provider timed out"));
             }
             for (code, description) in codes {
-                op.responses.responses.entry(code.to_owned()).or_insert_with(|| problem(description));
+                op.responses
+                    .responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| problem(description));
             }
         }
     }

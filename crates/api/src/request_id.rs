@@ -22,7 +22,10 @@ pub fn current() -> Option<String> {
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 fn sane(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// The middleware: request id, span, access log line and HTTP metrics.
@@ -41,7 +44,9 @@ pub async fn middleware(
     let path = req.path().to_owned();
     let span = tracing::info_span!("http", request_id = %id, %method, %path);
     let started = Instant::now();
-    let result = REQUEST_ID.scope(id.clone(), next.call(req).instrument(span.clone())).await;
+    let result = REQUEST_ID
+        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .await;
     let elapsed = started.elapsed();
     let (mut response, status) = match result {
         Ok(r) => {
@@ -50,12 +55,19 @@ pub async fn middleware(
         }
         Err(e) => return Err(e),
     };
-    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
     metrics::counter!("curio_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.as_u16().to_string()).increment(1);
     metrics::histogram!("curio_http_request_duration_seconds", "method" => method.clone(), "route" => route, "status" => status.as_u16().to_string())
         .record(elapsed.as_secs_f64());
     span.in_scope(|| {
-        tracing::info!(status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1000.0, "request served");
+        tracing::info!(
+            status = status.as_u16(),
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "request served"
+        );
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);

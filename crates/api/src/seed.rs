@@ -19,42 +19,66 @@ const ARTICLES: [(&str, &str, &str, i32, &str, &str); 8] = [
     (
         "PD-1 blockade reinvigorates exhausted CD8 T cells in patient-derived tumour organoids",
         "Tumour organoids from 41 patients were co-cultured with autologous lymphocytes and exposed to PD-1 blockade. Organoids from clinical responders showed expansion of progenitor-exhausted CD8 T cells within five days. Non-responder organoids lacked this population. The organoid readout predicted clinical response with 83% accuracy. Organoid co-culture may help select patients for checkpoint therapy.",
-        "Nature Medicine", 2026, "10.5555/curio.demo.1", "39000001",
+        "Nature Medicine",
+        2026,
+        "10.5555/curio.demo.1",
+        "39000001",
     ),
     (
         "Single-cell atlas of the tumour microenvironment in microsatellite-stable colorectal cancer",
         "We profiled 312,000 cells from 58 microsatellite-stable colorectal tumours. Two fibroblast states excluded T cells from tumour nests. Their abundance correlated with resistance to immunotherapy. Targeting TGF-beta signalling in mouse models restored T cell infiltration. The atlas is openly available.",
-        "Cell", 2026, "10.5555/curio.demo.2", "39000002",
+        "Cell",
+        2026,
+        "10.5555/curio.demo.2",
+        "39000002",
     ),
     (
         "Base editing corrects a pathogenic TP53 variant in human haematopoietic stem cells",
         "Adenine base editors corrected the R248Q variant in 71% of alleles in haematopoietic stem cells. Edited cells engrafted in immunodeficient mice for 20 weeks. Off-target editing was below detection at predicted sites. Bystander edits occurred at low frequency. The approach may enable autologous therapy for inherited cancer predisposition.",
-        "Science", 2025, "10.5555/curio.demo.3", "39000003",
+        "Science",
+        2025,
+        "10.5555/curio.demo.3",
+        "39000003",
     ),
     (
         "CRISPR screens in primary T cells identify regulators of exhaustion",
         "Genome-wide knockout screens were performed in primary human T cells under chronic stimulation. Loss of the transcription factor RASA2 delayed exhaustion and improved tumour control. RASA2-deficient CAR T cells persisted longer in mice. Combining RASA2 loss with PD-1 blockade gave additive benefit. These regulators are candidate targets for engineered cell therapies.",
-        "Nature", 2025, "10.5555/curio.demo.4", "39000004",
+        "Nature",
+        2025,
+        "10.5555/curio.demo.4",
+        "39000004",
     ),
     (
         "Circulating tumour DNA guides adjuvant chemotherapy in stage II colon cancer",
         "In a randomized trial of 455 patients, ctDNA-guided management reduced adjuvant chemotherapy use from 28% to 15%. Recurrence-free survival at three years was non-inferior. Patients with positive ctDNA who received chemotherapy had better outcomes than those who declined. ctDNA testing spared many patients unnecessary treatment.",
-        "New England Journal of Medicine", 2025, "10.5555/curio.demo.5", "39000005",
+        "New England Journal of Medicine",
+        2025,
+        "10.5555/curio.demo.5",
+        "39000005",
     ),
     (
         "Spatial transcriptomics maps tertiary lymphoid structures in melanoma",
         "Spatial transcriptomics of 87 melanomas located tertiary lymphoid structures at the invasive margin. Mature structures contained germinal-centre B cells and clonally expanded T cells. Their density predicted response to combined checkpoint blockade. Immature structures did not. Spatial profiling may refine immunotherapy biomarkers.",
-        "Cancer Cell", 2026, "10.5555/curio.demo.6", "39000006",
+        "Cancer Cell",
+        2026,
+        "10.5555/curio.demo.6",
+        "39000006",
     ),
     (
         "Prime editing of the CFTR F508del mutation in airway organoids",
         "Prime editors were optimized to correct F508del in patient airway organoids. Correction restored chloride transport to 45% of wild-type levels. Editing efficiency improved with engineered pegRNAs. Indel byproducts remained below 2%. The work supports prime editing as a route to durable cystic fibrosis therapy.",
-        "Cell Stem Cell", 2025, "10.5555/curio.demo.7", "39000007",
+        "Cell Stem Cell",
+        2025,
+        "10.5555/curio.demo.7",
+        "39000007",
     ),
     (
         "Microbiome composition modulates response to anti-PD-1 therapy in lung cancer",
         "Stool metagenomes from 210 patients with non-small cell lung cancer were sequenced before anti-PD-1 therapy. Akkermansia abundance associated with longer progression-free survival. Antibiotic exposure reduced response rates. Faecal transfer from responders improved tumour control in germ-free mice. The microbiome is a modifiable factor in immunotherapy response.",
-        "Lancet Oncology", 2026, "10.5555/curio.demo.8", "39000008",
+        "Lancet Oncology",
+        2026,
+        "10.5555/curio.demo.8",
+        "39000008",
     ),
 ];
 
@@ -62,7 +86,11 @@ const ARTICLES: [(&str, &str, &str, i32, &str, &str); 8] = [
 /// unless the database already has users.
 pub async fn seed_demo_data(services: &Services) -> Result<bool, ServiceError> {
     let db = &services.db;
-    if repository::users::list(db, None, repository::Page::first()).await?.total > 0 {
+    if repository::users::list(db, None, repository::Page::first())
+        .await?
+        .total
+        > 0
+    {
         return Ok(false);
     }
     let org = repository::organizations::create(db, "Curio Demo Lab").await?;
@@ -79,7 +107,10 @@ pub async fn seed_demo_data(services: &Services) -> Result<bool, ServiceError> {
             repository::users::NewUser {
                 email: email.into(),
                 password_hash: hash,
-                full_name: Some(format!("Demo {}", email.split('@').next().unwrap_or("user"))),
+                full_name: Some(format!(
+                    "Demo {}",
+                    email.split('@').next().unwrap_or("user")
+                )),
                 role,
                 org_id: (role != UserRole::PlatformAdmin).then_some(org.id),
             },
@@ -157,9 +188,27 @@ pub async fn seed_demo_data(services: &Services) -> Result<bool, ServiceError> {
             })
             .collect(),
     };
-    let week1 = service::reports::create(db, curator, org_stream.id, report("Week 46", 16, &[0, 1, 3, 4, 5, 7])).await?;
-    service::reports::create(db, curator, org_stream.id, report("Week 47", 23, &[0, 5, 7, 1])).await?;
-    service::reports::create(db, reader, personal.id, report("Editing digest", 20, &[2, 3, 6])).await?;
+    let week1 = service::reports::create(
+        db,
+        curator,
+        org_stream.id,
+        report("Week 46", 16, &[0, 1, 3, 4, 5, 7]),
+    )
+    .await?;
+    service::reports::create(
+        db,
+        curator,
+        org_stream.id,
+        report("Week 47", 23, &[0, 5, 7, 1]),
+    )
+    .await?;
+    service::reports::create(
+        db,
+        reader,
+        personal.id,
+        report("Editing digest", 20, &[2, 3, 6]),
+    )
+    .await?;
     service::curation::approve(db, curator, week1.id).await?;
     Ok(true)
 }

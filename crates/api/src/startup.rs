@@ -37,12 +37,20 @@ impl Application {
     /// Connects, migrates and seeds as configured, and binds the server.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("cannot listen on {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{}",
+                    settings.server.host, settings.server.port
+                )
+            })?;
         Self::build_with_listener(settings, listener).await
     }
 
     /// Like [`Application::build`], on an already bound listener.
-    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Application> {
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Application> {
         let mut db = repository::database::connect(&settings.database).await?;
         if settings.app.migrate_on_start {
             repository::database::migrate(&db)
@@ -54,7 +62,9 @@ impl Application {
         observability::instrument_statements(&mut db);
         let services = Services::new(db.clone(), settings.auth.clone(), settings.llm.clone())?;
         if settings.app.seed_demo_data {
-            seed::seed_demo_data(&services).await.context("creating demo data failed")?;
+            seed::seed_demo_data(&services)
+                .await
+                .context("creating demo data failed")?;
         }
         let port = listener.local_addr()?.port();
         let server = build_server(settings, services, listener)?;
@@ -82,10 +92,11 @@ impl Application {
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     match err {
-        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
-            ApiError::PayloadTooLarge(limit).into()
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge(limit).into(),
+        JsonPayloadError::ContentType => {
+            ApiError::BadRequest("expected Content-Type: application/json".into()).into()
         }
-        JsonPayloadError::ContentType => ApiError::BadRequest("expected Content-Type: application/json".into()).into(),
         JsonPayloadError::Deserialize(e) if e.is_data() => {
             let message = e.to_string();
             let field = message.split('`').nth(1).unwrap_or("body").to_owned();
@@ -113,7 +124,9 @@ async fn new_token_header(
     if let Some(NewToken(token)) = token
         && let Ok(value) = HeaderValue::from_str(&token)
     {
-        response.headers_mut().insert(HeaderName::from_static("x-new-token"), value);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-new-token"), value);
     }
     Ok(response)
 }
@@ -122,11 +135,18 @@ async fn new_token_header(
 fn known_path(templates: &[Vec<String>], path: &str) -> bool {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     templates.iter().any(|t| {
-        t.len() == segments.len() && t.iter().zip(&segments).all(|(a, b)| a.starts_with('{') || a == b)
+        t.len() == segments.len()
+            && t.iter()
+                .zip(&segments)
+                .all(|(a, b)| a.starts_with('{') || a == b)
     })
 }
 
-fn build_server(settings: Settings, services: Services, listener: TcpListener) -> anyhow::Result<Server> {
+fn build_server(
+    settings: Settings,
+    services: Services,
+    listener: TcpListener,
+) -> anyhow::Result<Server> {
     let state = web::Data::new(AppState {
         services,
         metrics: observability::prometheus(),
@@ -147,7 +167,10 @@ fn build_server(settings: Settings, services: Services, listener: TcpListener) -
         let cors = origins.iter().fold(
             Cors::default()
                 .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-                .allowed_headers([actix_web::http::header::AUTHORIZATION, actix_web::http::header::CONTENT_TYPE])
+                .allowed_headers([
+                    actix_web::http::header::AUTHORIZATION,
+                    actix_web::http::header::CONTENT_TYPE,
+                ])
                 .expose_headers(["X-New-Token", "X-Request-Id"])
                 .max_age(3600),
             |cors, origin| cors.allowed_origin(origin),
@@ -156,17 +179,32 @@ fn build_server(settings: Settings, services: Services, listener: TcpListener) -
         let (app, _) = App::new()
             .into_utoipa_app()
             .app_data(state.clone())
-            .app_data(web::JsonConfig::default().limit(json_limit).error_handler(json_error))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(json_limit)
+                    .error_handler(json_error),
+            )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             .configure(routes(bulk_limit))
             .split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
-            .route("/docs", web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() }))
+            .route(
+                "/docs",
+                web::get().to(|| async {
+                    HttpResponse::PermanentRedirect()
+                        .insert_header(("Location", "/docs/"))
+                        .finish()
+                }),
+            )
             .default_service(web::to(move |req: HttpRequest| {
                 let known = known_path(&templates, req.path());
                 async move {
-                    if known { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) } else { Err(ApiError::RouteNotFound) }
+                    if known {
+                        Err::<HttpResponse, _>(ApiError::MethodNotAllowed)
+                    } else {
+                        Err(ApiError::RouteNotFound)
+                    }
                 }
             }))
             .wrap(from_fn(new_token_header))
@@ -183,52 +221,59 @@ fn build_server(settings: Settings, services: Services, listener: TcpListener) -
 /// OpenAPI document alike. Bulk article bodies get their own size limit.
 fn routes(bulk_limit: usize) -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig) {
     move |cfg| {
-        cfg.service(ops::health).service(ops::ready).service(ops::metrics).service(
-            scope::scope("/api/v1")
-                .service(auth::login)
-                .service(auth::me)
-                .service(auth::change_password)
-                .service(organizations::list)
-                .service(organizations::create)
-                .service(organizations::get)
-                .service(organizations::update)
-                .service(organizations::remove)
-                .service(organizations::usage)
-                .service(organizations::subscribe)
-                .service(organizations::unsubscribe)
-                .service(users::list)
-                .service(users::create)
-                .service(users::get)
-                .service(users::update)
-                .service(users::remove)
-                .service(streams::list)
-                .service(streams::create)
-                .service(streams::get)
-                .service(streams::update)
-                .service(streams::remove)
-                .service(streams::reports)
-                .service(reports::create)
-                .service(reports::get)
-                .service(reports::list)
-                .service(reports::update)
-                .service(reports::remove)
-                .service(reports::exclude)
-                .service(reports::include)
-                .service(reports::edit_article)
-                .service(reports::ranking)
-                .service(reports::approve)
-                .service(reports::reject)
-                .service(reports::events)
-                .service(reports::summarize)
-                .service(reports::preview)
-                .service(
-                    scope::scope("/articles")
-                        .app_data(web::JsonConfig::default().limit(bulk_limit).error_handler(json_error))
-                        .service(articles::bulk_import)
-                        .service(articles::bulk_update)
-                        .service(articles::get),
-                ),
-        );
+        cfg.service(ops::health)
+            .service(ops::ready)
+            .service(ops::metrics)
+            .service(
+                scope::scope("/api/v1")
+                    .service(auth::login)
+                    .service(auth::me)
+                    .service(auth::change_password)
+                    .service(organizations::list)
+                    .service(organizations::create)
+                    .service(organizations::get)
+                    .service(organizations::update)
+                    .service(organizations::remove)
+                    .service(organizations::usage)
+                    .service(organizations::subscribe)
+                    .service(organizations::unsubscribe)
+                    .service(users::list)
+                    .service(users::create)
+                    .service(users::get)
+                    .service(users::update)
+                    .service(users::remove)
+                    .service(streams::list)
+                    .service(streams::create)
+                    .service(streams::get)
+                    .service(streams::update)
+                    .service(streams::remove)
+                    .service(streams::reports)
+                    .service(reports::create)
+                    .service(reports::get)
+                    .service(reports::list)
+                    .service(reports::update)
+                    .service(reports::remove)
+                    .service(reports::exclude)
+                    .service(reports::include)
+                    .service(reports::edit_article)
+                    .service(reports::ranking)
+                    .service(reports::approve)
+                    .service(reports::reject)
+                    .service(reports::events)
+                    .service(reports::summarize)
+                    .service(reports::preview)
+                    .service(
+                        scope::scope("/articles")
+                            .app_data(
+                                web::JsonConfig::default()
+                                    .limit(bulk_limit)
+                                    .error_handler(json_error),
+                            )
+                            .service(articles::bulk_import)
+                            .service(articles::bulk_update)
+                            .service(articles::get),
+                    ),
+            );
     }
 }
 

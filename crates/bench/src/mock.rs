@@ -54,7 +54,10 @@ pub struct Rule {
 #[derive(Debug, Clone)]
 pub enum Action {
     /// Answer with this status and an OpenAI error body.
-    Status { status: u16, retry_after: Option<u64> },
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
     /// Answer normally after this long (longer than a client timeout: a timeout).
     Delay(Duration),
     /// Answer 200 with a body that is not JSON.
@@ -116,7 +119,11 @@ impl MockLlm {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(MockLlm { port, state, handle })
+        Ok(MockLlm {
+            port,
+            state,
+            handle,
+        })
     }
 
     /// The OpenAI-style base URL (`http://127.0.0.1:PORT/v1`).
@@ -189,11 +196,20 @@ impl Drop for InFlight<'_> {
     }
 }
 
-async fn chat_completions(state: web::Data<State>, body: web::Json<Value>, _req: HttpRequest) -> HttpResponse {
+async fn chat_completions(
+    state: web::Data<State>,
+    body: web::Json<Value>,
+    _req: HttpRequest,
+) -> HttpResponse {
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let _guard = InFlight(&state);
-    let config = state.config.lock().expect("mock config").clone().unwrap_or_default();
+    let config = state
+        .config
+        .lock()
+        .expect("mock config")
+        .clone()
+        .unwrap_or_default();
     let message = |role: &str| {
         body["messages"]
             .as_array()
@@ -231,9 +247,14 @@ async fn chat_completions(state: web::Data<State>, body: web::Json<Value>, _req:
     tokio::time::sleep(latency).await;
     let random_failure = config.failure_rate > 0.0 && rand::random::<f64>() < config.failure_rate;
     match action {
-        Some(Action::Status { status, retry_after }) => error(status, retry_after),
+        Some(Action::Status {
+            status,
+            retry_after,
+        }) => error(status, retry_after),
         _ if random_failure => error(500, None),
-        Some(Action::Malformed) => HttpResponse::Ok().content_type("application/json").body("{not json"),
+        Some(Action::Malformed) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body("{not json"),
         Some(Action::Empty) => completion(&model, "", &config),
         _ => {
             // A deterministic "summary": the first sentence of the last
@@ -271,7 +292,8 @@ fn completion(model: &str, text: &str, config: &MockConfig) -> HttpResponse {
 }
 
 fn error(status: u16, retry_after: Option<u64>) -> HttpResponse {
-    let code = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let code = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(code);
     if let Some(secs) = retry_after {
         response.insert_header(("Retry-After", secs.to_string()));

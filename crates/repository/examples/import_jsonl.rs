@@ -16,11 +16,19 @@ const BATCH: usize = 5_000;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().ok_or("usage: import_jsonl FILE [DATABASE_URL]")?;
-    let url = args.next().unwrap_or_else(|| "sqlite://data/import.db".into());
+    let path = args
+        .next()
+        .ok_or("usage: import_jsonl FILE [DATABASE_URL]")?;
+    let url = args
+        .next()
+        .unwrap_or_else(|| "sqlite://data/import.db".into());
     let text = tokio::fs::read_to_string(&path).await?;
     let mut batch: Vec<NewArticle> = Vec::new();
-    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         batch.push(serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?);
     }
     let db = database::connect(&DatabaseSettings::with_url(url)).await?;

@@ -55,15 +55,20 @@ pub struct ArticleChanges {
 /// prefix. Blank is absent.
 pub fn normalize_doi(doi: Option<&str>) -> Option<String> {
     let doi = doi?.trim();
-    let doi = ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"]
-        .iter()
-        .find_map(|prefix| {
-            doi.get(..prefix.len())
-                .filter(|p| p.eq_ignore_ascii_case(prefix))
-                .map(|_| &doi[prefix.len()..])
-        })
-        .unwrap_or(doi)
-        .trim();
+    let doi = [
+        "https://doi.org/",
+        "http://doi.org/",
+        "https://dx.doi.org/",
+        "doi:",
+    ]
+    .iter()
+    .find_map(|prefix| {
+        doi.get(..prefix.len())
+            .filter(|p| p.eq_ignore_ascii_case(prefix))
+            .map(|_| &doi[prefix.len()..])
+    })
+    .unwrap_or(doi)
+    .trim();
     (!doi.is_empty()).then(|| doi.to_lowercase())
 }
 
@@ -155,7 +160,10 @@ fn merge_duplicates(articles: Vec<NewArticle>) -> (Vec<usize>, Vec<NewArticle>) 
     let mut by_doi: HashMap<&str, usize> = HashMap::new();
     let mut by_pmid: HashMap<&str, usize> = HashMap::new();
     for (i, a) in articles.iter().enumerate() {
-        for (key, map) in [(a.doi.as_deref(), &mut by_doi), (a.pmid.as_deref(), &mut by_pmid)] {
+        for (key, map) in [
+            (a.doi.as_deref(), &mut by_doi),
+            (a.pmid.as_deref(), &mut by_pmid),
+        ] {
             if let Some(key) = key {
                 match map.get(key) {
                     Some(&j) => {
@@ -193,7 +201,10 @@ fn merge_duplicates(articles: Vec<NewArticle>) -> (Vec<usize>, Vec<NewArticle>) 
     (groups, merged)
 }
 
-async fn upsert_chunk<C: ConnectionTrait>(db: &C, part: &[NewArticle]) -> Result<Vec<i32>, RepoError> {
+async fn upsert_chunk<C: ConnectionTrait>(
+    db: &C,
+    part: &[NewArticle],
+) -> Result<Vec<i32>, RepoError> {
     let now = Utc::now();
     let mut ids: Vec<Option<i32>> = vec![None; part.len()];
     let existing = ids_by_keys(db, part).await?;
@@ -201,7 +212,10 @@ async fn upsert_chunk<C: ConnectionTrait>(db: &C, part: &[NewArticle]) -> Result
     let mut to_insert: Vec<usize> = Vec::new();
     for (i, a) in part.iter().enumerate() {
         let by_doi = a.doi.as_deref().and_then(|d| existing.doi.get(d).copied());
-        let by_pmid = a.pmid.as_deref().and_then(|p| existing.pmid.get(p).copied());
+        let by_pmid = a
+            .pmid
+            .as_deref()
+            .and_then(|p| existing.pmid.get(p).copied());
         match by_doi.or(by_pmid) {
             Some(id) => {
                 ids[i] = Some(id);
@@ -213,7 +227,9 @@ async fn upsert_chunk<C: ConnectionTrait>(db: &C, part: &[NewArticle]) -> Result
                 to_update.push((id, changes));
             }
             None if a.doi.is_none() && a.pmid.is_none() => {
-                let result = article::Entity::insert(active_model(a, now)).exec(db).await?;
+                let result = article::Entity::insert(active_model(a, now))
+                    .exec(db)
+                    .await?;
                 ids[i] = Some(result.last_insert_id);
             }
             None => to_insert.push(i),
@@ -288,7 +304,11 @@ async fn ids_by_keys<C: ConnectionTrait>(db: &C, part: &[NewArticle]) -> Result<
     }
     let rows: Vec<(i32, Option<String>, Option<String>)> = article::Entity::find()
         .select_only()
-        .columns([article::Column::Id, article::Column::Doi, article::Column::Pmid])
+        .columns([
+            article::Column::Id,
+            article::Column::Doi,
+            article::Column::Pmid,
+        ])
         .filter(any)
         .into_tuple()
         .all(db)
@@ -331,14 +351,12 @@ pub async fn update_many<C: ConnectionTrait>(
     let now = Utc::now();
     for part in changes.chunks(chunk::update_rows(8)) {
         let mut columns: Vec<(article::Column, Vec<(i32, Value)>)> = Vec::new();
-        let mut push = |col: article::Column, id: i32, value: Value| {
-            match columns
-                .iter_mut()
-                .find(|(c, _)| std::mem::discriminant(c) == std::mem::discriminant(&col))
-            {
-                Some((_, values)) => values.push((id, value)),
-                None => columns.push((col, vec![(id, value)])),
-            }
+        let mut push = |col: article::Column, id: i32, value: Value| match columns
+            .iter_mut()
+            .find(|(c, _)| std::mem::discriminant(c) == std::mem::discriminant(&col))
+        {
+            Some((_, values)) => values.push((id, value)),
+            None => columns.push((col, vec![(id, value)])),
         };
         for (id, c) in part {
             let id = *id;
@@ -361,7 +379,11 @@ pub async fn update_many<C: ConnectionTrait>(
                 push(article::Column::Doi, id, normalize_doi(v.as_deref()).into());
             }
             if let Some(v) = &c.pmid {
-                push(article::Column::Pmid, id, normalize_pmid(v.as_deref()).into());
+                push(
+                    article::Column::Pmid,
+                    id,
+                    normalize_pmid(v.as_deref()).into(),
+                );
             }
             if let Some(v) = &c.url {
                 push(article::Column::Url, id, v.clone().into());

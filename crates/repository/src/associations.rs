@@ -76,7 +76,9 @@ pub async fn find<C: ConnectionTrait>(
     report_id: i32,
     article_id: i32,
 ) -> Result<Option<Association>, RepoError> {
-    Ok(association::Entity::find_by_id((report_id, article_id)).one(db).await?)
+    Ok(association::Entity::find_by_id((report_id, article_id))
+        .one(db)
+        .await?)
 }
 
 /// The articles of many reports, keyed by report id, ordered by ranking:
@@ -150,7 +152,10 @@ pub async fn count_visible<C: ConnectionTrait>(db: &C, report_id: i32) -> Result
 }
 
 /// The ids of a report's visible articles, by ranking.
-pub async fn visible_article_ids<C: ConnectionTrait>(db: &C, report_id: i32) -> Result<Vec<i32>, RepoError> {
+pub async fn visible_article_ids<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+) -> Result<Vec<i32>, RepoError> {
     Ok(association::Entity::find()
         .select_only()
         .column(association::Column::ArticleId)
@@ -172,10 +177,12 @@ pub async fn set_hidden<C: ConnectionTrait>(
     by: i32,
     notes: Option<String>,
 ) -> Result<Association, RepoError> {
-    let current = find(db, report_id, article_id).await?.ok_or(RepoError::NotFound {
-        entity: "report article",
-        id: article_id.into(),
-    })?;
+    let current = find(db, report_id, article_id)
+        .await?
+        .ok_or(RepoError::NotFound {
+            entity: "report article",
+            id: article_id.into(),
+        })?;
     let mut active: association::ActiveModel = current.into();
     active.is_hidden = Set(hidden);
     if notes.is_some() {
@@ -196,10 +203,12 @@ pub async fn edit<C: ConnectionTrait>(
     edit: AssociationEdit,
     by: i32,
 ) -> Result<Association, RepoError> {
-    let current = find(db, report_id, article_id).await?.ok_or(RepoError::NotFound {
-        entity: "report article",
-        id: article_id.into(),
-    })?;
+    let current = find(db, report_id, article_id)
+        .await?
+        .ok_or(RepoError::NotFound {
+            entity: "report article",
+            id: article_id.into(),
+        })?;
     let mut active: association::ActiveModel = current.clone().into();
     if let Some(ranking) = edit.ranking {
         if current.original_ranking.is_none() {
@@ -238,7 +247,10 @@ pub async fn set_ai_summary<C: ConnectionTrait>(
     summary: &str,
 ) -> Result<(), RepoError> {
     association::Entity::update_many()
-        .col_expr(association::Column::AiSummary, Expr::value(summary.to_owned()))
+        .col_expr(
+            association::Column::AiSummary,
+            Expr::value(summary.to_owned()),
+        )
         .filter(association::Column::ReportId.eq(report_id))
         .filter(association::Column::ArticleId.eq(article_id))
         .exec(db)
@@ -257,11 +269,17 @@ pub async fn set_rankings<C: ConnectionTrait>(
     for part in rankings.chunks(chunk::update_rows(1)) {
         let mut case = CaseStatement::new();
         for &(article_id, ranking) in part {
-            case = case.case(Expr::col(association::Column::ArticleId).eq(article_id), Expr::val(ranking));
+            case = case.case(
+                Expr::col(association::Column::ArticleId).eq(article_id),
+                Expr::val(ranking),
+            );
         }
         let update = Query::update()
             .table(association::Entity)
-            .value(association::Column::Ranking, case.finally(Expr::col(association::Column::Ranking)))
+            .value(
+                association::Column::Ranking,
+                case.finally(Expr::col(association::Column::Ranking)),
+            )
             .and_where(Expr::col(association::Column::ReportId).eq(report_id))
             .and_where(
                 Expr::col(association::Column::ArticleId).is_in(part.iter().map(|(a, _)| *a)),

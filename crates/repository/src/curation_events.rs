@@ -25,7 +25,10 @@ pub struct NewEvent {
 }
 
 /// Appends an event.
-pub async fn append<C: ConnectionTrait>(db: &C, event: NewEvent) -> Result<CurationEvent, RepoError> {
+pub async fn append<C: ConnectionTrait>(
+    db: &C,
+    event: NewEvent,
+) -> Result<CurationEvent, RepoError> {
     Ok(curation_event::ActiveModel {
         report_id: Set(event.report_id),
         article_id: Set(event.article_id),
@@ -46,7 +49,8 @@ pub async fn list_for_report<C: ConnectionTrait>(
     report_id: i32,
     page: Page,
 ) -> Result<Paginated<CurationEvent>, RepoError> {
-    let query = curation_event::Entity::find().filter(curation_event::Column::ReportId.eq(report_id));
+    let query =
+        curation_event::Entity::find().filter(curation_event::Column::ReportId.eq(report_id));
     let total = query.clone().count(db).await?;
     let items = query
         .order_by_asc(curation_event::Column::Id)

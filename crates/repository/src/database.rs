@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use secrecy::{ExposeSecret, SecretString};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
@@ -196,7 +196,8 @@ pub fn redacted(raw: &str) -> String {
                 "{}://{}:{}{}",
                 u.scheme(),
                 u.host_str().unwrap_or(""),
-                u.port().unwrap_or(if u.scheme() == "mysql" { 3306 } else { 5432 }),
+                u.port()
+                    .unwrap_or(if u.scheme() == "mysql" { 3306 } else { 5432 }),
                 u.path()
             ),
             Err(_) => "<unparseable database URL>".into(),
@@ -209,13 +210,14 @@ pub fn redacted(raw: &str) -> String {
 /// the database (never the password) when it does not answer.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, RepoError> {
     let url = settings.normalized_url()?;
-    if let Some(path) = sqlite_file(&url) {
-        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-            // Start-up only, before the server accepts requests.
-            std::fs::create_dir_all(parent).map_err(|e| {
-                RepoError::Config(format!("cannot create {}: {e}", parent.display()))
-            })?;
-        }
+    if let Some(path) = sqlite_file(&url)
+        && let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+    {
+        // Start-up only, before the server accepts requests.
+        std::fs::create_dir_all(parent)
+            .map_err(|e| RepoError::Config(format!("cannot create {}: {e}", parent.display())))?;
     }
     let mut options = ConnectOptions::new(url);
     options
@@ -271,16 +273,40 @@ mod tests {
     #[test]
     fn legacy_sqlalchemy_urls_are_normalized() {
         let cases = [
-            ("mysql+pymysql://u:p@db:3306/curio", "mysql://u:p@db:3306/curio?charset=utf8mb4"),
-            ("mysql+aiomysql://u:p@db/curio?charset=utf8mb4", "mysql://u:p@db/curio?charset=utf8mb4"),
-            ("mysql://u@db/curio?charset=utf8", "mysql://u@db/curio?charset=utf8mb4"),
-            ("postgresql+asyncpg://u:p@db:5432/curio", "postgres://u:p@db:5432/curio"),
+            (
+                "mysql+pymysql://u:p@db:3306/curio",
+                "mysql://u:p@db:3306/curio?charset=utf8mb4",
+            ),
+            (
+                "mysql+aiomysql://u:p@db/curio?charset=utf8mb4",
+                "mysql://u:p@db/curio?charset=utf8mb4",
+            ),
+            (
+                "mysql://u@db/curio?charset=utf8",
+                "mysql://u@db/curio?charset=utf8mb4",
+            ),
+            (
+                "postgresql+asyncpg://u:p@db:5432/curio",
+                "postgres://u:p@db:5432/curio",
+            ),
             ("postgresql://u@db/curio", "postgres://u@db/curio"),
-            ("postgres://u@db/curio?sslmode=disable", "postgres://u@db/curio?sslmode=disable"),
-            ("sqlite+aiosqlite:///./data/curio.db", "sqlite://./data/curio.db?mode=rwc"),
-            ("sqlite+aiosqlite:////var/lib/curio.db", "sqlite:///var/lib/curio.db?mode=rwc"),
+            (
+                "postgres://u@db/curio?sslmode=disable",
+                "postgres://u@db/curio?sslmode=disable",
+            ),
+            (
+                "sqlite+aiosqlite:///./data/curio.db",
+                "sqlite://./data/curio.db?mode=rwc",
+            ),
+            (
+                "sqlite+aiosqlite:////var/lib/curio.db",
+                "sqlite:///var/lib/curio.db?mode=rwc",
+            ),
             ("sqlite://data/curio.db", "sqlite://data/curio.db?mode=rwc"),
-            ("sqlite://data/curio.db?mode=ro", "sqlite://data/curio.db?mode=ro"),
+            (
+                "sqlite://data/curio.db?mode=ro",
+                "sqlite://data/curio.db?mode=ro",
+            ),
             ("sqlite+aiosqlite:///:memory:", "sqlite::memory:"),
             ("sqlite::memory:", "sqlite::memory:"),
         ];

@@ -106,10 +106,12 @@ fn is_unavailable(err: &DbErr) -> bool {
 
 fn database_code(err: &DbErr) -> Option<String> {
     match err {
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.as_ref() {
-            sea_orm::sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
-            _ => None,
-        },
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                sea_orm::sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

@@ -256,7 +256,10 @@ pub async fn set_enrichments<C: ConnectionTrait>(
     enrichments: Json,
 ) -> Result<Report, RepoError> {
     let mut active: report::ActiveModel = get(db, id).await?.into();
-    if matches!(&active.original_enrichments, sea_orm::ActiveValue::Unchanged(None)) {
+    if matches!(
+        &active.original_enrichments,
+        sea_orm::ActiveValue::Unchanged(None)
+    ) {
         active.original_enrichments = Set(Some(enrichments.clone()));
     }
     active.enrichments = Set(Some(enrichments));

@@ -139,7 +139,11 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), RepoError
 }
 
 /// Subscribes an organization to a stream; subscribing twice is a no-op.
-pub async fn subscribe<C: ConnectionTrait>(db: &C, org_id: i32, stream_id: i32) -> Result<(), RepoError> {
+pub async fn subscribe<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    stream_id: i32,
+) -> Result<(), RepoError> {
     org_stream_subscription::Entity::insert(org_stream_subscription::ActiveModel {
         org_id: Set(org_id),
         stream_id: Set(stream_id),
@@ -159,7 +163,11 @@ pub async fn subscribe<C: ConnectionTrait>(db: &C, org_id: i32, stream_id: i32) 
 }
 
 /// Removes a subscription; returns whether there was one.
-pub async fn unsubscribe<C: ConnectionTrait>(db: &C, org_id: i32, stream_id: i32) -> Result<bool, RepoError> {
+pub async fn unsubscribe<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    stream_id: i32,
+) -> Result<bool, RepoError> {
     let result = org_stream_subscription::Entity::delete_many()
         .filter(org_stream_subscription::Column::OrgId.eq(org_id))
         .filter(org_stream_subscription::Column::StreamId.eq(stream_id))
@@ -169,7 +177,10 @@ pub async fn unsubscribe<C: ConnectionTrait>(db: &C, org_id: i32, stream_id: i32
 }
 
 /// The ids of the organizations subscribed to a stream.
-pub async fn subscribers<C: ConnectionTrait>(db: &C, stream_id: i32) -> Result<Vec<i32>, RepoError> {
+pub async fn subscribers<C: ConnectionTrait>(
+    db: &C,
+    stream_id: i32,
+) -> Result<Vec<i32>, RepoError> {
     Ok(org_stream_subscription::Entity::find()
         .select_only()
         .column(org_stream_subscription::Column::OrgId)

@@ -61,7 +61,10 @@ pub async fn record_many<C: ConnectionTrait>(db: &C, rows: Vec<NewUsage>) -> Res
 
 /// An organization's calls and tokens per model and UTC day, newest day
 /// first: one `GROUP BY` statement.
-pub async fn summary_for_org<C: ConnectionTrait>(db: &C, org_id: i32) -> Result<Vec<UsageSummary>, RepoError> {
+pub async fn summary_for_org<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> Result<Vec<UsageSummary>, RepoError> {
     // Each backend spells "the UTC date of a timestamp" differently; SQLite
     // stores RFC 3339 text whose first ten characters are the date.
     let day = match db.get_database_backend() {
@@ -75,8 +78,14 @@ pub async fn summary_for_org<C: ConnectionTrait>(db: &C, org_id: i32) -> Result<
         .column_as(Expr::cust(day), "day")
         .column(llm_usage::Column::Model)
         .column_as(Expr::cust("COUNT(*)"), "calls")
-        .column_as(Expr::cust(failed).cast_as(Alias::new(bigint(db))), "failed_calls")
-        .column_as(Expr::cust("SUM(prompt_tokens)").cast_as(Alias::new(bigint(db))), "prompt_tokens")
+        .column_as(
+            Expr::cust(failed).cast_as(Alias::new(bigint(db))),
+            "failed_calls",
+        )
+        .column_as(
+            Expr::cust("SUM(prompt_tokens)").cast_as(Alias::new(bigint(db))),
+            "prompt_tokens",
+        )
         .column_as(
             Expr::cust("SUM(completion_tokens)").cast_as(Alias::new(bigint(db))),
             "completion_tokens",
@@ -91,14 +100,16 @@ pub async fn summary_for_org<C: ConnectionTrait>(db: &C, org_id: i32) -> Result<
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(day, model, calls, failed_calls, prompt_tokens, completion_tokens)| UsageSummary {
-            day,
-            model,
-            calls,
-            failed_calls,
-            prompt_tokens,
-            completion_tokens,
-        })
+        .map(
+            |(day, model, calls, failed_calls, prompt_tokens, completion_tokens)| UsageSummary {
+                day,
+                model,
+                calls,
+                failed_calls,
+                prompt_tokens,
+                completion_tokens,
+            },
+        )
         .collect())
 }
 

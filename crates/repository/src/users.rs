@@ -60,7 +60,10 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, Re
 }
 
 /// The user with this email, in any letter case.
-pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<User>, RepoError> {
+pub async fn find_by_email<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<Option<User>, RepoError> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(normalize_email(email)))
         .one(db)
@@ -101,7 +104,11 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// Applies a partial update and returns the new row.
-pub async fn update<C: ConnectionTrait>(db: &C, id: i32, changes: UserUpdate) -> Result<User, RepoError> {
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    changes: UserUpdate,
+) -> Result<User, RepoError> {
     let mut active: user::ActiveModel = get(db, id).await?.into();
     if let Some(email) = changes.email {
         active.email = Set(normalize_email(&email));

@@ -71,7 +71,8 @@ impl Viewer {
             .from(research_stream::Entity)
             .cond_where(self.stream_condition())
             .to_owned();
-        let mut condition = Condition::all().add(report::Column::StreamId.in_subquery(visible_streams));
+        let mut condition =
+            Condition::all().add(report::Column::StreamId.in_subquery(visible_streams));
         if self.role == UserRole::Member {
             let own_streams = Query::select()
                 .column(research_stream::Column::Id)

@@ -8,10 +8,18 @@ use repository::{articles, associations, organizations, reports, streams, users}
 use serde_json::json;
 
 pub async fn org(db: &DatabaseConnection, name: &str) -> i32 {
-    organizations::create(db, name).await.expect("create org").id
+    organizations::create(db, name)
+        .await
+        .expect("create org")
+        .id
 }
 
-pub async fn user(db: &DatabaseConnection, email: &str, role: UserRole, org_id: Option<i32>) -> users::User {
+pub async fn user(
+    db: &DatabaseConnection,
+    email: &str,
+    role: UserRole,
+    org_id: Option<i32>,
+) -> users::User {
     users::create(
         db,
         users::NewUser {
@@ -50,7 +58,12 @@ pub async fn stream(
 }
 
 /// A report of `n` articles ranked 1..=n.
-pub async fn report_with_articles(db: &DatabaseConnection, stream_id: i32, n: usize, tag: &str) -> i32 {
+pub async fn report_with_articles(
+    db: &DatabaseConnection,
+    stream_id: i32,
+    n: usize,
+    tag: &str,
+) -> i32 {
     let report = reports::create(
         db,
         reports::NewReport {

@@ -61,7 +61,9 @@ pub fn can_change_stream(actor: &Actor, stream: &Stream) -> bool {
     match stream.scope {
         StreamScope::Personal => stream.owner_user_id == Some(actor.id),
         StreamScope::Organization => {
-            actor.role == UserRole::OrgAdmin && stream.org_id.is_some() && stream.org_id == actor.org_id
+            actor.role == UserRole::OrgAdmin
+                && stream.org_id.is_some()
+                && stream.org_id == actor.org_id
         }
         StreamScope::Global => false,
     }
@@ -92,14 +94,18 @@ pub fn can_create_stream(actor: &Actor, scope: StreamScope, org_id: Option<i32>)
 pub fn can_see_user(actor: &Actor, user: &User) -> bool {
     actor.id == user.id
         || actor.is_platform_admin()
-        || (actor.role == UserRole::OrgAdmin && user.org_id.is_some() && user.org_id == actor.org_id)
+        || (actor.role == UserRole::OrgAdmin
+            && user.org_id.is_some()
+            && user.org_id == actor.org_id)
 }
 
 /// Whether `actor` may administer `user` (role, organization, activation,
 /// deletion): an org admin within its organization, a platform admin anyone.
 pub fn can_administer_user(actor: &Actor, user: &User) -> bool {
     actor.is_platform_admin()
-        || (actor.role == UserRole::OrgAdmin && user.org_id.is_some() && user.org_id == actor.org_id)
+        || (actor.role == UserRole::OrgAdmin
+            && user.org_id.is_some()
+            && user.org_id == actor.org_id)
 }
 
 /// Whether `actor` may write articles (the shared bibliography).

@@ -13,7 +13,9 @@ fn require_writer(actor: &Actor) -> Result<(), ServiceError> {
     if access::can_write_articles(actor) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden("only administrators write articles".into()))
+        Err(ServiceError::Forbidden(
+            "only administrators write articles".into(),
+        ))
     }
 }
 
@@ -31,26 +33,61 @@ fn check_year(field: String, year: Option<i32>, errors: &mut Vec<FieldError>) {
 
 fn check_len(field: String, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) {
     if value.is_some_and(|v| v.chars().count() > max) {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
 }
 
 /// Imports articles in one transaction, upserting on DOI or PMID; returns
 /// their ids in input order.
-pub async fn bulk_import(db: &DatabaseConnection, actor: &Actor, input: Vec<NewArticle>) -> Result<Vec<i32>, ServiceError> {
+pub async fn bulk_import(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: Vec<NewArticle>,
+) -> Result<Vec<i32>, ServiceError> {
     require_writer(actor)?;
     if input.is_empty() || input.len() > MAX_BULK {
-        return Err(ServiceError::invalid("articles", format!("must hold 1 to {MAX_BULK} articles")));
+        return Err(ServiceError::invalid(
+            "articles",
+            format!("must hold 1 to {MAX_BULK} articles"),
+        ));
     }
     let mut errors = Vec::new();
     for (i, a) in input.iter().enumerate() {
         check_title(format!("articles[{i}].title"), &a.title, &mut errors);
         check_year(format!("articles[{i}].pub_year"), a.pub_year, &mut errors);
-        check_len(format!("articles[{i}].doi"), a.doi.as_deref(), 255, &mut errors);
-        check_len(format!("articles[{i}].pmid"), a.pmid.as_deref(), 32, &mut errors);
-        check_len(format!("articles[{i}].journal"), a.journal.as_deref(), 500, &mut errors);
-        check_len(format!("articles[{i}].url"), a.url.as_deref(), 2048, &mut errors);
-        check_len(format!("articles[{i}].abstract"), a.r#abstract.as_deref(), 100_000, &mut errors);
+        check_len(
+            format!("articles[{i}].doi"),
+            a.doi.as_deref(),
+            255,
+            &mut errors,
+        );
+        check_len(
+            format!("articles[{i}].pmid"),
+            a.pmid.as_deref(),
+            32,
+            &mut errors,
+        );
+        check_len(
+            format!("articles[{i}].journal"),
+            a.journal.as_deref(),
+            500,
+            &mut errors,
+        );
+        check_len(
+            format!("articles[{i}].url"),
+            a.url.as_deref(),
+            2048,
+            &mut errors,
+        );
+        check_len(
+            format!("articles[{i}].abstract"),
+            a.r#abstract.as_deref(),
+            100_000,
+            &mut errors,
+        );
         if errors.len() > 50 {
             break;
         }
@@ -73,13 +110,19 @@ pub async fn bulk_update(
 ) -> Result<u64, ServiceError> {
     require_writer(actor)?;
     if updates.is_empty() || updates.len() > MAX_BULK {
-        return Err(ServiceError::invalid("updates", format!("must hold 1 to {MAX_BULK} updates")));
+        return Err(ServiceError::invalid(
+            "updates",
+            format!("must hold 1 to {MAX_BULK} updates"),
+        ));
     }
     let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, (id, c)) in updates.iter().enumerate() {
         if !seen.insert(*id) {
-            errors.push(FieldError::new(format!("updates[{i}].article_id"), "appears twice"));
+            errors.push(FieldError::new(
+                format!("updates[{i}].article_id"),
+                "appears twice",
+            ));
         }
         if let Some(t) = &c.title {
             check_title(format!("updates[{i}].title"), t, &mut errors);
@@ -95,10 +138,16 @@ pub async fn bulk_update(
         }
     }
     let ids: Vec<i32> = updates.iter().map(|(id, _)| *id).collect();
-    let existing: std::collections::HashSet<i32> = articles::existing_ids(db, &ids).await?.into_iter().collect();
+    let existing: std::collections::HashSet<i32> = articles::existing_ids(db, &ids)
+        .await?
+        .into_iter()
+        .collect();
     for (i, id) in ids.iter().enumerate() {
         if !existing.contains(id) {
-            errors.push(FieldError::new(format!("updates[{i}].article_id"), "no such article"));
+            errors.push(FieldError::new(
+                format!("updates[{i}].article_id"),
+                "no such article",
+            ));
         }
     }
     if !errors.is_empty() {
@@ -112,5 +161,7 @@ pub async fn bulk_update(
 
 /// One article (any signed-in user).
 pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Article, ServiceError> {
-    articles::find(db, id).await?.ok_or(ServiceError::NotFound("article"))
+    articles::find(db, id)
+        .await?
+        .ok_or(ServiceError::NotFound("article"))
 }

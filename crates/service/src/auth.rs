@@ -84,17 +84,30 @@ impl AuthService {
     /// inactive user are the same `Unauthorized`, and take the same time.
     /// A bcrypt hash is replaced by an argon2id one on success. Too many
     /// recent failures for the email or the client address are `Throttled`.
-    pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<Login, LoginError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<Login, LoginError> {
         let email = users::normalize_email(email);
         // The attempt counts as a failure until it succeeds, so concurrent
         // guesses cannot all slip past the limit.
         if let Some(retry) = self.throttle.begin_attempt(&email, client) {
             return Err(LoginError::Throttled(retry));
         }
-        let user = users::find_by_email(&self.db, &email).await.map_err(ServiceError::from)?;
-        let verified = passwords::verify(password.to_owned(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+        let user = users::find_by_email(&self.db, &email)
+            .await
+            .map_err(ServiceError::from)?;
+        let verified = passwords::verify(
+            password.to_owned(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
         let user = match (user, verified) {
-            (Some(user), verified @ (Verified::Yes | Verified::YesRehashed(_))) if user.is_active => {
+            (Some(user), verified @ (Verified::Yes | Verified::YesRehashed(_)))
+                if user.is_active =>
+            {
                 if let Verified::YesRehashed(new_hash) = verified {
                     users::replace_password_hash(&self.db, user.id, &user.password_hash, &new_hash)
                         .await
@@ -109,7 +122,9 @@ impl AuthService {
             }
         };
         self.throttle.succeeded(&email, client);
-        users::touch_last_login(&self.db, user.id).await.map_err(ServiceError::from)?;
+        users::touch_last_login(&self.db, user.id)
+            .await
+            .map_err(ServiceError::from)?;
         Ok(Login {
             token: self.issue(&user)?,
             user,
@@ -130,8 +145,9 @@ impl AuthService {
             iss: self.settings.issuer.clone(),
             aud: self.settings.audience.clone(),
         };
-        let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(ServiceError::internal)?;
+        let access_token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+                .map_err(ServiceError::internal)?;
         Ok(IssuedToken {
             access_token,
             expires_in: lifetime,
@@ -157,7 +173,9 @@ impl AuthService {
             .map_err(|_| unauthorized())?
             .claims;
         let user_id: i32 = claims.sub.parse().map_err(|_| unauthorized())?;
-        let user = users::find(&self.db, user_id).await?.ok_or_else(unauthorized)?;
+        let user = users::find(&self.db, user_id)
+            .await?
+            .ok_or_else(unauthorized)?;
         if !user.is_active {
             return Err(unauthorized());
         }
@@ -176,7 +194,12 @@ impl AuthService {
     }
 
     /// Changes the caller's password after checking the current one.
-    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<(), ServiceError> {
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), ServiceError> {
         crate::users::validate_password(new)?;
         let user = users::get(&self.db, actor.id).await?;
         match passwords::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
@@ -248,8 +271,11 @@ impl LoginThrottle {
             .filter_map(|key| {
                 let times = failures.get_mut(key)?;
                 times.retain(|t| now.duration_since(*t) < self.window);
-                (times.len() as u32 >= self.max_failures)
-                    .then(|| self.window.saturating_sub(now.duration_since(times[0])).max(Duration::from_secs(1)))
+                (times.len() as u32 >= self.max_failures).then(|| {
+                    self.window
+                        .saturating_sub(now.duration_since(times[0]))
+                        .max(Duration::from_secs(1))
+                })
             })
             .max();
         if wait.is_none() {

@@ -51,7 +51,10 @@ async fn record(
 
 fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
     if notes.as_ref().is_some_and(|n| n.chars().count() > 5_000) {
-        return Err(ServiceError::invalid("notes", "must be at most 5000 characters"));
+        return Err(ServiceError::invalid(
+            "notes",
+            "must be at most 5000 characters",
+        ));
     }
     Ok(())
 }
@@ -78,7 +81,15 @@ pub async fn set_excluded(
             "the article is already included".into()
         }));
     }
-    let updated = associations::set_hidden(&txn, report_id, article_id, excluded, actor.id, notes.clone()).await?;
+    let updated = associations::set_hidden(
+        &txn,
+        report_id,
+        article_id,
+        excluded,
+        actor.id,
+        notes.clone(),
+    )
+    .await?;
     let event = if excluded {
         CurationEventType::ExcludeArticle
     } else {
@@ -106,13 +117,23 @@ pub async fn edit(
     if let Some(Some(s)) = &input.ai_summary
         && s.chars().count() > 20_000
     {
-        errors.push(FieldError::new("ai_summary", "must be at most 20000 characters"));
+        errors.push(FieldError::new(
+            "ai_summary",
+            "must be at most 20000 characters",
+        ));
     }
     if let Some(c) = &input.presentation_categories {
         check_categories(&stream, "presentation_categories", c, &mut errors);
     }
-    if input.ranking.is_none() && input.ai_summary.is_none() && input.presentation_categories.is_none() && input.notes.is_none() {
-        errors.push(FieldError::new("body", "change at least one of ranking, ai_summary, presentation_categories, notes"));
+    if input.ranking.is_none()
+        && input.ai_summary.is_none()
+        && input.presentation_categories.is_none()
+        && input.notes.is_none()
+    {
+        errors.push(FieldError::new(
+            "body",
+            "change at least one of ranking, ai_summary, presentation_categories, notes",
+        ));
     }
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
@@ -124,7 +145,10 @@ pub async fn edit(
         "presentation_categories": input.presentation_categories,
     });
     let txn = db.begin().await?;
-    if associations::find(&txn, report_id, article_id).await?.is_none() {
+    if associations::find(&txn, report_id, article_id)
+        .await?
+        .is_none()
+    {
         return Err(ServiceError::NotFound("report article"));
     }
     let updated = associations::edit(
@@ -140,39 +164,77 @@ pub async fn edit(
         actor.id,
     )
     .await?;
-    record(&txn, actor, report_id, Some(article_id), CurationEventType::EditArticle, input.notes, Some(details)).await?;
+    record(
+        &txn,
+        actor,
+        report_id,
+        Some(article_id),
+        CurationEventType::EditArticle,
+        input.notes,
+        Some(details),
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }
 
 /// Sets the order of all visible articles of a report: `article_ids` must
 /// name each visible article exactly once; they get rankings 1..=n.
-pub async fn reorder(db: &DatabaseConnection, actor: &Actor, report_id: i32, article_ids: Vec<i32>) -> Result<(), ServiceError> {
+pub async fn reorder(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    report_id: i32,
+    article_ids: Vec<i32>,
+) -> Result<(), ServiceError> {
     get_for_change(db, actor, report_id).await?;
     let txn = db.begin().await?;
     let visible = associations::visible_article_ids(&txn, report_id).await?;
     let given: HashSet<i32> = article_ids.iter().copied().collect();
-    if given.len() != article_ids.len() || given != visible.iter().copied().collect::<HashSet<_>>() {
+    if given.len() != article_ids.len() || given != visible.iter().copied().collect::<HashSet<_>>()
+    {
         return Err(ServiceError::invalid(
             "article_ids",
-            format!("must list each of the report's {} visible articles exactly once", visible.len()),
+            format!(
+                "must list each of the report's {} visible articles exactly once",
+                visible.len()
+            ),
         ));
     }
-    let rankings: Vec<(i32, i32)> = article_ids.iter().enumerate().map(|(i, &a)| (a, i as i32 + 1)).collect();
+    let rankings: Vec<(i32, i32)> = article_ids
+        .iter()
+        .enumerate()
+        .map(|(i, &a)| (a, i as i32 + 1))
+        .collect();
     associations::set_rankings(&txn, report_id, &rankings).await?;
-    record(&txn, actor, report_id, None, CurationEventType::Reorder, None, Some(json!({"article_ids": article_ids}))).await?;
+    record(
+        &txn,
+        actor,
+        report_id,
+        None,
+        CurationEventType::Reorder,
+        None,
+        Some(json!({"article_ids": article_ids})),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Approves a report; refused while it has no visible article.
-pub async fn approve(db: &DatabaseConnection, actor: &Actor, report_id: i32) -> Result<Report, ServiceError> {
+pub async fn approve(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    report_id: i32,
+) -> Result<Report, ServiceError> {
     get_for_change(db, actor, report_id).await?;
     let txn = db.begin().await?;
     if associations::count_visible(&txn, report_id).await? == 0 {
-        return Err(ServiceError::Conflict("a report with no visible articles cannot be approved".into()));
+        return Err(ServiceError::Conflict(
+            "a report with no visible articles cannot be approved".into(),
+        ));
     }
-    let report = reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None).await?;
+    let report =
+        reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None).await?;
     curation_events::append(
         &txn,
         NewEvent {
@@ -190,14 +252,29 @@ pub async fn approve(db: &DatabaseConnection, actor: &Actor, report_id: i32) -> 
 }
 
 /// Rejects a report with a reason.
-pub async fn reject(db: &DatabaseConnection, actor: &Actor, report_id: i32, reason: String) -> Result<Report, ServiceError> {
+pub async fn reject(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    report_id: i32,
+    reason: String,
+) -> Result<Report, ServiceError> {
     get_for_change(db, actor, report_id).await?;
     let reason = reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 5_000 {
-        return Err(ServiceError::invalid("reason", "must be 1 to 5000 characters"));
+        return Err(ServiceError::invalid(
+            "reason",
+            "must be 1 to 5000 characters",
+        ));
     }
     let txn = db.begin().await?;
-    let report = reports::set_approval(&txn, report_id, ApprovalStatus::Rejected, actor.id, Some(reason.clone())).await?;
+    let report = reports::set_approval(
+        &txn,
+        report_id,
+        ApprovalStatus::Rejected,
+        actor.id,
+        Some(reason.clone()),
+    )
+    .await?;
     curation_events::append(
         &txn,
         NewEvent {

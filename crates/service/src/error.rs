@@ -50,7 +50,10 @@ pub enum ServiceError {
     Unauthorized(String),
     /// The LLM provider failed for some items after retries.
     #[error("LLM provider failed for {} item(s)", failed.len())]
-    LlmFailed { failed: Vec<FailedItem>, timeout: bool },
+    LlmFailed {
+        failed: Vec<FailedItem>,
+        timeout: bool,
+    },
     /// The database is unreachable or the pool is exhausted.
     #[error("database unavailable")]
     Unavailable(#[source] RepoError),
@@ -102,7 +105,9 @@ impl From<sea_orm::DbErr> for ServiceError {
     }
 }
 
-impl<E: Into<ServiceError> + std::error::Error> From<sea_orm::TransactionError<E>> for ServiceError {
+impl<E: Into<ServiceError> + std::error::Error> From<sea_orm::TransactionError<E>>
+    for ServiceError
+{
     fn from(err: sea_orm::TransactionError<E>) -> Self {
         match err {
             sea_orm::TransactionError::Connection(db) => db.into(),

@@ -37,7 +37,11 @@ pub struct Services {
 
 impl Services {
     /// Builds the services over a pool.
-    pub fn new(db: DatabaseConnection, auth: AuthSettings, llm: LlmSettings) -> Result<Self, ServiceError> {
+    pub fn new(
+        db: DatabaseConnection,
+        auth: AuthSettings,
+        llm: LlmSettings,
+    ) -> Result<Self, ServiceError> {
         let provider = summaries::provider_from_settings(&llm)?;
         Ok(Self {
             auth: auth::AuthService::new(db.clone(), auth),

@@ -6,8 +6,8 @@ use repository::usage::{self, UsageSummary};
 use repository::{Page, Paginated, RepoError, streams};
 use sea_orm::DatabaseConnection;
 
-use crate::access::Actor;
 use crate::ServiceError;
+use crate::access::Actor;
 
 /// An organization with its member and stream counts.
 #[derive(Debug, Clone)]
@@ -33,30 +33,48 @@ fn require_platform_admin(actor: &Actor) -> Result<(), ServiceError> {
     if actor.is_platform_admin() {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden("only platform admins manage organizations".into()))
+        Err(ServiceError::Forbidden(
+            "only platform admins manage organizations".into(),
+        ))
     }
 }
 
 /// All organizations for a platform admin; one's own otherwise.
-pub async fn list(db: &DatabaseConnection, actor: &Actor, page: Page) -> Result<Paginated<Organization>, ServiceError> {
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    page: Page,
+) -> Result<Paginated<Organization>, ServiceError> {
     if actor.is_platform_admin() {
         return Ok(organizations::list(db, None, page).await?);
     }
     match actor.org_id {
         Some(own) => Ok(organizations::list(db, Some(own), page).await?),
-        None => Ok(Paginated { items: vec![], total: 0, page }),
+        None => Ok(Paginated {
+            items: vec![],
+            total: 0,
+            page,
+        }),
     }
 }
 
 /// Creates an organization (platform admins).
-pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str) -> Result<Organization, ServiceError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+) -> Result<Organization, ServiceError> {
     require_platform_admin(actor)?;
     let name = validate_name(name)?;
     Ok(organizations::create(db, &name).await?)
 }
 
 /// An organization the caller belongs to (or any, for platform admins).
-pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<OrganizationDetail, ServiceError> {
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<OrganizationDetail, ServiceError> {
     if !visible(actor, id) {
         return Err(ServiceError::NotFound("organization"));
     }
@@ -100,12 +118,18 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
 }
 
 /// LLM calls and tokens per model and day (its org admins, platform admins).
-pub async fn usage(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<Vec<UsageSummary>, ServiceError> {
+pub async fn usage(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<Vec<UsageSummary>, ServiceError> {
     if !visible(actor, id) {
         return Err(ServiceError::NotFound("organization"));
     }
     if !actor.administers_org(id) {
-        return Err(ServiceError::Forbidden("only administrators read usage".into()));
+        return Err(ServiceError::Forbidden(
+            "only administrators read usage".into(),
+        ));
     }
     organizations::get(db, id).await?;
     Ok(usage::summary_for_org(db, id).await?)
@@ -124,7 +148,9 @@ pub async fn set_subscription(
         return Err(ServiceError::NotFound("organization"));
     }
     if !actor.administers_org(org_id) {
-        return Err(ServiceError::Forbidden("only administrators manage subscriptions".into()));
+        return Err(ServiceError::Forbidden(
+            "only administrators manage subscriptions".into(),
+        ));
     }
     organizations::get(db, org_id).await?;
     // Global streams are a catalogue every administrator may subscribe to;

@@ -2,9 +2,9 @@
 //! service Curio replaces. Hashing is CPU-heavy (tens of milliseconds), so
 //! every call runs on the blocking pool, never on a runtime worker.
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 
 use crate::ServiceError;
 
@@ -69,12 +69,18 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<Verified
 
 fn verify_argon2(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 fn is_bcrypt(stored: &str) -> bool {
-    ["$2a$", "$2b$", "$2y$"].iter().any(|p| stored.starts_with(p))
+    ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|p| stored.starts_with(p))
 }
 
 #[cfg(test)]
@@ -85,7 +91,12 @@ mod tests {
     async fn argon2id_hashes_verify_and_reject_wrong_passwords() {
         let h = hash("correct horse".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert_eq!(verify("correct horse".into(), Some(h.clone())).await.unwrap(), Verified::Yes);
+        assert_eq!(
+            verify("correct horse".into(), Some(h.clone()))
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
         assert_eq!(verify("wrong".into(), Some(h)).await.unwrap(), Verified::No);
         assert_eq!(verify("x".into(), None).await.unwrap(), Verified::No);
     }
@@ -93,17 +104,22 @@ mod tests {
     #[tokio::test]
     async fn bcrypt_hashes_from_the_old_service_verify_and_are_rehashed() {
         for prefix in ["$2a$", "$2b$", "$2y$"] {
-            let legacy = bcrypt::hash_with_result("s3cret", 4).unwrap().format_for_version(match prefix {
-                "$2a$" => bcrypt::Version::TwoA,
-                "$2y$" => bcrypt::Version::TwoY,
-                _ => bcrypt::Version::TwoB,
-            });
+            let legacy = bcrypt::hash_with_result("s3cret", 4)
+                .unwrap()
+                .format_for_version(match prefix {
+                    "$2a$" => bcrypt::Version::TwoA,
+                    "$2y$" => bcrypt::Version::TwoY,
+                    _ => bcrypt::Version::TwoB,
+                });
             assert!(legacy.starts_with(prefix));
             match verify("s3cret".into(), Some(legacy.clone())).await.unwrap() {
                 Verified::YesRehashed(new) => assert!(new.starts_with("$argon2id$")),
                 other => panic!("{prefix}: {other:?}"),
             }
-            assert_eq!(verify("nope".into(), Some(legacy)).await.unwrap(), Verified::No);
+            assert_eq!(
+                verify("nope".into(), Some(legacy)).await.unwrap(),
+                Verified::No
+            );
         }
     }
 }

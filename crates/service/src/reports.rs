@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use repository::associations::NewAssociation;
 use repository::curation_events::{self, CurationEvent};
-use repository::reports::{self, NewReport, Report, ReportFilter, ReportUpdate, ReportWithArticles};
+use repository::reports::{
+    self, NewReport, Report, ReportFilter, ReportUpdate, ReportWithArticles,
+};
 use repository::streams::Stream;
 use repository::{Page, Paginated, articles, associations};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -32,7 +34,11 @@ pub struct CreateReport {
 }
 
 /// A report the caller may see, with its stream.
-pub async fn get_visible(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(Report, Stream), ServiceError> {
+pub async fn get_visible(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<(Report, Stream), ServiceError> {
     let report = reports::find_visible(db, &actor.viewer(), id)
         .await?
         .ok_or(ServiceError::NotFound("report"))?;
@@ -43,30 +49,50 @@ pub async fn get_visible(db: &DatabaseConnection, actor: &Actor, id: i32) -> Res
 }
 
 /// A report the caller may see and change (curate, summarize, approve).
-pub async fn get_for_change(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(Report, Stream), ServiceError> {
+pub async fn get_for_change(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<(Report, Stream), ServiceError> {
     let (report, stream) = get_visible(db, actor, id).await?;
     access::require_stream_change(actor, &stream)?;
     Ok((report, stream))
 }
 
 /// Checks category ids against the stream's presentation categories.
-pub fn check_categories(stream: &Stream, field: &str, ids: &[String], errors: &mut Vec<FieldError>) {
+pub fn check_categories(
+    stream: &Stream,
+    field: &str,
+    ids: &[String],
+    errors: &mut Vec<FieldError>,
+) {
     let known: HashSet<String> = categories(stream).into_iter().map(|c| c.id).collect();
     for id in ids {
         if !known.contains(id) {
-            errors.push(FieldError::new(field, format!("unknown presentation category `{id}`")));
+            errors.push(FieldError::new(
+                field,
+                format!("unknown presentation category `{id}`"),
+            ));
         }
     }
 }
 
 /// Creates a report and its associations in one transaction. Articles
 /// without a ranking follow the ranked ones in input order.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, stream_id: i32, input: CreateReport) -> Result<Report, ServiceError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    stream_id: i32,
+    input: CreateReport,
+) -> Result<Report, ServiceError> {
     let stream = crate::streams::get_for_change(db, actor, stream_id).await?;
     let mut errors = Vec::new();
     let name = input.report_name.trim();
     if name.is_empty() || name.chars().count() > 255 {
-        errors.push(FieldError::new("report_name", "must be 1 to 255 characters"));
+        errors.push(FieldError::new(
+            "report_name",
+            "must be 1 to 255 characters",
+        ));
     }
     if input.articles.len() > crate::articles::MAX_BULK {
         errors.push(FieldError::new("articles", "at most 10000 articles"));
@@ -74,29 +100,54 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, stream_id: i32, inpu
     let mut seen = HashSet::new();
     for (i, a) in input.articles.iter().enumerate() {
         if !seen.insert(a.article_id) {
-            errors.push(FieldError::new(format!("articles[{i}].article_id"), "appears twice"));
+            errors.push(FieldError::new(
+                format!("articles[{i}].article_id"),
+                "appears twice",
+            ));
         }
         if a.ranking.is_some_and(|r| r < 1) {
-            errors.push(FieldError::new(format!("articles[{i}].ranking"), "must be at least 1"));
+            errors.push(FieldError::new(
+                format!("articles[{i}].ranking"),
+                "must be at least 1",
+            ));
         }
         if a.relevance_score.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
-            errors.push(FieldError::new(format!("articles[{i}].relevance_score"), "must be between 0 and 1"));
+            errors.push(FieldError::new(
+                format!("articles[{i}].relevance_score"),
+                "must be between 0 and 1",
+            ));
         }
         if let Some(c) = &a.presentation_categories {
-            check_categories(&stream, &format!("articles[{i}].presentation_categories"), c, &mut errors);
+            check_categories(
+                &stream,
+                &format!("articles[{i}].presentation_categories"),
+                c,
+                &mut errors,
+            );
         }
     }
     let ids: Vec<i32> = input.articles.iter().map(|a| a.article_id).collect();
-    let existing: HashSet<i32> = articles::existing_ids(db, &ids).await?.into_iter().collect();
+    let existing: HashSet<i32> = articles::existing_ids(db, &ids)
+        .await?
+        .into_iter()
+        .collect();
     for (i, id) in ids.iter().enumerate() {
         if !existing.contains(id) {
-            errors.push(FieldError::new(format!("articles[{i}].article_id"), "no such article"));
+            errors.push(FieldError::new(
+                format!("articles[{i}].article_id"),
+                "no such article",
+            ));
         }
     }
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
-    let mut next = input.articles.iter().filter_map(|a| a.ranking).max().unwrap_or(0);
+    let mut next = input
+        .articles
+        .iter()
+        .filter_map(|a| a.ranking)
+        .max()
+        .unwrap_or(0);
     let new: Vec<NewAssociation> = input
         .articles
         .into_iter()
@@ -128,7 +179,11 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, stream_id: i32, inpu
 }
 
 /// A visible report with its visible articles ordered by ranking.
-pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<ReportWithArticles, ServiceError> {
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<ReportWithArticles, ServiceError> {
     let (report, _) = get_visible(db, actor, id).await?;
     Ok(reports::load_with_articles(db, report, false).await?)
 }
@@ -155,7 +210,10 @@ pub async fn update(
     if let Some(n) = &report_name
         && (n.trim().is_empty() || n.chars().count() > 255)
     {
-        return Err(ServiceError::invalid("report_name", "must be 1 to 255 characters"));
+        return Err(ServiceError::invalid(
+            "report_name",
+            "must be 1 to 255 characters",
+        ));
     }
     Ok(reports::update(
         db,

@@ -55,7 +55,9 @@ impl AuthSettings {
             return Ok(());
         }
         if secret == DEMO_JWT_SECRET {
-            return Err("auth.jwt_secret is the built-in demo secret: set CURIO__AUTH__JWT_SECRET".into());
+            return Err(
+                "auth.jwt_secret is the built-in demo secret: set CURIO__AUTH__JWT_SECRET".into(),
+            );
         }
         if secret.len() < 32 {
             return Err("auth.jwt_secret must be at least 32 characters".into());

@@ -55,7 +55,11 @@ pub fn categories(stream: &Stream) -> Vec<Category> {
                         name: c["name"].as_str().unwrap_or_default().to_owned(),
                         topics: c["topics"]
                             .as_array()
-                            .map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                            .map(|t| {
+                                t.iter()
+                                    .filter_map(|x| x.as_str().map(str::to_owned))
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                     })
                 })
@@ -67,7 +71,10 @@ pub fn categories(stream: &Stream) -> Vec<Category> {
 fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     let n = value.trim().chars().count();
     if n == 0 || value.chars().count() > max {
-        errors.push(FieldError::new(field, format!("must be 1 to {max} characters")));
+        errors.push(FieldError::new(
+            field,
+            format!("must be 1 to {max} characters"),
+        ));
     }
 }
 
@@ -82,7 +89,10 @@ pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
         return;
     };
     let Some(items) = categories.as_array() else {
-        errors.push(FieldError::new("presentation_config.categories", "must be an array"));
+        errors.push(FieldError::new(
+            "presentation_config.categories",
+            "must be an array",
+        ));
         return;
     };
     let mut seen = std::collections::HashSet::new();
@@ -91,16 +101,34 @@ pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
         match c["id"].as_str() {
             Some(id) if !id.trim().is_empty() && id.len() <= 100 => {
                 if !seen.insert(id) {
-                    errors.push(FieldError::new(format!("{field}.id"), "duplicate category id"));
+                    errors.push(FieldError::new(
+                        format!("{field}.id"),
+                        "duplicate category id",
+                    ));
                 }
             }
-            _ => errors.push(FieldError::new(format!("{field}.id"), "must be a non-empty string of at most 100 characters")),
+            _ => errors.push(FieldError::new(
+                format!("{field}.id"),
+                "must be a non-empty string of at most 100 characters",
+            )),
         }
-        if !c["name"].as_str().is_some_and(|n| !n.trim().is_empty() && n.len() <= 200) {
-            errors.push(FieldError::new(format!("{field}.name"), "must be a non-empty string"));
+        if !c["name"]
+            .as_str()
+            .is_some_and(|n| !n.trim().is_empty() && n.len() <= 200)
+        {
+            errors.push(FieldError::new(
+                format!("{field}.name"),
+                "must be a non-empty string",
+            ));
         }
-        if !c.get("topics").is_none_or(|t| t.as_array().is_some_and(|a| a.iter().all(Json::is_string))) {
-            errors.push(FieldError::new(format!("{field}.topics"), "must be an array of strings"));
+        if !c
+            .get("topics")
+            .is_none_or(|t| t.as_array().is_some_and(|a| a.iter().all(Json::is_string)))
+        {
+            errors.push(FieldError::new(
+                format!("{field}.topics"),
+                "must be an array of strings",
+            ));
         }
     }
 }
@@ -116,13 +144,19 @@ pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
         return;
     };
     let Some(prompts) = prompts.as_object() else {
-        errors.push(FieldError::new("enrichment_config.prompts", "must be an object"));
+        errors.push(FieldError::new(
+            "enrichment_config.prompts",
+            "must be an object",
+        ));
         return;
     };
     for (key, prompt) in prompts {
         let field = format!("enrichment_config.prompts.{key}");
         let Some(kind) = PromptType::parse(key) else {
-            errors.push(FieldError::new(field, "unknown prompt type (article_summary, category_summary, executive_summary)"));
+            errors.push(FieldError::new(
+                field,
+                "unknown prompt type (article_summary, category_summary, executive_summary)",
+            ));
             continue;
         };
         for part in ["system_prompt", "user_prompt_template"] {
@@ -133,7 +167,10 @@ pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
                         errors.push(FieldError::new(format!("{field}.{part}"), e.to_string()));
                     }
                 }
-                Some(_) => errors.push(FieldError::new(format!("{field}.{part}"), "must be a string of at most 20000 bytes")),
+                Some(_) => errors.push(FieldError::new(
+                    format!("{field}.{part}"),
+                    "must be a string of at most 20000 bytes",
+                )),
             }
         }
     }
@@ -159,44 +196,67 @@ pub fn validate_llm(config: &Json, errors: &mut Vec<FieldError>) {
         if let Some(m) = settings.get("model")
             && !m.as_str().is_some_and(|m| !m.is_empty() && m.len() <= 128)
         {
-            errors.push(FieldError::new(format!("{field}.model"), "must be a model name"));
+            errors.push(FieldError::new(
+                format!("{field}.model"),
+                "must be a model name",
+            ));
         }
         if let Some(t) = settings.get("temperature")
             && !t.as_f64().is_some_and(|t| (0.0..=2.0).contains(&t))
         {
-            errors.push(FieldError::new(format!("{field}.temperature"), "must be between 0 and 2"));
+            errors.push(FieldError::new(
+                format!("{field}.temperature"),
+                "must be between 0 and 2",
+            ));
         }
         if let Some(t) = settings.get("max_tokens")
             && !t.as_u64().is_some_and(|t| (1..=32_000).contains(&t))
         {
-            errors.push(FieldError::new(format!("{field}.max_tokens"), "must be between 1 and 32000"));
+            errors.push(FieldError::new(
+                format!("{field}.max_tokens"),
+                "must be between 1 and 32000",
+            ));
         }
         if let Some(t) = settings.get("max_concurrent")
             && !t.as_u64().is_some_and(|t| (1..=512).contains(&t))
         {
-            errors.push(FieldError::new(format!("{field}.max_concurrent"), "must be between 1 and 512"));
+            errors.push(FieldError::new(
+                format!("{field}.max_concurrent"),
+                "must be between 1 and 512",
+            ));
         }
     }
 }
 
 /// Creates a stream: personal for anyone (owned by the caller), organization
 /// for its org admins, global for platform admins.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: CreateStream) -> Result<Stream, ServiceError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: CreateStream,
+) -> Result<Stream, ServiceError> {
     let org_id = match input.scope {
         StreamScope::Personal => actor.org_id,
         StreamScope::Organization => input.org_id.or(actor.org_id),
         StreamScope::Global => None,
     };
     if !access::can_create_stream(actor, input.scope, org_id) {
-        return Err(ServiceError::Forbidden("your role does not allow creating this kind of stream".into()));
+        return Err(ServiceError::Forbidden(
+            "your role does not allow creating this kind of stream".into(),
+        ));
     }
     let mut errors = Vec::new();
     text("stream_name", &input.stream_name, 200, &mut errors);
     text("purpose", &input.purpose, 10_000, &mut errors);
     if input.scope == StreamScope::Organization && org_id.is_none() {
-        errors.push(FieldError::new("org_id", "is required for organization streams"));
+        errors.push(FieldError::new(
+            "org_id",
+            "is required for organization streams",
+        ));
     }
-    let presentation = input.presentation_config.unwrap_or_else(|| json!({"categories": []}));
+    let presentation = input
+        .presentation_config
+        .unwrap_or_else(|| json!({"categories": []}));
     let enrichment = input.enrichment_config.unwrap_or_else(|| json!({}));
     let llm = input.llm_config.unwrap_or_else(|| json!({}));
     validate_presentation(&presentation, &mut errors);
@@ -228,7 +288,11 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: CreateStream)
 }
 
 /// The streams the caller may see.
-pub async fn list(db: &DatabaseConnection, actor: &Actor, page: Page) -> Result<Paginated<Stream>, ServiceError> {
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    page: Page,
+) -> Result<Paginated<Stream>, ServiceError> {
     Ok(streams::list_visible(db, &actor.viewer(), page).await?)
 }
 
@@ -240,14 +304,23 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<Stre
 }
 
 /// A stream the caller may see and change.
-pub async fn get_for_change(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<Stream, ServiceError> {
+pub async fn get_for_change(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<Stream, ServiceError> {
     let stream = get(db, actor, id).await?;
     access::require_stream_change(actor, &stream)?;
     Ok(stream)
 }
 
 /// Changes a stream, validating any new configuration.
-pub async fn update(db: &DatabaseConnection, actor: &Actor, id: i32, patch: PatchStream) -> Result<Stream, ServiceError> {
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    patch: PatchStream,
+) -> Result<Stream, ServiceError> {
     get_for_change(db, actor, id).await?;
     let mut errors = Vec::new();
     if let Some(n) = &patch.stream_name {

@@ -35,7 +35,11 @@ pub fn validate_email(email: &str) -> Result<(), FieldError> {
     let valid = email.len() <= 320
         && !email.contains(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         });
     if valid {
         Ok(())
@@ -48,39 +52,63 @@ pub fn validate_email(email: &str) -> Result<(), FieldError> {
 pub fn validate_password(password: &str) -> Result<(), ServiceError> {
     let n = password.chars().count();
     if !(8..=256).contains(&n) {
-        return Err(ServiceError::invalid("password", "must be 8 to 256 characters"));
+        return Err(ServiceError::invalid(
+            "password",
+            "must be 8 to 256 characters",
+        ));
     }
     Ok(())
 }
 
 fn validate_full_name(name: &Option<String>) -> Result<(), FieldError> {
     match name {
-        Some(n) if n.chars().count() > 200 => Err(FieldError::new("full_name", "must be at most 200 characters")),
+        Some(n) if n.chars().count() > 200 => Err(FieldError::new(
+            "full_name",
+            "must be at most 200 characters",
+        )),
         _ => Ok(()),
     }
 }
 
 /// Lists users: all for a platform admin, the organization's for an org admin.
-pub async fn list(db: &DatabaseConnection, actor: &Actor, page: Page) -> Result<Paginated<User>, ServiceError> {
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    page: Page,
+) -> Result<Paginated<User>, ServiceError> {
     match actor.role {
         UserRole::PlatformAdmin => Ok(users::list(db, None, page).await?),
         UserRole::OrgAdmin => Ok(users::list(db, actor.org_id, page).await?),
-        UserRole::Member => Err(ServiceError::Forbidden("only administrators list users".into())),
+        UserRole::Member => Err(ServiceError::Forbidden(
+            "only administrators list users".into(),
+        )),
     }
 }
 
 /// Creates a user. An org admin creates users of its own organization and
 /// never platform admins; members create nobody.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: CreateUser) -> Result<User, ServiceError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: CreateUser,
+) -> Result<User, ServiceError> {
     let role = input.role.unwrap_or(UserRole::Member);
     let org_id = match actor.role {
-        UserRole::Member => return Err(ServiceError::Forbidden("members cannot create users".into())),
+        UserRole::Member => {
+            return Err(ServiceError::Forbidden(
+                "members cannot create users".into(),
+            ));
+        }
         UserRole::OrgAdmin => {
             if role == UserRole::PlatformAdmin {
-                return Err(ServiceError::Forbidden("org admins cannot create platform admins".into()));
+                return Err(ServiceError::Forbidden(
+                    "org admins cannot create platform admins".into(),
+                ));
             }
             if input.org_id.is_some_and(|o| Some(o) != actor.org_id) {
-                return Err(ServiceError::Forbidden("org admins create users of their own organization".into()));
+                return Err(ServiceError::Forbidden(
+                    "org admins create users of their own organization".into(),
+                ));
             }
             actor.org_id
         }
@@ -97,8 +125,13 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: CreateUser) -
         errors.push(e);
     }
     match (role, org_id) {
-        (UserRole::PlatformAdmin, Some(_)) => errors.push(FieldError::new("org_id", "platform admins belong to no organization")),
-        (UserRole::OrgAdmin | UserRole::Member, None) => errors.push(FieldError::new("org_id", "is required for this role")),
+        (UserRole::PlatformAdmin, Some(_)) => errors.push(FieldError::new(
+            "org_id",
+            "platform admins belong to no organization",
+        )),
+        (UserRole::OrgAdmin | UserRole::Member, None) => {
+            errors.push(FieldError::new("org_id", "is required for this role"))
+        }
         (_, Some(org)) if organizations::find(db, org).await?.is_none() => {
             errors.push(FieldError::new("org_id", "no such organization"))
         }
@@ -133,20 +166,31 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<User
 /// Changes a user. Anyone edits their own email, name and password;
 /// administrators also role and activation, within their reach. Nobody
 /// demotes or deactivates the last active platform admin.
-pub async fn update(db: &DatabaseConnection, actor: &Actor, id: i32, patch: PatchUser) -> Result<User, ServiceError> {
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+    patch: PatchUser,
+) -> Result<User, ServiceError> {
     let target = get(db, actor, id).await?;
     let administers = access::can_administer_user(actor, &target);
     if (patch.role.is_some() || patch.is_active.is_some()) && !administers {
-        return Err(ServiceError::Forbidden("only administrators change roles and activation".into()));
+        return Err(ServiceError::Forbidden(
+            "only administrators change roles and activation".into(),
+        ));
     }
     if actor.id != target.id && !administers {
         return Err(ServiceError::Forbidden("you may only edit yourself".into()));
     }
     if patch.role == Some(UserRole::PlatformAdmin) && !actor.is_platform_admin() {
-        return Err(ServiceError::Forbidden("only platform admins grant that role".into()));
+        return Err(ServiceError::Forbidden(
+            "only platform admins grant that role".into(),
+        ));
     }
     if target.role == UserRole::PlatformAdmin && !actor.is_platform_admin() {
-        return Err(ServiceError::Forbidden("only platform admins change platform admins".into()));
+        return Err(ServiceError::Forbidden(
+            "only platform admins change platform admins".into(),
+        ));
     }
     let mut errors = Vec::new();
     if let Some(email) = &patch.email
@@ -165,12 +209,14 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, id: i32, patch: Patc
         errors.append(&mut e);
     }
     match (patch.role, target.org_id) {
-        (Some(UserRole::PlatformAdmin), Some(_)) => {
-            errors.push(FieldError::new("role", "platform admins belong to no organization"))
-        }
-        (Some(UserRole::OrgAdmin | UserRole::Member), None) => {
-            errors.push(FieldError::new("role", "this user belongs to no organization"))
-        }
+        (Some(UserRole::PlatformAdmin), Some(_)) => errors.push(FieldError::new(
+            "role",
+            "platform admins belong to no organization",
+        )),
+        (Some(UserRole::OrgAdmin | UserRole::Member), None) => errors.push(FieldError::new(
+            "role",
+            "this user belongs to no organization",
+        )),
         _ => {}
     }
     if !errors.is_empty() {
@@ -181,10 +227,13 @@ pub async fn update(db: &DatabaseConnection, actor: &Actor, id: i32, patch: Patc
         None => None,
     };
     let loses_admin = target.role == UserRole::PlatformAdmin
-        && (patch.role.is_some_and(|r| r != UserRole::PlatformAdmin) || patch.is_active == Some(false));
+        && (patch.role.is_some_and(|r| r != UserRole::PlatformAdmin)
+            || patch.is_active == Some(false));
     let txn = db.begin().await?;
     if loses_admin && users::count_active_platform_admins(&txn).await? <= 1 {
-        return Err(ServiceError::Conflict("the last platform admin cannot be demoted or deactivated".into()));
+        return Err(ServiceError::Conflict(
+            "the last platform admin cannot be demoted or deactivated".into(),
+        ));
     }
     let updated = users::update(
         &txn,
@@ -209,12 +258,20 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
     if target.id == actor.id {
         return Err(ServiceError::Forbidden("you cannot delete yourself".into()));
     }
-    if !access::can_administer_user(actor, &target) || (target.role == UserRole::PlatformAdmin && !actor.is_platform_admin()) {
-        return Err(ServiceError::Forbidden("your role does not allow deleting this user".into()));
+    if !access::can_administer_user(actor, &target)
+        || (target.role == UserRole::PlatformAdmin && !actor.is_platform_admin())
+    {
+        return Err(ServiceError::Forbidden(
+            "your role does not allow deleting this user".into(),
+        ));
     }
     let txn = db.begin().await?;
-    if target.role == UserRole::PlatformAdmin && users::count_active_platform_admins(&txn).await? <= 1 {
-        return Err(ServiceError::Conflict("the last platform admin cannot be deleted".into()));
+    if target.role == UserRole::PlatformAdmin
+        && users::count_active_platform_admins(&txn).await? <= 1
+    {
+        return Err(ServiceError::Conflict(
+            "the last platform admin cannot be deleted".into(),
+        ));
     }
     users::delete(&txn, id).await?;
     txn.commit().await?;

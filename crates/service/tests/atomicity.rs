@@ -10,15 +10,31 @@ use test_support::{TestDb, backend_tests};
 
 /// Makes the audit trail unwritable: the step after the state change fails.
 async fn break_events(db: &sea_orm::DatabaseConnection) {
-    db.execute_unprepared("DROP TABLE curation_events").await.unwrap();
+    db.execute_unprepared("DROP TABLE curation_events")
+        .await
+        .unwrap();
 }
 
-async fn snapshot(db: &sea_orm::DatabaseConnection, report: i32) -> (Vec<(i32, i32, bool)>, bool, String) {
+async fn snapshot(
+    db: &sea_orm::DatabaseConnection,
+    report: i32,
+) -> (Vec<(i32, i32, bool)>, bool, String) {
     let r = reports::get(db, report).await.unwrap();
-    let rows = associations::load_for_reports(db, &[report], true).await.unwrap().remove(&report).unwrap_or_default();
-    let mut assoc: Vec<(i32, i32, bool)> = rows.iter().map(|a| (a.article.id, a.association.ranking, a.association.is_hidden)).collect();
+    let rows = associations::load_for_reports(db, &[report], true)
+        .await
+        .unwrap()
+        .remove(&report)
+        .unwrap_or_default();
+    let mut assoc: Vec<(i32, i32, bool)> = rows
+        .iter()
+        .map(|a| (a.article.id, a.association.ranking, a.association.is_hidden))
+        .collect();
     assoc.sort();
-    (assoc, r.has_curation_edits, format!("{:?}", r.approval_status))
+    (
+        assoc,
+        r.has_curation_edits,
+        format!("{:?}", r.approval_status),
+    )
 }
 
 backend_tests! {

@@ -51,7 +51,12 @@ backend_tests! {
 }
 
 fn sign(claims: &Claims, alg: Algorithm, secret: &str) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 backend_tests! {
@@ -142,5 +147,8 @@ async fn password_hashing_does_not_block_the_runtime() {
     futures::future::join_all(hashes).await;
     ticker.abort();
     let max_lag = Duration::from_micros(max_lag.load(Ordering::SeqCst));
-    assert!(max_lag < one_hash / 2, "scheduling delay {max_lag:?} vs one hash {one_hash:?}");
+    assert!(
+        max_lag < one_hash / 2,
+        "scheduling delay {max_lag:?} vs one hash {one_hash:?}"
+    );
 }

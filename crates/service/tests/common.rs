@@ -57,7 +57,13 @@ pub async fn user(db: &DatabaseConnection, email: &str, role: UserRole, org: Opt
     let hash = service::passwords::hash(PASSWORD.into()).await.unwrap();
     let u = repository::users::create(
         db,
-        repository::users::NewUser { email: email.into(), password_hash: hash, full_name: None, role, org_id: org },
+        repository::users::NewUser {
+            email: email.into(),
+            password_hash: hash,
+            full_name: None,
+            role,
+            org_id: org,
+        },
     )
     .await
     .unwrap();
@@ -66,8 +72,14 @@ pub async fn user(db: &DatabaseConnection, email: &str, role: UserRole, org: Opt
 
 pub async fn world(db: &DatabaseConnection, llm: LlmSettings, articles: usize) -> World {
     let services = Services::new(db.clone(), AuthSettings::default(), llm).unwrap();
-    let org_a = repository::organizations::create(db, "Org A").await.unwrap().id;
-    let org_b = repository::organizations::create(db, "Org B").await.unwrap().id;
+    let org_a = repository::organizations::create(db, "Org A")
+        .await
+        .unwrap()
+        .id;
+    let org_b = repository::organizations::create(db, "Org B")
+        .await
+        .unwrap()
+        .id;
     let platform = user(db, "root@curio.test", UserRole::PlatformAdmin, None).await;
     let admin_a = user(db, "admin@a.test", UserRole::OrgAdmin, Some(org_a)).await;
     let member_a = user(db, "member@a.test", UserRole::Member, Some(org_a)).await;
@@ -86,13 +98,45 @@ pub async fn world(db: &DatabaseConnection, llm: LlmSettings, articles: usize) -
         enrichment_config: None,
         llm_config: None,
     };
-    let personal = service::streams::create(db, &member_a, stream(StreamScope::Personal, "Mine")).await.unwrap().id;
-    let org_stream = service::streams::create(db, &admin_a, stream(StreamScope::Organization, "Org A stream")).await.unwrap().id;
-    let global = service::streams::create(db, &platform, stream(StreamScope::Global, "Global")).await.unwrap().id;
-    service::organizations::set_subscription(db, &admin_b, org_b, global, true).await.unwrap();
+    let personal = service::streams::create(db, &member_a, stream(StreamScope::Personal, "Mine"))
+        .await
+        .unwrap()
+        .id;
+    let org_stream = service::streams::create(
+        db,
+        &admin_a,
+        stream(StreamScope::Organization, "Org A stream"),
+    )
+    .await
+    .unwrap()
+    .id;
+    let global = service::streams::create(db, &platform, stream(StreamScope::Global, "Global"))
+        .await
+        .unwrap()
+        .id;
+    service::organizations::set_subscription(db, &admin_b, org_b, global, true)
+        .await
+        .unwrap();
     let article_ids = import(db, &platform, articles, "w").await;
-    let report = service::reports::create(db, &admin_a, org_stream, report_input(&article_ids)).await.unwrap().id;
-    World { services, platform, admin_a, member_a, admin_b, member_b, org_a, org_b, personal, org_stream, global, report, article_ids }
+    let report = service::reports::create(db, &admin_a, org_stream, report_input(&article_ids))
+        .await
+        .unwrap()
+        .id;
+    World {
+        services,
+        platform,
+        admin_a,
+        member_a,
+        admin_b,
+        member_b,
+        org_a,
+        org_b,
+        personal,
+        org_stream,
+        global,
+        report,
+        article_ids,
+    }
 }
 
 pub async fn import(db: &DatabaseConnection, actor: &Actor, n: usize, tag: &str) -> Vec<i32> {
@@ -125,7 +169,9 @@ pub fn report_input(article_ids: &[i32]) -> CreateReport {
                 article_id,
                 ranking: None,
                 relevance_score: Some(0.9),
-                presentation_categories: Some(vec![if i % 2 == 0 { "immuno" } else { "genomics" }.into()]),
+                presentation_categories: Some(vec![
+                    if i % 2 == 0 { "immuno" } else { "genomics" }.into(),
+                ]),
             })
             .collect(),
     }

@@ -13,13 +13,25 @@ use service::summaries::report_enrichments;
 use test_support::{TestDb, backend_tests};
 
 async fn mock(latency_ms: u64) -> MockLlm {
-    MockLlm::start(MockConfig { latency: Duration::from_millis(latency_ms), prompt_tokens: 111, completion_tokens: 22, ..MockConfig::default() })
-        .await
-        .unwrap()
+    MockLlm::start(MockConfig {
+        latency: Duration::from_millis(latency_ms),
+        prompt_tokens: 111,
+        completion_tokens: 22,
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap()
 }
 
-async fn usage_rows(db: &sea_orm::DatabaseConnection, report: i32) -> Vec<entity::llm_usage::Model> {
-    entity::llm_usage::Entity::find().filter(entity::llm_usage::Column::ReportId.eq(report)).all(db).await.unwrap()
+async fn usage_rows(
+    db: &sea_orm::DatabaseConnection,
+    report: i32,
+) -> Vec<entity::llm_usage::Model> {
+    entity::llm_usage::Entity::find()
+        .filter(entity::llm_usage::Column::ReportId.eq(report))
+        .all(db)
+        .await
+        .unwrap()
 }
 
 backend_tests! {

@@ -32,7 +32,8 @@ impl Backend {
 
     /// Whether `TEST_BACKENDS` includes this backend.
     pub fn enabled(self) -> bool {
-        let list = std::env::var("TEST_BACKENDS").unwrap_or_else(|_| "sqlite,mariadb,postgres".into());
+        let list =
+            std::env::var("TEST_BACKENDS").unwrap_or_else(|_| "sqlite,mariadb,postgres".into());
         list.split(',').map(str::trim).any(|b| {
             b.eq_ignore_ascii_case(self.name())
                 || (self == Backend::MariaDb && b.eq_ignore_ascii_case("mysql"))
@@ -44,7 +45,8 @@ impl Backend {
         match self {
             Backend::Sqlite => None,
             Backend::MariaDb => Some(
-                std::env::var("TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into()),
+                std::env::var("TEST_MYSQL_URL")
+                    .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into()),
             ),
             Backend::Postgres => Some(
                 std::env::var("TEST_POSTGRES_URL")
@@ -63,8 +65,12 @@ impl Backend {
     fn how_to_start(self) -> &'static str {
         match self {
             Backend::Sqlite => "",
-            Backend::MariaDb => "start it with `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`, or narrow the run with TEST_BACKENDS=sqlite,postgres",
-            Backend::Postgres => "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or narrow the run with TEST_BACKENDS=sqlite,mariadb",
+            Backend::MariaDb => {
+                "start it with `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`, or narrow the run with TEST_BACKENDS=sqlite,postgres"
+            }
+            Backend::Postgres => {
+                "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, or narrow the run with TEST_BACKENDS=sqlite,mariadb"
+            }
         }
     }
 }
@@ -87,14 +93,20 @@ impl TestDb {
     }
 
     /// A fresh, migrated database; `adjust` tunes the pool settings.
-    pub async fn with_settings(backend: Backend, adjust: impl FnOnce(&mut DatabaseSettings)) -> TestDb {
+    pub async fn with_settings(
+        backend: Backend,
+        adjust: impl FnOnce(&mut DatabaseSettings),
+    ) -> TestDb {
         let db = Self::unmigrated(backend, adjust).await;
         database::migrate(&db.conn).await.expect("migrations apply");
         db
     }
 
     /// A fresh, empty database (no migrations applied).
-    pub async fn unmigrated(backend: Backend, adjust: impl FnOnce(&mut DatabaseSettings)) -> TestDb {
+    pub async fn unmigrated(
+        backend: Backend,
+        adjust: impl FnOnce(&mut DatabaseSettings),
+    ) -> TestDb {
         let (url, name) = Self::create_empty(backend).await;
         let mut settings = Self::settings_for(&url);
         adjust(&mut settings);
@@ -148,7 +160,9 @@ impl TestDb {
                     ),
                     _ => format!("CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"),
                 };
-                conn.execute_unprepared(&sql).await.expect("create test database");
+                conn.execute_unprepared(&sql)
+                    .await
+                    .expect("create test database");
                 conn.close().await.ok();
                 let base = backend.server_url().expect("server backend");
                 (format!("{base}/{name}"), name)
@@ -169,6 +183,7 @@ impl Drop for TestDb {
         let conn = self.conn.clone();
         // Drop runs outside any async context guarantee (also while a test
         // panics), so the cleanup gets a small runtime on its own thread.
+        #[allow(clippy::disallowed_methods)] // its own thread, never a worker
         let handle = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -192,7 +207,9 @@ async fn drop_database(backend: Backend, name: &str) {
             }
         }
         _ => {
-            let Some(admin) = backend.admin_url() else { return };
+            let Some(admin) = backend.admin_url() else {
+                return;
+            };
             if let Ok(conn) = Database::connect(&admin).await {
                 let sql = match backend {
                     Backend::MariaDb => format!("DROP DATABASE IF EXISTS `{name}`"),

@@ -1,7 +1,9 @@
 use actix_web::{get, patch, post, web};
 use repository::articles::{ArticleChanges, NewArticle};
 
-use crate::dto::{ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse};
+use crate::dto::{
+    ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse,
+};
 use crate::error::ApiResult;
 use crate::extractors::AuthUser;
 use crate::state::AppState;
@@ -10,7 +12,11 @@ use crate::state::AppState;
 #[utoipa::path(tag = "articles", security(("bearer" = [])), request_body = BulkImportRequest,
     responses((status = 200, description = "Imported", body = BulkImportResponse)))]
 #[post("/bulk")]
-pub async fn bulk_import(state: web::Data<AppState>, user: AuthUser, body: web::Json<BulkImportRequest>) -> ApiResult<web::Json<BulkImportResponse>> {
+pub async fn bulk_import(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<BulkImportRequest>,
+) -> ApiResult<web::Json<BulkImportResponse>> {
     let input = body
         .into_inner()
         .articles
@@ -34,7 +40,11 @@ pub async fn bulk_import(state: web::Data<AppState>, user: AuthUser, body: web::
 #[utoipa::path(tag = "articles", security(("bearer" = [])), request_body = BulkUpdateRequest,
     responses((status = 200, description = "Updated", body = BulkUpdateResponse)))]
 #[patch("/bulk")]
-pub async fn bulk_update(state: web::Data<AppState>, user: AuthUser, body: web::Json<BulkUpdateRequest>) -> ApiResult<web::Json<BulkUpdateResponse>> {
+pub async fn bulk_update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<BulkUpdateRequest>,
+) -> ApiResult<web::Json<BulkUpdateResponse>> {
     let updates = body
         .into_inner()
         .updates
@@ -62,6 +72,14 @@ pub async fn bulk_update(state: web::Data<AppState>, user: AuthUser, body: web::
 /// One article (any signed-in user).
 #[utoipa::path(tag = "articles", security(("bearer" = [])), responses((status = 200, description = "The article", body = ArticleOut)))]
 #[get("/{article_id}")]
-pub async fn get(state: web::Data<AppState>, _user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<ArticleOut>> {
-    Ok(web::Json(service::articles::get(&state.services.db, path.into_inner()).await?.into()))
+pub async fn get(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<ArticleOut>> {
+    Ok(web::Json(
+        service::articles::get(&state.services.db, path.into_inner())
+            .await?
+            .into(),
+    ))
 }

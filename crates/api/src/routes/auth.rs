@@ -10,7 +10,11 @@ use crate::state::AppState;
 #[utoipa::path(tag = "auth", request_body = LoginRequest,
     responses((status = 200, description = "Signed in", body = LoginResponse)))]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginRequest>) -> ApiResult<web::Json<LoginResponse>> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<web::Json<LoginResponse>> {
     let login = state
         .services
         .auth
@@ -18,7 +22,9 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json
         .await
         .map_err(|e| match e {
             LoginError::Throttled(wait) => ApiError::TooManyRequests(wait),
-            LoginError::Service(service::ServiceError::Unauthorized(m)) => ApiError::Unauthorized(m),
+            LoginError::Service(service::ServiceError::Unauthorized(m)) => {
+                ApiError::Unauthorized(m)
+            }
             LoginError::Service(other) => ApiError::Service(other),
         })?;
     Ok(web::Json(LoginResponse {
@@ -34,7 +40,11 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json
     responses((status = 200, description = "The caller", body = UserOut)))]
 #[get("/auth/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<UserOut>> {
-    Ok(web::Json(service::users::get(&state.services.db, &user.0, user.0.id).await?.into()))
+    Ok(web::Json(
+        service::users::get(&state.services.db, &user.0, user.0.id)
+            .await?
+            .into(),
+    ))
 }
 
 /// Change the caller's password (the current one is required).
@@ -46,6 +56,10 @@ pub async fn change_password(
     user: AuthUser,
     body: web::Json<ChangePasswordRequest>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    state.services.auth.change_password(&user.0, &body.current_password, &body.new_password).await?;
+    state
+        .services
+        .auth
+        .change_password(&user.0, &body.current_password, &body.new_password)
+        .await?;
     Ok(actix_web::HttpResponse::NoContent().finish())
 }

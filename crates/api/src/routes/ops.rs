@@ -7,7 +7,9 @@ use crate::state::AppState;
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Serving", body = HealthOut)))]
 #[get("/health")]
 pub async fn health() -> web::Json<HealthOut> {
-    web::Json(HealthOut { status: "ok".into() })
+    web::Json(HealthOut {
+        status: "ok".into(),
+    })
 }
 
 /// 200 when the database answers, 503 otherwise.
@@ -17,12 +19,20 @@ pub async fn health() -> web::Json<HealthOut> {
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     // Bounded: a dead database must not make the probe hang.
-    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), repository::database::ping(&state.services.db)).await;
+    let ping = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        repository::database::ping(&state.services.db),
+    )
+    .await;
     match ping {
-        Ok(Ok(())) => HttpResponse::Ok().json(HealthOut { status: "ready".into() }),
+        Ok(Ok(())) => HttpResponse::Ok().json(HealthOut {
+            status: "ready".into(),
+        }),
         _ => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "5"))
-            .json(HealthOut { status: "database unavailable".into() }),
+            .json(HealthOut {
+                status: "database unavailable".into(),
+            }),
     }
 }
 
@@ -31,6 +41,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     crate::observability::record_pool_gauges(&state.services.db);
-    let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body)
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
 }

@@ -1,6 +1,8 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 
-use crate::dto::{CreateOrganizationRequest, List, OrganizationOut, PatchOrganizationRequest, UsageOut};
+use crate::dto::{
+    CreateOrganizationRequest, List, OrganizationOut, PatchOrganizationRequest, UsageOut,
+};
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
 use crate::state::AppState;
@@ -9,7 +11,11 @@ use crate::state::AppState;
 #[utoipa::path(tag = "organizations", security(("bearer" = [])), params(PageParams),
     responses((status = 200, description = "A page of organizations", body = List<OrganizationOut>)))]
 #[get("/organizations")]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<PageParams>) -> ApiResult<web::Json<List<OrganizationOut>>> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<PageParams>,
+) -> ApiResult<web::Json<List<OrganizationOut>>> {
     let page = service::organizations::list(&state.services.db, &user.0, q.page()?).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
@@ -18,7 +24,11 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<Page
 #[utoipa::path(tag = "organizations", security(("bearer" = [])), request_body = CreateOrganizationRequest,
     responses((status = 201, description = "Created", body = OrganizationOut)))]
 #[post("/organizations")]
-pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<CreateOrganizationRequest>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<CreateOrganizationRequest>,
+) -> ApiResult<HttpResponse> {
     let org = service::organizations::create(&state.services.db, &user.0, &body.name).await?;
     Ok(HttpResponse::Created().json(OrganizationOut::from(org)))
 }
@@ -27,8 +37,13 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<
 #[utoipa::path(tag = "organizations", security(("bearer" = [])),
     responses((status = 200, description = "The organization", body = OrganizationOut)))]
 #[get("/organizations/{org_id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<OrganizationOut>> {
-    let detail = service::organizations::get(&state.services.db, &user.0, path.into_inner()).await?;
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<OrganizationOut>> {
+    let detail =
+        service::organizations::get(&state.services.db, &user.0, path.into_inner()).await?;
     Ok(web::Json(OrganizationOut {
         member_count: Some(detail.member_count),
         stream_count: Some(detail.stream_count),
@@ -47,14 +62,25 @@ pub async fn update(
     body: web::Json<PatchOrganizationRequest>,
 ) -> ApiResult<web::Json<OrganizationOut>> {
     let body = body.into_inner();
-    let org = service::organizations::update(&state.services.db, &user.0, path.into_inner(), body.name, body.is_active).await?;
+    let org = service::organizations::update(
+        &state.services.db,
+        &user.0,
+        path.into_inner(),
+        body.name,
+        body.is_active,
+    )
+    .await?;
     Ok(web::Json(org.into()))
 }
 
 /// Delete an organization (platform admins); 409 while it has users.
 #[utoipa::path(tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/organizations/{org_id}")]
-pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
     service::organizations::delete(&state.services.db, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -63,8 +89,13 @@ pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<
 #[utoipa::path(tag = "organizations", security(("bearer" = [])),
     responses((status = 200, description = "Usage, newest day first", body = Vec<UsageOut>)))]
 #[get("/organizations/{org_id}/usage")]
-pub async fn usage(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<Vec<UsageOut>>> {
-    let rows = service::organizations::usage(&state.services.db, &user.0, path.into_inner()).await?;
+pub async fn usage(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<Vec<UsageOut>>> {
+    let rows =
+        service::organizations::usage(&state.services.db, &user.0, path.into_inner()).await?;
     Ok(web::Json(
         rows.into_iter()
             .map(|r| UsageOut {
@@ -82,17 +113,27 @@ pub async fn usage(state: web::Data<AppState>, user: AuthUser, path: web::Path<i
 /// Subscribe the organization to a global stream.
 #[utoipa::path(tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Subscribed")))]
 #[put("/organizations/{org_id}/subscriptions/{stream_id}")]
-pub async fn subscribe(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
+pub async fn subscribe(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+) -> ApiResult<HttpResponse> {
     let (org_id, stream_id) = path.into_inner();
-    service::organizations::set_subscription(&state.services.db, &user.0, org_id, stream_id, true).await?;
+    service::organizations::set_subscription(&state.services.db, &user.0, org_id, stream_id, true)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Unsubscribe the organization from a global stream.
 #[utoipa::path(tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Unsubscribed")))]
 #[delete("/organizations/{org_id}/subscriptions/{stream_id}")]
-pub async fn unsubscribe(state: web::Data<AppState>, user: AuthUser, path: web::Path<(i32, i32)>) -> ApiResult<HttpResponse> {
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+) -> ApiResult<HttpResponse> {
     let (org_id, stream_id) = path.into_inner();
-    service::organizations::set_subscription(&state.services.db, &user.0, org_id, stream_id, false).await?;
+    service::organizations::set_subscription(&state.services.db, &user.0, org_id, stream_id, false)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

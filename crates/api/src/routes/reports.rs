@@ -7,9 +7,10 @@ use service::summaries::templates::PromptType;
 use utoipa::IntoParams;
 
 use crate::dto::{
-    ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, Enrichments, EventOut, List, NotesRequest,
-    PatchReportRequest, PreviewOut, PreviewRequest, PromptTypeIn, RankingRequest, RejectRequest, ReportDetailOut,
-    ReportOut, SummarizeRequest, SummaryOut, UsageTotals,
+    ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, Enrichments, EventOut,
+    List, NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest, PromptTypeIn,
+    RankingRequest, RejectRequest, ReportDetailOut, ReportOut, SummarizeRequest, SummaryOut,
+    UsageTotals,
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
@@ -50,14 +51,19 @@ pub async fn create(
             })
             .collect(),
     };
-    let report = service::reports::create(&state.services.db, &user.0, path.into_inner(), input).await?;
+    let report =
+        service::reports::create(&state.services.db, &user.0, path.into_inner(), input).await?;
     Ok(HttpResponse::Created().json(ReportOut::from(report)))
 }
 
 /// A report with its visible articles (by ranking) and its enrichments.
 #[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, description = "The report", body = ReportDetailOut)))]
 #[get("/reports/{report_id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<ReportDetailOut>> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<ReportDetailOut>> {
     let loaded = service::reports::get(&state.services.db, &user.0, path.into_inner()).await?;
     let enrichments = Enrichments::from_json(loaded.report.enrichments.as_ref());
     let count = loaded.articles.len() as u64;
@@ -72,9 +78,20 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(ReportListParams),
     responses((status = 200, description = "A page of reports", body = List<ReportOut>)))]
 #[get("/reports")]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<ReportListParams>) -> ApiResult<web::Json<List<ReportOut>>> {
-    let page = PageParams { offset: q.offset, limit: q.limit }.page()?;
-    let filter = ReportFilter { stream_id: q.stream_id, approval_status: q.approval_status.map(Into::into) };
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<ReportListParams>,
+) -> ApiResult<web::Json<List<ReportOut>>> {
+    let page = PageParams {
+        offset: q.offset,
+        limit: q.limit,
+    }
+    .page()?;
+    let filter = ReportFilter {
+        stream_id: q.stream_id,
+        approval_status: q.approval_status.map(Into::into),
+    };
     let page = service::reports::list(&state.services.db, &user.0, filter, page).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
@@ -90,14 +107,25 @@ pub async fn update(
     body: web::Json<PatchReportRequest>,
 ) -> ApiResult<web::Json<ReportOut>> {
     let b = body.into_inner();
-    let report = service::reports::update(&state.services.db, &user.0, path.into_inner(), b.report_name, b.report_date).await?;
+    let report = service::reports::update(
+        &state.services.db,
+        &user.0,
+        path.into_inner(),
+        b.report_name,
+        b.report_date,
+    )
+    .await?;
     Ok(web::Json(report.into()))
 }
 
 /// Delete a report with its associations and events.
 #[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/reports/{report_id}")]
-pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
     service::reports::delete(&state.services.db, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -117,7 +145,15 @@ pub async fn exclude(
     body: Option<web::Json<NotesRequest>>,
 ) -> ApiResult<web::Json<AssociationOut>> {
     let (report_id, article_id) = path.into_inner();
-    let a = service::curation::set_excluded(&state.services.db, &user.0, report_id, article_id, true, notes(body)).await?;
+    let a = service::curation::set_excluded(
+        &state.services.db,
+        &user.0,
+        report_id,
+        article_id,
+        true,
+        notes(body),
+    )
+    .await?;
     Ok(web::Json(a.into()))
 }
 
@@ -132,7 +168,15 @@ pub async fn include(
     body: Option<web::Json<NotesRequest>>,
 ) -> ApiResult<web::Json<AssociationOut>> {
     let (report_id, article_id) = path.into_inner();
-    let a = service::curation::set_excluded(&state.services.db, &user.0, report_id, article_id, false, notes(body)).await?;
+    let a = service::curation::set_excluded(
+        &state.services.db,
+        &user.0,
+        report_id,
+        article_id,
+        false,
+        notes(body),
+    )
+    .await?;
     Ok(web::Json(a.into()))
 }
 
@@ -148,8 +192,17 @@ pub async fn edit_article(
 ) -> ApiResult<web::Json<AssociationOut>> {
     let (report_id, article_id) = path.into_inner();
     let b = body.into_inner();
-    let edit = EditArticle { ranking: b.ranking, ai_summary: b.ai_summary, presentation_categories: b.presentation_categories, notes: b.notes };
-    Ok(web::Json(service::curation::edit(&state.services.db, &user.0, report_id, article_id, edit).await?.into()))
+    let edit = EditArticle {
+        ranking: b.ranking,
+        ai_summary: b.ai_summary,
+        presentation_categories: b.presentation_categories,
+        notes: b.notes,
+    };
+    Ok(web::Json(
+        service::curation::edit(&state.services.db, &user.0, report_id, article_id, edit)
+            .await?
+            .into(),
+    ))
 }
 
 /// Reorder all visible articles atomically.
@@ -162,15 +215,29 @@ pub async fn ranking(
     path: web::Path<i32>,
     body: web::Json<RankingRequest>,
 ) -> ApiResult<HttpResponse> {
-    service::curation::reorder(&state.services.db, &user.0, path.into_inner(), body.into_inner().article_ids).await?;
+    service::curation::reorder(
+        &state.services.db,
+        &user.0,
+        path.into_inner(),
+        body.into_inner().article_ids,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Approve a report (409 without visible articles).
 #[utoipa::path(tag = "curation", security(("bearer" = [])), responses((status = 200, description = "Approved", body = ReportOut)))]
 #[post("/reports/{report_id}/approve")]
-pub async fn approve(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<ReportOut>> {
-    Ok(web::Json(service::curation::approve(&state.services.db, &user.0, path.into_inner()).await?.into()))
+pub async fn approve(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<ReportOut>> {
+    Ok(web::Json(
+        service::curation::approve(&state.services.db, &user.0, path.into_inner())
+            .await?
+            .into(),
+    ))
 }
 
 /// Reject a report with a reason.
@@ -183,7 +250,13 @@ pub async fn reject(
     path: web::Path<i32>,
     body: web::Json<RejectRequest>,
 ) -> ApiResult<web::Json<ReportOut>> {
-    let report = service::curation::reject(&state.services.db, &user.0, path.into_inner(), body.into_inner().reason).await?;
+    let report = service::curation::reject(
+        &state.services.db,
+        &user.0,
+        path.into_inner(),
+        body.into_inner().reason,
+    )
+    .await?;
     Ok(web::Json(report.into()))
 }
 
@@ -197,7 +270,8 @@ pub async fn events(
     path: web::Path<i32>,
     q: web::Query<PageParams>,
 ) -> ApiResult<web::Json<List<EventOut>>> {
-    let page = service::reports::events(&state.services.db, &user.0, path.into_inner(), q.page()?).await?;
+    let page =
+        service::reports::events(&state.services.db, &user.0, path.into_inner(), q.page()?).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
 
@@ -212,7 +286,11 @@ pub async fn summarize(
     body: Option<web::Json<SummarizeRequest>>,
 ) -> ApiResult<web::Json<SummaryOut>> {
     let force = body.map(|b| b.force).unwrap_or(false);
-    let r = state.services.summaries.summarize(&user.0, path.into_inner(), force).await?;
+    let r = state
+        .services
+        .summaries
+        .summarize(&user.0, path.into_inner(), force)
+        .await?;
     Ok(web::Json(SummaryOut {
         report_id: r.report_id,
         executive_summary: r.executive_summary,
@@ -220,7 +298,11 @@ pub async fn summarize(
         article_summaries: r.article_summaries,
         provider: r.provider,
         model: r.model,
-        usage: UsageTotals { llm_calls: r.usage.llm_calls, prompt_tokens: r.usage.prompt_tokens, completion_tokens: r.usage.completion_tokens },
+        usage: UsageTotals {
+            llm_calls: r.usage.llm_calls,
+            prompt_tokens: r.usage.prompt_tokens,
+            completion_tokens: r.usage.completion_tokens,
+        },
     }))
 }
 
@@ -243,7 +325,14 @@ pub async fn preview(
     let p = state
         .services
         .summaries
-        .preview(&user.0, path.into_inner(), prompt, b.system_prompt, b.user_prompt_template, b.article_id)
+        .preview(
+            &user.0,
+            path.into_inner(),
+            prompt,
+            b.system_prompt,
+            b.user_prompt_template,
+            b.article_id,
+        )
         .await?;
     Ok(web::Json(PreviewOut {
         prompt_type: p.prompt_type.as_str().into(),

@@ -10,7 +10,11 @@ use crate::state::AppState;
 #[utoipa::path(tag = "streams", security(("bearer" = [])), params(PageParams),
     responses((status = 200, description = "A page of streams", body = List<StreamOut>)))]
 #[get("/streams")]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<PageParams>) -> ApiResult<web::Json<List<StreamOut>>> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<PageParams>,
+) -> ApiResult<web::Json<List<StreamOut>>> {
     let page = service::streams::list(&state.services.db, &user.0, q.page()?).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
@@ -19,7 +23,11 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<Page
 #[utoipa::path(tag = "streams", security(("bearer" = [])), request_body = CreateStreamRequest,
     responses((status = 201, description = "Created", body = StreamOut)))]
 #[post("/streams")]
-pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<CreateStreamRequest>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<CreateStreamRequest>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let stream = service::streams::create(
         &state.services.db,
@@ -27,7 +35,10 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<
         CreateStream {
             stream_name: b.stream_name,
             purpose: b.purpose,
-            scope: b.scope.map(Into::into).unwrap_or(entity::enums::StreamScope::Personal),
+            scope: b
+                .scope
+                .map(Into::into)
+                .unwrap_or(entity::enums::StreamScope::Personal),
             org_id: b.org_id,
             presentation_config: b.presentation_config,
             enrichment_config: b.enrichment_config,
@@ -41,8 +52,16 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<
 /// A stream the caller may see.
 #[utoipa::path(tag = "streams", security(("bearer" = [])), responses((status = 200, description = "The stream", body = StreamOut)))]
 #[get("/streams/{stream_id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<StreamOut>> {
-    Ok(web::Json(service::streams::get(&state.services.db, &user.0, path.into_inner()).await?.into()))
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<StreamOut>> {
+    Ok(web::Json(
+        service::streams::get(&state.services.db, &user.0, path.into_inner())
+            .await?
+            .into(),
+    ))
 }
 
 /// Change a stream; configuration is validated (categories, templates, LLM settings).
@@ -64,13 +83,21 @@ pub async fn update(
         llm_config: b.llm_config,
         is_active: b.is_active,
     };
-    Ok(web::Json(service::streams::update(&state.services.db, &user.0, path.into_inner(), patch).await?.into()))
+    Ok(web::Json(
+        service::streams::update(&state.services.db, &user.0, path.into_inner(), patch)
+            .await?
+            .into(),
+    ))
 }
 
 /// Delete a stream with its reports.
 #[utoipa::path(tag = "streams", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/streams/{stream_id}")]
-pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
     service::streams::delete(&state.services.db, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -85,6 +112,7 @@ pub async fn reports(
     path: web::Path<i32>,
     q: web::Query<PageParams>,
 ) -> ApiResult<web::Json<List<ReportOut>>> {
-    let page = service::streams::reports(&state.services.db, &user.0, path.into_inner(), q.page()?).await?;
+    let page = service::streams::reports(&state.services.db, &user.0, path.into_inner(), q.page()?)
+        .await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }

@@ -10,7 +10,11 @@ use crate::state::AppState;
 #[utoipa::path(tag = "users", security(("bearer" = [])), params(PageParams),
     responses((status = 200, description = "A page of users", body = List<UserOut>)))]
 #[get("/users")]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<PageParams>) -> ApiResult<web::Json<List<UserOut>>> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    q: web::Query<PageParams>,
+) -> ApiResult<web::Json<List<UserOut>>> {
     let page = service::users::list(&state.services.db, &user.0, q.page()?).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
@@ -19,12 +23,22 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, q: web::Query<Page
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, description = "Created", body = UserOut)))]
 #[post("/users")]
-pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<CreateUserRequest>) -> ApiResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let created = service::users::create(
         &state.services.db,
         &user.0,
-        CreateUser { email: b.email, password: b.password, full_name: b.full_name, role: b.role.map(Into::into), org_id: b.org_id },
+        CreateUser {
+            email: b.email,
+            password: b.password,
+            full_name: b.full_name,
+            role: b.role.map(Into::into),
+            org_id: b.org_id,
+        },
     )
     .await?;
     Ok(HttpResponse::Created().json(UserOut::from(created)))
@@ -33,8 +47,16 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<
 /// A user the caller may see.
 #[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 200, description = "The user", body = UserOut)))]
 #[get("/users/{user_id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<web::Json<UserOut>> {
-    Ok(web::Json(service::users::get(&state.services.db, &user.0, path.into_inner()).await?.into()))
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<UserOut>> {
+    Ok(web::Json(
+        service::users::get(&state.services.db, &user.0, path.into_inner())
+            .await?
+            .into(),
+    ))
 }
 
 /// Change a user (oneself, or as an administrator).
@@ -48,14 +70,28 @@ pub async fn update(
     body: web::Json<PatchUserRequest>,
 ) -> ApiResult<web::Json<UserOut>> {
     let b = body.into_inner();
-    let patch = PatchUser { email: b.email, full_name: b.full_name, password: b.password, role: b.role.map(Into::into), is_active: b.is_active };
-    Ok(web::Json(service::users::update(&state.services.db, &user.0, path.into_inner(), patch).await?.into()))
+    let patch = PatchUser {
+        email: b.email,
+        full_name: b.full_name,
+        password: b.password,
+        role: b.role.map(Into::into),
+        is_active: b.is_active,
+    };
+    Ok(web::Json(
+        service::users::update(&state.services.db, &user.0, path.into_inner(), patch)
+            .await?
+            .into(),
+    ))
 }
 
 /// Delete a user (never oneself, never the last platform admin).
 #[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/users/{user_id}")]
-pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i32>) -> ApiResult<HttpResponse> {
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
     service::users::delete(&state.services.db, &user.0, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

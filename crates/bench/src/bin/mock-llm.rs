@@ -16,7 +16,11 @@ async fn main() -> std::io::Result<()> {
         match pair[0].as_str() {
             "--port" => port = value.parse().map_err(bad)?,
             "--latency-ms" => config.latency = Duration::from_millis(value.parse().map_err(bad)?),
-            "--failure-rate" => config.failure_rate = value.parse().map_err(|_| std::io::Error::other("bad --failure-rate"))?,
+            "--failure-rate" => {
+                config.failure_rate = value
+                    .parse()
+                    .map_err(|_| std::io::Error::other("bad --failure-rate"))?
+            }
             "--workers" => config.workers = value.parse().map_err(bad)?,
             other => return Err(std::io::Error::other(format!("unknown option {other}"))),
         }

@@ -33,14 +33,18 @@ use templates::PromptType;
 
 /// Builds the configured provider: OpenAI-compatible when chosen (or when a
 /// key is set under `auto`), the offline summarizer otherwise.
-pub fn provider_from_settings(settings: &LlmSettings) -> Result<Box<dyn LlmProvider>, ServiceError> {
+pub fn provider_from_settings(
+    settings: &LlmSettings,
+) -> Result<Box<dyn LlmProvider>, ServiceError> {
     let online = match settings.provider {
         ProviderKind::Openai => true,
         ProviderKind::Offline => false,
         ProviderKind::Auto => settings.api_key.is_some(),
     };
     if online {
-        Ok(Box::new(openai::OpenAiProvider::new(settings).map_err(ServiceError::internal)?))
+        Ok(Box::new(
+            openai::OpenAiProvider::new(settings).map_err(ServiceError::internal)?,
+        ))
     } else {
         Ok(Box::new(offline::OfflineProvider))
     }
@@ -70,7 +74,10 @@ pub struct SummaryResult {
 /// A run's failure, cloneable so that callers sharing one run all get it.
 #[derive(Debug, Clone)]
 enum RunError {
-    Llm { failed: Vec<FailedItem>, timeout: bool },
+    Llm {
+        failed: Vec<FailedItem>,
+        timeout: bool,
+    },
     Unavailable(String),
     Internal(String),
 }
@@ -79,7 +86,10 @@ impl From<ServiceError> for RunError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::Unavailable(e) => RunError::Unavailable(e.to_string()),
-            other => RunError::Internal(format!("{other}: {:?}", std::error::Error::source(&other).map(|s| s.to_string()))),
+            other => RunError::Internal(format!(
+                "{other}: {:?}",
+                std::error::Error::source(&other).map(|s| s.to_string())
+            )),
         }
     }
 }
@@ -92,15 +102,14 @@ impl From<RunError> for ServiceError {
     fn from(err: RunError) -> Self {
         match err {
             RunError::Llm { failed, timeout } => ServiceError::LlmFailed { failed, timeout },
-            RunError::Unavailable(m) => {
-                ServiceError::Unavailable(repository::RepoError::Config(m))
-            }
+            RunError::Unavailable(m) => ServiceError::Unavailable(repository::RepoError::Config(m)),
             RunError::Internal(m) => ServiceError::Internal(Box::new(Message(m))),
         }
     }
 }
 
-type Run = Shared<BoxFuture<'static, Result<SummaryResult, RunError>>>;
+type RunFuture = BoxFuture<'static, Result<SummaryResult, RunError>>;
+type Run = Shared<RunFuture>;
 
 /// One LLM call's outcome, as the ledger records it.
 struct Call {
@@ -120,7 +129,7 @@ pub struct SummaryService {
     global: Arc<Semaphore>,
     /// Runs in progress by report, so concurrent calls share one run. Weak:
     /// when every caller has gone, the run is dropped and its calls cancelled.
-    running: Arc<Mutex<HashMap<i32, WeakShared<BoxFuture<'static, Result<SummaryResult, RunError>>>>>>,
+    running: Arc<Mutex<HashMap<i32, WeakShared<RunFuture>>>>,
 }
 
 /// LLM settings of one stage: the stream's `llm_config` over the defaults.
@@ -135,7 +144,11 @@ struct StageConfig {
 }
 
 impl SummaryService {
-    pub fn new(db: DatabaseConnection, provider: Arc<dyn LlmProvider>, settings: LlmSettings) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        provider: Arc<dyn LlmProvider>,
+        settings: LlmSettings,
+    ) -> Self {
         Self {
             db,
             global: Arc::new(Semaphore::new(settings.global_concurrency.max(1))),
@@ -155,12 +168,31 @@ impl SummaryService {
         let prompts = &stream.enrichment_config["prompts"][prompt.as_str()];
         let (default_system, default_template) = prompt.default_prompt();
         StageConfig {
-            model: llm["model"].as_str().map(str::to_owned).unwrap_or_else(|| self.provider.default_model().to_owned()),
-            temperature: llm["temperature"].as_f64().map(|t| t as f32).unwrap_or(self.settings.temperature),
-            max_tokens: llm["max_tokens"].as_u64().map(|t| t as u32).unwrap_or(self.settings.max_tokens),
-            max_concurrent: llm["max_concurrent"].as_u64().map(|c| c as usize).unwrap_or(self.settings.default_max_concurrent).max(1),
-            system: prompts["system_prompt"].as_str().unwrap_or(default_system).to_owned(),
-            template: prompts["user_prompt_template"].as_str().unwrap_or(default_template).to_owned(),
+            model: llm["model"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| self.provider.default_model().to_owned()),
+            temperature: llm["temperature"]
+                .as_f64()
+                .map(|t| t as f32)
+                .unwrap_or(self.settings.temperature),
+            max_tokens: llm["max_tokens"]
+                .as_u64()
+                .map(|t| t as u32)
+                .unwrap_or(self.settings.max_tokens),
+            max_concurrent: llm["max_concurrent"]
+                .as_u64()
+                .map(|c| c as usize)
+                .unwrap_or(self.settings.default_max_concurrent)
+                .max(1),
+            system: prompts["system_prompt"]
+                .as_str()
+                .unwrap_or(default_system)
+                .to_owned(),
+            template: prompts["user_prompt_template"]
+                .as_str()
+                .unwrap_or(default_template)
+                .to_owned(),
         }
     }
 
@@ -175,7 +207,10 @@ impl SummaryService {
         };
         let result = match self.global.acquire().await {
             Ok(_permit) => self.provider.complete(request).await,
-            Err(_) => Err(LlmError::Connection { message: "shutting down".into(), attempts: 0 }),
+            Err(_) => Err(LlmError::Connection {
+                message: "shutting down".into(),
+                attempts: 0,
+            }),
         };
         let outcome = if result.is_ok() { "ok" } else { "error" };
         metrics::histogram!("curio_llm_call_seconds", "provider" => self.provider.name(), "model" => config.model.clone(), "stage" => stage_name(stage), "outcome" => outcome)
@@ -197,7 +232,12 @@ impl SummaryService {
     /// Summarizes a report the caller may change. Concurrent calls for one
     /// report share a single run; see the API contract for the failure
     /// semantics (article summaries are kept, enrichments are all or nothing).
-    pub async fn summarize(&self, actor: &Actor, report_id: i32, force: bool) -> Result<SummaryResult, ServiceError> {
+    pub async fn summarize(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        force: bool,
+    ) -> Result<SummaryResult, ServiceError> {
         crate::reports::get_for_change(&self.db, actor, report_id).await?;
         let run = {
             let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
@@ -206,7 +246,9 @@ impl SummaryService {
                 None => {
                     let this = self.clone();
                     let org_id = actor.org_id;
-                    let run: Run = async move { this.run(report_id, org_id, force).await }.boxed().shared();
+                    let run: Run = async move { this.run(report_id, org_id, force).await }
+                        .boxed()
+                        .shared();
                     if let Some(weak) = run.downgrade() {
                         running.insert(report_id, weak);
                     }
@@ -217,23 +259,39 @@ impl SummaryService {
         let result = run.clone().await;
         {
             let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-            if running.get(&report_id).and_then(WeakShared::upgrade).is_none_or(|r| r.ptr_eq(&run)) {
+            if running
+                .get(&report_id)
+                .and_then(WeakShared::upgrade)
+                .is_none_or(|r| r.ptr_eq(&run))
+            {
                 running.remove(&report_id);
             }
         }
         result.map_err(ServiceError::from)
     }
 
-    async fn run(&self, report_id: i32, org_id: Option<i32>, force: bool) -> Result<SummaryResult, RunError> {
+    async fn run(
+        &self,
+        report_id: i32,
+        org_id: Option<i32>,
+        force: bool,
+    ) -> Result<SummaryResult, RunError> {
         // Read: each query takes a pooled connection and gives it back.
-        let report = reports::get(&self.db, report_id).await.map_err(ServiceError::from)?;
+        let report = reports::get(&self.db, report_id)
+            .await
+            .map_err(ServiceError::from)?;
         let stream = repository::streams::find(&self.db, report.stream_id)
             .await
             .map_err(ServiceError::from)?
             .ok_or_else(|| RunError::Internal("report without stream".into()))?;
-        let loaded = reports::load_with_articles(&self.db, report, false).await.map_err(ServiceError::from)?;
+        let loaded = reports::load_with_articles(&self.db, report, false)
+            .await
+            .map_err(ServiceError::from)?;
         let (report, articles) = (loaded.report, loaded.articles);
-        let stream_values = [("stream_name", stream.stream_name.clone()), ("stream_purpose", stream.purpose.clone())];
+        let stream_values = [
+            ("stream_name", stream.stream_name.clone()),
+            ("stream_purpose", stream.purpose.clone()),
+        ];
 
         let mut calls: Vec<Call> = Vec::new();
         let mut failed: Vec<FailedItem> = Vec::new();
@@ -253,16 +311,30 @@ impl SummaryService {
                 values.insert("title", a.article.title.clone());
                 values.insert("abstract", a.article.r#abstract.clone().unwrap_or_default());
                 values.insert("journal", a.article.journal.clone().unwrap_or_default());
-                values.insert("pub_year", a.article.pub_year.map(|y| y.to_string()).unwrap_or_default());
+                values.insert(
+                    "pub_year",
+                    a.article
+                        .pub_year
+                        .map(|y| y.to_string())
+                        .unwrap_or_default(),
+                );
                 values.insert("doi", a.article.doi.clone().unwrap_or_default());
                 values.insert("authors", authors(&a.article.authors));
-                (a.article.id, templates::render(&config.template, &values).unwrap_or_default())
+                (
+                    a.article.id,
+                    templates::render(&config.template, &values).unwrap_or_default(),
+                )
             })
             .collect();
         let mut generated = 0;
         let mut results = stream::iter(jobs.into_iter().map(|(article_id, prompt)| {
             let config = &config;
-            async move { (article_id, self.call(LlmStage::ArticleSummary, config, prompt).await) }
+            async move {
+                (
+                    article_id,
+                    self.call(LlmStage::ArticleSummary, config, prompt).await,
+                )
+            }
         }))
         .buffered(config.max_concurrent);
         while let Some((article_id, call)) = results.next().await {
@@ -277,7 +349,11 @@ impl SummaryService {
                 }
                 Err(e) => {
                     timeout |= e.is_timeout();
-                    failed.push(FailedItem { stage: "article_summary".into(), item: Some(article_id.to_string()), error: e.to_string() });
+                    failed.push(FailedItem {
+                        stage: "article_summary".into(),
+                        item: Some(article_id.to_string()),
+                        error: e.to_string(),
+                    });
                 }
             }
             calls.push(call);
@@ -295,7 +371,11 @@ impl SummaryService {
                     let listed: Vec<String> = articles
                         .iter()
                         .filter(|a| associations::categories(&a.association).contains(&c.id))
-                        .filter_map(|a| summaries.get(&a.article.id).map(|s| format!("- {}: {s}", a.article.title)))
+                        .filter_map(|a| {
+                            summaries
+                                .get(&a.article.id)
+                                .map(|s| format!("- {}: {s}", a.article.title))
+                        })
                         .collect();
                     if listed.is_empty() {
                         return None;
@@ -304,16 +384,25 @@ impl SummaryService {
                     values.insert("category_name", c.name.clone());
                     values.insert("category_topics", c.topics.join(", "));
                     values.insert("articles_summaries", listed.join("\n"));
-                    Some((c.id, templates::render(&config.template, &values).unwrap_or_default()))
+                    Some((
+                        c.id,
+                        templates::render(&config.template, &values).unwrap_or_default(),
+                    ))
                 })
                 .collect();
-            let outcomes: Vec<(String, Call)> = stream::iter(jobs.into_iter().map(|(id, prompt)| {
-                let config = &config;
-                async move { (id, self.call(LlmStage::CategorySummary, config, prompt).await) }
-            }))
-            .buffered(config.max_concurrent)
-            .collect()
-            .await;
+            let outcomes: Vec<(String, Call)> =
+                stream::iter(jobs.into_iter().map(|(id, prompt)| {
+                    let config = &config;
+                    async move {
+                        (
+                            id,
+                            self.call(LlmStage::CategorySummary, config, prompt).await,
+                        )
+                    }
+                }))
+                .buffered(config.max_concurrent)
+                .collect()
+                .await;
             for (id, call) in outcomes {
                 match &call.result {
                     Ok(r) => {
@@ -321,7 +410,11 @@ impl SummaryService {
                     }
                     Err(e) => {
                         timeout |= e.is_timeout();
-                        failed.push(FailedItem { stage: "category_summary".into(), item: Some(id), error: e.to_string() });
+                        failed.push(FailedItem {
+                            stage: "category_summary".into(),
+                            item: Some(id),
+                            error: e.to_string(),
+                        });
                     }
                 }
                 calls.push(call);
@@ -336,13 +429,21 @@ impl SummaryService {
                 "articles_summaries",
                 articles
                     .iter()
-                    .filter_map(|a| summaries.get(&a.article.id).map(|s| format!("- {}: {s}", a.article.title)))
+                    .filter_map(|a| {
+                        summaries
+                            .get(&a.article.id)
+                            .map(|s| format!("- {}: {s}", a.article.title))
+                    })
                     .collect::<Vec<_>>()
                     .join("\n"),
             );
             values.insert(
                 "categories_summaries",
-                category_summaries.iter().map(|(k, v)| format!("- {k}: {v}")).collect::<Vec<_>>().join("\n"),
+                category_summaries
+                    .iter()
+                    .map(|(k, v)| format!("- {k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             );
             let prompt = templates::render(&config.template, &values).unwrap_or_default();
             let call = self.call(LlmStage::ExecutiveSummary, &config, prompt).await;
@@ -350,7 +451,11 @@ impl SummaryService {
                 Ok(r) => executive_summary = r.text.clone(),
                 Err(e) => {
                     timeout |= e.is_timeout();
-                    failed.push(FailedItem { stage: "executive_summary".into(), item: None, error: e.to_string() });
+                    failed.push(FailedItem {
+                        stage: "executive_summary".into(),
+                        item: None,
+                        error: e.to_string(),
+                    });
                 }
             }
             calls.push(call);
@@ -359,15 +464,28 @@ impl SummaryService {
         let usage_rows = self.usage_rows(&calls, org_id, report_id);
         let usage = Usage {
             llm_calls: calls.len() as u32,
-            prompt_tokens: calls.iter().filter_map(|c| c.result.as_ref().ok()).map(|r| u64::from(r.prompt_tokens)).sum(),
-            completion_tokens: calls.iter().filter_map(|c| c.result.as_ref().ok()).map(|r| u64::from(r.completion_tokens)).sum(),
+            prompt_tokens: calls
+                .iter()
+                .filter_map(|c| c.result.as_ref().ok())
+                .map(|r| u64::from(r.prompt_tokens))
+                .sum(),
+            completion_tokens: calls
+                .iter()
+                .filter_map(|c| c.result.as_ref().ok())
+                .map(|r| u64::from(r.completion_tokens))
+                .sum(),
         };
         if !failed.is_empty() {
             // The ledger keeps failed attempts too; enrichments stay as they were.
-            usage::record_many(&self.db, usage_rows).await.map_err(ServiceError::from)?;
+            usage::record_many(&self.db, usage_rows)
+                .await
+                .map_err(ServiceError::from)?;
             return Err(RunError::Llm { failed, timeout });
         }
-        let model = calls.last().map(|c| c.model.clone()).unwrap_or_else(|| self.provider.default_model().to_owned());
+        let model = calls
+            .last()
+            .map(|c| c.model.clone())
+            .unwrap_or_else(|| self.provider.default_model().to_owned());
         let enrichments = json!({
             "executive_summary": executive_summary,
             "category_summaries": category_summaries,
@@ -376,8 +494,12 @@ impl SummaryService {
             "generated_at": chrono::Utc::now().to_rfc3339(),
         });
         let txn = self.db.begin().await.map_err(ServiceError::from)?;
-        reports::set_enrichments(&txn, report_id, enrichments).await.map_err(ServiceError::from)?;
-        usage::record_many(&txn, usage_rows).await.map_err(ServiceError::from)?;
+        reports::set_enrichments(&txn, report_id, enrichments)
+            .await
+            .map_err(ServiceError::from)?;
+        usage::record_many(&txn, usage_rows)
+            .await
+            .map_err(ServiceError::from)?;
         txn.commit().await.map_err(ServiceError::from)?;
         Ok(SummaryResult {
             report_id,
@@ -427,7 +549,10 @@ impl SummaryService {
     ) -> Result<Preview, ServiceError> {
         let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
         let mut errors = Vec::new();
-        for (field, value) in [("system_prompt", &system_prompt), ("user_prompt_template", &user_prompt_template)] {
+        for (field, value) in [
+            ("system_prompt", &system_prompt),
+            ("user_prompt_template", &user_prompt_template),
+        ] {
             if let Some(t) = value
                 && let Err(e) = templates::validate(prompt, t)
             {
@@ -445,44 +570,107 @@ impl SummaryService {
             config.template = t;
         }
         let loaded = reports::load_with_articles(&self.db, report, false).await?;
-        let mut values: HashMap<&str, String> =
-            HashMap::from([("stream_name", stream.stream_name.clone()), ("stream_purpose", stream.purpose.clone()), ("report_name", loaded.report.report_name.clone())]);
+        let mut values: HashMap<&str, String> = HashMap::from([
+            ("stream_name", stream.stream_name.clone()),
+            ("stream_purpose", stream.purpose.clone()),
+            ("report_name", loaded.report.report_name.clone()),
+        ]);
         let listed = |a: &ReportArticle| {
-            format!("- {}: {}", a.article.title, a.association.ai_summary.clone().unwrap_or_else(|| a.article.r#abstract.clone().unwrap_or_default()))
+            format!(
+                "- {}: {}",
+                a.article.title,
+                a.association.ai_summary.clone().unwrap_or_else(|| a
+                    .article
+                    .r#abstract
+                    .clone()
+                    .unwrap_or_default())
+            )
         };
         match prompt {
             PromptType::ArticleSummary => {
                 let chosen = match article_id {
-                    Some(id) => loaded.articles.iter().find(|a| a.article.id == id).ok_or(ServiceError::NotFound("report article"))?,
-                    None => loaded.articles.first().ok_or_else(|| ServiceError::invalid("article_id", "the report has no visible article"))?,
+                    Some(id) => loaded
+                        .articles
+                        .iter()
+                        .find(|a| a.article.id == id)
+                        .ok_or(ServiceError::NotFound("report article"))?,
+                    None => loaded.articles.first().ok_or_else(|| {
+                        ServiceError::invalid("article_id", "the report has no visible article")
+                    })?,
                 };
                 values.insert("title", chosen.article.title.clone());
-                values.insert("abstract", chosen.article.r#abstract.clone().unwrap_or_default());
-                values.insert("journal", chosen.article.journal.clone().unwrap_or_default());
-                values.insert("pub_year", chosen.article.pub_year.map(|y| y.to_string()).unwrap_or_default());
+                values.insert(
+                    "abstract",
+                    chosen.article.r#abstract.clone().unwrap_or_default(),
+                );
+                values.insert(
+                    "journal",
+                    chosen.article.journal.clone().unwrap_or_default(),
+                );
+                values.insert(
+                    "pub_year",
+                    chosen
+                        .article
+                        .pub_year
+                        .map(|y| y.to_string())
+                        .unwrap_or_default(),
+                );
                 values.insert("doi", chosen.article.doi.clone().unwrap_or_default());
                 values.insert("authors", authors(&chosen.article.authors));
             }
             PromptType::CategorySummary => {
                 let first = categories(&stream).into_iter().next();
-                let (name, topics, id) = first.map(|c| (c.name, c.topics.join(", "), Some(c.id))).unwrap_or_default();
+                let (name, topics, id) = first
+                    .map(|c| (c.name, c.topics.join(", "), Some(c.id)))
+                    .unwrap_or_default();
                 values.insert("category_name", name);
                 values.insert("category_topics", topics);
                 values.insert(
                     "articles_summaries",
-                    loaded.articles.iter().filter(|a| id.as_ref().is_none_or(|id| associations::categories(&a.association).contains(id))).map(listed).collect::<Vec<_>>().join("\n"),
+                    loaded
+                        .articles
+                        .iter()
+                        .filter(|a| {
+                            id.as_ref().is_none_or(|id| {
+                                associations::categories(&a.association).contains(id)
+                            })
+                        })
+                        .map(listed)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
                 );
             }
             PromptType::ExecutiveSummary => {
-                values.insert("articles_summaries", loaded.articles.iter().map(listed).collect::<Vec<_>>().join("\n"));
-                let cats = loaded.report.enrichments.as_ref().map(|e| e["category_summaries"].clone()).unwrap_or(Json::Null);
+                values.insert(
+                    "articles_summaries",
+                    loaded
+                        .articles
+                        .iter()
+                        .map(listed)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+                let cats = loaded
+                    .report
+                    .enrichments
+                    .as_ref()
+                    .map(|e| e["category_summaries"].clone())
+                    .unwrap_or(Json::Null);
                 values.insert(
                     "categories_summaries",
-                    cats.as_object().map(|o| o.iter().map(|(k, v)| format!("- {k}: {}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join("\n")).unwrap_or_default(),
+                    cats.as_object()
+                        .map(|o| {
+                            o.iter()
+                                .map(|(k, v)| format!("- {k}: {}", v.as_str().unwrap_or("")))
+                                .collect::<Vec<_>>()
+                                .join("\n")
+                        })
+                        .unwrap_or_default(),
                 );
             }
         }
-        let user = templates::render(&config.template, &values).map_err(|e| ServiceError::invalid("user_prompt_template", e.to_string()))?;
+        let user = templates::render(&config.template, &values)
+            .map_err(|e| ServiceError::invalid("user_prompt_template", e.to_string()))?;
         let stage = match prompt {
             PromptType::ArticleSummary => LlmStage::ArticleSummary,
             PromptType::CategorySummary => LlmStage::CategorySummary,
@@ -500,7 +688,11 @@ impl SummaryService {
             }),
             Err(e) => Err(ServiceError::LlmFailed {
                 timeout: e.is_timeout(),
-                failed: vec![FailedItem { stage: prompt.as_str().into(), item: article_id.map(|a| a.to_string()), error: e.to_string() }],
+                failed: vec![FailedItem {
+                    stage: prompt.as_str().into(),
+                    item: article_id.map(|a| a.to_string()),
+                    error: e.to_string(),
+                }],
             }),
         }
     }
@@ -528,12 +720,22 @@ fn stage_name(stage: LlmStage) -> &'static str {
 fn authors(value: &Json) -> String {
     value
         .as_array()
-        .map(|a| a.iter().filter_map(Json::as_str).collect::<Vec<_>>().join(", "))
+        .map(|a| {
+            a.iter()
+                .filter_map(Json::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .unwrap_or_default()
 }
 
 /// Exposed for tests: the report a run would read.
 #[doc(hidden)]
-pub async fn report_enrichments(db: &DatabaseConnection, report_id: i32) -> Result<Option<Json>, ServiceError> {
-    Ok(reports::find(db, report_id).await?.and_then(|r: Report| r.enrichments))
+pub async fn report_enrichments(
+    db: &DatabaseConnection,
+    report_id: i32,
+) -> Result<Option<Json>, ServiceError> {
+    Ok(reports::find(db, report_id)
+        .await?
+        .and_then(|r: Report| r.enrichments))
 }

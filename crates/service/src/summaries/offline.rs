@@ -15,14 +15,22 @@ use super::provider::{LlmError, LlmProvider, LlmRequest, LlmResponse};
 const KEEP: usize = 3;
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "been", "by", "for", "from", "has", "have", "in", "into", "is", "it",
-    "its", "of", "on", "or", "that", "the", "their", "these", "this", "to", "was", "were", "which", "with", "we",
-    "our", "not", "but", "can", "than", "also", "may", "using", "used", "between", "after", "both", "all",
+    "a", "an", "and", "are", "as", "at", "be", "been", "by", "for", "from", "has", "have", "in",
+    "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "these", "this", "to",
+    "was", "were", "which", "with", "we", "our", "not", "but", "can", "than", "also", "may",
+    "using", "used", "between", "after", "both", "all",
 ];
 
 /// Prefixes of the prompt's scaffolding lines (not summarized).
 const SCAFFOLD: &[&str] = &[
-    "research stream:", "purpose:", "journal:", "authors:", "report:", "category:", "abstract:", "article summaries:",
+    "research stream:",
+    "purpose:",
+    "journal:",
+    "authors:",
+    "report:",
+    "category:",
+    "abstract:",
+    "article summaries:",
     "category summaries:",
 ];
 
@@ -59,7 +67,11 @@ impl OfflineProvider {
             .collect();
         // Highest score first; ties keep document order, so output is stable.
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let keep = if sentences.len() > KEEP { KEEP.min(sentences.len() - 1) } else { sentences.len().saturating_sub(1).max(1) };
+        let keep = if sentences.len() > KEEP {
+            KEEP.min(sentences.len() - 1)
+        } else {
+            sentences.len().saturating_sub(1).max(1)
+        };
         let mut chosen: Vec<usize> = scored.into_iter().take(keep).map(|(i, _)| i).collect();
         chosen.sort_unstable();
         let summary: Vec<&str> = chosen.into_iter().map(|i| sentences[i].as_str()).collect();
@@ -80,9 +92,19 @@ fn content_lines(text: &str) -> impl Iterator<Item = &str> {
             return None;
         }
         match SCAFFOLD.iter().find(|p| lower.starts_with(*p)) {
-            Some(p) if lower.len() > p.len() && !["abstract:", "article summaries:", "category summaries:"].contains(p) => None,
+            Some(p)
+                if lower.len() > p.len()
+                    && !["abstract:", "article summaries:", "category summaries:"].contains(p) =>
+            {
+                None
+            }
             Some(_) if trimmed.ends_with(':') => None,
-            _ => Some(trimmed.strip_prefix("Title:").map(str::trim).unwrap_or(trimmed)),
+            _ => Some(
+                trimmed
+                    .strip_prefix("Title:")
+                    .map(str::trim)
+                    .unwrap_or(trimmed),
+            ),
         }
     })
 }
@@ -95,7 +117,8 @@ fn sentences(text: &str) -> Vec<String> {
         let chars: Vec<char> = line.chars().collect();
         for (i, &c) in chars.iter().enumerate() {
             current.push(c);
-            let end = matches!(c, '.' | '!' | '?') && chars.get(i + 1).is_none_or(|n| n.is_whitespace());
+            let end =
+                matches!(c, '.' | '!' | '?') && chars.get(i + 1).is_none_or(|n| n.is_whitespace());
             if end && current.trim().chars().count() > 3 {
                 out.push(current.trim().to_owned());
                 current.clear();
@@ -139,7 +162,9 @@ impl LlmProvider for OfflineProvider {
                 });
             }
             Ok(LlmResponse {
-                prompt_tokens: (request.system.split_whitespace().count() + request.user.split_whitespace().count()) as u32,
+                prompt_tokens: (request.system.split_whitespace().count()
+                    + request.user.split_whitespace().count())
+                    as u32,
                 completion_tokens: text.split_whitespace().count() as u32,
                 text,
                 model: "extractive-v1".into(),

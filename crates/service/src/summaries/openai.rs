@@ -42,7 +42,10 @@ impl tower::Service<HttpRequestFactory> for StatusAware {
     type Error = OpenAIError;
     type Future = BoxFuture<'static, Result<reqwest::Response, OpenAIError>>;
 
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
         self.0.poll_ready(cx)
     }
 
@@ -120,16 +123,31 @@ impl OpenAiProvider {
                 ChatCompletionRequestSystemMessageArgs::default()
                     .content(request.system.clone())
                     .build()
-                    .map_err(|e| Attempt::fatal(LlmError::Malformed { message: e.to_string(), attempts: 0 }))?
+                    .map_err(|e| {
+                        Attempt::fatal(LlmError::Malformed {
+                            message: e.to_string(),
+                            attempts: 0,
+                        })
+                    })?
                     .into(),
                 ChatCompletionRequestUserMessageArgs::default()
                     .content(request.user.clone())
                     .build()
-                    .map_err(|e| Attempt::fatal(LlmError::Malformed { message: e.to_string(), attempts: 0 }))?
+                    .map_err(|e| {
+                        Attempt::fatal(LlmError::Malformed {
+                            message: e.to_string(),
+                            attempts: 0,
+                        })
+                    })?
                     .into(),
             ])
             .build()
-            .map_err(|e| Attempt::fatal(LlmError::Malformed { message: e.to_string(), attempts: 0 }))?;
+            .map_err(|e| {
+                Attempt::fatal(LlmError::Malformed {
+                    message: e.to_string(),
+                    attempts: 0,
+                })
+            })?;
         let response = self.client.chat().create(body).await.map_err(classify)?;
         let text = response
             .choices
@@ -138,7 +156,15 @@ impl OpenAiProvider {
             .and_then(|c| c.message.content)
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| Attempt::retry(LlmError::Malformed { message: "empty completion".into(), attempts: 0 }, None))?;
+            .ok_or_else(|| {
+                Attempt::retry(
+                    LlmError::Malformed {
+                        message: "empty completion".into(),
+                        attempts: 0,
+                    },
+                    None,
+                )
+            })?;
         let usage = response.usage.unwrap_or_default();
         Ok(LlmResponse {
             text,
@@ -160,10 +186,18 @@ struct Attempt {
 
 impl Attempt {
     fn fatal(error: LlmError) -> Self {
-        Self { error, retryable: false, retry_after: None }
+        Self {
+            error,
+            retryable: false,
+            retry_after: None,
+        }
     }
     fn retry(error: LlmError, retry_after: Option<Duration>) -> Self {
-        Self { error, retryable: true, retry_after }
+        Self {
+            error,
+            retryable: true,
+            retry_after,
+        }
     }
 }
 
@@ -182,26 +216,63 @@ fn classify(err: OpenAIError) -> Attempt {
                     Attempt::fatal(error)
                 }
             }
-            Err(other) => Attempt::retry(LlmError::Connection { message: other.to_string(), attempts: 0 }, None),
+            Err(other) => Attempt::retry(
+                LlmError::Connection {
+                    message: other.to_string(),
+                    attempts: 0,
+                },
+                None,
+            ),
         },
-        OpenAIError::Reqwest(e) if e.is_timeout() => Attempt::retry(LlmError::Timeout { attempts: 0 }, None),
-        OpenAIError::Reqwest(e) if e.is_decode() || e.is_body() => {
-            Attempt::retry(LlmError::Malformed { message: e.to_string(), attempts: 0 }, None)
+        OpenAIError::Reqwest(e) if e.is_timeout() => {
+            Attempt::retry(LlmError::Timeout { attempts: 0 }, None)
         }
-        OpenAIError::Reqwest(e) => Attempt::retry(LlmError::Connection { message: e.to_string(), attempts: 0 }, None),
-        OpenAIError::JSONDeserialize(e, _) => {
-            Attempt::retry(LlmError::Malformed { message: e.to_string(), attempts: 0 }, None)
-        }
-        other => Attempt::fatal(LlmError::Malformed { message: other.to_string(), attempts: 0 }),
+        OpenAIError::Reqwest(e) if e.is_decode() || e.is_body() => Attempt::retry(
+            LlmError::Malformed {
+                message: e.to_string(),
+                attempts: 0,
+            },
+            None,
+        ),
+        OpenAIError::Reqwest(e) => Attempt::retry(
+            LlmError::Connection {
+                message: e.to_string(),
+                attempts: 0,
+            },
+            None,
+        ),
+        OpenAIError::JSONDeserialize(e, _) => Attempt::retry(
+            LlmError::Malformed {
+                message: e.to_string(),
+                attempts: 0,
+            },
+            None,
+        ),
+        other => Attempt::fatal(LlmError::Malformed {
+            message: other.to_string(),
+            attempts: 0,
+        }),
     }
 }
 
 fn with_attempts(error: LlmError, n: u32) -> LlmError {
     match error {
         LlmError::Timeout { .. } => LlmError::Timeout { attempts: n },
-        LlmError::Status { status, message, .. } => LlmError::Status { status, message, attempts: n },
-        LlmError::Connection { message, .. } => LlmError::Connection { message, attempts: n },
-        LlmError::Malformed { message, .. } => LlmError::Malformed { message, attempts: n },
+        LlmError::Status {
+            status, message, ..
+        } => LlmError::Status {
+            status,
+            message,
+            attempts: n,
+        },
+        LlmError::Connection { message, .. } => LlmError::Connection {
+            message,
+            attempts: n,
+        },
+        LlmError::Malformed { message, .. } => LlmError::Malformed {
+            message,
+            attempts: n,
+        },
     }
 }
 

@@ -31,7 +31,11 @@ pub enum LlmError {
     #[error("the provider did not answer in time")]
     Timeout { attempts: u32 },
     #[error("the provider answered HTTP {status}: {message}")]
-    Status { status: u16, message: String, attempts: u32 },
+    Status {
+        status: u16,
+        message: String,
+        attempts: u32,
+    },
     #[error("the provider could not be reached: {message}")]
     Connection { message: String, attempts: u32 },
     #[error("the provider's answer was unusable: {message}")]

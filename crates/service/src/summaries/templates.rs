@@ -36,13 +36,28 @@ impl PromptType {
     pub fn placeholders(self) -> &'static [&'static str] {
         match self {
             PromptType::ArticleSummary => &[
-                "title", "abstract", "journal", "authors", "pub_year", "doi", "stream_name", "stream_purpose",
+                "title",
+                "abstract",
+                "journal",
+                "authors",
+                "pub_year",
+                "doi",
+                "stream_name",
+                "stream_purpose",
             ],
             PromptType::CategorySummary => &[
-                "category_name", "category_topics", "articles_summaries", "stream_name", "stream_purpose",
+                "category_name",
+                "category_topics",
+                "articles_summaries",
+                "stream_name",
+                "stream_purpose",
             ],
             PromptType::ExecutiveSummary => &[
-                "report_name", "articles_summaries", "categories_summaries", "stream_name", "stream_purpose",
+                "report_name",
+                "articles_summaries",
+                "categories_summaries",
+                "stream_name",
+                "stream_purpose",
             ],
         }
     }
@@ -140,7 +155,9 @@ pub fn render(template: &str, values: &HashMap<&str, String>) -> Result<String, 
         match segment {
             Segment::Text(t) => out.push_str(t),
             Segment::Literal(c) => out.push(c),
-            Segment::Field(name) => out.push_str(values.get(name).map(String::as_str).unwrap_or("")),
+            Segment::Field(name) => {
+                out.push_str(values.get(name).map(String::as_str).unwrap_or(""))
+            }
         }
     }
     Ok(out)
@@ -153,7 +170,10 @@ mod tests {
     #[test]
     fn renders_fields_and_escaped_braces() {
         let values = HashMap::from([("title", "CRISPR 🧬".to_owned())]);
-        assert_eq!(render("T: {title} {{json}}", &values).unwrap(), "T: CRISPR 🧬 {json}");
+        assert_eq!(
+            render("T: {title} {{json}}", &values).unwrap(),
+            "T: CRISPR 🧬 {json}"
+        );
         assert_eq!(render("{abstract}", &values).unwrap(), "");
     }
 
@@ -163,9 +183,18 @@ mod tests {
             validate(PromptType::ArticleSummary, "{title} {secret}"),
             Err(TemplateError::UnknownPlaceholder("secret".into()))
         );
-        assert!(matches!(validate(PromptType::ArticleSummary, "{title"), Err(TemplateError::Unbalanced(0))));
-        assert!(matches!(validate(PromptType::ArticleSummary, "x } y"), Err(TemplateError::Unbalanced(2))));
-        assert!(validate(PromptType::CategorySummary, "{title}").is_err(), "field of another type");
+        assert!(matches!(
+            validate(PromptType::ArticleSummary, "{title"),
+            Err(TemplateError::Unbalanced(0))
+        ));
+        assert!(matches!(
+            validate(PromptType::ArticleSummary, "x } y"),
+            Err(TemplateError::Unbalanced(2))
+        ));
+        assert!(
+            validate(PromptType::CategorySummary, "{title}").is_err(),
+            "field of another type"
+        );
         for p in PromptType::ALL {
             let (system, user) = p.default_prompt();
             assert!(validate(p, system).is_ok() && validate(p, user).is_ok());

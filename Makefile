@@ -1,0 +1,39 @@
+# Curio — the commands the README shows.
+SHELL := /bin/bash
+CARGO ?= cargo
+NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: run test migrate bench lint fmt check services
+
+## Start curio on the embedded SQLite default (migrated, demo data, offline summarizer).
+run:
+	$(CARGO) run -p api --bin curio
+
+## The whole suite on SQLite, MariaDB and PostgreSQL (narrow with TEST_BACKENDS=sqlite).
+test:
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --no-fail-fast
+else
+	$(CARGO) test --workspace --no-fail-fast
+endif
+	$(CARGO) test --workspace --doc
+
+## Apply migrations to DATABASE_URL (default: the embedded SQLite file).
+migrate:
+	$(CARGO) run -p migration -- up
+
+## Release build, then the load scenarios against BENCH_DB (mariadb|postgres|sqlite).
+bench:
+	$(CARGO) build --release -p api -p bench
+	./target/release/bench-run
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Start MariaDB and PostgreSQL if they are not running.
+services:
+	./scripts/services.sh
