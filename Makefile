@@ -11,12 +11,12 @@ run:
 
 ## The whole suite on SQLite, MariaDB and PostgreSQL (narrow with TEST_BACKENDS=sqlite).
 test:
+	$(CARGO) test --workspace --doc
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast
 else
 	$(CARGO) test --workspace --no-fail-fast
 endif
-	$(CARGO) test --workspace --doc
 
 ## Apply migrations to DATABASE_URL (default: the embedded SQLite file).
 migrate:

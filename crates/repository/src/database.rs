@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
@@ -254,6 +257,18 @@ fn connect_cause(err: &DbErr) -> String {
         source = s.source();
     }
     text
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at `BEGIN` (`IMMEDIATE`): a deferred transaction that reads first and
+/// writes later fails at once with `SQLITE_BUSY` when another writer got in
+/// between, instead of waiting its turn. Other backends begin as usual.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, RepoError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(db.begin_with_options(options).await?)
 }
 
 /// Applies pending migrations.

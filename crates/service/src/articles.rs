@@ -1,7 +1,7 @@
 //! The shared bibliography: bulk import and update.
 
 use repository::articles::{self, Article, ArticleChanges, NewArticle};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
 use crate::{FieldError, ServiceError};
@@ -95,7 +95,7 @@ pub async fn bulk_import(
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     let ids = articles::upsert_many(&txn, input).await?;
     txn.commit().await?;
     Ok(ids)
@@ -153,7 +153,7 @@ pub async fn bulk_update(
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     let n = articles::update_many(&txn, updates).await?;
     txn.commit().await?;
     Ok(n)

@@ -8,7 +8,7 @@ use entity::enums::{ApprovalStatus, CurationEventType};
 use repository::associations::{self, Association, AssociationEdit};
 use repository::curation_events::{self, NewEvent};
 use repository::reports::{self, Report};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::json;
 
 use crate::access::Actor;
@@ -70,7 +70,7 @@ pub async fn set_excluded(
 ) -> Result<Association, ServiceError> {
     get_for_change(db, actor, report_id).await?;
     check_notes(&notes)?;
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     let current = associations::find(&txn, report_id, article_id)
         .await?
         .ok_or(ServiceError::NotFound("report article"))?;
@@ -144,7 +144,7 @@ pub async fn edit(
         "ai_summary_changed": input.ai_summary.is_some(),
         "presentation_categories": input.presentation_categories,
     });
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     if associations::find(&txn, report_id, article_id)
         .await?
         .is_none()
@@ -187,7 +187,7 @@ pub async fn reorder(
     article_ids: Vec<i32>,
 ) -> Result<(), ServiceError> {
     get_for_change(db, actor, report_id).await?;
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     let visible = associations::visible_article_ids(&txn, report_id).await?;
     let given: HashSet<i32> = article_ids.iter().copied().collect();
     if given.len() != article_ids.len() || given != visible.iter().copied().collect::<HashSet<_>>()
@@ -227,7 +227,7 @@ pub async fn approve(
     report_id: i32,
 ) -> Result<Report, ServiceError> {
     get_for_change(db, actor, report_id).await?;
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     if associations::count_visible(&txn, report_id).await? == 0 {
         return Err(ServiceError::Conflict(
             "a report with no visible articles cannot be approved".into(),
@@ -266,7 +266,7 @@ pub async fn reject(
             "must be 1 to 5000 characters",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     let report = reports::set_approval(
         &txn,
         report_id,

@@ -10,7 +10,7 @@ use repository::reports::{
 };
 use repository::streams::Stream;
 use repository::{Page, Paginated, articles, associations};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
 use crate::streams::categories;
@@ -162,7 +162,7 @@ pub async fn create(
             curator_added: false,
         })
         .collect();
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     let report = reports::create(
         &txn,
         NewReport {

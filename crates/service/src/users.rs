@@ -3,7 +3,7 @@
 use entity::enums::UserRole;
 use repository::users::{self, NewUser, User, UserUpdate};
 use repository::{Page, Paginated, organizations};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
 use crate::{FieldError, ServiceError, passwords};
@@ -229,7 +229,7 @@ pub async fn update(
     let loses_admin = target.role == UserRole::PlatformAdmin
         && (patch.role.is_some_and(|r| r != UserRole::PlatformAdmin)
             || patch.is_active == Some(false));
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     if loses_admin && users::count_active_platform_admins(&txn).await? <= 1 {
         return Err(ServiceError::Conflict(
             "the last platform admin cannot be demoted or deactivated".into(),
@@ -265,7 +265,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
             "your role does not allow deleting this user".into(),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = repository::database::begin_write(db).await?;
     if target.role == UserRole::PlatformAdmin
         && users::count_active_platform_admins(&txn).await? <= 1
     {

@@ -18,7 +18,7 @@ use repository::associations::{self, ReportArticle};
 use repository::reports::{self, Report};
 use repository::streams::Stream;
 use repository::usage::{self, NewUsage};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use tokio::sync::Semaphore;
@@ -493,7 +493,9 @@ impl SummaryService {
             "model": model,
             "generated_at": chrono::Utc::now().to_rfc3339(),
         });
-        let txn = self.db.begin().await.map_err(ServiceError::from)?;
+        let txn = repository::database::begin_write(&self.db)
+            .await
+            .map_err(ServiceError::from)?;
         reports::set_enrichments(&txn, report_id, enrichments)
             .await
             .map_err(ServiceError::from)?;

@@ -1,0 +1,66 @@
+//! The access matrix end to end: role × own/other organization × resource
+//! and action → the exact status (404 not visible, 403 visible but not allowed).
+
+use integration_tests::{spawn_app, world};
+use reqwest::Method;
+use serde_json::json;
+use test_support::backend_tests;
+
+backend_tests! {
+    async fn the_access_matrix_holds_over_http(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let roles = [("platform", &w.platform.1), ("admin_a", &w.admin_a.1), ("member_a", &w.member_a.1), ("admin_b", &w.admin_b.1), ("member_b", &w.member_b.1)];
+        let (r, a) = (w.report, w.articles[0]);
+        // (method, path, body, expected statuses in the order of `roles`)
+        let cases: Vec<(Method, String, Option<serde_json::Value>, [u16; 5])> = vec![
+            (Method::GET, format!("/api/v1/streams/{}", w.personal), None, [200, 404, 200, 404, 404]),
+            (Method::GET, format!("/api/v1/streams/{}", w.org_stream), None, [200, 200, 200, 404, 404]),
+            (Method::GET, format!("/api/v1/streams/{}", w.global), None, [200, 404, 404, 200, 200]),
+            (Method::PATCH, format!("/api/v1/streams/{}", w.personal), Some(json!({"purpose": "p"})), [200, 404, 200, 404, 404]),
+            (Method::PATCH, format!("/api/v1/streams/{}", w.org_stream), Some(json!({"purpose": "p"})), [200, 200, 403, 404, 404]),
+            (Method::PATCH, format!("/api/v1/streams/{}", w.global), Some(json!({"purpose": "p"})), [200, 404, 404, 403, 403]),
+            (Method::GET, format!("/api/v1/streams/{}/reports", w.org_stream), None, [200, 200, 200, 404, 404]),
+            (Method::GET, format!("/api/v1/reports/{r}"), None, [200, 200, 404, 404, 404]),
+            (Method::GET, format!("/api/v1/reports/{r}/events"), None, [200, 200, 404, 404, 404]),
+            (Method::PATCH, format!("/api/v1/reports/{r}/articles/{a}"), Some(json!({"notes": "n"})), [200, 200, 404, 404, 404]),
+            (Method::POST, format!("/api/v1/reports/{r}/summaries/preview"), Some(json!({"prompt_type": "article_summary"})), [200, 200, 404, 404, 404]),
+            (Method::GET, format!("/api/v1/organizations/{}", w.org_a), None, [200, 200, 200, 404, 404]),
+            (Method::GET, format!("/api/v1/organizations/{}/usage", w.org_a), None, [200, 200, 403, 404, 404]),
+            (Method::GET, format!("/api/v1/users/{}", w.member_a.0), None, [200, 200, 200, 404, 404]),
+            (Method::PATCH, format!("/api/v1/users/{}", w.member_a.0), Some(json!({"is_active": true})), [200, 200, 403, 404, 404]),
+            (Method::GET, format!("/api/v1/articles/{a}"), None, [200, 200, 200, 200, 200]),
+        ];
+        for (method, path, body, expected) in &cases {
+            for (i, (name, token)) in roles.iter().enumerate() {
+                let got = app.request(method.clone(), path, Some(token), body.clone()).await.status().as_u16();
+                assert_eq!(got, expected[i], "{name} {method} {path}");
+            }
+        }
+        // Once approved, members of A see the report but still may not change it.
+        assert_eq!(app.request(Method::POST, &format!("/api/v1/reports/{r}/approve"), Some(&w.admin_a.1), None).await.status(), 200);
+        for (method, path, body, expected) in [
+            (Method::GET, format!("/api/v1/reports/{r}"), None, [200, 200, 200, 404, 404]),
+            (Method::POST, format!("/api/v1/reports/{r}/reject"), Some(json!({"reason": "r"})), [200, 200, 403, 404, 404]),
+            (Method::POST, format!("/api/v1/reports/{r}/summarize"), Some(json!({})), [200, 200, 403, 404, 404]),
+        ] {
+            for (i, (name, token)) in roles.iter().enumerate() {
+                let got = app.request(method.clone(), &path, Some(token), body.clone()).await.status().as_u16();
+                assert_eq!(got, expected[i], "{name} {method} {path}");
+                if got == 200 && path.ends_with("/reject") {
+                    // Put it back for the next role.
+                    app.request(Method::POST, &format!("/api/v1/reports/{r}/approve"), Some(&w.admin_a.1), None).await;
+                }
+            }
+        }
+        // A report id of another organization looks exactly like a missing one.
+        let other = app.get(&format!("/api/v1/reports/{r}"), &w.member_b.1).await;
+        let missing = app.get("/api/v1/reports/987654", &w.member_b.1).await;
+        assert_eq!(other.status(), missing.status());
+        let (mut o, mut m): (serde_json::Value, serde_json::Value) = (other.json().await.unwrap(), missing.json().await.unwrap());
+        o.as_object_mut().unwrap().remove("request_id");
+        m.as_object_mut().unwrap().remove("request_id");
+        assert_eq!(o, m);
+        app.stop().await;
+    }
+}

@@ -1,0 +1,75 @@
+//! Bad input gets a clear problem+json and leaves the database as it was;
+//! odd but valid input is stored verbatim.
+
+use integration_tests::{fingerprint, spawn_app, world};
+use reqwest::Method;
+use serde_json::{Value, json};
+use test_support::backend_tests;
+
+backend_tests! {
+    async fn rejected_requests_never_500_and_change_nothing(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let raw = |method: Method, path: &str, body: &'static str| {
+            app.client
+                .request(method, format!("{}{}", app.address, path))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .body(body)
+        };
+        let huge = "x".repeat(10 * 1024 * 1024);
+        let cases: Vec<(&str, reqwest::RequestBuilder, u16)> = vec![
+            ("malformed JSON", raw(Method::POST, "/api/v1/streams", "{\"stream_name\": "), 400),
+            ("wrong type", raw(Method::POST, "/api/v1/streams", r#"{"stream_name": 5, "purpose": "p"}"#), 422),
+            ("unknown field", raw(Method::POST, "/api/v1/streams", r#"{"stream_name": "s", "purpose": "p", "owner": 1}"#), 422),
+            ("bad enum", raw(Method::POST, "/api/v1/streams", r#"{"stream_name": "s", "purpose": "p", "scope": "galactic"}"#), 422),
+            ("negative id", raw(Method::GET, "/api/v1/reports/-5", ""), 404),
+            ("huge id", raw(Method::GET, "/api/v1/reports/99999999999999999999", ""), 400),
+            ("non-numeric id", raw(Method::GET, "/api/v1/streams/abc", ""), 400),
+            ("limit 0", raw(Method::GET, "/api/v1/streams?limit=0", ""), 422),
+            ("limit 10000", raw(Method::GET, "/api/v1/reports?limit=10000", ""), 422),
+            ("negative offset", raw(Method::GET, "/api/v1/reports?offset=-1", ""), 400),
+            ("oversize body", app.client.post(format!("{}/api/v1/streams", app.address)).bearer_auth(token).json(&json!({"stream_name": "s", "purpose": huge.clone()})), 413),
+            ("10 MB string in bulk", app.client.post(format!("{}/api/v1/articles/bulk", app.address)).bearer_auth(&w.platform.1).json(&json!({"articles": [{"title": huge.clone()}]})), 422),
+            ("not JSON content type", app.client.post(format!("{}/api/v1/streams", app.address)).bearer_auth(token).header("content-type", "text/plain").body("hello"), 400),
+            ("empty ranking", raw(Method::PUT, &format!("/api/v1/reports/{}/ranking", w.report), r#"{"article_ids": []}"#), 422),
+            ("bad date", raw(Method::POST, &format!("/api/v1/streams/{}/reports", w.org_stream), r#"{"report_name": "r", "report_date": "2026-02-30"}"#), 422),
+        ];
+        for (name, request, expected) in cases {
+            let before = fingerprint(&app.db.conn).await;
+            let r = request.send().await.unwrap();
+            let status = r.status().as_u16();
+            assert_eq!(status, expected, "{name}");
+            assert_eq!(r.headers()["content-type"], "application/problem+json", "{name}");
+            let body: Value = r.json().await.unwrap();
+            assert!(body["detail"].is_string(), "{name}");
+            let text = body.to_string().to_lowercase();
+            for leak in ["select ", "insert ", "sqlx", "panicked", "argon2", "backtrace"] {
+                assert!(!text.contains(leak), "{name} leaks {leak}: {text}");
+            }
+            assert_eq!(fingerprint(&app.db.conn).await, before, "{name} changed the database");
+        }
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn sql_looking_strings_and_emoji_are_stored_verbatim(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let name = "Robert'); DROP TABLE users;-- 🧬 ゲノム \\ % _ \"quoted\"";
+        let r = app.post("/api/v1/streams", &w.member_a.1, json!({"stream_name": name, "purpose": "1 OR 1=1; -- ☕"})).await;
+        assert_eq!(r.status(), 201);
+        let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let back: Value = app.get(&format!("/api/v1/streams/{id}"), &w.member_a.1).await.json().await.unwrap();
+        assert_eq!(back["stream_name"], name);
+        assert_eq!(back["purpose"], "1 OR 1=1; -- ☕");
+        let users: Value = app.get("/api/v1/users", &w.platform.1).await.json().await.unwrap();
+        assert_eq!(users["meta"]["total"], 5, "the users table is still there");
+        for body in [users.to_string(), back.to_string()] {
+            assert!(!body.contains("password_hash") && !body.contains("$argon2"));
+        }
+        app.stop().await;
+    }
+}

@@ -1,0 +1,60 @@
+//! Summaries run concurrently, not serialized, and the runtime stays
+//! responsive meanwhile.
+
+use std::time::{Duration, Instant};
+
+use bench::mock::{MockConfig, MockLlm};
+use integration_tests::{spawn_app_with, world};
+use serde_json::json;
+use service::settings::ProviderKind;
+use test_support::backend_tests;
+
+backend_tests! {
+    async fn a_hundred_concurrent_summaries_are_not_serialized_and_health_stays_fast(backend: Backend) {
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(200), workers: 2, ..MockConfig::default() }).await.unwrap();
+        let base = llm.base_url();
+        let app = spawn_app_with(backend, |s| {
+            s.llm.provider = ProviderKind::Openai;
+            s.llm.base_url = base;
+            s.llm.api_key = Some("k".to_owned().into());
+            s.llm.global_concurrency = 1024;
+            s.llm.default_max_concurrent = 16;
+            s.database.max_connections = 15;
+        })
+        .await;
+        let w = world(&app).await;
+        let mut reports = vec![w.report];
+        let body = json!({"report_name": "r", "report_date": "2026-01-12", "articles": w.articles.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
+        for _ in 0..99 {
+            let r = app.post(&format!("/api/v1/streams/{}/reports", w.org_stream), &w.admin_a.1, body.clone()).await;
+            reports.push(r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap() as i32);
+        }
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let probe = {
+            let (client, url, done) = (app.client.clone(), format!("{}/health", app.address), done.clone());
+            tokio::spawn(async move {
+                let mut worst = Duration::ZERO;
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    let started = Instant::now();
+                    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+                    worst = worst.max(started.elapsed());
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                worst
+            })
+        };
+        let started = Instant::now();
+        let paths: Vec<String> = reports.iter().map(|r| format!("/api/v1/reports/{r}/summarize")).collect();
+        let runs = paths.iter().map(|p| app.post(p, &w.admin_a.1, json!({"force": true})));
+        let statuses: Vec<u16> = futures::future::join_all(runs).await.iter().map(|r| r.status().as_u16()).collect();
+        let elapsed = started.elapsed();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let worst_health = probe.await.unwrap();
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        assert_eq!(llm.count(), 100 * (3 + 1 + 1));
+        // Three sequential LLM rounds of 200 ms; serialized it would be 100 × 600 ms.
+        assert!(elapsed < Duration::from_millis(10 * 200), "100 summaries took {elapsed:?}");
+        assert!(worst_health < Duration::from_millis(100), "/health took {worst_health:?}");
+        app.stop().await;
+    }
+}

@@ -1,0 +1,8 @@
+//! Black-box HTTP tests of curio, on SQLite, MariaDB and PostgreSQL.
+
+mod access;
+mod bad_input;
+mod concurrency;
+mod endpoints;
+mod openapi;
+mod tokens;
