@@ -4,5 +4,6 @@ mod access;
 mod bad_input;
 mod concurrency;
 mod endpoints;
+mod faults;
 mod openapi;
 mod tokens;

@@ -42,7 +42,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts curio with adjusted settings.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = TestDb::new(backend).await;
+    spawn_app_on(TestDb::new(backend).await, adjust).await
+}
+
+/// Starts curio over an existing test database.
+pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = settings_for(&db);
     adjust(&mut settings);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

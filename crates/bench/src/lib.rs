@@ -2,4 +2,7 @@
 //! the test suites of other crates) and the load generator behind
 //! `make bench`.
 
+pub mod load;
 pub mod mock;
+pub mod procstat;
+pub mod report;

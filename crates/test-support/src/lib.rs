@@ -6,6 +6,8 @@
 //! uniquely named database, migrates it, and drops it when it goes out of
 //! scope, so tests run in parallel without sharing state.
 
+pub mod proxy;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use repository::database::{self, DatabaseSettings};
@@ -167,6 +169,23 @@ impl TestDb {
                 let base = backend.server_url().expect("server backend");
                 (format!("{base}/{name}"), name)
             }
+        }
+    }
+
+    /// The URL of this database reached through 127.0.0.1:`port` instead of
+    /// the server's own port (for a proxy in between).
+    pub fn url_via_port(&self, port: u16) -> String {
+        self.url
+            .replace(":3306/", &format!(":{port}/"))
+            .replace(":5432/", &format!(":{port}/"))
+    }
+
+    /// The server's `host:port` (for a proxy), `None` on SQLite.
+    pub fn server_address(&self) -> Option<String> {
+        match self.backend {
+            Backend::Sqlite => None,
+            Backend::MariaDb => Some("127.0.0.1:3306".into()),
+            Backend::Postgres => Some("127.0.0.1:5432".into()),
         }
     }
 

@@ -27,7 +27,11 @@ async fn main() -> std::io::Result<()> {
     }
     let mock = MockLlm::start_on(config, port).await?;
     println!("mock LLM listening on {}", mock.base_url());
-    tokio::signal::ctrl_c().await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
     mock.stop().await;
     Ok(())
 }
