@@ -222,6 +222,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         std::fs::create_dir_all(parent)
             .map_err(|e| RepoError::Config(format!("cannot create {}: {e}", parent.display())))?;
     }
+    probe_server(&url, settings).await?;
     let mut options = ConnectOptions::new(url);
     options
         .min_connections(settings.min_connections.min(settings.max_connections))
@@ -239,6 +240,41 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
             connect_cause(&e)
         ))
     })
+}
+
+/// Checks that a database server accepts TCP connections, so that a dead
+/// server is reported at once with its cause instead of after the pool's
+/// acquire timeout of retries.
+async fn probe_server(url: &str, settings: &DatabaseSettings) -> Result<(), RepoError> {
+    if url.starts_with("sqlite:") {
+        return Ok(());
+    }
+    let Ok(parsed) = Url::parse(url) else {
+        return Ok(());
+    };
+    let (Some(host), Some(port)) = (
+        parsed.host_str(),
+        parsed.port_or_known_default().or(match parsed.scheme() {
+            "mysql" => Some(3306),
+            _ => Some(5432),
+        }),
+    ) else {
+        return Ok(());
+    };
+    let timeout = Duration::from_secs_f64(settings.connect_timeout_secs);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(RepoError::Config(format!(
+            "cannot connect to {}: {e}",
+            settings.display_target()
+        ))),
+        Err(_) => Err(RepoError::Config(format!(
+            "cannot connect to {}: no answer within {:.0} s",
+            settings.display_target(),
+            timeout.as_secs_f64()
+        ))),
+    }
 }
 
 fn sqlite_file(url: &str) -> Option<&str> {

@@ -1,0 +1,339 @@
+#![allow(clippy::disallowed_methods)] // drives processes and reads their log files from the test
+//! The `curio` binary as a process: start-up failure, graceful shutdown,
+//! crash safety, and what reaches its logs.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bench::mock::{MockConfig, MockLlm};
+use entity::enums::{StreamScope, UserRole};
+use serde_json::{Value, json};
+use test_support::{Backend, TestDb, backend_tests};
+
+const SECRET: &str = "process-test-secret-0123456789abcdef";
+const PASSWORD: &str = "a long test password";
+
+/// A curio process, killed by PID when dropped.
+struct Curio {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Curio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn command(url: &str, port: u16, extra: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_curio"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", url)
+        .env("CURIO__SERVER__PORT", port.to_string())
+        .env("CURIO__AUTH__JWT_SECRET", SECRET)
+        .env("CURIO__APP__SEED_DEMO_DATA", "false")
+        .env("CURIO__LLM__PROVIDER", "offline");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+async fn start(url: &str, extra: &[(&str, String)]) -> Curio {
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("curio-{}-{port}.log", std::process::id()));
+    let file = std::fs::File::create(&log).unwrap();
+    let child = command(url, port, extra)
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .unwrap();
+    let curio = Curio { child, port, log };
+    let client = reqwest::Client::new();
+    for _ in 0..150 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/ready"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return curio;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "curio did not start: {}",
+        std::fs::read_to_string(&curio.log).unwrap_or_default()
+    );
+}
+
+fn signal(child: &Child, sig: &str) {
+    Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+}
+
+async fn login(port: u16, email: &str) -> String {
+    let r: Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_owned()
+}
+
+/// An org admin, a stream and `reports` reports of three articles.
+async fn seed(db: &TestDb, reports: usize) -> Vec<i32> {
+    let c = &db.conn;
+    let org = repository::organizations::create(c, "Org").await.unwrap();
+    let hash = service::passwords::hash(PASSWORD.into()).await.unwrap();
+    let user = repository::users::create(
+        c,
+        repository::users::NewUser {
+            email: "admin@org.test".into(),
+            password_hash: hash,
+            full_name: None,
+            role: UserRole::OrgAdmin,
+            org_id: Some(org.id),
+        },
+    )
+    .await
+    .unwrap();
+    let actor = service::Actor::from(&user);
+    let stream = service::streams::create(
+        c,
+        &actor,
+        service::streams::CreateStream {
+            stream_name: "S".into(),
+            purpose: "P".into(),
+            scope: StreamScope::Organization,
+            org_id: None,
+            presentation_config: Some(
+                json!({"categories": [{"id": "x", "name": "X", "topics": []}]}),
+            ),
+            enrichment_config: None,
+            llm_config: None,
+        },
+    )
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for r in 0..reports {
+        let articles = repository::articles::upsert_many(
+            c,
+            (0..3)
+                .map(|i| repository::articles::NewArticle {
+                    title: format!("Article {r}-{i}"),
+                    r#abstract: Some(
+                        "First sentence here. Second sentence there. Third one.".into(),
+                    ),
+                    doi: Some(format!("10.1/{r}.{i}")),
+                    ..Default::default()
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+        let report = service::reports::create(
+            c,
+            &actor,
+            stream.id,
+            service::reports::CreateReport {
+                report_name: format!("R{r}"),
+                report_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                articles: articles
+                    .into_iter()
+                    .map(|article_id| service::reports::ReportArticleInput {
+                        article_id,
+                        ranking: None,
+                        relevance_score: None,
+                        presentation_categories: Some(vec!["x".into()]),
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .unwrap();
+        ids.push(report.id);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn an_unreachable_database_gives_one_clear_line_and_a_non_zero_exit() {
+    let output = command(
+        "postgresql+asyncpg://curio:s3cret-pw@127.0.0.1:1/curio",
+        free_port(),
+        &[],
+    )
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("curio:"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(line.contains("127.0.0.1:1"), "{line}");
+    assert!(
+        !stderr.contains("s3cret-pw"),
+        "the password leaked: {stderr}"
+    );
+}
+
+backend_tests! {
+    async fn sigterm_lets_twenty_in_flight_summaries_finish_then_exits_0(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let reports = seed(&db, 20).await;
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(1500), workers: 2, ..MockConfig::default() }).await.unwrap();
+        let mut curio = start(&db.url, &[
+            ("CURIO__LLM__PROVIDER", "openai".into()), ("CURIO__LLM__BASE_URL", llm.base_url()), ("CURIO__LLM__API_KEY", "k".into()),
+            ("CURIO__SERVER__SHUTDOWN_GRACE_SECS", "20".into()),
+        ]).await;
+        let port = curio.port;
+        let token = login(port, "admin@org.test").await;
+        let client = reqwest::Client::new();
+        let runs: Vec<_> = reports.iter().map(|r| {
+            let (client, token, url) = (client.clone(), token.clone(), format!("http://127.0.0.1:{port}/api/v1/reports/{r}/summarize"));
+            tokio::spawn(async move { client.post(url).bearer_auth(token).json(&json!({})).send().await.map(|r| r.status().as_u16()) })
+        }).collect();
+        let waiting = Instant::now();
+        while llm.count() < 20 * 3 {
+            assert!(waiting.elapsed() < Duration::from_secs(10), "summaries did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        signal(&curio.child, "-TERM");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let refused = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/health")).timeout(Duration::from_secs(2)).send().await;
+        assert!(refused.is_err(), "new connections are refused during shutdown");
+        for run in runs {
+            assert_eq!(run.await.unwrap().expect("in-flight request answered"), 200);
+        }
+        let stopped = Instant::now();
+        let status = loop {
+            if let Some(status) = curio.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(stopped.elapsed() < Duration::from_secs(20), "did not exit within the grace period");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "exit status {status:?}");
+        for r in reports {
+            assert!(service::summaries::report_enrichments(&db.conn, r).await.unwrap().is_some(), "report {r} stored");
+        }
+    }
+}
+
+backend_tests! {
+    async fn kill_9_during_a_bulk_import_leaves_whole_batches_and_a_rerun_is_exact(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let hash = service::passwords::hash(PASSWORD.into()).await.unwrap();
+        repository::users::create(&db.conn, repository::users::NewUser { email: "root@x.test".into(), password_hash: hash, full_name: None, role: UserRole::PlatformAdmin, org_id: None }).await.unwrap();
+        let batches: Vec<Value> = (0..10)
+            .map(|b| json!({"articles": (0..5000).map(|i| json!({"title": format!("Crash {b}-{i}"), "doi": format!("10.6666/{b}.{i}"), "pmid": format!("7{b:02}{i:05}")})).collect::<Vec<_>>()}))
+            .collect();
+        let import = |port: u16, token: String, batches: Vec<Value>| async move {
+            let client = reqwest::Client::new();
+            for batch in batches {
+                let r = client.post(format!("http://127.0.0.1:{port}/api/v1/articles/bulk")).bearer_auth(&token).json(&batch).send().await;
+                if r.is_err() {
+                    return false;
+                }
+            }
+            true
+        };
+        let curio = start(&db.url, &[]).await;
+        let token = login(curio.port, "root@x.test").await;
+        let running = tokio::spawn(import(curio.port, token, batches.clone()));
+        // Let some batches land and one be under way, then pull the plug.
+        let count = || async {
+            use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+            entity::article::Entity::find().filter(entity::article::Column::Doi.starts_with("10.6666/")).count(&db.conn).await.unwrap()
+        };
+        let waiting = Instant::now();
+        while count().await < 5000 && waiting.elapsed() < Duration::from_secs(60) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        signal(&curio.child, "-KILL");
+        let finished = running.await.unwrap();
+        assert!(!finished, "the import was interrupted");
+        drop(curio);
+
+        for b in 0..10 {
+            use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+            let n = entity::article::Entity::find().filter(entity::article::Column::Doi.starts_with(format!("10.6666/{b}."))).count(&db.conn).await.unwrap();
+            assert!(n == 0 || n == 5000, "batch {b} is partial: {n} rows");
+        }
+        let curio = start(&db.url, &[]).await;
+        let token = login(curio.port, "root@x.test").await;
+        assert!(import(curio.port, token, batches).await);
+        assert_eq!(count().await, 50_000, "re-running the import gives exactly the right rows");
+    }
+}
+
+#[tokio::test]
+async fn passwords_and_tokens_never_reach_the_logs() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    seed(&db, 1).await;
+    let curio = start(
+        &db.url,
+        &[
+            ("CURIO__LOG__LEVEL", "debug".into()),
+            ("CURIO__DATABASE__LOG_STATEMENTS", "true".into()),
+        ],
+    )
+    .await;
+    let token = login(curio.port, "admin@org.test").await;
+    let client = reqwest::Client::new();
+    client
+        .get(format!("http://127.0.0.1:{}/api/v1/auth/me", curio.port))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("http://127.0.0.1:{}/api/v1/auth/login", curio.port))
+        .json(&json!({"email": "admin@org.test", "password": "wrong-password-xyz"}))
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("http://127.0.0.1:{}/api/v1/users", curio.port))
+        .bearer_auth(&token)
+        .json(&json!({"email": "n@org.test", "password": "new-user-password"}))
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let logs = std::fs::read_to_string(&curio.log).unwrap();
+    assert!(logs.contains("request served"), "logs were captured");
+    assert!(logs.contains("SELECT"), "statement logging is on");
+    for secret in [
+        PASSWORD,
+        "wrong-password-xyz",
+        "new-user-password",
+        token.as_str(),
+        SECRET,
+        "$argon2",
+    ] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+}
