@@ -327,38 +327,38 @@ impl SummaryService {
             })
             .collect();
         let mut generated = 0;
-        let mut results = stream::iter(jobs.into_iter().map(|(article_id, prompt)| {
+        // Unordered: a slow article does not hold back saving the others;
+        // results are put back in input order for the report below.
+        let mut results = stream::iter(jobs.into_iter().enumerate().map(|(index, (article_id, prompt))| {
             let config = &config;
-            async move {
-                (
-                    article_id,
-                    self.call(LlmStage::ArticleSummary, config, prompt).await,
-                )
-            }
+            async move { (index, article_id, self.call(LlmStage::ArticleSummary, config, prompt).await) }
         }))
-        .buffered(config.max_concurrent);
-        while let Some((article_id, call)) = results.next().await {
+        .buffer_unordered(config.max_concurrent);
+        let mut finished: Vec<(usize, i32, Call)> = Vec::new();
+        while let Some((index, article_id, call)) = results.next().await {
+            if let Ok(r) = &call.result {
+                // A finished unit of paid work is kept at once.
+                associations::set_ai_summary(&self.db, report_id, article_id, &r.text)
+                    .await
+                    .map_err(ServiceError::from)?;
+            }
+            finished.push((index, article_id, call));
+        }
+        drop(results);
+        finished.sort_by_key(|(index, _, _)| *index);
+        for (_, article_id, call) in finished {
             match &call.result {
                 Ok(r) => {
-                    // A finished unit of paid work is kept at once.
-                    associations::set_ai_summary(&self.db, report_id, article_id, &r.text)
-                        .await
-                        .map_err(ServiceError::from)?;
                     summaries.insert(article_id, r.text.clone());
                     generated += 1;
                 }
                 Err(e) => {
                     timeout |= e.is_timeout();
-                    failed.push(FailedItem {
-                        stage: "article_summary".into(),
-                        item: Some(article_id.to_string()),
-                        error: e.to_string(),
-                    });
+                    failed.push(FailedItem { stage: "article_summary".into(), item: Some(article_id.to_string()), error: e.to_string() });
                 }
             }
             calls.push(call);
         }
-        drop(results);
 
         let mut category_summaries = BTreeMap::new();
         let mut executive_summary = String::new();
