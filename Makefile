@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test migrate bench lint fmt check services
+.PHONY: run test migrate bench lint fmt docs-check services
 
 ## Start curio on the embedded SQLite default (migrated, demo data, offline summarizer).
 run:
@@ -33,6 +33,10 @@ lint:
 
 fmt:
 	$(CARGO) fmt --all
+
+## /docs in headless Chromium, offline (installs Debian's chromium if missing).
+docs-check:
+	./scripts/docs-check.sh
 
 ## Start MariaDB and PostgreSQL if they are not running.
 services:

@@ -35,6 +35,11 @@ pub struct DatabaseSettings {
     pub idle_timeout_secs: u64,
     /// Ping a connection before handing it out (SQLAlchemy's `pool_pre_ping`).
     pub test_before_acquire: bool,
+    /// With `test_before_acquire`, ping only connections idle at least this
+    /// long: those are the ones a server, proxy or firewall may have dropped,
+    /// while a hot connection would pay a round trip per statement for
+    /// nothing. 0 pings on every acquire.
+    pub pre_ping_after_idle_secs: f64,
     /// Log every SQL statement (SQLAlchemy's `echo=True`).
     pub log_statements: bool,
 }
@@ -50,6 +55,7 @@ impl Default for DatabaseSettings {
             max_lifetime_secs: 1800,
             idle_timeout_secs: 600,
             test_before_acquire: true,
+            pre_ping_after_idle_secs: 1.0,
             log_statements: false,
         }
     }
@@ -233,6 +239,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
         .test_before_acquire(settings.test_before_acquire)
         .sqlx_logging(settings.log_statements);
+    if settings.test_before_acquire && settings.pre_ping_after_idle_secs > 0.0 {
+        options.test_before_acquire_if_idle_for(Duration::from_secs_f64(settings.pre_ping_after_idle_secs));
+    }
     Database::connect(options).await.map_err(|e| {
         RepoError::Config(format!(
             "cannot connect to {}: {}",
