@@ -4,6 +4,8 @@ use serde::Serialize;
 
 /// The largest page a caller may ask for.
 pub const MAX_LIMIT: u64 = 200;
+/// The largest offset: databases take a signed 64-bit `OFFSET`.
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
 /// The page size when none is given.
 pub const DEFAULT_LIMIT: u64 = 50;
 
@@ -15,11 +17,10 @@ pub struct Page {
 }
 
 impl Page {
-    /// A page, or `None` when `limit` is outside `1..=MAX_LIMIT`.
+    /// A page, or `None` when `limit` is outside `1..=MAX_LIMIT` or `offset`
+    /// beyond [`MAX_OFFSET`].
     pub fn new(offset: u64, limit: u64) -> Option<Self> {
-        (1..=MAX_LIMIT)
-            .contains(&limit)
-            .then_some(Self { offset, limit })
+        ((1..=MAX_LIMIT).contains(&limit) && offset <= MAX_OFFSET).then_some(Self { offset, limit })
     }
 
     /// The first page of the default size.

@@ -239,6 +239,11 @@ impl SummaryService {
         force: bool,
     ) -> Result<SummaryResult, ServiceError> {
         crate::reports::get_for_change(&self.db, actor, report_id).await?;
+        if associations::count_visible(&self.db, report_id).await? == 0 {
+            return Err(ServiceError::Conflict(
+                "a report with no visible articles has nothing to summarize".into(),
+            ));
+        }
         let run = {
             let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
             match running.get(&report_id).and_then(WeakShared::upgrade) {
@@ -329,10 +334,18 @@ impl SummaryService {
         let mut generated = 0;
         // Unordered: a slow article does not hold back saving the others;
         // results are put back in input order for the report below.
-        let mut results = stream::iter(jobs.into_iter().enumerate().map(|(index, (article_id, prompt))| {
-            let config = &config;
-            async move { (index, article_id, self.call(LlmStage::ArticleSummary, config, prompt).await) }
-        }))
+        let mut results = stream::iter(jobs.into_iter().enumerate().map(
+            |(index, (article_id, prompt))| {
+                let config = &config;
+                async move {
+                    (
+                        index,
+                        article_id,
+                        self.call(LlmStage::ArticleSummary, config, prompt).await,
+                    )
+                }
+            },
+        ))
         .buffer_unordered(config.max_concurrent);
         let mut finished: Vec<(usize, i32, Call)> = Vec::new();
         while let Some((index, article_id, call)) = results.next().await {
@@ -354,7 +367,11 @@ impl SummaryService {
                 }
                 Err(e) => {
                     timeout |= e.is_timeout();
-                    failed.push(FailedItem { stage: "article_summary".into(), item: Some(article_id.to_string()), error: e.to_string() });
+                    failed.push(FailedItem {
+                        stage: "article_summary".into(),
+                        item: Some(article_id.to_string()),
+                        error: e.to_string(),
+                    });
                 }
             }
             calls.push(call);
