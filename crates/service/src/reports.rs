@@ -184,7 +184,10 @@ pub async fn get(
     actor: &Actor,
     id: i32,
 ) -> Result<ReportWithArticles, ServiceError> {
-    let (report, _) = get_visible(db, actor, id).await?;
+    // The visibility filter is part of the report's query: three statements.
+    let report = reports::find_visible(db, &actor.viewer(), id)
+        .await?
+        .ok_or(ServiceError::NotFound("report"))?;
     Ok(reports::load_with_articles(db, report, false).await?)
 }
 
