@@ -22,3 +22,57 @@ pub const fn update_rows(columns: usize) -> usize {
     let rows = MAX_BINDS / 2 / (2 * columns + 1);
     if rows > 500 { 500 } else { rows }
 }
+
+/// Estimated bytes of one statement (SQL text and bind values) on
+/// PostgreSQL. sqlx 0.9 leaves Nagle's algorithm on (no `TCP_NODELAY`), and
+/// a statement message above about 20 KiB waits ~40 ms for the server's
+/// delayed ACK; measured on loopback, 150 article rows (20 KiB) took 3 ms and
+/// 160 rows 45 ms. Statements are kept below that.
+pub const POSTGRES_STATEMENT_BYTES: usize = 16 * 1024;
+
+/// Splits `items` into consecutive chunks of at most `max_rows` rows and,
+/// when `max_bytes` is set, at most that many estimated bytes (a chunk always
+/// holds at least one row).
+pub fn by_size<T>(
+    items: &[T],
+    max_rows: usize,
+    max_bytes: Option<usize>,
+    size: impl Fn(&T) -> usize,
+) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let n = size(item);
+        let rows = i - start;
+        if rows > 0 && (rows >= max_rows || max_bytes.is_some_and(|max| bytes + n > max)) {
+            chunks.push(&items[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += n;
+    }
+    if start < items.len() {
+        chunks.push(&items[start..]);
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_rows_and_bytes_and_keep_every_item_in_order() {
+        let items: Vec<usize> = (0..100).map(|i| i % 7 + 1).collect();
+        for (rows, bytes) in [(10, None), (1000, Some(20)), (3, Some(5)), (1, None)] {
+            let chunks = by_size(&items, rows, bytes, |n| *n);
+            assert_eq!(chunks.concat(), items);
+            for c in &chunks {
+                assert!(c.len() <= rows && !c.is_empty());
+                if let Some(max) = bytes {
+                    assert!(c.len() == 1 || c.iter().sum::<usize>() <= max);
+                }
+            }
+        }
+    }
+}
