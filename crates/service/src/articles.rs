@@ -138,18 +138,7 @@ pub async fn bulk_update(
         }
     }
     let ids: Vec<i32> = updates.iter().map(|(id, _)| *id).collect();
-    let existing: std::collections::HashSet<i32> = articles::existing_ids(db, &ids)
-        .await?
-        .into_iter()
-        .collect();
-    for (i, id) in ids.iter().enumerate() {
-        if !existing.contains(id) {
-            errors.push(FieldError::new(
-                format!("updates[{i}].article_id"),
-                "no such article",
-            ));
-        }
-    }
+    check_exist(db, "updates", &ids, &mut errors).await?;
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
@@ -157,6 +146,27 @@ pub async fn bulk_update(
     let n = articles::update_many(&txn, updates).await?;
     txn.commit().await?;
     Ok(n)
+}
+
+/// Adds a `{list}[i].article_id: no such article` error for each id of
+/// `ids` that names no article (one query per chunk of ids).
+pub async fn check_exist(
+    db: &DatabaseConnection,
+    list: &str,
+    ids: &[i32],
+    errors: &mut Vec<FieldError>,
+) -> Result<(), ServiceError> {
+    let existing: std::collections::HashSet<i32> =
+        articles::existing_ids(db, ids).await?.into_iter().collect();
+    for (i, id) in ids.iter().enumerate() {
+        if !existing.contains(id) {
+            errors.push(FieldError::new(
+                format!("{list}[{i}].article_id"),
+                "no such article",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One article (any signed-in user).

@@ -9,7 +9,7 @@ use repository::reports::{
     self, NewReport, Report, ReportFilter, ReportUpdate, ReportWithArticles,
 };
 use repository::streams::Stream;
-use repository::{Page, Paginated, articles, associations};
+use repository::{Page, Paginated, associations};
 use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
@@ -127,18 +127,7 @@ pub async fn create(
         }
     }
     let ids: Vec<i32> = input.articles.iter().map(|a| a.article_id).collect();
-    let existing: HashSet<i32> = articles::existing_ids(db, &ids)
-        .await?
-        .into_iter()
-        .collect();
-    for (i, id) in ids.iter().enumerate() {
-        if !existing.contains(id) {
-            errors.push(FieldError::new(
-                format!("articles[{i}].article_id"),
-                "no such article",
-            ));
-        }
-    }
+    crate::articles::check_exist(db, "articles", &ids, &mut errors).await?;
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
