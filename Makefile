@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test migrate bench lint fmt docs-check services
+.PHONY: run test migrate bench soak lint fmt docs-check services
 
 ## Start curio on the embedded SQLite default (migrated, demo data, offline summarizer).
 run:
@@ -26,6 +26,11 @@ migrate:
 bench:
 	$(CARGO) build --release -p api -p bench
 	./target/release/bench-run
+
+## 10 minutes of mixed traffic at concurrency 64 with 1 % injected LLM failures.
+soak:
+	$(CARGO) build --release -p api -p bench
+	BENCH_SOAK_SECS=$${BENCH_SOAK_SECS:-600} BENCH_MOCK_FAILURE_RATE=0.01 ./target/release/bench-run
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -184,6 +184,14 @@ async fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(250);
+    let soak_secs: u64 = std::env::var("BENCH_SOAK_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let failure_rate: f64 = std::env::var("BENCH_MOCK_FAILURE_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
     let point = Duration::from_secs(
         std::env::var("BENCH_POINT_SECS")
             .ok()
@@ -416,6 +424,37 @@ async fn main() -> anyhow::Result<()> {
     }
     let seed_secs = seed_started.elapsed().as_secs_f64();
     eprintln!("seeded in {seed_secs:.1} s");
+
+    if soak_secs > 0 {
+        let report = soak(
+            &client,
+            &base,
+            &curator,
+            curator_id,
+            &sweep_reports,
+            curio.pid(),
+            Duration::from_secs(soak_secs),
+            &db,
+        )
+        .await?;
+        drop(curio);
+        drop(mock);
+        std::fs::create_dir_all("bench/results")?;
+        let stem = format!(
+            "bench/results/{}-{kind}-soak",
+            chrono::Utc::now().format("%Y-%m-%d")
+        );
+        std::fs::write(
+            format!("{stem}.json"),
+            serde_json::to_string_pretty(&report)?,
+        )?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("wrote {stem}.json");
+        if report["passed"] != json!(true) {
+            bail!("soak failed");
+        }
+        return Ok(());
+    }
 
     let mut rows: Vec<Row> = Vec::new();
     let (curio_pid, mock_pid) = (curio.pid(), mock.pid());
@@ -743,4 +782,107 @@ async fn main() -> anyhow::Result<()> {
     println!("{md}");
     println!("wrote {stem}.json, {stem}.md, {stem}.svg");
     Ok(())
+}
+
+/// Mixed traffic at concurrency 64 for `duration`: summaries (with the
+/// mock's injected failures), report reads, report lists and user reads.
+/// Passes when RSS stays flat, the only 5xx are the injected LLM 502s, and
+/// every report that was summarized successfully has its enrichments.
+#[allow(clippy::too_many_arguments)]
+async fn soak(
+    client: &Client,
+    base: &str,
+    token: &str,
+    user_id: i64,
+    reports: &[i64],
+    curio_pid: u32,
+    duration: Duration,
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<Value> {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Mutex;
+    let statuses: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+    let summarized: Arc<Mutex<BTreeSet<i64>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                samples.push(procstat::rss_mib(curio_pid));
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            samples
+        })
+    };
+    let (cl, b, tok, reps, st, sm) = (
+        client.clone(),
+        base.to_owned(),
+        token.to_owned(),
+        reports.to_vec(),
+        statuses.clone(),
+        summarized.clone(),
+    );
+    let result = load::run(64, duration, u64::MAX, move |i| {
+        let (cl, b, tok, reps, st, sm) = (
+            cl.clone(),
+            b.clone(),
+            tok.clone(),
+            reps.clone(),
+            st.clone(),
+            sm.clone(),
+        );
+        async move {
+            let report = reps[i as usize % reps.len()];
+            let (kind, request) = match i % 10 {
+                0 | 1 => (
+                    "summarize",
+                    cl.post(format!("{b}/api/v1/reports/{report}/summarize"))
+                        .json(&json!({"force": true})),
+                ),
+                2..=5 => ("report", cl.get(format!("{b}/api/v1/reports/{report}"))),
+                6 | 7 => ("list", cl.get(format!("{b}/api/v1/reports?limit=20"))),
+                _ => ("user", cl.get(format!("{b}/api/v1/users/{user_id}"))),
+            };
+            let status = match request.bearer_auth(tok).send().await {
+                Ok(r) => r.status().as_u16(),
+                Err(_) => 0,
+            };
+            if kind == "summarize" && status == 200 {
+                sm.lock().expect("summarized").insert(report);
+            }
+            *st.lock()
+                .expect("statuses")
+                .entry(format!("{kind} {status}"))
+                .or_default() += 1;
+            status == 200 || (kind == "summarize" && status == 502)
+        }
+    })
+    .await;
+    stop.store(true, Ordering::Relaxed);
+    let rss = sampler.await?;
+    let statuses = statuses.lock().expect("statuses").clone();
+    let unexpected: u64 = statuses
+        .iter()
+        .filter(|(k, _)| !k.ends_with(" 200") && k.as_str() != "summarize 502")
+        .map(|(_, n)| *n)
+        .sum();
+    let mut missing = Vec::new();
+    for report in summarized.lock().expect("summarized").iter() {
+        let row = repository::reports::find(db, *report as i32).await?;
+        if row.and_then(|r| r.enrichments).is_none() {
+            missing.push(*report);
+        }
+    }
+    // Flat: the last quarter's peak within 20 % of the first quarter's peak.
+    let quarter = (rss.len() / 4).max(1);
+    let early = rss.iter().take(quarter).cloned().fold(0.0, f64::max);
+    let late = rss.iter().rev().take(quarter).cloned().fold(0.0, f64::max);
+    let flat = late <= early * 1.2 + 5.0;
+    Ok(json!({
+        "duration_secs": duration.as_secs(), "concurrency": 64, "load": result, "statuses": statuses,
+        "unexpected_responses": unexpected, "reports_summarized": summarized.lock().expect("summarized").len(),
+        "summaries_missing_from_database": missing, "rss_mib_samples": rss, "rss_flat": flat,
+        "passed": unexpected == 0 && missing.is_empty() && flat,
+    }))
 }
