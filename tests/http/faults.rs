@@ -175,31 +175,3 @@ backend_tests! {
         app.stop().await;
     }
 }
-
-backend_tests! {
-    async fn a_client_that_goes_away_cancels_its_remaining_llm_calls(backend: Backend) {
-        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(1000), ..MockConfig::default() }).await.unwrap();
-        let base = llm.base_url();
-        let app = spawn_app_with(backend, |s| {
-            s.llm.provider = ProviderKind::Openai;
-            s.llm.base_url = base;
-            s.llm.api_key = Some("k".to_owned().into());
-        })
-        .await;
-        let w = world(&app).await;
-        let impatient = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
-        let gone = impatient
-            .post(format!("{}/api/v1/reports/{}/summarize", app.address, w.report))
-            .bearer_auth(&w.admin_a.1)
-            .json(&json!({}))
-            .send()
-            .await;
-        assert!(gone.is_err(), "the client gave up");
-        tokio::time::sleep(Duration::from_millis(2500)).await;
-        assert_eq!(llm.count(), 3, "the article calls had started; nothing after them ran");
-        let report: Value = app.get(&format!("/api/v1/reports/{}", w.report), &w.admin_a.1).await.json().await.unwrap();
-        assert!(report["articles"].as_array().unwrap().iter().all(|a| a["ai_summary"].is_null()), "cancelled calls stored nothing");
-        assert_eq!(report["enrichments"]["executive_summary"], Value::Null);
-        app.stop().await;
-    }
-}
