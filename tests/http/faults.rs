@@ -147,6 +147,7 @@ backend_tests! {
             ("HTTP 500", Action::Status { status: 500, retry_after: None }, 502),
             ("malformed JSON", Action::Malformed, 502),
             ("empty content", Action::Empty, 502),
+            ("dropped connection", Action::Drop, 502),
             ("timeout", Action::Delay(Duration::from_secs(2)), 504),
             ("HTTP 400", Action::Status { status: 400, retry_after: None }, 502),
         ];

@@ -4,7 +4,7 @@
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::error::{Problem, ProblemFailedItem, ProblemField};
 
@@ -30,7 +30,6 @@ impl Modify for Shared {
                     .build(),
             ),
         );
-        let _ = Problem::name();
     }
 }
 

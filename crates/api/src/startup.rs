@@ -2,7 +2,6 @@
 //! settings, bind (port 0 picks a free one), then run until stopped.
 
 use std::net::TcpListener;
-use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -287,9 +286,4 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     document_errors(&mut doc);
     doc
-}
-
-/// How long a graceful stop may take.
-pub fn grace(settings: &Settings) -> Duration {
-    Duration::from_secs(settings.server.shutdown_grace_secs)
 }

@@ -64,6 +64,8 @@ pub enum Action {
     Malformed,
     /// Answer 200 with an empty completion.
     Empty,
+    /// Start a 200 answer and drop the connection mid-body.
+    Drop,
 }
 
 /// A request the mock received.
@@ -262,6 +264,12 @@ async fn chat_completions(
             .content_type("application/json")
             .body("{not json"),
         Some(Action::Empty) => completion(&model, "", &config),
+        Some(Action::Drop) => HttpResponse::Ok()
+            .content_type("application/json")
+            .streaming(futures::stream::iter([
+                Ok(actix_web::web::Bytes::from_static(b"{\"id\": \"chatcmpl-")),
+                Err(std::io::Error::other("connection dropped by the mock")),
+            ])),
         _ => {
             // A deterministic "summary": the first sentence of the last
             // paragraph of the prompt, so tests can tell answers apart.

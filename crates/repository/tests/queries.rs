@@ -311,3 +311,18 @@ backend_tests! {
         assert_eq!((summary[1].model.as_str(), summary[1].calls, summary[1].prompt_tokens), ("b", 1, 1));
     }
 }
+
+backend_tests! {
+    async fn in_lists_of_100000_ids_work_on_every_backend(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let ids = articles::upsert_many(&db.conn, (0..10).map(|i| NewArticle { title: format!("a{i}"), doi: Some(format!("10.8/{i}")), ..Default::default() }).collect()).await.unwrap();
+        let mut wanted: Vec<i32> = (1_000_000..1_100_000).collect();
+        wanted.extend(&ids);
+        let (conn, counter) = counting(&db.conn);
+        let found = articles::find_many(&conn, &wanted).await.unwrap();
+        assert_eq!(found.len(), 10);
+        assert_eq!(counter.get(), wanted.len().div_ceil(repository::chunk::IN_LIST));
+        let counts = reports::article_counts(&db.conn, &wanted).await.unwrap();
+        assert!(counts.is_empty());
+    }
+}
