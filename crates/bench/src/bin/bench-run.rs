@@ -281,6 +281,8 @@ async fn main() -> anyhow::Result<()> {
                 &latency_ms.to_string(),
                 "--workers",
                 "2",
+                "--failure-rate",
+                &failure_rate.to_string(),
             ])
             .stdout(Stdio::null())
             .spawn()
