@@ -870,7 +870,13 @@ async fn soak(
         .map(|(_, n)| *n)
         .sum();
     let mut missing = Vec::new();
-    for report in summarized.lock().expect("summarized").iter() {
+    let summarized: Vec<i64> = summarized
+        .lock()
+        .expect("summarized")
+        .iter()
+        .copied()
+        .collect();
+    for report in &summarized {
         let row = repository::reports::find(db, *report as i32).await?;
         if row.and_then(|r| r.enrichments).is_none() {
             missing.push(*report);
@@ -883,7 +889,7 @@ async fn soak(
     let flat = late <= early * 1.2 + 5.0;
     Ok(json!({
         "duration_secs": duration.as_secs(), "concurrency": 64, "load": result, "statuses": statuses,
-        "unexpected_responses": unexpected, "reports_summarized": summarized.lock().expect("summarized").len(),
+        "unexpected_responses": unexpected, "reports_summarized": summarized.len(),
         "summaries_missing_from_database": missing, "rss_mib_samples": rss, "rss_flat": flat,
         "passed": unexpected == 0 && missing.is_empty() && flat,
     }))
