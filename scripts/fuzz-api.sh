@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v st >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check schemathesis==4.32.5
+# Run as a module: a freshly installed console script may not be on PATH
+# (pyenv shims need a rehash).
+python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check schemathesis==4.32.5
 cargo build -q -p api --bin curio
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -21,7 +23,7 @@ for _ in $(seq 1 100); do
 done
 token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"admin@curio.local","password":"curio-admin-demo"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
-timeout 600 st run "http://127.0.0.1:$port/openapi.json" \
+timeout 600 python3 -m schemathesis.cli run "http://127.0.0.1:$port/openapi.json" \
   -H "Authorization: Bearer $token" \
   --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
   --max-examples "${FUZZ_EXAMPLES:-25}" --seed "${FUZZ_SEED:-1}" --request-timeout 30
