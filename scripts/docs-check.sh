@@ -10,18 +10,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
-cargo build -q -p api --bin curio
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-DATABASE_URL="sqlite://$work/docs.db" CURIO__SERVER__PORT=$port CURIO__APP__SEED_DEMO_DATA=false \
-  ./target/debug/curio >"$work/curio.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+source scripts/lib.sh
+start_curio CURIO__APP__SEED_DEMO_DATA=false
 
 # The flags keep Chromium off the network: only 127.0.0.1 is reachable.
 timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

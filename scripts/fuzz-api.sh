@@ -9,18 +9,8 @@ cd "$(dirname "$0")/.."
 # Run as a module: a freshly installed console script may not be on PATH
 # (pyenv shims need a rehash).
 python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check schemathesis==4.32.5
-cargo build -q -p api --bin curio
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-DATABASE_URL="sqlite://$work/fuzz.db" CURIO__SERVER__PORT=$port CURIO__AUTH__MAX_FAILED_LOGINS=100000 \
-  ./target/debug/curio >"$work/curio.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+source scripts/lib.sh
+start_curio CURIO__AUTH__MAX_FAILED_LOGINS=100000
 token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"admin@curio.local","password":"curio-admin-demo"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
 timeout 600 python3 -m schemathesis.cli run "http://127.0.0.1:$port/openapi.json" \

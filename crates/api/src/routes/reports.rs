@@ -130,8 +130,25 @@ pub async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn notes(body: Option<web::Json<NotesRequest>>) -> Option<String> {
-    body.and_then(|b| b.into_inner().notes)
+async fn set_excluded(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i32, i32)>,
+    body: Option<web::Json<NotesRequest>>,
+    excluded: bool,
+) -> ApiResult<web::Json<AssociationOut>> {
+    let (report_id, article_id) = path.into_inner();
+    let notes = body.and_then(|b| b.into_inner().notes);
+    let a = service::curation::set_excluded(
+        &state.services.db,
+        &user.0,
+        report_id,
+        article_id,
+        excluded,
+        notes,
+    )
+    .await?;
+    Ok(web::Json(a.into()))
 }
 
 /// Exclude an article from a report.
@@ -144,17 +161,7 @@ pub async fn exclude(
     path: web::Path<(i32, i32)>,
     body: Option<web::Json<NotesRequest>>,
 ) -> ApiResult<web::Json<AssociationOut>> {
-    let (report_id, article_id) = path.into_inner();
-    let a = service::curation::set_excluded(
-        &state.services.db,
-        &user.0,
-        report_id,
-        article_id,
-        true,
-        notes(body),
-    )
-    .await?;
-    Ok(web::Json(a.into()))
+    set_excluded(state, user, path, body, true).await
 }
 
 /// Re-include an excluded article.
@@ -167,17 +174,7 @@ pub async fn include(
     path: web::Path<(i32, i32)>,
     body: Option<web::Json<NotesRequest>>,
 ) -> ApiResult<web::Json<AssociationOut>> {
-    let (report_id, article_id) = path.into_inner();
-    let a = service::curation::set_excluded(
-        &state.services.db,
-        &user.0,
-        report_id,
-        article_id,
-        false,
-        notes(body),
-    )
-    .await?;
-    Ok(web::Json(a.into()))
+    set_excluded(state, user, path, body, false).await
 }
 
 /// Edit an article's ranking, summary, categories or notes (the first edit keeps the original).

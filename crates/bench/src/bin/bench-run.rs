@@ -579,49 +579,29 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // S2 and S3: reads at concurrency 64.
-    let (cl, b, tok, report8) = (
-        client.clone(),
-        base.clone(),
-        curator.clone(),
-        sweep_reports[0],
-    );
+    let report8 = sweep_reports[0];
     measure!(
         "S2 GET /reports/{id} (8 articles)",
         String::new(),
-        load::run(64, Duration::from_secs(10), u64::MAX, move |_| {
-            let (cl, url, tok) = (
-                cl.clone(),
-                format!("{b}/api/v1/reports/{report8}"),
-                tok.clone(),
-            );
-            async move {
-                cl.get(url)
-                    .bearer_auth(tok)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-            }
-        })
+        get_loop(
+            &client,
+            format!("{base}/api/v1/reports/{report8}"),
+            &curator,
+            64,
+            Duration::from_secs(10)
+        )
         .await
     );
-    let (cl, b, tok) = (client.clone(), base.clone(), curator.clone());
     measure!(
         "S3 GET /users/{id}",
         String::new(),
-        load::run(64, Duration::from_secs(10), u64::MAX, move |_| {
-            let (cl, url, tok) = (
-                cl.clone(),
-                format!("{b}/api/v1/users/{curator_id}"),
-                tok.clone(),
-            );
-            async move {
-                cl.get(url)
-                    .bearer_auth(tok)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-            }
-        })
+        get_loop(
+            &client,
+            format!("{base}/api/v1/users/{curator_id}"),
+            &curator,
+            64,
+            Duration::from_secs(10)
+        )
         .await
     );
 
@@ -690,24 +670,16 @@ async fn main() -> anyhow::Result<()> {
     // S6: eager loading at 10, 100, 1,000 articles.
     for (n, report) in eager {
         let stmts0 = metric_sum(&client, &base, "curio_db_statement_seconds_count").await;
-        let (cl, b, tok) = (client.clone(), base.clone(), curator.clone());
         measure!(
             format!("S6 GET /reports/{{id}} ({n} articles)"),
             String::new(),
-            load::run(16, Duration::from_secs(5), u64::MAX, move |_| {
-                let (cl, url, tok) = (
-                    cl.clone(),
-                    format!("{b}/api/v1/reports/{report}"),
-                    tok.clone(),
-                );
-                async move {
-                    cl.get(url)
-                        .bearer_auth(tok)
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
-            })
+            get_loop(
+                &client,
+                format!("{base}/api/v1/reports/{report}"),
+                &curator,
+                16,
+                Duration::from_secs(5)
+            )
             .await
         );
         let stmts1 = metric_sum(&client, &base, "curio_db_statement_seconds_count").await;
@@ -784,6 +756,22 @@ async fn main() -> anyhow::Result<()> {
     println!("{md}");
     println!("wrote {stem}.json, {stem}.md, {stem}.svg");
     Ok(())
+}
+
+/// GETs `url` with the bearer token in a closed loop.
+async fn get_loop(
+    client: &Client,
+    url: String,
+    token: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> LoadResult {
+    let (client, token) = (client.clone(), token.to_owned());
+    load::run(concurrency, duration, u64::MAX, move |_| {
+        let request = client.get(&url).bearer_auth(&token);
+        async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await
 }
 
 /// Mixed traffic at concurrency 64 for `duration`: summaries (with the

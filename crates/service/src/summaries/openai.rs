@@ -123,31 +123,16 @@ impl OpenAiProvider {
                 ChatCompletionRequestSystemMessageArgs::default()
                     .content(request.system.clone())
                     .build()
-                    .map_err(|e| {
-                        Attempt::fatal(LlmError::Malformed {
-                            message: e.to_string(),
-                            attempts: 0,
-                        })
-                    })?
+                    .map_err(unbuildable)?
                     .into(),
                 ChatCompletionRequestUserMessageArgs::default()
                     .content(request.user.clone())
                     .build()
-                    .map_err(|e| {
-                        Attempt::fatal(LlmError::Malformed {
-                            message: e.to_string(),
-                            attempts: 0,
-                        })
-                    })?
+                    .map_err(unbuildable)?
                     .into(),
             ])
             .build()
-            .map_err(|e| {
-                Attempt::fatal(LlmError::Malformed {
-                    message: e.to_string(),
-                    attempts: 0,
-                })
-            })?;
+            .map_err(unbuildable)?;
         let response = self.client.chat().create(body).await.map_err(classify)?;
         let text = response
             .choices
@@ -199,6 +184,14 @@ impl Attempt {
             retry_after,
         }
     }
+}
+
+/// A request that could not be built: retrying cannot help.
+fn unbuildable(err: OpenAIError) -> Attempt {
+    Attempt::fatal(LlmError::Malformed {
+        message: err.to_string(),
+        attempts: 0,
+    })
 }
 
 fn classify(err: OpenAIError) -> Attempt {
