@@ -36,11 +36,25 @@ pub fn prometheus() -> Option<PrometheusHandle> {
             let seconds = [
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
             ];
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &seconds)
                 .ok()?
                 .install_recorder()
-                .ok()
+                .ok()?;
+            // Histogram samples are buffered until upkeep folds them into
+            // buckets; without it memory grows with traffic between scrapes.
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        #[allow(clippy::disallowed_methods)] // a dedicated thread, never a runtime worker
+                        std::thread::sleep(Duration::from_secs(5));
+                        upkeep.run_upkeep();
+                    }
+                })
+                .ok()?;
+            Some(handle)
         })
         .clone()
 }
