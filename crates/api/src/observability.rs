@@ -48,7 +48,8 @@ pub fn prometheus() -> Option<PrometheusHandle> {
                 .name("metrics-upkeep".into())
                 .spawn(move || {
                     loop {
-                        #[allow(clippy::disallowed_methods)] // a dedicated thread, never a runtime worker
+                        #[allow(clippy::disallowed_methods)]
+                        // a dedicated thread, never a runtime worker
                         std::thread::sleep(Duration::from_secs(5));
                         upkeep.run_upkeep();
                     }
