@@ -235,16 +235,14 @@ pub async fn approve(
     }
     let report =
         reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None).await?;
-    curation_events::append(
+    record(
         &txn,
-        NewEvent {
-            report_id,
-            article_id: None,
-            user_id: actor.id,
-            event_type: CurationEventType::Approve,
-            notes: None,
-            details: None,
-        },
+        actor,
+        report_id,
+        None,
+        CurationEventType::Approve,
+        None,
+        None,
     )
     .await?;
     txn.commit().await?;
@@ -275,16 +273,14 @@ pub async fn reject(
         Some(reason.clone()),
     )
     .await?;
-    curation_events::append(
+    record(
         &txn,
-        NewEvent {
-            report_id,
-            article_id: None,
-            user_id: actor.id,
-            event_type: CurationEventType::Reject,
-            notes: Some(reason),
-            details: None,
-        },
+        actor,
+        report_id,
+        None,
+        CurationEventType::Reject,
+        Some(reason),
+        None,
     )
     .await?;
     txn.commit().await?;

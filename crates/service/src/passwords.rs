@@ -18,11 +18,35 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// Hashing is CPU-bound: running one per core would leave the runtime
+/// workers waiting for CPU behind a burst of logins. At most `cores - 1`
+/// hashes run at once (at least one), so a core stays free for serving.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    })
+}
+
+/// Runs CPU-heavy work on the blocking pool, within the hashing slots.
+async fn on_blocking_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServiceError> {
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(ServiceError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ServiceError::internal)
+}
+
 /// Hashes a password with argon2id (on the blocking pool).
 pub async fn hash(password: String) -> Result<String, ServiceError> {
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(ServiceError::internal)?
+    on_blocking_pool(move || hash_now(&password)).await?
 }
 
 fn hash_now(password: &str) -> Result<String, ServiceError> {
@@ -45,7 +69,7 @@ pub enum Verified {
 /// Checks a password against a stored hash (on the blocking pool). `None`
 /// checks against a dummy hash and always answers `No`, taking as long.
 pub async fn verify(password: String, stored: Option<String>) -> Result<Verified, ServiceError> {
-    tokio::task::spawn_blocking(move || match stored {
+    on_blocking_pool(move || match stored {
         None => {
             let _ = verify_argon2(&password, dummy_hash());
             Ok(Verified::No)
@@ -63,8 +87,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<Verified
             Verified::No
         }),
     })
-    .await
-    .map_err(ServiceError::internal)?
+    .await?
 }
 
 fn verify_argon2(password: &str, stored: &str) -> bool {
