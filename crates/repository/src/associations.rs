@@ -168,21 +168,15 @@ pub async fn visible_article_ids<C: ConnectionTrait>(
         .await?)
 }
 
-/// Excludes (`hidden = true`) or re-includes an article.
+/// Excludes (`hidden = true`) or re-includes the article of `current`, an
+/// association the caller has just read (in its transaction).
 pub async fn set_hidden<C: ConnectionTrait>(
     db: &C,
-    report_id: i32,
-    article_id: i32,
+    current: Association,
     hidden: bool,
     by: i32,
     notes: Option<String>,
 ) -> Result<Association, RepoError> {
-    let current = find(db, report_id, article_id)
-        .await?
-        .ok_or(RepoError::NotFound {
-            entity: "report article",
-            id: article_id.into(),
-        })?;
     let mut active: association::ActiveModel = current.into();
     active.is_hidden = Set(hidden);
     if notes.is_some() {
@@ -195,20 +189,14 @@ pub async fn set_hidden<C: ConnectionTrait>(
 
 /// Applies a curator's edit; the first edit of a field keeps the value it
 /// replaced in the matching `original_*` column (an empty
-/// `original_ai_summary` means there was no summary).
+/// `original_ai_summary` means there was no summary). `current` is the
+/// association as the caller has just read it (in its transaction).
 pub async fn edit<C: ConnectionTrait>(
     db: &C,
-    report_id: i32,
-    article_id: i32,
+    current: Association,
     edit: AssociationEdit,
     by: i32,
 ) -> Result<Association, RepoError> {
-    let current = find(db, report_id, article_id)
-        .await?
-        .ok_or(RepoError::NotFound {
-            entity: "report article",
-            id: article_id.into(),
-        })?;
     let mut active: association::ActiveModel = current.clone().into();
     if let Some(ranking) = edit.ranking {
         if current.original_ranking.is_none() {

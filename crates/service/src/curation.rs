@@ -81,15 +81,8 @@ pub async fn set_excluded(
             "the article is already included".into()
         }));
     }
-    let updated = associations::set_hidden(
-        &txn,
-        report_id,
-        article_id,
-        excluded,
-        actor.id,
-        notes.clone(),
-    )
-    .await?;
+    let updated =
+        associations::set_hidden(&txn, current, excluded, actor.id, notes.clone()).await?;
     let event = if excluded {
         CurationEventType::ExcludeArticle
     } else {
@@ -145,16 +138,12 @@ pub async fn edit(
         "presentation_categories": input.presentation_categories,
     });
     let txn = repository::database::begin_write(db).await?;
-    if associations::find(&txn, report_id, article_id)
+    let current = associations::find(&txn, report_id, article_id)
         .await?
-        .is_none()
-    {
-        return Err(ServiceError::NotFound("report article"));
-    }
+        .ok_or(ServiceError::NotFound("report article"))?;
     let updated = associations::edit(
         &txn,
-        report_id,
-        article_id,
+        current,
         AssociationEdit {
             ranking: input.ranking,
             ai_summary: input.ai_summary,
