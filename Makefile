@@ -3,11 +3,11 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test migrate bench soak lint fmt docs-check services
+.PHONY: run test test-pinned migrate bench soak lint fmt docs-check services
 
 ## Start curio on the embedded SQLite default (migrated, demo data, offline summarizer).
 run:
-	$(CARGO) run -p api --bin curio
+	$(CARGO) run -p api --bin curio -- --demo
 
 ## The whole suite on SQLite, MariaDB and PostgreSQL (narrow with TEST_BACKENDS=sqlite).
 test:
@@ -17,6 +17,10 @@ ifeq ($(NEXTEST),yes)
 else
 	$(CARGO) test --workspace --no-fail-fast
 endif
+
+## The tests that assert on time, pinned to one core: a slow machine's view.
+test-pinned:
+	taskset -c 0 $(CARGO) nextest run --workspace --profile pinned --no-fail-fast
 
 ## Apply migrations to DATABASE_URL (default: the embedded SQLite file).
 migrate:

@@ -11,7 +11,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 source scripts/lib.sh
-start_curio CURIO__APP__SEED_DEMO_DATA=false
+start_curio
 
 # The flags keep Chromium off the network: only 127.0.0.1 is reachable.
 timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # (pyenv shims need a rehash).
 python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check schemathesis==4.32.5
 source scripts/lib.sh
-start_curio CURIO__AUTH__MAX_FAILED_LOGINS=100000
+start_curio CURIO__APP__DEMO=true CURIO__AUTH__MAX_FAILED_LOGINS=100000
 token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
   -d '{"email":"admin@curio.local","password":"curio-admin-demo"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
 timeout 600 python3 -m schemathesis.cli run "http://127.0.0.1:$port/openapi.json" \

@@ -4,7 +4,8 @@ start_curio() {
   cargo build -q -p api --bin curio
   work=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  env DATABASE_URL="sqlite://$work/curio.db" CURIO__SERVER__PORT="$port" "$@" \
+  secret=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+  env DATABASE_URL="sqlite://$work/curio.db" CURIO__SERVER__PORT="$port" CURIO__AUTH__JWT_SECRET="$secret" "$@" \
     ./target/debug/curio >"$work/curio.log" 2>&1 &
   pid=$!
   trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT

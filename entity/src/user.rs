@@ -16,6 +16,9 @@ pub struct Model {
     pub role: UserRole,
     pub org_id: Option<i32>,
     pub is_active: bool,
+    /// Bumped when a password changes or is reset, on deactivation and on a
+    /// role change: tokens issued under an older version are refused.
+    pub token_version: i32,
     pub last_login_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -12,6 +12,7 @@ mod m20260101_000001_accounts;
 mod m20260101_000002_streams_and_articles;
 mod m20260101_000003_reports;
 mod m20260101_000004_llm_usage;
+mod m20261127_000005_token_versions;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000002_streams_and_articles::Migration),
             Box::new(m20260101_000003_reports::Migration),
             Box::new(m20260101_000004_llm_usage::Migration),
+            Box::new(m20261127_000005_token_versions::Migration),
         ]
     }
 }

@@ -6,4 +6,5 @@ mod concurrency;
 mod endpoints;
 mod faults;
 mod openapi;
+mod security;
 mod tokens;

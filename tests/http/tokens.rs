@@ -34,6 +34,7 @@ backend_tests! {
             ("HS512", Some(format!("Bearer {}", sign(&claims(now, now + 3600), Algorithm::HS512, SECRET)))),
             ("expired", Some(format!("Bearer {}", sign(&claims(now - 7200, now - 60), Algorithm::HS256, SECRET)))),
             ("other secret", Some(format!("Bearer {}", sign(&claims(now, now + 3600), Algorithm::HS256, "another-secret")))),
+            ("published demo secret", Some(format!("Bearer {}", sign(&claims(now, now + 3600), Algorithm::HS256, "curio-demo-secret-change-me-0123456789abcdef")))),
         ];
         for (name, header) in cases {
             let mut req = app.client.get(format!("{}/api/v1/auth/me", app.address));

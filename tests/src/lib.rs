@@ -29,8 +29,8 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings.database = TestDb::settings_for(&db.url);
     settings.server.port = 0;
     settings.server.shutdown_grace_secs = 5;
-    settings.auth.jwt_secret = SECRET.to_owned().into();
-    settings.app.seed_demo_data = false;
+    settings.auth.jwt_secret = Some(SECRET.to_owned().into());
+    settings.app.demo = false;
     settings.llm.provider = ProviderKind::Offline;
     settings
 }

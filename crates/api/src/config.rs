@@ -21,7 +21,7 @@ pub struct Settings {
     pub app: AppSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub host: String,
@@ -30,6 +30,23 @@ pub struct ServerSettings {
     pub bulk_json_limit_bytes: usize,
     pub shutdown_grace_secs: u64,
     pub cors_origins: Vec<String>,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub metrics_token: Option<secrecy::SecretString>,
+}
+
+impl std::fmt::Debug for ServerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("cors_origins", &self.cors_origins)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,7 +69,9 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields)]
 pub struct AppSettings {
     pub migrate_on_start: bool,
-    pub seed_demo_data: bool,
+    /// Create the demo organization and users (printed passwords) on an
+    /// empty database. Never while listening on a non-loopback address.
+    pub demo: bool,
 }
 
 impl Settings {
@@ -116,20 +135,44 @@ impl Settings {
         if self.llm.global_concurrency == 0 {
             return bad("llm.global_concurrency", "must be at least 1");
         }
-        if let Err(why) = self.auth.check_secret(self.is_embedded_default()) {
-            return Err(config::ConfigError::Message(why));
+        Ok(())
+    }
+
+    /// What serving requires beyond valid settings: a JWT secret that may
+    /// sign tokens (or none at all on the embedded default, where one is
+    /// generated), and demo data only on a loopback address.
+    pub fn check_serving(&self) -> Result<(), String> {
+        if self.auth.jwt_secret.is_some() || !self.is_embedded_default() {
+            self.auth.checked_secret()?;
+        }
+        if self.app.demo && !is_loopback(&self.server.host) {
+            return Err(format!(
+                "app.demo is refused while listening on {} (not a loopback address): demo accounts have published passwords",
+                self.server.host
+            ));
         }
         Ok(())
     }
 
-    /// True when the service runs on the embedded SQLite default (where the
-    /// demo secret and demo data are acceptable).
+    /// True on the embedded SQLite default, `sqlite://data/curio.db`, the
+    /// one configuration that may start without a configured JWT secret.
     pub fn is_embedded_default(&self) -> bool {
-        self.database
-            .normalized_url()
-            .map(|u| u.starts_with("sqlite:"))
-            .unwrap_or(false)
+        let default = repository::database::DatabaseSettings::default();
+        matches!(
+            (self.database.normalized_url(), default.normalized_url()),
+            (Ok(a), Ok(b)) if a == b
+        )
     }
+}
+
+/// `localhost`, `127.0.0.0/8` or `::1`.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -212,11 +255,40 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_secret_is_refused_off_the_embedded_default() {
-        let err = Settings::load_from(&env(&[("DATABASE_URL", "postgres://u@db/curio")]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("jwt_secret"), "{err}");
+    fn no_secret_ships_and_only_the_embedded_default_may_start_without_one() {
+        let embedded = Settings::load_from(&[]).unwrap();
+        assert!(
+            embedded.auth.jwt_secret.is_none(),
+            "no secret in the shipped configuration"
+        );
+        assert!(
+            embedded.check_serving().is_ok(),
+            "one is generated on the embedded default"
+        );
+        for url in [
+            "postgres://u@db/curio",
+            "mysql://u@db/curio",
+            "sqlite://elsewhere.db",
+        ] {
+            let s = Settings::load_from(&env(&[("DATABASE_URL", url)])).unwrap();
+            let err = s.check_serving().unwrap_err();
+            assert!(err.contains("auth.jwt_secret"), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn short_and_published_secrets_are_refused_everywhere() {
+        for secret in ["too-short", "curio-demo-secret-change-me-0123456789abcdef"] {
+            for url in ["sqlite://data/curio.db", "postgres://u@db/curio"] {
+                let s = Settings::load_from(&env(&[
+                    ("DATABASE_URL", url),
+                    ("CURIO__AUTH__JWT_SECRET", secret),
+                ]))
+                .unwrap();
+                let err = s.check_serving().unwrap_err();
+                assert!(err.contains("auth.jwt_secret"), "{url}: {err}");
+            }
+        }
         let ok = Settings::load_from(&env(&[
             ("DATABASE_URL", "postgres://u@db/curio"),
             (
@@ -225,9 +297,30 @@ mod tests {
             ),
         ]))
         .unwrap();
+        assert!(ok.check_serving().is_ok());
         assert!(
             !format!("{ok:?}").contains("a-real-secret"),
             "secrets never in Debug"
         );
+    }
+
+    #[test]
+    fn demo_data_is_off_by_default_and_refused_off_loopback() {
+        let s = Settings::load_from(&[]).unwrap();
+        assert!(!s.app.demo);
+        let on = |host: &str| {
+            Settings::load_from(&env(&[
+                ("CURIO__APP__DEMO", "true"),
+                ("CURIO__SERVER__HOST", host),
+            ]))
+            .unwrap()
+            .check_serving()
+        };
+        assert!(on("127.0.0.1").is_ok());
+        assert!(on("localhost").is_ok());
+        assert!(on("::1").is_ok());
+        let err = on("0.0.0.0").unwrap_err();
+        assert!(err.contains("app.demo"), "{err}");
+        assert!(on("10.1.2.3").is_err());
     }
 }

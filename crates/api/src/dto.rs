@@ -154,6 +154,16 @@ pub struct LoginResponse {
     pub user: UserOut,
 }
 
+/// A token for a new session (after a password change revoked the old ones).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {

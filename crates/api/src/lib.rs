@@ -9,6 +9,7 @@ pub mod observability;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
+pub mod secrets;
 pub mod seed;
 pub mod startup;
 pub mod state;

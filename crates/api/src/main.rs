@@ -1,25 +1,76 @@
-//! `curio`: loads the configuration, connects, migrates, seeds the demo data
-//! when configured, and serves until SIGTERM/SIGINT.
+//! `curio`: loads the configuration, connects, migrates, and serves until
+//! SIGTERM/SIGINT. `curio --demo` also creates the demo data;
+//! `curio create-admin --email EMAIL` makes a platform admin and exits.
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use api::config::Settings;
 use api::observability;
 use api::seed::DEMO_USERS;
 use api::startup::Application;
+use tokio::io::AsyncBufReadExt;
+
+const USAGE: &str = "usage: curio [--demo]
+       curio create-admin --email EMAIL   (password from CURIO_ADMIN_PASSWORD or standard input)";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    Serve { demo: bool },
+    CreateAdmin { email: String },
+    Help,
+}
+
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    match args {
+        [] => Ok(Command::Serve { demo: false }),
+        [flag] if flag == "--demo" => Ok(Command::Serve { demo: true }),
+        [flag] if flag == "--help" || flag == "-h" => Ok(Command::Help),
+        [cmd, flag, email] if cmd == "create-admin" && flag == "--email" => {
+            Ok(Command::CreateAdmin {
+                email: email.clone(),
+            })
+        }
+        [cmd, arg] if cmd == "create-admin" => match arg.strip_prefix("--email=") {
+            Some(email) => Ok(Command::CreateAdmin {
+                email: email.to_owned(),
+            }),
+            None => Err(format!("unexpected argument `{arg}`")),
+        },
+        [cmd, ..] if cmd == "create-admin" => Err("create-admin needs --email EMAIL".into()),
+        [other, ..] => Err(format!("unexpected argument `{other}`")),
+    }
+}
 
 #[actix_web::main]
 async fn main() {
-    if let Err(err) = run().await {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse_args(&args) {
+        Ok(command) => command,
+        Err(why) => {
+            eprintln!("curio: {why}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    let result = match command {
+        Command::Help => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Command::Serve { demo } => serve(demo).await,
+        Command::CreateAdmin { email } => create_admin(&email).await,
+    };
+    if let Err(err) = result {
         // One clear line: what failed and why (never a password).
         eprintln!("curio: {err:#}");
         std::process::exit(1);
     }
 }
 
-async fn run() -> anyhow::Result<()> {
-    let settings = Settings::load().context("invalid configuration")?;
+async fn serve(demo_flag: bool) -> anyhow::Result<()> {
+    let mut settings = Settings::load().context("invalid configuration")?;
+    settings.app.demo |= demo_flag;
     observability::init_logging(&settings.log);
-    let demo = settings.app.seed_demo_data;
+    let demo = settings.app.demo;
     tracing::info!(database = %settings.database.display_target(), llm = ?settings.llm.provider, "starting");
     let app = Application::build(settings.clone()).await?;
     let url = format!("http://{}:{}", settings.server.host, app.port());
@@ -33,4 +84,59 @@ async fn run() -> anyhow::Result<()> {
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn create_admin(email: &str) -> anyhow::Result<()> {
+    let settings = Settings::load().context("invalid configuration")?;
+    observability::init_logging(&settings.log);
+    let password = match std::env::var("CURIO_ADMIN_PASSWORD") {
+        Ok(password) => password,
+        Err(_) => {
+            eprintln!("Password for {email} (then Enter):");
+            let mut line = String::new();
+            tokio::io::BufReader::new(tokio::io::stdin())
+                .read_line(&mut line)
+                .await
+                .context("cannot read the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if password.is_empty() {
+        bail!("no password: set CURIO_ADMIN_PASSWORD or type it on standard input");
+    }
+    let user = api::startup::create_admin(&settings, email, password).await?;
+    println!("Created platform admin {} (id {})", user.email, user.id);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_command_line_asks_for_serving_demo_or_an_admin() {
+        assert_eq!(parse_args(&[]), Ok(Command::Serve { demo: false }));
+        assert_eq!(
+            parse_args(&args(&["--demo"])),
+            Ok(Command::Serve { demo: true })
+        );
+        let admin = Ok(Command::CreateAdmin {
+            email: "ops@example.org".into(),
+        });
+        assert_eq!(
+            parse_args(&args(&["create-admin", "--email", "ops@example.org"])),
+            admin
+        );
+        assert_eq!(
+            parse_args(&args(&["create-admin", "--email=ops@example.org"])),
+            admin
+        );
+        assert!(parse_args(&args(&["create-admin"])).is_err());
+        assert!(parse_args(&args(&["--demo", "extra"])).is_err());
+        assert!(parse_args(&args(&["serve"])).is_err());
+    }
 }

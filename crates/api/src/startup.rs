@@ -47,9 +47,15 @@ impl Application {
 
     /// Like [`Application::build`], on an already bound listener.
     pub async fn build_with_listener(
-        settings: Settings,
+        mut settings: Settings,
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
+        settings.check_serving().map_err(anyhow::Error::msg)?;
+        if settings.auth.jwt_secret.is_none()
+            && let Some(file) = settings.database.sqlite_path()
+        {
+            settings.auth.jwt_secret = Some(crate::secrets::load_or_create(&file).await?);
+        }
         let mut db = repository::database::connect(&settings.database).await?;
         if settings.app.migrate_on_start {
             repository::database::migrate(&db)
@@ -60,7 +66,7 @@ impl Application {
         // share the callback.
         observability::instrument_statements(&mut db);
         let services = Services::new(db.clone(), settings.auth.clone(), settings.llm.clone())?;
-        if settings.app.seed_demo_data {
+        if settings.app.demo {
             seed::seed_demo_data(&services)
                 .await
                 .context("creating demo data failed")?;
@@ -87,6 +93,38 @@ impl Application {
         self.db.close().await.ok();
         result
     }
+}
+
+/// Connects (and migrates, as configured) and creates a platform admin: the
+/// operator's way to make the first one. A taken email is an error that
+/// says so.
+pub async fn create_admin(
+    settings: &Settings,
+    email: &str,
+    password: String,
+) -> anyhow::Result<repository::users::User> {
+    let db = repository::database::connect(&settings.database).await?;
+    if settings.app.migrate_on_start {
+        repository::database::migrate(&db)
+            .await
+            .context("applying migrations failed")?;
+    }
+    let created = service::users::create_platform_admin(&db, email, password).await;
+    db.close().await.ok();
+    created.map_err(|e| match e {
+        service::ServiceError::Conflict(_) => {
+            anyhow::anyhow!("a user with email {} already exists", email.trim())
+        }
+        service::ServiceError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::Error::new(other).context("creating the admin failed"),
+    })
 }
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -149,6 +187,7 @@ fn build_server(
     let state = web::Data::new(AppState {
         services,
         metrics: observability::prometheus(),
+        metrics_token: settings.server.metrics_token.clone(),
     });
     let json_limit = settings.server.json_limit_bytes;
     let bulk_limit = settings.server.bulk_json_limit_bytes;

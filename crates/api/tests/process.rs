@@ -43,7 +43,6 @@ fn command(url: &str, port: u16, extra: &[(&str, String)]) -> Command {
         .env("DATABASE_URL", url)
         .env("CURIO__SERVER__PORT", port.to_string())
         .env("CURIO__AUTH__JWT_SECRET", SECRET)
-        .env("CURIO__APP__SEED_DEMO_DATA", "false")
         .env("CURIO__LLM__PROVIDER", "offline");
     for (k, v) in extra {
         cmd.env(k, v);
@@ -335,5 +334,202 @@ async fn passwords_and_tokens_never_reach_the_logs() {
         "$argon2",
     ] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+}
+
+/// `curio` with only the given environment (no JWT secret, no port), in `dir`.
+fn bare(dir: &std::path::Path, env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_curio"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "curio-{tag}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn first_error_line(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
+        .lines()
+        .find(|l| l.starts_with("curio:"))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"))
+        .to_owned()
+}
+
+backend_tests! {
+    async fn a_server_database_without_a_configured_secret_is_refused_naming_the_key(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let dir = temp_dir("nosecret");
+        let port = free_port().to_string();
+        for secret in [None, Some("short"), Some("curio-demo-secret-change-me-0123456789abcdef")] {
+            let mut env = vec![("DATABASE_URL", db.url.as_str()), ("CURIO__SERVER__PORT", port.as_str())];
+            if let Some(s) = secret {
+                env.push(("CURIO__AUTH__JWT_SECRET", s));
+            }
+            let output = bare(&dir, &env).output().unwrap();
+            assert!(!output.status.success(), "{secret:?}");
+            let line = first_error_line(&output);
+            assert!(line.contains("auth.jwt_secret"), "{secret:?}: {line}");
+        }
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+#[tokio::test]
+async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_unless_asked() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("embedded");
+    let port = free_port();
+    let spawn = |args: &[&str]| {
+        bare(
+            &dir,
+            &[
+                ("CURIO__SERVER__PORT", &port.to_string()),
+                ("CURIO__LOG__LEVEL", "warn"),
+            ],
+        )
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+    };
+    let wait_ready = || async {
+        for _ in 0..150 {
+            if reqwest::get(format!("http://127.0.0.1:{port}/ready"))
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("curio did not start");
+    };
+    let demo_login = || async {
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
+            .json(&json!({"email": "admin@curio.local", "password": "curio-admin-demo"}))
+            .send()
+            .await
+            .unwrap()
+    };
+
+    let mut plain = spawn(&[]);
+    wait_ready().await;
+    assert_eq!(
+        demo_login().await.status(),
+        401,
+        "no demo accounts unless asked"
+    );
+    plain.kill().unwrap();
+    plain.wait().unwrap();
+    let secret_file = dir.join("data/curio.db.jwt-secret");
+    let secret = std::fs::read_to_string(&secret_file).expect("a secret beside the database");
+    assert_eq!(secret.trim().len(), 64, "256 bits, hex");
+    assert_eq!(
+        std::fs::metadata(&secret_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+
+    let mut demo = spawn(&["--demo"]);
+    wait_ready().await;
+    let login = demo_login().await;
+    assert_eq!(login.status(), 200, "--demo seeds the demo accounts");
+    let token = login.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&secret_file).unwrap(),
+        secret,
+        "reused after a restart"
+    );
+
+    let mut again = spawn(&[]);
+    wait_ready().await;
+    let me = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/api/v1/auth/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200, "tokens survive a restart");
+    again.kill().unwrap();
+    again.wait().unwrap();
+
+    let output = bare(
+        &dir,
+        &[
+            ("CURIO__SERVER__HOST", "0.0.0.0"),
+            ("CURIO__SERVER__PORT", &port.to_string()),
+        ],
+    )
+    .arg("--demo")
+    .output()
+    .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        first_error_line(&output).contains("app.demo"),
+        "demo data refused off loopback"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+backend_tests! {
+    async fn create_admin_makes_a_platform_admin_once_and_refuses_a_taken_email(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let dir = temp_dir("admin");
+        let create = |password: Option<&str>| {
+            let mut env = vec![("DATABASE_URL", db.url.as_str())];
+            if let Some(p) = password {
+                env.push(("CURIO_ADMIN_PASSWORD", p));
+            }
+            let mut cmd = bare(&dir, &env);
+            cmd.args(["create-admin", "--email", "Ops@Example.org"]);
+            cmd
+        };
+        let output = create(Some(PASSWORD)).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let user = repository::users::find_by_email(&db.conn, "ops@example.org").await.unwrap().expect("created");
+        assert_eq!(user.role, UserRole::PlatformAdmin);
+        assert!(service::passwords::verify(PASSWORD.into(), Some(user.password_hash)).await.unwrap() != service::passwords::Verified::No);
+
+        let again = create(Some("another long password")).output().unwrap();
+        assert!(!again.status.success());
+        assert!(first_error_line(&again).contains("already exists"), "{}", first_error_line(&again));
+
+        // From standard input when the variable is not set.
+        use std::io::Write;
+        let mut child = bare(&dir, &[("DATABASE_URL", db.url.as_str())])
+            .args(["create-admin", "--email", "second@example.org"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"typed at the prompt\n").unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(repository::users::find_by_email(&db.conn, "second@example.org").await.unwrap().is_some());
+        std::fs::remove_dir_all(dir).ok();
     }
 }

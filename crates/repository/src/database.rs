@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -97,6 +98,13 @@ impl DatabaseSettings {
     /// The normalized URL (see [`normalize_url`]).
     pub fn normalized_url(&self) -> Result<String, RepoError> {
         normalize_url(self.url.expose_secret())
+    }
+
+    /// The file of a file-backed SQLite database (`None` for servers and
+    /// in-memory SQLite).
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        let url = self.normalized_url().ok()?;
+        sqlite_file(&url).map(std::path::PathBuf::from)
     }
 
     /// Where the database is, without credentials: for log lines and errors.
@@ -229,6 +237,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
             .map_err(|e| RepoError::Config(format!("cannot create {}: {e}", parent.display())))?;
     }
     probe_server(&url, settings).await?;
+    let is_sqlite_file = sqlite_file(&url).is_some();
     let mut options = ConnectOptions::new(url);
     options
         .min_connections(settings.min_connections.min(settings.max_connections))
@@ -239,6 +248,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
         .test_before_acquire(settings.test_before_acquire)
         .sqlx_logging(settings.log_statements);
+    if is_sqlite_file {
+        let busy_timeout = Duration::from_secs_f64(settings.acquire_timeout_secs);
+        options.map_sqlx_sqlite_opts(move |o| sqlite_file_options(o, busy_timeout));
+    }
     if settings.test_before_acquire && settings.pre_ping_after_idle_secs > 0.0 {
         options.test_before_acquire_if_idle_for(Duration::from_secs_f64(
             settings.pre_ping_after_idle_secs,
@@ -286,6 +299,30 @@ async fn probe_server(url: &str, settings: &DatabaseSettings) -> Result<(), Repo
             timeout.as_secs_f64()
         ))),
     }
+}
+
+/// How every connection to a SQLite file is opened, as SQLite servers run
+/// in production:
+/// - WAL: readers never wait for the writer, and a commit appends to the log
+///   instead of rewriting pages through a rollback journal;
+/// - `synchronous=NORMAL`: with WAL, a commit no longer waits for an fsync
+///   (a power cut may lose the last commits, never corrupt the file);
+/// - a busy timeout as long as the pool's acquire timeout: a writer queued
+///   behind another waits like a request waiting for a pooled connection,
+///   instead of failing with `SQLITE_BUSY` (the wait runs on the
+///   connection's own thread, never on a runtime worker);
+/// - foreign keys enforced, as on the server backends;
+/// - temporary tables and sort spills in memory, not in files.
+fn sqlite_file_options(
+    options: SqliteConnectOptions,
+    busy_timeout: Duration,
+) -> SqliteConnectOptions {
+    options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(busy_timeout)
+        .foreign_keys(true)
+        .pragma("temp_store", "memory")
 }
 
 fn sqlite_file(url: &str) -> Option<&str> {

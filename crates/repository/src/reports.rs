@@ -91,6 +91,21 @@ pub async fn find_visible<C: ConnectionTrait>(
         .await?)
 }
 
+/// The report with this id and its stream, if `viewer` may see it: one
+/// statement (a join), for reads that need to know who may curate.
+pub async fn find_visible_with_stream<C: ConnectionTrait>(
+    db: &C,
+    viewer: &Viewer,
+    id: i32,
+) -> Result<Option<(Report, crate::streams::Stream)>, RepoError> {
+    Ok(report::Entity::find_by_id(id)
+        .filter(viewer.report_condition())
+        .find_also_related(entity::research_stream::Entity)
+        .one(db)
+        .await?
+        .and_then(|(report, stream)| Some((report, stream?))))
+}
+
 fn visible_query(viewer: &Viewer, filter: ReportFilter) -> sea_orm::Select<report::Entity> {
     let mut condition = Condition::all().add(viewer.report_condition());
     if let Some(stream_id) = filter.stream_id {

@@ -38,6 +38,8 @@ pub struct UserUpdate {
     pub role: Option<UserRole>,
     pub org_id: Option<Option<i32>>,
     pub is_active: Option<bool>,
+    /// Bumps `token_version`, which revokes every token issued before.
+    pub revoke_tokens: bool,
 }
 
 /// Creates a user. A taken email (in any letter case) is
@@ -51,6 +53,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<User, Re
         role: Set(new.role),
         org_id: Set(new.org_id),
         is_active: Set(true),
+        token_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -73,6 +76,20 @@ pub async fn find_by_email<C: ConnectionTrait>(
 /// The user with this id, if any.
 pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<User>, RepoError> {
     Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The user with this id and whether its organization is active (`None`
+/// for a user without one), in one statement: what authenticating a request
+/// needs.
+pub async fn find_with_org_status<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+) -> Result<Option<(User, Option<bool>)>, RepoError> {
+    Ok(user::Entity::find_by_id(id)
+        .find_also_related(entity::organization::Entity)
+        .one(db)
+        .await?
+        .map(|(user, org)| (user, org.map(|o| o.is_active))))
 }
 
 /// The user with this id, or `NotFound`.
@@ -128,6 +145,10 @@ pub async fn update<C: ConnectionTrait>(
     if let Some(is_active) = changes.is_active {
         active.is_active = Set(is_active);
     }
+    if changes.revoke_tokens {
+        let current = *active.token_version.as_ref();
+        active.token_version = Set(current.wrapping_add(1));
+    }
     active.updated_at = Set(Utc::now());
     Ok(active.update(db).await?)
 }
@@ -171,11 +192,21 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), RepoError
     Ok(())
 }
 
-/// Number of active platform admins.
-pub async fn count_active_platform_admins<C: ConnectionTrait>(db: &C) -> Result<u64, RepoError> {
+/// The ids of the active platform admins, locked until the transaction
+/// ends (`FOR UPDATE`; SQLite's write transactions are serialized anyway):
+/// two admins demoting each other at once see each other's change, so the
+/// last one is never lost.
+pub async fn lock_active_platform_admins<C: ConnectionTrait>(
+    db: &C,
+) -> Result<Vec<i32>, RepoError> {
     Ok(user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
         .filter(user::Column::Role.eq(UserRole::PlatformAdmin))
         .filter(user::Column::IsActive.eq(true))
-        .count(db)
+        .order_by_asc(user::Column::Id)
+        .lock_exclusive()
+        .into_tuple()
+        .all(db)
         .await?)
 }

@@ -68,3 +68,47 @@ backend_tests! {
         assert_eq!(reloaded.presentation_config, config);
     }
 }
+
+/// The pragmas every pooled connection to a SQLite file answers with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_files_open_in_wal_with_normal_sync_busy_timeout_foreign_keys_and_memory_temp_store()
+{
+    use repository::sea_orm::{ConnectionTrait, Statement};
+    let db = TestDb::with_settings(test_support::Backend::Sqlite, |s| {
+        s.min_connections = 3;
+        s.max_connections = 3;
+        s.acquire_timeout_secs = 7.0;
+    })
+    .await;
+    let pragma = |name: &'static str| {
+        let conn = db.conn.clone();
+        async move {
+            let row = conn
+                .query_one_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    format!("PRAGMA {name}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("PRAGMA {name} answered nothing"));
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string()))
+                .unwrap()
+        }
+    };
+    // Several rounds at once, so that more than one pooled connection answers.
+    for _ in 0..3 {
+        let (journal, sync, busy, fk, temp) = tokio::join!(
+            pragma("journal_mode"),
+            pragma("synchronous"),
+            pragma("busy_timeout"),
+            pragma("foreign_keys"),
+            pragma("temp_store"),
+        );
+        assert_eq!(journal, "wal");
+        assert_eq!(sync, "1", "synchronous=NORMAL");
+        assert_eq!(busy, "7000", "busy timeout = acquire timeout");
+        assert_eq!(fk, "1");
+        assert_eq!(temp, "2", "temp_store=MEMORY");
+    }
+}

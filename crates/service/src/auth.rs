@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use repository::organizations;
 use repository::users::{self, User};
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
@@ -24,6 +25,13 @@ pub struct Claims {
     pub role: String,
     pub iat: i64,
     pub exp: i64,
+    /// The user's `token_version` when the token was issued.
+    #[serde(default)]
+    pub ver: i32,
+    /// When the session began (the sign-in); refreshed tokens keep it, and
+    /// refresh stops `max_session_hours` after it.
+    #[serde(default)]
+    pub auth_time: i64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub iss: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -64,20 +72,26 @@ pub struct AuthService {
 }
 
 impl AuthService {
-    /// A service signing with the configured secret.
-    pub fn new(db: DatabaseConnection, settings: AuthSettings) -> Self {
-        let secret = settings.jwt_secret.expose_secret().as_bytes().to_vec();
+    /// A service signing with the configured secret; refuses a missing,
+    /// short or published one (see [`AuthSettings::checked_secret`]).
+    pub fn new(db: DatabaseConnection, settings: AuthSettings) -> Result<Self, ServiceError> {
+        let secret = settings
+            .checked_secret()
+            .map_err(ServiceError::Config)?
+            .expose_secret()
+            .as_bytes()
+            .to_vec();
         let throttle = LoginThrottle::new(
             settings.max_failed_logins,
             Duration::from_secs(settings.failed_login_window_secs),
         );
-        Self {
+        Ok(Self {
             db,
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),
             settings: Arc::new(settings),
             throttle: Arc::new(throttle),
-        }
+        })
     }
 
     /// Checks an email and password. Unknown email, wrong password and
@@ -104,9 +118,16 @@ impl AuthService {
             user.as_ref().map(|u| u.password_hash.clone()),
         )
         .await?;
+        let org_active = match user.as_ref().and_then(|u| u.org_id) {
+            Some(org) => organizations::find(&self.db, org)
+                .await
+                .map_err(ServiceError::from)?
+                .is_some_and(|o| o.is_active),
+            None => true,
+        };
         let user = match (user, verified) {
             (Some(user), verified @ (Verified::Yes | Verified::YesRehashed(_)))
-                if user.is_active =>
+                if user.is_active && org_active =>
             {
                 if let Verified::YesRehashed(new_hash) = verified {
                     users::replace_password_hash(&self.db, user.id, &user.password_hash, &new_hash)
@@ -126,22 +147,27 @@ impl AuthService {
             .await
             .map_err(ServiceError::from)?;
         Ok(Login {
-            token: self.issue(&user)?,
+            token: self.issue(&user, Utc::now().timestamp())?,
             user,
         })
     }
 
-    /// Signs a token for `user` with the claims of the API contract.
-    pub fn issue(&self, user: &User) -> Result<IssuedToken, ServiceError> {
+    /// Signs a token for `user` in a session that began at `auth_time`; it
+    /// expires after the token lifetime or at the session limit, whichever
+    /// comes first.
+    pub fn issue(&self, user: &User, auth_time: i64) -> Result<IssuedToken, ServiceError> {
         let now = Utc::now().timestamp();
-        let lifetime = self.settings.token_lifetime_minutes * 60;
+        let session_end = auth_time + self.settings.max_session_hours * 3600;
+        let exp = (now + self.settings.token_lifetime_minutes * 60).min(session_end);
         let claims = Claims {
             sub: user.id.to_string(),
             email: user.email.clone(),
             org_id: user.org_id,
             role: role_name(user),
             iat: now,
-            exp: now + lifetime,
+            exp,
+            ver: user.token_version,
+            auth_time,
             iss: self.settings.issuer.clone(),
             aud: self.settings.audience.clone(),
         };
@@ -150,12 +176,16 @@ impl AuthService {
                 .map_err(ServiceError::internal)?;
         Ok(IssuedToken {
             access_token,
-            expires_in: lifetime,
+            expires_in: exp - now,
         })
     }
 
     /// Validates a bearer token: HS256 only, signature, expiry, issuer and
-    /// audience when configured; then loads the user, who must be active.
+    /// audience when configured; then loads the user, who must be active, in
+    /// an active organization, with the token version the token carries (a
+    /// password change, reset, deactivation or role change revokes every
+    /// earlier token). A token past 80 % of its lifetime is renewed, up to
+    /// the session limit.
     pub async fn validate_token(&self, token: &str) -> Result<Authenticated, ServiceError> {
         let unauthorized = || ServiceError::Unauthorized("invalid or expired token".into());
         let mut validation = Validation::new(Algorithm::HS256);
@@ -173,17 +203,29 @@ impl AuthService {
             .map_err(|_| unauthorized())?
             .claims;
         let user_id: i32 = claims.sub.parse().map_err(|_| unauthorized())?;
-        let user = users::find(&self.db, user_id)
+        let (user, org_active) = users::find_with_org_status(&self.db, user_id)
             .await?
             .ok_or_else(unauthorized)?;
-        if !user.is_active {
+        if !user.is_active || org_active == Some(false) || claims.ver != user.token_version {
+            return Err(unauthorized());
+        }
+        let now = Utc::now().timestamp();
+        // Tokens from before sessions were tracked began at their issue.
+        let auth_time = if claims.auth_time > 0 {
+            claims.auth_time
+        } else {
+            claims.iat
+        };
+        let session_end = auth_time + self.settings.max_session_hours * 3600;
+        if now >= session_end {
             return Err(unauthorized());
         }
         let lifetime = (claims.exp - claims.iat).max(1);
-        let elapsed = Utc::now().timestamp() - claims.iat;
-        let changed = claims.role != role_name(&user) || claims.org_id != user.org_id;
-        let refreshed = if changed || elapsed * 5 >= lifetime * 4 {
-            Some(self.issue(&user)?)
+        let elapsed = now - claims.iat;
+        let changed = claims.org_id != user.org_id;
+        let renewable = claims.exp < session_end;
+        let refreshed = if renewable && (changed || elapsed * 5 >= lifetime * 4) {
+            Some(self.issue(&user, auth_time)?)
         } else {
             None
         };
@@ -193,31 +235,42 @@ impl AuthService {
         })
     }
 
-    /// Changes the caller's password after checking the current one.
+    /// Changes the caller's password after checking the current one
+    /// (throttled like sign-in), revokes every earlier token and returns a
+    /// token for a new session.
     pub async fn change_password(
         &self,
         actor: &Actor,
         current: &str,
         new: &str,
-    ) -> Result<(), ServiceError> {
+        client: &str,
+    ) -> Result<IssuedToken, LoginError> {
         crate::users::validate_password(new)?;
-        let user = users::get(&self.db, actor.id).await?;
-        match passwords::verify(current.to_owned(), Some(user.password_hash.clone())).await? {
-            Verified::No => Err(ServiceError::invalid("current_password", "is incorrect")),
-            _ => {
-                let hash = passwords::hash(new.to_owned()).await?;
-                users::update(
-                    &self.db,
-                    actor.id,
-                    users::UserUpdate {
-                        password_hash: Some(hash),
-                        ..Default::default()
-                    },
-                )
-                .await?;
-                Ok(())
-            }
+        if let Some(retry) = self.throttle.begin_attempt(&actor.email, client) {
+            return Err(LoginError::Throttled(retry));
         }
+        let user = users::get(&self.db, actor.id)
+            .await
+            .map_err(ServiceError::from)?;
+        if let Verified::No =
+            passwords::verify(current.to_owned(), Some(user.password_hash.clone())).await?
+        {
+            return Err(ServiceError::invalid("current_password", "is incorrect").into());
+        }
+        self.throttle.succeeded(&actor.email, client);
+        let hash = passwords::hash(new.to_owned()).await?;
+        let user = users::update(
+            &self.db,
+            actor.id,
+            users::UserUpdate {
+                password_hash: Some(hash),
+                revoke_tokens: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(ServiceError::from)?;
+        Ok(self.issue(&user, Utc::now().timestamp())?)
     }
 }
 
@@ -294,4 +347,13 @@ impl LoginThrottle {
             times.pop();
         }
     }
+}
+
+/// A new random HS256 secret: 256 bits from the thread's cryptographically
+/// secure generator (seeded by the operating system), hex-encoded.
+pub fn generate_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

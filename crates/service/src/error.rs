@@ -57,6 +57,9 @@ pub enum ServiceError {
     /// The database is unreachable or the pool is exhausted.
     #[error("database unavailable")]
     Unavailable(#[source] RepoError),
+    /// A setting that the service refuses to run with (names the key).
+    #[error("{0}")]
+    Config(String),
     /// A bug or an unexpected database error.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),

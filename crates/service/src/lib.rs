@@ -44,7 +44,7 @@ impl Services {
     ) -> Result<Self, ServiceError> {
         let provider = summaries::provider_from_settings(&llm)?;
         Ok(Self {
-            auth: auth::AuthService::new(db.clone(), auth),
+            auth: auth::AuthService::new(db.clone(), auth)?,
             summaries: summaries::SummaryService::new(db.clone(), Arc::from(provider), llm),
             db,
         })

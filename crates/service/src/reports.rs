@@ -86,6 +86,11 @@ pub async fn create(
     input: CreateReport,
 ) -> Result<Report, ServiceError> {
     let stream = crate::streams::get_for_change(db, actor, stream_id).await?;
+    if !stream.is_active {
+        return Err(ServiceError::Conflict(
+            "the stream is inactive: reactivate it to add reports".into(),
+        ));
+    }
     let mut errors = Vec::new();
     let name = input.report_name.trim();
     if name.is_empty() || name.chars().count() > 255 {
@@ -167,17 +172,27 @@ pub async fn create(
     Ok(report)
 }
 
-/// A visible report with its visible articles ordered by ranking.
+/// A visible report with its visible articles ordered by ranking. Curator
+/// notes and the original AI summaries go only to those who may curate the
+/// report's stream.
 pub async fn get(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
 ) -> Result<ReportWithArticles, ServiceError> {
-    // The visibility filter is part of the report's query: three statements.
-    let report = reports::find_visible(db, &actor.viewer(), id)
+    // The visibility filter and the stream are part of the report's query:
+    // three statements in all.
+    let (report, stream) = reports::find_visible_with_stream(db, &actor.viewer(), id)
         .await?
         .ok_or(ServiceError::NotFound("report"))?;
-    Ok(reports::load_with_articles(db, report, false).await?)
+    let mut loaded = reports::load_with_articles(db, report, false).await?;
+    if !access::can_change_stream(actor, &stream) {
+        for a in &mut loaded.articles {
+            a.association.curator_notes = None;
+            a.association.original_ai_summary = None;
+        }
+    }
+    Ok(loaded)
 }
 
 /// Visible reports with their article counts, newest first.
@@ -224,13 +239,14 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
     Ok(reports::delete(db, id).await?)
 }
 
-/// The audit trail of a visible report.
+/// The audit trail of a report, for those who may curate it (it carries
+/// curator notes and rejection reasons).
 pub async fn events(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
     page: Page,
 ) -> Result<Paginated<CurationEvent>, ServiceError> {
-    get_visible(db, actor, id).await?;
+    get_for_change(db, actor, id).await?;
     Ok(curation_events::list_for_report(db, id, page).await?)
 }

@@ -3,16 +3,24 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 
-/// The JWT secret of the demo configuration: accepted only on the embedded
-/// SQLite default (see [`AuthSettings::check_secret`]).
-pub const DEMO_JWT_SECRET: &str = "curio-demo-secret-change-me-0123456789abcdef";
+/// The secret that configurations of earlier versions shipped in public:
+/// refused everywhere, so a token signed with it is never accepted.
+const PUBLISHED_DEMO_SECRET: &str = "curio-demo-secret-change-me-0123456789abcdef";
+
+/// The shortest HS256 secret accepted: 256 bits, the hash's own size.
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Token signing and lifetime.
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
-    pub jwt_secret: SecretString,
+    /// The HS256 key. Nothing ships: the operator sets it (or, on the
+    /// embedded SQLite default only, one is generated at first start).
+    pub jwt_secret: Option<SecretString>,
     pub token_lifetime_minutes: i64,
+    /// Sliding refresh stops this long after the sign-in; then the user
+    /// signs in again.
+    pub max_session_hours: i64,
     pub issuer: Option<String>,
     pub audience: Option<String>,
     /// Failed logins per email or client address before 429.
@@ -24,8 +32,9 @@ pub struct AuthSettings {
 impl Default for AuthSettings {
     fn default() -> Self {
         Self {
-            jwt_secret: SecretString::from(DEMO_JWT_SECRET),
+            jwt_secret: None,
             token_lifetime_minutes: 60,
+            max_session_hours: 24,
             issuer: None,
             audience: None,
             max_failed_logins: 5,
@@ -37,8 +46,12 @@ impl Default for AuthSettings {
 impl std::fmt::Debug for AuthSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthSettings")
-            .field("jwt_secret", &"[redacted]")
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("token_lifetime_minutes", &self.token_lifetime_minutes)
+            .field("max_session_hours", &self.max_session_hours)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
@@ -46,23 +59,25 @@ impl std::fmt::Debug for AuthSettings {
 }
 
 impl AuthSettings {
-    /// Refuses the demo secret (or a short one) unless the service runs on
-    /// the embedded SQLite default.
-    pub fn check_secret(&self, embedded_default: bool) -> Result<(), String> {
+    /// The configured secret, if it is one that may sign tokens: at least
+    /// [`MIN_SECRET_BYTES`] bytes and not a published one. The error names
+    /// the key.
+    pub fn checked_secret(&self) -> Result<&SecretString, String> {
         use secrecy::ExposeSecret;
-        let secret = self.jwt_secret.expose_secret();
-        if embedded_default {
-            return Ok(());
+        let Some(secret) = &self.jwt_secret else {
+            return Err("auth.jwt_secret is not set: set CURIO__AUTH__JWT_SECRET to at least 32 random bytes (e.g. `openssl rand -hex 32`)".into());
+        };
+        let text = secret.expose_secret();
+        if text == PUBLISHED_DEMO_SECRET {
+            return Err("auth.jwt_secret is a published demo secret: set CURIO__AUTH__JWT_SECRET to a random one (e.g. `openssl rand -hex 32`)".into());
         }
-        if secret == DEMO_JWT_SECRET {
-            return Err(
-                "auth.jwt_secret is the built-in demo secret: set CURIO__AUTH__JWT_SECRET".into(),
-            );
+        if text.len() < MIN_SECRET_BYTES {
+            return Err(format!(
+                "auth.jwt_secret is {} bytes long: it must be at least {MIN_SECRET_BYTES} (e.g. `openssl rand -hex 32`)",
+                text.len()
+            ));
         }
-        if secret.len() < 32 {
-            return Err("auth.jwt_secret must be at least 32 characters".into());
-        }
-        Ok(())
+        Ok(secret)
     }
 }
 

@@ -182,6 +182,12 @@ pub async fn update(
     if actor.id != target.id && !administers {
         return Err(ServiceError::Forbidden("you may only edit yourself".into()));
     }
+    if actor.id == target.id && patch.password.is_some() {
+        return Err(ServiceError::Forbidden(
+            "change your own password with PUT /auth/password, which asks for the current one"
+                .into(),
+        ));
+    }
     if patch.role == Some(UserRole::PlatformAdmin) && !actor.is_platform_admin() {
         return Err(ServiceError::Forbidden(
             "only platform admins grant that role".into(),
@@ -229,8 +235,11 @@ pub async fn update(
     let loses_admin = target.role == UserRole::PlatformAdmin
         && (patch.role.is_some_and(|r| r != UserRole::PlatformAdmin)
             || patch.is_active == Some(false));
+    let revoke_tokens = password_hash.is_some()
+        || patch.is_active == Some(false)
+        || patch.role.is_some_and(|r| r != target.role);
     let txn = repository::database::begin_write(db).await?;
-    if loses_admin && users::count_active_platform_admins(&txn).await? <= 1 {
+    if loses_admin && other_active_admins(&txn, target.id).await? == 0 {
         return Err(ServiceError::Conflict(
             "the last platform admin cannot be demoted or deactivated".into(),
         ));
@@ -245,6 +254,7 @@ pub async fn update(
             role: patch.role,
             org_id: None,
             is_active: patch.is_active,
+            revoke_tokens,
         },
     )
     .await?;
@@ -266,9 +276,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
         ));
     }
     let txn = repository::database::begin_write(db).await?;
-    if target.role == UserRole::PlatformAdmin
-        && users::count_active_platform_admins(&txn).await? <= 1
-    {
+    if target.role == UserRole::PlatformAdmin && other_active_admins(&txn, target.id).await? == 0 {
         return Err(ServiceError::Conflict(
             "the last platform admin cannot be deleted".into(),
         ));
@@ -276,4 +284,45 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(
     users::delete(&txn, id).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Active platform admins other than `user_id`, counted under a lock on
+/// them, so that two admins demoting each other at once cannot both pass.
+async fn other_active_admins(
+    txn: &sea_orm::DatabaseTransaction,
+    user_id: i32,
+) -> Result<usize, ServiceError> {
+    let admins = users::lock_active_platform_admins(txn).await?;
+    Ok(admins.iter().filter(|&&id| id != user_id).count())
+}
+
+/// Creates a platform admin without an acting user: the operator's way to
+/// make the first one (`curio create-admin`). A taken email is a `Conflict`.
+pub async fn create_platform_admin(
+    db: &DatabaseConnection,
+    email: &str,
+    password: String,
+) -> Result<User, ServiceError> {
+    let mut errors = Vec::new();
+    if let Err(e) = validate_email(email) {
+        errors.push(e);
+    }
+    if let Err(ServiceError::Validation(mut e)) = validate_password(&password) {
+        errors.append(&mut e);
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let password_hash = passwords::hash(password).await?;
+    Ok(users::create(
+        db,
+        NewUser {
+            email: email.trim().to_owned(),
+            password_hash,
+            full_name: None,
+            role: UserRole::PlatformAdmin,
+            org_id: None,
+        },
+    )
+    .await?)
 }

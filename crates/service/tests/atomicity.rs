@@ -132,3 +132,30 @@ backend_tests! {
         assert_eq!(rankings, (1..=6).collect::<Vec<_>>());
     }
 }
+
+backend_tests! {
+    async fn two_platform_admins_deactivating_each_other_at_once_leave_one(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let mut survivor = w.platform.clone();
+        for round in 0..8 {
+            let other = common::user(&db.conn, &format!("admin{round}@platform.test"), entity::enums::UserRole::PlatformAdmin, None).await;
+            let deactivate = |actor: service::Actor, target: i32| {
+                let db = db.conn.clone();
+                tokio::spawn(async move {
+                    service::users::update(&db, &actor, target, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await
+                })
+            };
+            let (a, b) = tokio::join!(deactivate(survivor.clone(), other.id), deactivate(other.clone(), survivor.id));
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "round {round}: exactly one wins ({a:?}, {b:?})");
+            let loser = if a.is_ok() { b } else { a };
+            assert!(matches!(loser, Err(ServiceError::Conflict(_))), "round {round}: {loser:?}");
+            let active = repository::users::lock_active_platform_admins(&db.conn).await.unwrap();
+            assert_eq!(active.len(), 1, "round {round}: one active platform admin is left");
+            if active[0] == other.id {
+                survivor = other;
+            }
+        }
+    }
+}

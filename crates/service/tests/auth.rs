@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::SECRET;
 use entity::enums::UserRole;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use service::ServiceError;
 use service::auth::{Claims, LoginError};
-use service::{ServiceError, settings::DEMO_JWT_SECRET};
 use test_support::{TestDb, backend_tests};
 
 fn unauthorized<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> bool {
@@ -65,8 +66,8 @@ backend_tests! {
         let w = common::world(&db.conn, common::offline(), 1).await;
         let auth = &w.services.auth;
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now, exp: now + 3600, iss: None, aud: None };
-        let good = sign(&claims, Algorithm::HS256, DEMO_JWT_SECRET);
+        let claims = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now, exp: now + 3600, ver: 0, auth_time: now, iss: None, aud: None };
+        let good = sign(&claims, Algorithm::HS256, SECRET);
         assert!(auth.validate_token(&good).await.is_ok());
 
         // Tampered payload: claim to be the platform admin, keep the signature.
@@ -80,10 +81,10 @@ backend_tests! {
         let none = format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
         assert!(unauthorized(auth.validate_token(&none).await));
         // Another algorithm with the same secret.
-        assert!(unauthorized(auth.validate_token(&sign(&claims, Algorithm::HS512, DEMO_JWT_SECRET)).await));
+        assert!(unauthorized(auth.validate_token(&sign(&claims, Algorithm::HS512, SECRET)).await));
         // Expired.
         let expired = Claims { iat: now - 7200, exp: now - 10, ..claims.clone() };
-        assert!(unauthorized(auth.validate_token(&sign(&expired, Algorithm::HS256, DEMO_JWT_SECRET)).await));
+        assert!(unauthorized(auth.validate_token(&sign(&expired, Algorithm::HS256, SECRET)).await));
         // Garbage.
         assert!(unauthorized(auth.validate_token("not.a.token").await));
         // Deactivated after issue.
@@ -93,22 +94,117 @@ backend_tests! {
 }
 
 backend_tests! {
-    async fn a_fresh_token_is_issued_after_80_percent_of_its_lifetime_or_a_role_change(backend: Backend) {
+    async fn a_fresh_token_is_issued_after_80_percent_of_its_lifetime_within_the_session(backend: Backend) {
         let db = TestDb::new(backend).await;
         let w = common::world(&db.conn, common::offline(), 1).await;
         let auth = &w.services.auth;
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now - 2900, exp: now + 700, iss: None, aud: None };
-        let old = auth.validate_token(&sign(&claims, Algorithm::HS256, DEMO_JWT_SECRET)).await.unwrap();
-        assert!(old.refreshed.is_some(), "81% of the lifetime has passed");
-        let young = Claims { iat: now - 60, exp: now + 3540, ..claims.clone() };
-        let token = sign(&young, Algorithm::HS256, DEMO_JWT_SECRET);
-        assert!(auth.validate_token(&token).await.unwrap().refreshed.is_none());
-        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { role: Some(UserRole::OrgAdmin), ..Default::default() }).await.unwrap();
-        let after = auth.validate_token(&token).await.unwrap();
-        assert_eq!(after.actor.role, UserRole::OrgAdmin, "role comes from the database");
-        let fresh = after.refreshed.expect("role changed: fresh token");
+        let claims = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now - 2900, exp: now + 700, ver: 0, auth_time: now - 2900, iss: None, aud: None };
+        let old = auth.validate_token(&sign(&claims, Algorithm::HS256, SECRET)).await.unwrap();
+        let fresh = old.refreshed.expect("81% of the lifetime has passed");
         assert!(auth.validate_token(&fresh.access_token).await.unwrap().refreshed.is_none());
+        let young = Claims { iat: now - 60, exp: now + 3540, ..claims.clone() };
+        assert!(auth.validate_token(&sign(&young, Algorithm::HS256, SECRET)).await.unwrap().refreshed.is_none());
+    }
+}
+
+backend_tests! {
+    async fn refresh_stops_at_the_session_limit(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = &w.services.auth;
+        let now = chrono::Utc::now().timestamp();
+        let day = 24 * 3600;
+        // Signed in 23.5 hours ago, token in its last minutes: the renewal
+        // ends with the session, not an hour later.
+        let late = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now - 3000, exp: now + 600, ver: 0, auth_time: now - day + 1800, iss: None, aud: None };
+        let renewed = auth.validate_token(&sign(&late, Algorithm::HS256, SECRET)).await.unwrap().refreshed.expect("renewed");
+        assert!(renewed.expires_in <= 1800, "capped at the session's end: {}", renewed.expires_in);
+        // A token that reaches the session's end is not renewed again.
+        let last = Claims { iat: now - 1500, exp: now + 100, auth_time: now - day + 100, ..late.clone() };
+        assert!(auth.validate_token(&sign(&last, Algorithm::HS256, SECRET)).await.unwrap().refreshed.is_none());
+        // Past the limit, even an unexpired token is refused.
+        let over = Claims { iat: now - 60, exp: now + 3000, auth_time: now - day - 1, ..late };
+        assert!(unauthorized(auth.validate_token(&sign(&over, Algorithm::HS256, SECRET)).await));
+    }
+}
+
+backend_tests! {
+    async fn a_password_change_reset_role_change_or_deactivation_revokes_earlier_tokens(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = &w.services.auth;
+        let token = |email: &'static str| async move { auth.login(email, common::PASSWORD, "c").await.unwrap().token.access_token };
+
+        // Own password, with the current one: the old token dies, the new works.
+        let before = token("member@a.test").await;
+        let fresh = auth.change_password(&w.member_a, common::PASSWORD, "a brand new password", "c").await.unwrap();
+        assert!(unauthorized(auth.validate_token(&before).await), "password change revokes");
+        assert!(auth.validate_token(&fresh.access_token).await.is_ok());
+        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { password: Some(common::PASSWORD.into()), ..Default::default() }).await.unwrap();
+        assert!(unauthorized(auth.validate_token(&fresh.access_token).await), "an admin's reset revokes");
+
+        // Role change.
+        let before = token("member@a.test").await;
+        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { role: Some(UserRole::OrgAdmin), ..Default::default() }).await.unwrap();
+        assert!(unauthorized(auth.validate_token(&before).await), "role change revokes");
+        let after = token("member@a.test").await;
+        assert_eq!(auth.validate_token(&after).await.unwrap().actor.role, UserRole::OrgAdmin);
+
+        // Deactivation, and reactivation does not bring old tokens back.
+        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
+        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(true), ..Default::default() }).await.unwrap();
+        assert!(unauthorized(auth.validate_token(&after).await), "deactivation revokes for good");
+
+        // A name change revokes nothing.
+        let kept = token("member@a.test").await;
+        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { full_name: Some(Some("M".into())), ..Default::default() }).await.unwrap();
+        assert!(auth.validate_token(&kept).await.is_ok());
+    }
+}
+
+backend_tests! {
+    async fn ones_own_password_changes_only_with_the_current_one(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let patch = service::users::PatchUser { password: Some("taken over account".into()), ..Default::default() };
+        let err = service::users::update(&db.conn, &w.member_a, w.member_a.id, patch.clone()).await.unwrap_err();
+        assert!(matches!(err, ServiceError::Forbidden(_)), "{err:?}");
+        let err = service::users::update(&db.conn, &w.admin_a, w.admin_a.id, patch).await.unwrap_err();
+        assert!(matches!(err, ServiceError::Forbidden(_)), "admins too: {err:?}");
+        let wrong = w.services.auth.change_password(&w.member_a, "not the password", "taken over account", "c").await.unwrap_err();
+        assert!(matches!(wrong, LoginError::Service(ServiceError::Validation(_))), "{wrong:?}");
+        assert!(w.services.auth.login("member@a.test", common::PASSWORD, "c").await.is_ok(), "unchanged");
+    }
+}
+
+backend_tests! {
+    async fn an_inactive_organization_signs_its_users_out_and_keeps_them_out(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = &w.services.auth;
+        let token = auth.login("member@a.test", common::PASSWORD, "c").await.unwrap().token.access_token;
+        repository::organizations::update(&db.conn, w.org_a, repository::organizations::OrganizationUpdate { is_active: Some(false), ..Default::default() }).await.unwrap();
+        assert!(unauthorized(auth.validate_token(&token).await));
+        let err = auth.login("member@a.test", common::PASSWORD, "c").await.unwrap_err();
+        assert!(matches!(err, LoginError::Service(ServiceError::Unauthorized(_))), "{err:?}");
+        assert!(auth.login("member@b.test", common::PASSWORD, "c").await.is_ok(), "other organizations unaffected");
+    }
+}
+
+#[test]
+fn missing_short_and_published_secrets_are_refused() {
+    for secret in [
+        None,
+        Some("short"),
+        Some("curio-demo-secret-change-me-0123456789abcdef"),
+    ] {
+        let settings = service::AuthSettings {
+            jwt_secret: secret.map(|s| s.to_owned().into()),
+            ..service::AuthSettings::default()
+        };
+        let err = settings.checked_secret().unwrap_err();
+        assert!(err.contains("auth.jwt_secret"), "{err}");
     }
 }
 

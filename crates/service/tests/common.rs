@@ -70,8 +70,19 @@ pub async fn user(db: &DatabaseConnection, email: &str, role: UserRole, org: Opt
     Actor::from(&u)
 }
 
+/// The JWT secret of the service tests.
+pub const SECRET: &str = "service-test-secret-0123456789abcdef";
+
+/// Default auth settings with the tests' secret.
+pub fn auth_settings() -> AuthSettings {
+    AuthSettings {
+        jwt_secret: Some(SECRET.to_owned().into()),
+        ..AuthSettings::default()
+    }
+}
+
 pub async fn world(db: &DatabaseConnection, llm: LlmSettings, articles: usize) -> World {
-    let services = Services::new(db.clone(), AuthSettings::default(), llm).unwrap();
+    let services = Services::new(db.clone(), auth_settings(), llm).unwrap();
     let org_a = repository::organizations::create(db, "Org A")
         .await
         .unwrap()

@@ -1,7 +1,7 @@
 use actix_web::{HttpRequest, get, post, put, web};
 use service::auth::LoginError;
 
-use crate::dto::{ChangePasswordRequest, LoginRequest, LoginResponse, UserOut};
+use crate::dto::{ChangePasswordRequest, LoginRequest, LoginResponse, TokenResponse, UserOut};
 use crate::error::{ApiError, ApiResult};
 use crate::extractors::{AuthUser, client_address};
 use crate::state::AppState;
@@ -20,13 +20,7 @@ pub async fn login(
         .auth
         .login(&body.email, &body.password, &client_address(&req))
         .await
-        .map_err(|e| match e {
-            LoginError::Throttled(wait) => ApiError::TooManyRequests(wait),
-            LoginError::Service(service::ServiceError::Unauthorized(m)) => {
-                ApiError::Unauthorized(m)
-            }
-            LoginError::Service(other) => ApiError::Service(other),
-        })?;
+        .map_err(login_error)?;
     Ok(web::Json(LoginResponse {
         access_token: login.token.access_token,
         token_type: "bearer".into(),
@@ -47,19 +41,40 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Js
     ))
 }
 
-/// Change the caller's password (the current one is required).
+/// Change the caller's password (the current one is required; throttled like
+/// sign-in). Every earlier token of the caller is revoked; the response
+/// carries a token for a new session.
 #[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = ChangePasswordRequest,
-    responses((status = 204, description = "Changed")))]
+    responses((status = 200, description = "Changed; earlier tokens are revoked", body = TokenResponse)))]
 #[put("/auth/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: AuthUser,
     body: web::Json<ChangePasswordRequest>,
-) -> ApiResult<actix_web::HttpResponse> {
-    state
+) -> ApiResult<web::Json<TokenResponse>> {
+    let token = state
         .services
         .auth
-        .change_password(&user.0, &body.current_password, &body.new_password)
-        .await?;
-    Ok(actix_web::HttpResponse::NoContent().finish())
+        .change_password(
+            &user.0,
+            &body.current_password,
+            &body.new_password,
+            &client_address(&req),
+        )
+        .await
+        .map_err(login_error)?;
+    Ok(web::Json(TokenResponse {
+        access_token: token.access_token,
+        token_type: "bearer".into(),
+        expires_in: token.expires_in,
+    }))
+}
+
+fn login_error(e: LoginError) -> ApiError {
+    match e {
+        LoginError::Throttled(wait) => ApiError::TooManyRequests(wait),
+        LoginError::Service(service::ServiceError::Unauthorized(m)) => ApiError::Unauthorized(m),
+        LoginError::Service(other) => ApiError::Service(other),
+    }
 }

@@ -39,7 +39,20 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    if let Some(expected) = &state.metrics_token {
+        use secrecy::ExposeSecret;
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(expected.expose_secret()) {
+            return actix_web::ResponseError::error_response(
+                &crate::error::ApiError::Unauthorized("/metrics needs the metrics token".into()),
+            );
+        }
+    }
     crate::observability::record_pool_gauges(&state.services.db);
     let body = state
         .metrics

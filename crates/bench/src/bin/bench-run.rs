@@ -307,7 +307,6 @@ async fn main() -> anyhow::Result<()> {
             .env("CURIO__LLM__API_KEY", "bench")
             .env("CURIO__LLM__GLOBAL_CONCURRENCY", global.to_string())
             .env("CURIO__LLM__DEFAULT_MAX_CONCURRENT", fanout.to_string())
-            .env("CURIO__APP__SEED_DEMO_DATA", "false")
             .env("CURIO__LOG__LEVEL", "warn")
             .stdout(Stdio::null())
             .spawn()

@@ -213,13 +213,20 @@ impl SummaryService {
             }),
         };
         let outcome = if result.is_ok() { "ok" } else { "error" };
-        metrics::histogram!("curio_llm_call_seconds", "provider" => self.provider.name(), "model" => config.model.clone(), "stage" => stage_name(stage), "outcome" => outcome)
+        // A fixed label set: a model name a stream owner invents must not
+        // add series to /metrics (the ledger keeps every model by name).
+        let model_label = if config.model == self.settings.model {
+            config.model.clone()
+        } else {
+            "other".to_owned()
+        };
+        metrics::histogram!("curio_llm_call_seconds", "provider" => self.provider.name(), "model" => model_label.clone(), "stage" => stage_name(stage), "outcome" => outcome)
             .record(started.elapsed().as_secs_f64());
         if let Ok(r) = &result {
-            metrics::counter!("curio_llm_tokens_total", "provider" => self.provider.name(), "model" => config.model.clone(), "kind" => "prompt").increment(r.prompt_tokens.into());
-            metrics::counter!("curio_llm_tokens_total", "provider" => self.provider.name(), "model" => config.model.clone(), "kind" => "completion").increment(r.completion_tokens.into());
+            metrics::counter!("curio_llm_tokens_total", "provider" => self.provider.name(), "model" => model_label.clone(), "kind" => "prompt").increment(r.prompt_tokens.into());
+            metrics::counter!("curio_llm_tokens_total", "provider" => self.provider.name(), "model" => model_label.clone(), "kind" => "completion").increment(r.completion_tokens.into());
         } else {
-            metrics::counter!("curio_llm_errors_total", "provider" => self.provider.name(), "model" => config.model.clone(), "stage" => stage_name(stage)).increment(1);
+            metrics::counter!("curio_llm_errors_total", "provider" => self.provider.name(), "model" => model_label.clone(), "stage" => stage_name(stage)).increment(1);
         }
         Call {
             stage,
@@ -238,7 +245,9 @@ impl SummaryService {
         report_id: i32,
         force: bool,
     ) -> Result<SummaryResult, ServiceError> {
-        crate::reports::get_for_change(&self.db, actor, report_id).await?;
+        let (_, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
+        require_active(&stream)?;
+        let org_id = billed_org(&self.db, &stream).await?;
         if associations::count_visible(&self.db, report_id).await? == 0 {
             return Err(ServiceError::Conflict(
                 "a report with no visible articles has nothing to summarize".into(),
@@ -250,7 +259,6 @@ impl SummaryService {
                 Some(run) => run,
                 None => {
                     let this = self.clone();
-                    let org_id = actor.org_id;
                     let run: Run = async move { this.run(report_id, org_id, force).await }
                         .boxed()
                         .shared();
@@ -370,7 +378,7 @@ impl SummaryService {
                     failed.push(FailedItem {
                         stage: "article_summary".into(),
                         item: Some(article_id.to_string()),
-                        error: e.to_string(),
+                        error: client_error(e),
                     });
                 }
             }
@@ -430,7 +438,7 @@ impl SummaryService {
                         failed.push(FailedItem {
                             stage: "category_summary".into(),
                             item: Some(id),
-                            error: e.to_string(),
+                            error: client_error(e),
                         });
                     }
                 }
@@ -471,7 +479,7 @@ impl SummaryService {
                     failed.push(FailedItem {
                         stage: "executive_summary".into(),
                         item: None,
-                        error: e.to_string(),
+                        error: client_error(e),
                     });
                 }
             }
@@ -567,6 +575,7 @@ impl SummaryService {
         article_id: Option<i32>,
     ) -> Result<Preview, ServiceError> {
         let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
+        require_active(&stream)?;
         let mut errors = Vec::new();
         for (field, value) in [
             ("system_prompt", &system_prompt),
@@ -696,6 +705,11 @@ impl SummaryService {
             PromptType::ExecutiveSummary => LlmStage::ExecutiveSummary,
         };
         let call = self.call(stage, &config, user.clone()).await;
+        // A preview is paid for like any call: on the ledger of the
+        // organization that owns the stream.
+        let org_id = billed_org(&self.db, &stream).await?;
+        let rows = self.usage_rows(std::slice::from_ref(&call), org_id, report_id);
+        usage::record_many(&self.db, rows).await?;
         match call.result {
             Ok(r) => Ok(Preview {
                 prompt_type: prompt,
@@ -710,11 +724,43 @@ impl SummaryService {
                 failed: vec![FailedItem {
                     stage: prompt.as_str().into(),
                     item: article_id.map(|a| a.to_string()),
-                    error: e.to_string(),
+                    error: client_error(&e),
                 }],
             }),
         }
     }
+}
+
+/// No new LLM work for an inactive stream.
+fn require_active(stream: &Stream) -> Result<(), ServiceError> {
+    if stream.is_active {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(
+            "the stream is inactive: reactivate it to summarize its reports".into(),
+        ))
+    }
+}
+
+/// The organization that pays for a stream's LLM calls: the stream's own,
+/// or for a personal stream its owner's (whoever asked for the run).
+async fn billed_org(db: &DatabaseConnection, stream: &Stream) -> Result<Option<i32>, ServiceError> {
+    if stream.org_id.is_some() {
+        return Ok(stream.org_id);
+    }
+    match stream.owner_user_id {
+        Some(owner) => Ok(repository::users::find(db, owner)
+            .await?
+            .and_then(|u| u.org_id)),
+        None => Ok(None),
+    }
+}
+
+/// The failure category a client sees; the provider's details (its message,
+/// status and address) are logged with the request id instead.
+fn client_error(e: &LlmError) -> String {
+    tracing::warn!(error = %e, attempts = e.attempts(), "LLM call failed");
+    e.category().to_owned()
 }
 
 /// What a prompt produced in a preview.

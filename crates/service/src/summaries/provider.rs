@@ -47,6 +47,17 @@ impl LlmError {
         matches!(self, LlmError::Timeout { .. })
     }
 
+    /// What clients are told: a short category, never the provider's own
+    /// words or address (those go to the log).
+    pub fn category(&self) -> &'static str {
+        match self {
+            LlmError::Timeout { .. } => "timeout",
+            LlmError::Status { status: 429, .. } => "rate_limited",
+            LlmError::Status { .. } | LlmError::Connection { .. } => "provider_error",
+            LlmError::Malformed { .. } => "invalid_response",
+        }
+    }
+
     /// HTTP attempts made.
     pub fn attempts(&self) -> u32 {
         match self {

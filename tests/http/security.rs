@@ -1,0 +1,128 @@
+//! Secure by default: revocable tokens, curator-only data, deactivation
+//! that takes effect, LLM spending on the right ledger.
+
+use integration_tests::{PASSWORD, spawn_app, world};
+use reqwest::Method;
+use serde_json::{Value, json};
+use test_support::backend_tests;
+
+backend_tests! {
+    async fn curation_history_and_curator_fields_go_only_to_curators(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let article = w.articles[0];
+        let edit = app.request(Method::PATCH, &format!("/api/v1/reports/{}/articles/{article}", w.report), Some(&w.admin_a.1),
+            Some(json!({"ai_summary": "Edited by the curator.", "notes": "internal: source looks weak"}))).await;
+        assert_eq!(edit.status(), 200);
+        assert_eq!(app.post(&format!("/api/v1/reports/{}/approve", w.report), &w.admin_a.1, json!({})).await.status(), 200);
+
+        let as_member: Value = app.get(&format!("/api/v1/reports/{}", w.report), &w.member_a.1).await.json().await.unwrap();
+        let mine = as_member["articles"].as_array().unwrap().iter().find(|a| a["id"] == article).unwrap();
+        assert_eq!(mine["ai_summary"], "Edited by the curator.");
+        assert_eq!(mine["curator_notes"], Value::Null, "notes are for curators");
+        assert_eq!(mine["original_ai_summary"], Value::Null);
+        assert_eq!(app.get(&format!("/api/v1/reports/{}/events", w.report), &w.member_a.1).await.status(), 403);
+
+        let as_curator: Value = app.get(&format!("/api/v1/reports/{}", w.report), &w.admin_a.1).await.json().await.unwrap();
+        let theirs = as_curator["articles"].as_array().unwrap().iter().find(|a| a["id"] == article).unwrap();
+        assert_eq!(theirs["curator_notes"], "internal: source looks weak");
+        let events = app.get(&format!("/api/v1/reports/{}/events", w.report), &w.admin_a.1).await;
+        assert_eq!(events.status(), 200);
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn a_stolen_token_cannot_take_the_account_and_a_password_change_revokes_it(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let (id, stolen) = (w.member_a.0, w.member_a.1.clone());
+        let takeover = app.request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&stolen), Some(json!({"password": "attacker password"}))).await;
+        assert_eq!(takeover.status(), 403);
+        let wrong = app.request(Method::PUT, "/api/v1/auth/password", Some(&stolen), Some(json!({"current_password": "guess guess", "new_password": "attacker password"}))).await;
+        assert_eq!(wrong.status(), 422);
+
+        let changed = app.request(Method::PUT, "/api/v1/auth/password", Some(&stolen), Some(json!({"current_password": PASSWORD, "new_password": "my new password"}))).await;
+        assert_eq!(changed.status(), 200);
+        let fresh = changed.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(app.get("/api/v1/auth/me", &stolen).await.status(), 401, "the old token is revoked");
+        assert_eq!(app.get("/api/v1/auth/me", &fresh).await.status(), 200);
+
+        // An admin's reset revokes the user's tokens too.
+        let reset = app.request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&w.admin_a.1), Some(json!({"password": "reset by admin"}))).await;
+        assert_eq!(reset.status(), 200);
+        assert_eq!(app.get("/api/v1/auth/me", &fresh).await.status(), 401);
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn deactivated_organizations_and_streams_stop_working(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        // An inactive stream takes no new reports and no summaries.
+        let off = app.request(Method::PATCH, &format!("/api/v1/streams/{}", w.org_stream), Some(&w.admin_a.1), Some(json!({"is_active": false}))).await;
+        assert_eq!(off.status(), 200, "{:?}", off.text().await);
+        let body = json!({"report_name": "r", "report_date": "2026-01-12", "articles": []});
+        assert_eq!(app.post(&format!("/api/v1/streams/{}/reports", w.org_stream), &w.admin_a.1, body).await.status(), 409);
+        assert_eq!(app.post(&format!("/api/v1/reports/{}/summarize", w.report), &w.admin_a.1, json!({})).await.status(), 409);
+
+        // An inactive organization: its users' tokens die and they cannot sign in.
+        let r = app.request(Method::PATCH, &format!("/api/v1/organizations/{}", w.org_a), Some(&w.platform.1), Some(json!({"is_active": false}))).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(app.get("/api/v1/auth/me", &w.member_a.1).await.status(), 401);
+        let login = app.request(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "member@a.test", "password": PASSWORD}))).await;
+        assert_eq!(login.status(), 401);
+        assert_eq!(app.get("/api/v1/auth/me", &w.member_b.1).await.status(), 200, "other organizations unaffected");
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn a_preview_is_charged_to_the_organization_that_owns_the_stream(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let calls = |usage: Value| usage.as_array().unwrap().iter().map(|row| row["calls"].as_i64().unwrap_or(0)).sum::<i64>();
+        let usage_path = format!("/api/v1/organizations/{}/usage", w.org_a);
+        let before = calls(app.get(&usage_path, &w.admin_a.1).await.json().await.unwrap());
+        // A platform admin previews a prompt on org A's stream.
+        let r = app.post(&format!("/api/v1/reports/{}/summaries/preview", w.report), &w.platform.1, json!({"prompt_type": "executive_summary"})).await;
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        let after = calls(app.get(&usage_path, &w.admin_a.1).await.json().await.unwrap());
+        assert_eq!(after, before + 1, "the preview is on org A's ledger");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_labels_come_from_fixed_sets_and_metrics_can_be_protected() {
+    let app = integration_tests::spawn_app_with(test_support::Backend::Sqlite, |s| {
+        s.server.metrics_token = Some("scrape-token-for-tests".to_owned().into());
+    })
+    .await;
+    let invented = Method::from_bytes(b"BREWCOFFEE").unwrap();
+    app.request(invented, "/health", None, None).await;
+    let metrics = |token: Option<&'static str>| {
+        let mut req = app.client.get(format!("{}/metrics", app.address));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let refused = metrics(None).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(metrics(Some("wrong")).await.unwrap().status(), 401);
+    let text = metrics(Some("scrape-token-for-tests"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("curio_http_requests_total"), "{text}");
+    assert!(
+        !text.contains("BREWCOFFEE"),
+        "an invented method made a series"
+    );
+    assert!(text.contains("method=\"other\""), "{text}");
+    app.stop().await;
+}
