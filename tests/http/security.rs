@@ -126,3 +126,52 @@ async fn metrics_labels_come_from_fixed_sets_and_metrics_can_be_protected() {
     assert!(text.contains("method=\"other\""), "{text}");
     app.stop().await;
 }
+
+backend_tests! {
+    async fn over_long_article_fields_are_422_on_import_and_update_never_500(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let long = |n: usize| "x".repeat(n);
+        for (field, value) in [("journal", long(600)), ("url", long(3_000)), ("doi", long(300)), ("pmid", long(40)), ("title", long(2_001))] {
+            let update = app.request(Method::PATCH, "/api/v1/articles/bulk", Some(&w.platform.1),
+                Some(json!({"updates": [{"article_id": w.articles[0], field: value}]}))).await;
+            assert_eq!(update.status(), 422, "update {field}");
+            let body: Value = update.json().await.unwrap();
+            assert_eq!(body["errors"][0]["field"], format!("updates[0].{field}"));
+            let mut article = json!({"title": "T", "doi": "10.9/long"});
+            article[field] = json!(value);
+            let import = app.post("/api/v1/articles/bulk", &w.platform.1, json!({"articles": [article]})).await;
+            assert_eq!(import.status(), 422, "import {field}");
+        }
+        // The largest values the columns hold are stored.
+        let fits = app.request(Method::PATCH, "/api/v1/articles/bulk", Some(&w.platform.1),
+            Some(json!({"updates": [{"article_id": w.articles[0], "journal": long(500), "url": long(2_048)}]}))).await;
+        assert_eq!(fits.status(), 200);
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn requests_beyond_the_limits_get_422_before_any_work(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let categories = |n: usize| json!({"categories": (0..n).map(|i| json!({"id": format!("c{i}"), "name": format!("C {i}"), "topics": []})).collect::<Vec<_>>()});
+        let stream = |n: usize| json!({"stream_name": format!("S{n}"), "purpose": "P", "scope": "personal", "presentation_config": categories(n)});
+        assert_eq!(app.post("/api/v1/streams", &w.member_a.1, stream(service::limits::CATEGORIES_PER_STREAM + 1)).await.status(), 422);
+        let ok = app.post("/api/v1/streams", &w.member_a.1, stream(service::limits::CATEGORIES_PER_STREAM)).await;
+        assert_eq!(ok.status(), 201);
+        let big = ok.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let too_many_topics = json!({"stream_name": "T", "purpose": "P", "scope": "personal", "presentation_config": {"categories": [{"id": "a", "name": "A", "topics": vec!["t"; 51]}]}});
+        assert_eq!(app.post("/api/v1/streams", &w.member_a.1, too_many_topics).await.status(), 422);
+        let long_prompt = json!({"stream_name": "L", "purpose": "P", "scope": "personal", "enrichment_config": {"prompts": {"article_summary": {"system_prompt": "x".repeat(service::limits::PROMPT_BYTES + 1)}}}});
+        assert_eq!(app.post("/api/v1/streams", &w.member_a.1, long_prompt).await.status(), 422);
+        // An article filed under more categories than allowed.
+        let cats: Vec<String> = (0..=service::limits::CATEGORIES_PER_ARTICLE).map(|i| format!("c{i}")).collect();
+        let report = json!({"report_name": "r", "report_date": "2026-01-12", "articles": [{"article_id": w.articles[0], "presentation_categories": cats}]});
+        let r = app.post(&format!("/api/v1/streams/{big}/reports"), &w.member_a.1, report).await;
+        assert_eq!(r.status(), 422);
+        let too_many = json!({"report_name": "r", "report_date": "2026-01-12", "articles": (1..=service::limits::ARTICLES_PER_REPORT as i32 + 1).map(|i| json!({"article_id": i})).collect::<Vec<_>>()});
+        assert_eq!(app.post(&format!("/api/v1/streams/{big}/reports"), &w.member_a.1, too_many).await.status(), 422);
+        app.stop().await;
+    }
+}

@@ -52,6 +52,21 @@ pub struct ArticleChanges {
     pub url: Option<Option<String>>,
 }
 
+/// Largest values the `articles` columns hold, in characters: the
+/// `varchar` sizes of the migration (MySQL/MariaDB and PostgreSQL enforce
+/// them; SQLite does not, so every writer checks them first). Title and
+/// abstract are `text`; their bounds keep one row and one request sane.
+pub mod limits {
+    pub const TITLE: usize = 2_000;
+    pub const ABSTRACT: usize = 100_000;
+    pub const JOURNAL: usize = 500;
+    pub const DOI: usize = 255;
+    pub const PMID: usize = 32;
+    pub const URL: usize = 2_048;
+    pub const AUTHORS: usize = 1_000;
+    pub const AUTHOR: usize = 500;
+}
+
 /// DOIs are case-insensitive: stored trimmed, lowercase, without a resolver
 /// prefix. Blank is absent.
 pub fn normalize_doi(doi: Option<&str>) -> Option<String> {

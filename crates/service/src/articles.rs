@@ -19,23 +19,63 @@ fn require_writer(actor: &Actor) -> Result<(), ServiceError> {
     }
 }
 
-fn check_title(field: String, title: &str, errors: &mut Vec<FieldError>) {
-    if title.trim().is_empty() || title.chars().count() > 2_000 {
-        errors.push(FieldError::new(field, "must be 1 to 2000 characters"));
-    }
+/// The fields of an article as one writer submits them; `None` is "not
+/// given" (an update leaves it as it is).
+#[derive(Default)]
+struct Fields<'a> {
+    title: Option<&'a str>,
+    r#abstract: Option<&'a str>,
+    authors: Option<&'a [String]>,
+    journal: Option<&'a str>,
+    pub_year: Option<i32>,
+    doi: Option<&'a str>,
+    pmid: Option<&'a str>,
+    url: Option<&'a str>,
 }
 
-fn check_year(field: String, year: Option<i32>, errors: &mut Vec<FieldError>) {
-    if year.is_some_and(|y| !(1500..=2200).contains(&y)) {
-        errors.push(FieldError::new(field, "must be between 1500 and 2200"));
-    }
-}
-
-fn check_len(field: String, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) {
-    if value.is_some_and(|v| v.chars().count() > max) {
+/// The one validation of article fields, shared by import and update, with
+/// the bounds of the columns they are stored in.
+fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
+    use articles::limits;
+    if let Some(title) = f.title
+        && (title.trim().is_empty() || title.chars().count() > limits::TITLE)
+    {
         errors.push(FieldError::new(
-            field,
-            format!("must be at most {max} characters"),
+            format!("{prefix}.title"),
+            format!("must be 1 to {} characters", limits::TITLE),
+        ));
+    }
+    if f.pub_year.is_some_and(|y| !(1500..=2200).contains(&y)) {
+        errors.push(FieldError::new(
+            format!("{prefix}.pub_year"),
+            "must be between 1500 and 2200",
+        ));
+    }
+    for (name, value, max) in [
+        ("abstract", f.r#abstract, limits::ABSTRACT),
+        ("journal", f.journal, limits::JOURNAL),
+        ("doi", f.doi, limits::DOI),
+        ("pmid", f.pmid, limits::PMID),
+        ("url", f.url, limits::URL),
+    ] {
+        if value.is_some_and(|v| v.chars().count() > max) {
+            errors.push(FieldError::new(
+                format!("{prefix}.{name}"),
+                format!("must be at most {max} characters"),
+            ));
+        }
+    }
+    if let Some(authors) = f.authors
+        && (authors.len() > limits::AUTHORS
+            || authors.iter().any(|a| a.chars().count() > limits::AUTHOR))
+    {
+        errors.push(FieldError::new(
+            format!("{prefix}.authors"),
+            format!(
+                "at most {} authors of at most {} characters each",
+                limits::AUTHORS,
+                limits::AUTHOR
+            ),
         ));
     }
 }
@@ -56,38 +96,17 @@ pub async fn bulk_import(
     }
     let mut errors = Vec::new();
     for (i, a) in input.iter().enumerate() {
-        check_title(format!("articles[{i}].title"), &a.title, &mut errors);
-        check_year(format!("articles[{i}].pub_year"), a.pub_year, &mut errors);
-        check_len(
-            format!("articles[{i}].doi"),
-            a.doi.as_deref(),
-            255,
-            &mut errors,
-        );
-        check_len(
-            format!("articles[{i}].pmid"),
-            a.pmid.as_deref(),
-            32,
-            &mut errors,
-        );
-        check_len(
-            format!("articles[{i}].journal"),
-            a.journal.as_deref(),
-            500,
-            &mut errors,
-        );
-        check_len(
-            format!("articles[{i}].url"),
-            a.url.as_deref(),
-            2048,
-            &mut errors,
-        );
-        check_len(
-            format!("articles[{i}].abstract"),
-            a.r#abstract.as_deref(),
-            100_000,
-            &mut errors,
-        );
+        let fields = Fields {
+            title: Some(&a.title),
+            r#abstract: a.r#abstract.as_deref(),
+            authors: Some(&a.authors),
+            journal: a.journal.as_deref(),
+            pub_year: a.pub_year,
+            doi: a.doi.as_deref(),
+            pmid: a.pmid.as_deref(),
+            url: a.url.as_deref(),
+        };
+        check_fields(&format!("articles[{i}]"), fields, &mut errors);
         if errors.len() > 50 {
             break;
         }
@@ -124,17 +143,19 @@ pub async fn bulk_update(
                 "appears twice",
             ));
         }
-        if let Some(t) = &c.title {
-            check_title(format!("updates[{i}].title"), t, &mut errors);
-        }
-        if let Some(y) = c.pub_year {
-            check_year(format!("updates[{i}].pub_year"), y, &mut errors);
-        }
-        if let Some(d) = &c.doi {
-            check_len(format!("updates[{i}].doi"), d.as_deref(), 255, &mut errors);
-        }
-        if let Some(p) = &c.pmid {
-            check_len(format!("updates[{i}].pmid"), p.as_deref(), 32, &mut errors);
+        let fields = Fields {
+            title: c.title.as_deref(),
+            r#abstract: c.r#abstract.as_ref().and_then(Option::as_deref),
+            authors: c.authors.as_deref(),
+            journal: c.journal.as_ref().and_then(Option::as_deref),
+            pub_year: c.pub_year.flatten(),
+            doi: c.doi.as_ref().and_then(Option::as_deref),
+            pmid: c.pmid.as_ref().and_then(Option::as_deref),
+            url: c.url.as_ref().and_then(Option::as_deref),
+        };
+        check_fields(&format!("updates[{i}]"), fields, &mut errors);
+        if errors.len() > 50 {
+            break;
         }
     }
     let ids: Vec<i32> = updates.iter().map(|(id, _)| *id).collect();

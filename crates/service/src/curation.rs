@@ -116,7 +116,8 @@ pub async fn edit(
         ));
     }
     if let Some(c) = &input.presentation_categories {
-        check_categories(&stream, "presentation_categories", c, &mut errors);
+        let known = crate::reports::category_ids(&stream);
+        check_categories(&known, "presentation_categories", c, &mut errors);
     }
     if input.ranking.is_none()
         && input.ai_summary.is_none()

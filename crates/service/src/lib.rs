@@ -11,6 +11,7 @@ pub mod articles;
 pub mod auth;
 pub mod curation;
 pub mod error;
+pub mod limits;
 pub mod organizations;
 pub mod passwords;
 pub mod reports;

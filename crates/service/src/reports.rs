@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
 use crate::streams::categories;
-use crate::{FieldError, ServiceError};
+use crate::{FieldError, ServiceError, limits};
 
 /// An article to put in a new report.
 #[derive(Debug, Clone)]
@@ -59,14 +59,26 @@ pub async fn get_for_change(
     Ok((report, stream))
 }
 
+/// The ids of the stream's presentation categories, built once per
+/// request so that checking N articles stays linear.
+pub fn category_ids(stream: &Stream) -> HashSet<String> {
+    categories(stream).into_iter().map(|c| c.id).collect()
+}
+
 /// Checks category ids against the stream's presentation categories.
 pub fn check_categories(
-    stream: &Stream,
+    known: &HashSet<String>,
     field: &str,
     ids: &[String],
     errors: &mut Vec<FieldError>,
 ) {
-    let known: HashSet<String> = categories(stream).into_iter().map(|c| c.id).collect();
+    if ids.len() > limits::CATEGORIES_PER_ARTICLE {
+        errors.push(FieldError::new(
+            field,
+            format!("at most {} categories", limits::CATEGORIES_PER_ARTICLE),
+        ));
+        return;
+    }
     for id in ids {
         if !known.contains(id) {
             errors.push(FieldError::new(
@@ -99,9 +111,14 @@ pub async fn create(
             "must be 1 to 255 characters",
         ));
     }
-    if input.articles.len() > crate::articles::MAX_BULK {
-        errors.push(FieldError::new("articles", "at most 10000 articles"));
+    if input.articles.len() > limits::ARTICLES_PER_REPORT {
+        errors.push(FieldError::new(
+            "articles",
+            format!("at most {} articles", limits::ARTICLES_PER_REPORT),
+        ));
+        return Err(ServiceError::Validation(errors));
     }
+    let known = category_ids(&stream);
     let mut seen = HashSet::new();
     for (i, a) in input.articles.iter().enumerate() {
         if !seen.insert(a.article_id) {
@@ -124,7 +141,7 @@ pub async fn create(
         }
         if let Some(c) = &a.presentation_categories {
             check_categories(
-                &stream,
+                &known,
                 &format!("articles[{i}].presentation_categories"),
                 c,
                 &mut errors,

@@ -8,6 +8,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::{Value as Json, json};
 
 use crate::access::{self, Actor};
+use crate::limits;
 use crate::summaries::templates::{self, PromptType};
 use crate::{FieldError, ServiceError};
 
@@ -85,6 +86,13 @@ pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new("presentation_config", "must be an object"));
         return;
     };
+    if !limits::config_fits(config) {
+        errors.push(FieldError::new(
+            "presentation_config",
+            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
+        ));
+        return;
+    }
     let Some(categories) = obj.get("categories") else {
         return;
     };
@@ -95,6 +103,13 @@ pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
         ));
         return;
     };
+    if items.len() > limits::CATEGORIES_PER_STREAM {
+        errors.push(FieldError::new(
+            "presentation_config.categories",
+            format!("at most {} categories", limits::CATEGORIES_PER_STREAM),
+        ));
+        return;
+    }
     let mut seen = std::collections::HashSet::new();
     for (i, c) in items.iter().enumerate() {
         let field = format!("presentation_config.categories[{i}]");
@@ -121,13 +136,22 @@ pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
                 "must be a non-empty string",
             ));
         }
-        if !c
-            .get("topics")
-            .is_none_or(|t| t.as_array().is_some_and(|a| a.iter().all(Json::is_string)))
-        {
+        if !c.get("topics").is_none_or(|t| {
+            t.as_array().is_some_and(|a| {
+                a.len() <= limits::TOPICS_PER_CATEGORY
+                    && a.iter().all(|x| {
+                        x.as_str()
+                            .is_some_and(|x| x.chars().count() <= limits::TOPIC_CHARS)
+                    })
+            })
+        }) {
             errors.push(FieldError::new(
                 format!("{field}.topics"),
-                "must be an array of strings",
+                format!(
+                    "must be an array of at most {} strings of at most {} characters",
+                    limits::TOPICS_PER_CATEGORY,
+                    limits::TOPIC_CHARS
+                ),
             ));
         }
     }
@@ -140,6 +164,13 @@ pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new("enrichment_config", "must be an object"));
         return;
     };
+    if !limits::config_fits(config) {
+        errors.push(FieldError::new(
+            "enrichment_config",
+            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
+        ));
+        return;
+    }
     let Some(prompts) = obj.get("prompts") else {
         return;
     };
@@ -162,14 +193,14 @@ pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
         for part in ["system_prompt", "user_prompt_template"] {
             match prompt.get(part) {
                 None => {}
-                Some(Json::String(t)) if t.len() <= 20_000 => {
+                Some(Json::String(t)) if t.len() <= limits::PROMPT_BYTES => {
                     if let Err(e) = templates::validate(kind, t) {
                         errors.push(FieldError::new(format!("{field}.{part}"), e.to_string()));
                     }
                 }
                 Some(_) => errors.push(FieldError::new(
                     format!("{field}.{part}"),
-                    "must be a string of at most 20000 bytes",
+                    format!("must be a string of at most {} bytes", limits::PROMPT_BYTES),
                 )),
             }
         }
@@ -183,6 +214,13 @@ pub fn validate_llm(config: &Json, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new("llm_config", "must be an object"));
         return;
     };
+    if !limits::config_fits(config) {
+        errors.push(FieldError::new(
+            "llm_config",
+            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
+        ));
+        return;
+    }
     for (key, settings) in obj {
         let field = format!("llm_config.{key}");
         if PromptType::parse(key).is_none() {
