@@ -51,7 +51,8 @@ impl FromRequest for AuthUser {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+/// The token of `Authorization: Bearer <token>`, or a 401 saying what is wrong.
+pub(crate) fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)

@@ -18,21 +18,28 @@ pub fn secret_file(db_file: &Path) -> PathBuf {
 /// Restarts reuse it, so tokens survive them.
 pub async fn load_or_create(db_file: &Path) -> anyhow::Result<SecretString> {
     let path = secret_file(db_file);
-    match tokio::fs::read_to_string(&path).await {
-        Ok(text) => {
-            let secret = text.trim();
-            if secret.len() < service::settings::MIN_SECRET_BYTES {
-                bail!(
-                    "{} holds a secret shorter than {} bytes: delete it to generate a new one",
-                    path.display(),
-                    service::settings::MIN_SECRET_BYTES
-                );
-            }
-            Ok(SecretString::from(secret.to_owned()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(&path).await,
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    match read(&path).await? {
+        Some(secret) => Ok(secret),
+        None => create(&path).await,
     }
+}
+
+/// The secret in `path`, `None` when there is no such file.
+async fn read(path: &Path) -> anyhow::Result<Option<SecretString>> {
+    let text = match tokio::fs::read_to_string(path).await {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let secret = text.trim();
+    if secret.len() < service::settings::MIN_SECRET_BYTES {
+        bail!(
+            "{} holds a secret shorter than {} bytes: delete it to generate a new one",
+            path.display(),
+            service::settings::MIN_SECRET_BYTES
+        );
+    }
+    Ok(Some(SecretString::from(secret.to_owned())))
 }
 
 async fn create(path: &Path) -> anyhow::Result<SecretString> {
@@ -49,7 +56,9 @@ async fn create(path: &Path) -> anyhow::Result<SecretString> {
     let mut file = match options.open(path).await {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return read_existing(path).await;
+            return read(path)
+                .await?
+                .with_context(|| format!("{} vanished while it was read", path.display()));
         }
         Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
     };
@@ -59,11 +68,4 @@ async fn create(path: &Path) -> anyhow::Result<SecretString> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     tracing::info!(file = %path.display(), "generated a JWT secret for the embedded database");
     Ok(SecretString::from(secret))
-}
-
-async fn read_existing(path: &Path) -> anyhow::Result<SecretString> {
-    let text = tokio::fs::read_to_string(path)
-        .await
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(SecretString::from(text.trim().to_owned()))
 }

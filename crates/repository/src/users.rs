@@ -85,7 +85,24 @@ pub async fn find_with_org_status<C: ConnectionTrait>(
     db: &C,
     id: i32,
 ) -> Result<Option<(User, Option<bool>)>, RepoError> {
-    Ok(user::Entity::find_by_id(id)
+    with_org_status(db, user::Entity::find_by_id(id)).await
+}
+
+/// The user with this email (in any letter case) and whether its
+/// organization is active, in one statement: what signing in needs.
+pub async fn find_by_email_with_org_status<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+) -> Result<Option<(User, Option<bool>)>, RepoError> {
+    let query = user::Entity::find().filter(user::Column::Email.eq(normalize_email(email)));
+    with_org_status(db, query).await
+}
+
+async fn with_org_status<C: ConnectionTrait>(
+    db: &C,
+    query: sea_orm::Select<user::Entity>,
+) -> Result<Option<(User, Option<bool>)>, RepoError> {
+    Ok(query
         .find_also_related(entity::organization::Entity)
         .one(db)
         .await?

@@ -21,7 +21,6 @@ fn require_writer(actor: &Actor) -> Result<(), ServiceError> {
 
 /// The fields of an article as one writer submits them; `None` is "not
 /// given" (an update leaves it as it is).
-#[derive(Default)]
 struct Fields<'a> {
     title: Option<&'a str>,
     r#abstract: Option<&'a str>,

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use repository::organizations;
 use repository::users::{self, User};
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
@@ -110,24 +109,17 @@ impl AuthService {
         if let Some(retry) = self.throttle.begin_attempt(&email, client) {
             return Err(LoginError::Throttled(retry));
         }
-        let user = users::find_by_email(&self.db, &email)
+        let found = users::find_by_email_with_org_status(&self.db, &email)
             .await
             .map_err(ServiceError::from)?;
         let verified = passwords::verify(
             password.to_owned(),
-            user.as_ref().map(|u| u.password_hash.clone()),
+            found.as_ref().map(|(u, _)| u.password_hash.clone()),
         )
         .await?;
-        let org_active = match user.as_ref().and_then(|u| u.org_id) {
-            Some(org) => organizations::find(&self.db, org)
-                .await
-                .map_err(ServiceError::from)?
-                .is_some_and(|o| o.is_active),
-            None => true,
-        };
-        let user = match (user, verified) {
-            (Some(user), verified @ (Verified::Yes | Verified::YesRehashed(_)))
-                if user.is_active && org_active =>
+        let user = match (found, verified) {
+            (Some((user, org_active)), verified @ (Verified::Yes | Verified::YesRehashed(_)))
+                if may_act(&user, org_active) =>
             {
                 if let Verified::YesRehashed(new_hash) = verified {
                     users::replace_password_hash(&self.db, user.id, &user.password_hash, &new_hash)
@@ -152,13 +144,18 @@ impl AuthService {
         })
     }
 
+    /// When a session that began at `auth_time` ends (Unix seconds).
+    fn session_end(&self, auth_time: i64) -> i64 {
+        auth_time + self.settings.max_session_hours * 3600
+    }
+
     /// Signs a token for `user` in a session that began at `auth_time`; it
     /// expires after the token lifetime or at the session limit, whichever
     /// comes first.
     pub fn issue(&self, user: &User, auth_time: i64) -> Result<IssuedToken, ServiceError> {
         let now = Utc::now().timestamp();
-        let session_end = auth_time + self.settings.max_session_hours * 3600;
-        let exp = (now + self.settings.token_lifetime_minutes * 60).min(session_end);
+        let exp =
+            (now + self.settings.token_lifetime_minutes * 60).min(self.session_end(auth_time));
         let claims = Claims {
             sub: user.id.to_string(),
             email: user.email.clone(),
@@ -206,7 +203,7 @@ impl AuthService {
         let (user, org_active) = users::find_with_org_status(&self.db, user_id)
             .await?
             .ok_or_else(unauthorized)?;
-        if !user.is_active || org_active == Some(false) || claims.ver != user.token_version {
+        if !may_act(&user, org_active) || claims.ver != user.token_version {
             return Err(unauthorized());
         }
         let now = Utc::now().timestamp();
@@ -216,7 +213,7 @@ impl AuthService {
         } else {
             claims.iat
         };
-        let session_end = auth_time + self.settings.max_session_hours * 3600;
+        let session_end = self.session_end(auth_time);
         if now >= session_end {
             return Err(unauthorized());
         }
@@ -272,6 +269,12 @@ impl AuthService {
         .map_err(ServiceError::from)?;
         Ok(self.issue(&user, Utc::now().timestamp())?)
     }
+}
+
+/// Whether a user may sign in and act: active, in an active organization
+/// (`org_active` is `None` for a user without one).
+fn may_act(user: &User, org_active: Option<bool>) -> bool {
+    user.is_active && org_active != Some(false)
 }
 
 fn role_name(user: &User) -> String {

@@ -39,13 +39,10 @@ pub async fn get_visible(
     actor: &Actor,
     id: i32,
 ) -> Result<(Report, Stream), ServiceError> {
-    let report = reports::find_visible(db, &actor.viewer(), id)
+    // The visibility filter and the stream are part of the report's query.
+    reports::find_visible_with_stream(db, &actor.viewer(), id)
         .await?
-        .ok_or(ServiceError::NotFound("report"))?;
-    let stream = repository::streams::find(db, report.stream_id)
-        .await?
-        .ok_or(ServiceError::NotFound("report"))?;
-    Ok((report, stream))
+        .ok_or(ServiceError::NotFound("report"))
 }
 
 /// A report the caller may see and change (curate, summarize, approve).
@@ -98,11 +95,7 @@ pub async fn create(
     input: CreateReport,
 ) -> Result<Report, ServiceError> {
     let stream = crate::streams::get_for_change(db, actor, stream_id).await?;
-    if !stream.is_active {
-        return Err(ServiceError::Conflict(
-            "the stream is inactive: reactivate it to add reports".into(),
-        ));
-    }
+    crate::streams::require_active(&stream, "add reports")?;
     let mut errors = Vec::new();
     let name = input.report_name.trim();
     if name.is_empty() || name.chars().count() > 255 {
@@ -197,11 +190,8 @@ pub async fn get(
     actor: &Actor,
     id: i32,
 ) -> Result<ReportWithArticles, ServiceError> {
-    // The visibility filter and the stream are part of the report's query:
-    // three statements in all.
-    let (report, stream) = reports::find_visible_with_stream(db, &actor.viewer(), id)
-        .await?
-        .ok_or(ServiceError::NotFound("report"))?;
+    // Three statements in all: the report with its stream, then its articles.
+    let (report, stream) = get_visible(db, actor, id).await?;
     let mut loaded = reports::load_with_articles(db, report, false).await?;
     if !access::can_change_stream(actor, &stream) {
         for a in &mut loaded.articles {

@@ -69,6 +69,31 @@ pub fn categories(stream: &Stream) -> Vec<Category> {
         .unwrap_or_default()
 }
 
+/// Whether a stream configuration is within [`limits::CONFIG_BYTES`];
+/// records the error on `field` when it is not.
+fn config_fits(field: &str, config: &Json, errors: &mut Vec<FieldError>) -> bool {
+    let fits = limits::config_fits(config);
+    if !fits {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
+        ));
+    }
+    fits
+}
+
+/// No new work (reports, summaries) on an inactive stream: a `Conflict`
+/// that says how to `go_on`.
+pub fn require_active(stream: &Stream, go_on: &str) -> Result<(), ServiceError> {
+    if stream.is_active {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(format!(
+            "the stream is inactive: reactivate it to {go_on}"
+        )))
+    }
+}
+
 fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     let n = value.trim().chars().count();
     if n == 0 || value.chars().count() > max {
@@ -86,11 +111,7 @@ pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new("presentation_config", "must be an object"));
         return;
     };
-    if !limits::config_fits(config) {
-        errors.push(FieldError::new(
-            "presentation_config",
-            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
-        ));
+    if !config_fits("presentation_config", config, errors) {
         return;
     }
     let Some(categories) = obj.get("categories") else {
@@ -164,11 +185,7 @@ pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new("enrichment_config", "must be an object"));
         return;
     };
-    if !limits::config_fits(config) {
-        errors.push(FieldError::new(
-            "enrichment_config",
-            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
-        ));
+    if !config_fits("enrichment_config", config, errors) {
         return;
     }
     let Some(prompts) = obj.get("prompts") else {
@@ -214,11 +231,7 @@ pub fn validate_llm(config: &Json, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new("llm_config", "must be an object"));
         return;
     };
-    if !limits::config_fits(config) {
-        errors.push(FieldError::new(
-            "llm_config",
-            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
-        ));
+    if !config_fits("llm_config", config, errors) {
         return;
     }
     for (key, settings) in obj {

@@ -60,6 +60,18 @@ pub fn validate_password(password: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// What is wrong with a new user's email and password, field by field.
+fn credential_errors(email: &str, password: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Err(e) = validate_email(email) {
+        errors.push(e);
+    }
+    if let Err(ServiceError::Validation(mut e)) = validate_password(password) {
+        errors.append(&mut e);
+    }
+    errors
+}
+
 fn validate_full_name(name: &Option<String>) -> Result<(), FieldError> {
     match name {
         Some(n) if n.chars().count() > 200 => Err(FieldError::new(
@@ -114,13 +126,7 @@ pub async fn create(
         }
         UserRole::PlatformAdmin => input.org_id,
     };
-    let mut errors = Vec::new();
-    if let Err(e) = validate_email(&input.email) {
-        errors.push(e);
-    }
-    if let Err(ServiceError::Validation(mut e)) = validate_password(&input.password) {
-        errors.append(&mut e);
-    }
+    let mut errors = credential_errors(&input.email, &input.password);
     if let Err(e) = validate_full_name(&input.full_name) {
         errors.push(e);
     }
@@ -303,13 +309,7 @@ pub async fn create_platform_admin(
     email: &str,
     password: String,
 ) -> Result<User, ServiceError> {
-    let mut errors = Vec::new();
-    if let Err(e) = validate_email(email) {
-        errors.push(e);
-    }
-    if let Err(ServiceError::Validation(mut e)) = validate_password(&password) {
-        errors.append(&mut e);
-    }
+    let errors = credential_errors(email, &password);
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }

@@ -51,6 +51,23 @@ backend_tests! {
     }
 }
 
+/// Claims of `member@a.test` for a token issued at `iat`, expiring at `exp`,
+/// in a session that began at `auth_time`.
+fn member_claims(w: &common::World, iat: i64, exp: i64, auth_time: i64) -> Claims {
+    Claims {
+        sub: w.member_a.id.to_string(),
+        email: "member@a.test".into(),
+        org_id: Some(w.org_a),
+        role: "member".into(),
+        iat,
+        exp,
+        ver: 0,
+        auth_time,
+        iss: None,
+        aud: None,
+    }
+}
+
 fn sign(claims: &Claims, alg: Algorithm, secret: &str) -> String {
     jsonwebtoken::encode(
         &Header::new(alg),
@@ -66,7 +83,7 @@ backend_tests! {
         let w = common::world(&db.conn, common::offline(), 1).await;
         let auth = &w.services.auth;
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now, exp: now + 3600, ver: 0, auth_time: now, iss: None, aud: None };
+        let claims = member_claims(&w, now, now + 3600, now);
         let good = sign(&claims, Algorithm::HS256, SECRET);
         assert!(auth.validate_token(&good).await.is_ok());
 
@@ -99,7 +116,7 @@ backend_tests! {
         let w = common::world(&db.conn, common::offline(), 1).await;
         let auth = &w.services.auth;
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now - 2900, exp: now + 700, ver: 0, auth_time: now - 2900, iss: None, aud: None };
+        let claims = member_claims(&w, now - 2900, now + 700, now - 2900);
         let old = auth.validate_token(&sign(&claims, Algorithm::HS256, SECRET)).await.unwrap();
         let fresh = old.refreshed.expect("81% of the lifetime has passed");
         assert!(auth.validate_token(&fresh.access_token).await.unwrap().refreshed.is_none());
@@ -117,7 +134,7 @@ backend_tests! {
         let day = 24 * 3600;
         // Signed in 23.5 hours ago, token in its last minutes: the renewal
         // ends with the session, not an hour later.
-        let late = Claims { sub: w.member_a.id.to_string(), email: "member@a.test".into(), org_id: Some(w.org_a), role: "member".into(), iat: now - 3000, exp: now + 600, ver: 0, auth_time: now - day + 1800, iss: None, aud: None };
+        let late = member_claims(&w, now - 3000, now + 600, now - day + 1800);
         let renewed = auth.validate_token(&sign(&late, Algorithm::HS256, SECRET)).await.unwrap().refreshed.expect("renewed");
         assert!(renewed.expires_in <= 1800, "capped at the session's end: {}", renewed.expires_in);
         // A token that reaches the session's end is not renewed again.

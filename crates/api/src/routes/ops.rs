@@ -42,12 +42,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
     if let Some(expected) = &state.metrics_token {
         use secrecy::ExposeSecret;
-        let given = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(expected.expose_secret()) {
+        if crate::extractors::bearer(&req).ok() != Some(expected.expose_secret()) {
             return actix_web::ResponseError::error_response(
                 &crate::error::ApiError::Unauthorized("/metrics needs the metrics token".into()),
             );

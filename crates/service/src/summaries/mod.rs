@@ -246,7 +246,7 @@ impl SummaryService {
         force: bool,
     ) -> Result<SummaryResult, ServiceError> {
         let (_, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
-        require_active(&stream)?;
+        crate::streams::require_active(&stream, "summarize its reports")?;
         let org_id = billed_org(&self.db, &stream).await?;
         if associations::count_visible(&self.db, report_id).await? == 0 {
             return Err(ServiceError::Conflict(
@@ -575,7 +575,7 @@ impl SummaryService {
         article_id: Option<i32>,
     ) -> Result<Preview, ServiceError> {
         let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
-        require_active(&stream)?;
+        crate::streams::require_active(&stream, "summarize its reports")?;
         let mut errors = Vec::new();
         for (field, value) in [
             ("system_prompt", &system_prompt),
@@ -728,17 +728,6 @@ impl SummaryService {
                 }],
             }),
         }
-    }
-}
-
-/// No new LLM work for an inactive stream.
-fn require_active(stream: &Stream) -> Result<(), ServiceError> {
-    if stream.is_active {
-        Ok(())
-    } else {
-        Err(ServiceError::Conflict(
-            "the stream is inactive: reactivate it to summarize its reports".into(),
-        ))
     }
 }
 
