@@ -33,16 +33,7 @@ impl FromRequest for AuthUser {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Unauthorized("authentication is not configured".into()))?;
             let token = bearer(&req)?;
-            let authenticated =
-                state
-                    .services
-                    .auth
-                    .validate_token(token)
-                    .await
-                    .map_err(|e| match e {
-                        service::ServiceError::Unauthorized(m) => ApiError::Unauthorized(m),
-                        other => ApiError::Service(other),
-                    })?;
+            let authenticated = state.services.auth.validate_token(token).await?;
             if let Some(fresh) = authenticated.refreshed {
                 req.extensions_mut().insert(NewToken(fresh.access_token));
             }

@@ -74,7 +74,6 @@ pub async fn change_password(
 fn login_error(e: LoginError) -> ApiError {
     match e {
         LoginError::Throttled(wait) => ApiError::TooManyRequests(wait),
-        LoginError::Service(service::ServiceError::Unauthorized(m)) => ApiError::Unauthorized(m),
-        LoginError::Service(other) => ApiError::Service(other),
+        LoginError::Service(e) => ApiError::Service(e),
     }
 }
