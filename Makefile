@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test test-pinned migrate bench soak lint fmt docs-check services
+.PHONY: run test test-pinned migrate bench soak lint fmt docs-check openapi-check fuzz services
 
 ## Start curio on the embedded SQLite default (migrated, demo data, offline summarizer).
 run:
@@ -46,6 +46,14 @@ fmt:
 ## /docs in headless Chromium, offline (installs Debian's chromium if missing).
 docs-check:
 	./scripts/docs-check.sh
+
+## Validate /openapi.json and run a scenario through a generated Python client.
+openapi-check:
+	./scripts/openapi-check.sh
+
+## schemathesis over every route on SQLite, MariaDB and PostgreSQL (FUZZ_BACKENDS to narrow).
+fuzz:
+	./scripts/fuzz-api.sh
 
 ## Start MariaDB and PostgreSQL if they are not running.
 services:

@@ -9,6 +9,7 @@ pub mod article;
 pub mod curation_event;
 pub mod enums;
 pub mod llm_usage;
+pub mod login_throttle;
 pub mod org_stream_subscription;
 pub mod organization;
 pub mod report;
@@ -20,6 +21,7 @@ pub mod prelude {
     pub use super::article::Entity as Article;
     pub use super::curation_event::Entity as CurationEvent;
     pub use super::llm_usage::Entity as LlmUsage;
+    pub use super::login_throttle::Entity as LoginThrottle;
     pub use super::org_stream_subscription::Entity as OrgStreamSubscription;
     pub use super::organization::Entity as Organization;
     pub use super::report::Entity as Report;

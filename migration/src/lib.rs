@@ -13,6 +13,7 @@ mod m20260101_000002_streams_and_articles;
 mod m20260101_000003_reports;
 mod m20260101_000004_llm_usage;
 mod m20261127_000005_token_versions;
+mod m20261127_000006_login_throttles;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000003_reports::Migration),
             Box::new(m20260101_000004_llm_usage::Migration),
             Box::new(m20261127_000005_token_versions::Migration),
+            Box::new(m20261127_000006_login_throttles::Migration),
         ]
     }
 }

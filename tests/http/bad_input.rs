@@ -33,8 +33,17 @@ backend_tests! {
             ("oversize body", app.client.post(format!("{}/api/v1/streams", app.address)).bearer_auth(token).json(&json!({"stream_name": "s", "purpose": huge.clone()})), 413),
             ("10 MB string in bulk", app.client.post(format!("{}/api/v1/articles/bulk", app.address)).bearer_auth(&w.platform.1).json(&json!({"articles": [{"title": huge.clone()}]})), 422),
             ("not JSON content type", app.client.post(format!("{}/api/v1/streams", app.address)).bearer_auth(token).header("content-type", "text/plain").body("hello"), 400),
-            ("empty ranking", raw(Method::PUT, &format!("/api/v1/reports/{}/ranking", w.report), r#"{"article_ids": []}"#), 422),
+            ("empty ranking", raw(Method::PUT, &format!("/api/v1/reports/{}/ranking", w.report), r#"{"article_ids": []}"#), 409),
             ("bad date", raw(Method::POST, &format!("/api/v1/streams/{}/reports", w.org_stream), r#"{"report_name": "r", "report_date": "2026-02-30"}"#), 422),
+            // PostgreSQL cannot store NUL in text or JSONB: refused alike everywhere.
+            ("NUL in an article", app.client.post(format!("{}/api/v1/articles/bulk", app.address)).bearer_auth(&w.platform.1).header("content-type", "application/json").body(r#"{"articles": [{"title": "x", "doi": "10.1/a\u0000b"}]}"#), 422),
+            ("NUL in a config key", raw(Method::PATCH, &format!("/api/v1/streams/{}", w.org_stream), r#"{"enrichment_config": {"\u0000": 1}}"#), 422),
+            // A float PostgreSQL's JSONB would give back as an unreadable decimal.
+            ("huge float in a config", raw(Method::PATCH, &format!("/api/v1/streams/{}", w.org_stream), r#"{"enrichment_config": {"x": -1.7976931348623157e308}}"#), 422),
+            ("tiny float in a config", raw(Method::PATCH, &format!("/api/v1/streams/{}", w.org_stream), r#"{"llm_config": {"temperature": 9.9e-253}}"#), 422),
+            ("fractional id", raw(Method::PUT, &format!("/api/v1/reports/{}/ranking", w.report), r#"{"article_ids": [1.5]}"#), 422),
+            ("missing organization", app.client.post(format!("{}/api/v1/streams", app.address)).bearer_auth(&w.platform.1).json(&json!({"stream_name": "s", "purpose": "p", "scope": "organization", "org_id": 2_000_000_000})), 404),
+            ("user in a missing organization", app.client.post(format!("{}/api/v1/users", app.address)).bearer_auth(&w.platform.1).json(&json!({"email": "x@y.test", "password": "long enough", "org_id": 2_000_000_000})), 404),
         ];
         for (name, request, expected) in cases {
             let before = fingerprint(&app.db.conn).await;

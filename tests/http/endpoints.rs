@@ -35,7 +35,7 @@ backend_tests! {
         let login: Value = app.request(M::POST, "/api/v1/auth/login", None, Some(json!({"email": "Member@A.test", "password": integration_tests::PASSWORD}))).await.json().await.unwrap();
         assert_eq!(login["token_type"], "bearer");
         assert_eq!(login["expires_in"], 3600);
-        assert_eq!(status(&app, M::PUT, "/api/v1/auth/password", ma, Some(json!({"current_password": "wrong one", "new_password": "another long one"}))).await, 422);
+        assert_eq!(status(&app, M::PUT, "/api/v1/auth/password", ma, Some(json!({"current_password": "wrong one", "new_password": "another long one"}))).await, 403);
 
         // Organizations
         let orgs: Value = app.get("/api/v1/organizations", pa).await.json().await.unwrap();
@@ -127,7 +127,8 @@ backend_tests! {
         assert_eq!(status(&app, M::PATCH, &format!("/api/v1/reports/{r}/articles/{a1}"), aa, Some(json!({"presentation_categories": ["nope"]}))).await, 422);
         let order: Vec<i32> = w.articles.iter().rev().copied().collect();
         assert_eq!(status(&app, M::PUT, &format!("/api/v1/reports/{r}/ranking"), aa, Some(json!({"article_ids": order}))).await, 204);
-        assert_eq!(status(&app, M::PUT, &format!("/api/v1/reports/{r}/ranking"), aa, Some(json!({"article_ids": [a0]}))).await, 422);
+        assert_eq!(status(&app, M::PUT, &format!("/api/v1/reports/{r}/ranking"), aa, Some(json!({"article_ids": [a0]}))).await, 409);
+        assert_eq!(status(&app, M::PUT, &format!("/api/v1/reports/{r}/ranking"), aa, Some(json!({"article_ids": [a0, a0]}))).await, 422);
         let reordered: Value = app.get(&format!("/api/v1/reports/{r}"), aa).await.json().await.unwrap();
         assert_eq!(reordered["articles"][0]["id"], *w.articles.last().unwrap());
 

@@ -2,13 +2,14 @@
 //! endpoints expose what they promise.
 
 use integration_tests::{spawn_app, world};
-use serde_json::Value;
+use serde_json::{Value, json};
 use test_support::backend_tests;
 
 /// Every route of the contract, as `METHOD /path`.
 const CONTRACT: &[&str] = &[
     "post /api/v1/auth/login",
     "get /api/v1/auth/me",
+    "put /api/v1/auth/password",
     "get /api/v1/organizations",
     "post /api/v1/organizations",
     "get /api/v1/organizations/{org_id}",
@@ -109,4 +110,126 @@ backend_tests! {
         assert!(text.contains(r#"route="/api/v1/reports/{report_id}",status="404""#));
         app.stop().await;
     }
+}
+
+#[test]
+fn every_operation_has_a_unique_descriptive_operation_id() {
+    let doc = serde_json::to_value(api::startup::openapi_document()).unwrap();
+    let mut ids = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has an operationId"))
+                .to_owned();
+            assert!(
+                id.len() >= 5
+                    && id.chars().next().unwrap().is_ascii_lowercase()
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{id} is a camelCase name"
+            );
+            assert!(
+                ids.insert(id.clone(), format!("{method} {path}")).is_none(),
+                "{id} is used twice"
+            );
+        }
+    }
+    assert_eq!(ids.len(), CONTRACT.len());
+    assert_eq!(ids["getReport"], "get /api/v1/reports/{report_id}");
+    assert_eq!(
+        ids["listStreamReports"],
+        "get /api/v1/streams/{stream_id}/reports"
+    );
+}
+
+#[test]
+fn the_schema_states_the_limits_that_validation_enforces() {
+    use repository::articles::limits as column;
+    use service::limits;
+    let doc = serde_json::to_value(api::startup::openapi_document()).unwrap();
+    let prop = |schema: &str, field: &str| {
+        let schema = &doc["components"]["schemas"][schema];
+        // A schema with a cross-field rule is `allOf: [fields, rule]`.
+        let fields = if schema["allOf"].is_array() {
+            &schema["allOf"][0]
+        } else {
+            schema
+        };
+        fields["properties"][field].clone()
+    };
+    assert_eq!(
+        prop("NewArticleIn", "journal")["maxLength"],
+        column::JOURNAL
+    );
+    assert_eq!(prop("ArticleUpdateIn", "url")["maxLength"], column::URL);
+    assert_eq!(prop("NewArticleIn", "title")["minLength"], 1);
+    assert_eq!(
+        prop("NewArticleIn", "authors")["items"]["maxLength"],
+        column::AUTHOR
+    );
+    assert_eq!(prop("NewArticleIn", "pub_year")["maximum"], 2200);
+    assert_eq!(
+        prop("BulkImportRequest", "articles")["maxItems"],
+        limits::ARTICLES_PER_REQUEST
+    );
+    assert_eq!(prop("BulkUpdateRequest", "updates")["minItems"], 1);
+    assert_eq!(
+        prop("CreateReportRequest", "articles")["maxItems"],
+        limits::ARTICLES_PER_REPORT
+    );
+    assert_eq!(
+        prop("ReportArticleIn", "presentation_categories")["maxItems"],
+        limits::CATEGORIES_PER_ARTICLE
+    );
+    assert_eq!(prop("CreateUserRequest", "email")["format"], "email");
+    assert_eq!(
+        prop("CreateUserRequest", "password")["minLength"],
+        limits::PASSWORD_MIN_CHARS
+    );
+    assert_eq!(
+        prop("ChangePasswordRequest", "new_password")["maxLength"],
+        limits::PASSWORD_MAX_CHARS
+    );
+    assert_eq!(
+        prop("CreateOrganizationRequest", "name")["maxLength"],
+        limits::NAME_CHARS
+    );
+    assert_eq!(
+        prop("CreateStreamRequest", "purpose")["maxLength"],
+        limits::PURPOSE_CHARS
+    );
+    assert_eq!(
+        prop("PreviewRequest", "user_prompt_template")["maxLength"],
+        limits::PROMPT_CHARS
+    );
+    assert_eq!(
+        prop("LoginRequest", "email")["maxLength"],
+        limits::EMAIL_CHARS
+    );
+    let rule = doc["components"]["schemas"]["CreateUserRequest"]["allOf"][1]["anyOf"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        rule[0]["properties"]["role"]["enum"],
+        json!(["platform_admin"]),
+        "a platform admin has no organization"
+    );
+    assert_eq!(
+        rule[1]["required"],
+        json!(["org_id"]),
+        "every other role needs one"
+    );
+    let params = doc["paths"]["/api/v1/streams/{stream_id}/reports"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let limit = params.iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(
+        (
+            limit["schema"]["minimum"].clone(),
+            limit["schema"]["maximum"].clone()
+        ),
+        (1.into(), repository::pagination::MAX_LIMIT.into())
+    );
 }

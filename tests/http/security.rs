@@ -40,7 +40,7 @@ backend_tests! {
         let takeover = app.request(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&stolen), Some(json!({"password": "attacker password"}))).await;
         assert_eq!(takeover.status(), 403);
         let wrong = app.request(Method::PUT, "/api/v1/auth/password", Some(&stolen), Some(json!({"current_password": "guess guess", "new_password": "attacker password"}))).await;
-        assert_eq!(wrong.status(), 422);
+        assert_eq!(wrong.status(), 403, "a wrong current password is a refusal, not a malformed field");
 
         let changed = app.request(Method::PUT, "/api/v1/auth/password", Some(&stolen), Some(json!({"current_password": PASSWORD, "new_password": "my new password"}))).await;
         assert_eq!(changed.status(), 200);
@@ -163,7 +163,7 @@ backend_tests! {
         let big = ok.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
         let too_many_topics = json!({"stream_name": "T", "purpose": "P", "scope": "personal", "presentation_config": {"categories": [{"id": "a", "name": "A", "topics": vec!["t"; 51]}]}});
         assert_eq!(app.post("/api/v1/streams", &w.member_a.1, too_many_topics).await.status(), 422);
-        let long_prompt = json!({"stream_name": "L", "purpose": "P", "scope": "personal", "enrichment_config": {"prompts": {"article_summary": {"system_prompt": "x".repeat(service::limits::PROMPT_BYTES + 1)}}}});
+        let long_prompt = json!({"stream_name": "L", "purpose": "P", "scope": "personal", "enrichment_config": {"prompts": {"article_summary": {"system_prompt": "x".repeat(service::limits::PROMPT_CHARS + 1)}}}});
         assert_eq!(app.post("/api/v1/streams", &w.member_a.1, long_prompt).await.status(), 422);
         // An article filed under more categories than allowed.
         let cats: Vec<String> = (0..=service::limits::CATEGORIES_PER_ARTICLE).map(|i| format!("c{i}")).collect();
@@ -174,4 +174,78 @@ backend_tests! {
         assert_eq!(app.post(&format!("/api/v1/streams/{big}/reports"), &w.member_a.1, too_many).await.status(), 422);
         app.stop().await;
     }
+}
+
+/// Signs in as `email` through a client claiming `forwarded_for`.
+async fn login_via(
+    app: &integration_tests::TestApp,
+    email: &str,
+    password: &str,
+    forwarded_for: &str,
+) -> u16 {
+    app.client
+        .post(format!("{}/api/v1/auth/login", app.address))
+        .header("X-Forwarded-For", forwarded_for)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+backend_tests! {
+    async fn x_forwarded_for_names_the_client_only_behind_a_trusted_proxy(backend: Backend) {
+        // Untrusted peer: the header is ignored, every attempt is 127.0.0.1's.
+        let app = integration_tests::spawn_app_with(backend, |s| s.auth.max_failed_logins_per_address = 3).await;
+        let org = app.org("Org").await;
+        app.user("m@x.test", entity::enums::UserRole::Member, Some(org)).await;
+        for i in 0..3 {
+            assert_eq!(login_via(&app, &format!("nobody{i}@x.test"), "wrong password", &format!("198.51.100.{i}")).await, 401);
+        }
+        assert_eq!(login_via(&app, "m@x.test", PASSWORD, "198.51.100.77").await, 429, "a forged header does not escape the limit");
+        app.stop().await;
+
+        // Behind a trusted proxy: each forwarded client has its own counter.
+        let app = integration_tests::spawn_app_with(backend, |s| {
+            s.auth.max_failed_logins_per_address = 3;
+            s.server.trusted_proxies = vec!["127.0.0.0/8".into()];
+        }).await;
+        let org = app.org("Org").await;
+        app.user("m@x.test", entity::enums::UserRole::Member, Some(org)).await;
+        for i in 0..3 {
+            // A client-supplied leftmost hop is not believed: the proxy appended the real one.
+            assert_eq!(login_via(&app, &format!("nobody{i}@x.test"), "wrong password", &format!("10.9.9.{i}, 203.0.113.7")).await, 401);
+        }
+        assert_eq!(login_via(&app, "m@x.test", PASSWORD, "203.0.113.7").await, 429, "the forwarded client is blocked");
+        assert_eq!(login_via(&app, "m@x.test", PASSWORD, "198.51.100.2").await, 200, "another client behind the same proxy is not");
+        app.stop().await;
+    }
+}
+
+#[test]
+fn trusted_proxies_that_are_not_addresses_are_refused_at_start() {
+    let vars = vec![(
+        "CURIO__SERVER__TRUSTED_PROXIES".to_owned(),
+        "10.0.0.0/8,not-an-address".to_owned(),
+    )];
+    let err = api::config::Settings::load_from(&vars)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("server.trusted_proxies") && err.contains("not-an-address"),
+        "{err}"
+    );
+    let vars = vec![(
+        "CURIO__SERVER__TRUSTED_PROXIES".to_owned(),
+        "10.0.0.0/8,192.0.2.1".to_owned(),
+    )];
+    assert_eq!(
+        api::config::Settings::load_from(&vars)
+            .unwrap()
+            .server
+            .trusted_proxies
+            .len(),
+        2
+    );
 }

@@ -33,6 +33,26 @@ pub struct ServerSettings {
     /// When set, `/metrics` requires `Authorization: Bearer <token>`.
     #[serde(default)]
     pub metrics_token: Option<secrecy::SecretString>,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is
+    /// believed; from anyone else the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    /// [`Self::trusted_proxies`] as networks; a bare address is a /32 or /128.
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                let entry = entry.trim();
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("`{entry}` is not an IP address or CIDR range"))
+            })
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for ServerSettings {
@@ -41,6 +61,7 @@ impl std::fmt::Debug for ServerSettings {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("cors_origins", &self.cors_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "[redacted]"),
@@ -103,6 +124,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("server.cors_origins")
+                .with_list_parse_key("server.trusted_proxies")
                 .try_parsing(true)
                 .source(Some(env)),
         );
@@ -131,6 +153,9 @@ impl Settings {
         }
         if self.auth.token_lifetime_minutes < 1 {
             return bad("auth.token_lifetime_minutes", "must be at least 1");
+        }
+        if let Err(e) = self.server.trusted_proxy_nets() {
+            return bad("server.trusted_proxies", &e);
         }
         if self.llm.global_concurrency == 0 {
             return bad("llm.global_concurrency", "must be at least 1");

@@ -17,6 +17,65 @@ where
     Deserialize::deserialize(de).map(Some)
 }
 
+/// `i32` fields that also accept a whole number written with a zero
+/// fraction (`250.0`): JSON Schema's `integer` includes such numbers, and
+/// some JSON encoders write them.
+pub mod whole {
+    use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+    struct Whole(i32);
+
+    impl<'de> Deserialize<'de> for Whole {
+        fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Whole;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a 32-bit integer")
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
+                    i32::try_from(v)
+                        .map(Whole)
+                        .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
+                    i32::try_from(v)
+                        .map(Whole)
+                        .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
+                    let whole =
+                        v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX);
+                    whole
+                        .then_some(Whole(v as i32))
+                        .ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
+                }
+            }
+            de.deserialize_any(V)
+        }
+    }
+
+    pub fn one<'de, D: Deserializer<'de>>(de: D) -> Result<i32, D::Error> {
+        Whole::deserialize(de).map(|w| w.0)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i32>, D::Error> {
+        Ok(Option::<Whole>::deserialize(de)?.map(|w| w.0))
+    }
+
+    /// Absent → `None`, `null` → `Some(None)` (with `#[serde(default)]`).
+    pub fn nullable<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Option<i32>>, D::Error> {
+        Ok(Some(Option::<Whole>::deserialize(de)?.map(|w| w.0)))
+    }
+
+    pub fn many<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<i32>, D::Error> {
+        Ok(Vec::<Whole>::deserialize(de)?
+            .into_iter()
+            .map(|w| w.0)
+            .collect())
+    }
+}
+
 /// A page of items.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct List<T: ToSchema> {
@@ -202,11 +261,13 @@ impl From<repository::users::User> for UserOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "new.member@example.org", "password": "a long passphrase", "full_name": "New Member", "role": "member", "org_id": 1}))]
 pub struct CreateUserRequest {
     pub email: String,
     pub password: String,
     pub full_name: Option<String>,
     pub role: Option<Role>,
+    #[serde(default, deserialize_with = "whole::optional")]
     pub org_id: Option<i32>,
 }
 
@@ -315,12 +376,15 @@ impl From<repository::streams::Stream> for StreamOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"stream_name": "Gene therapy watch", "purpose": "New clinical results in gene therapy", "scope": "personal",
+    "presentation_config": {"categories": [{"id": "clinical", "name": "Clinical trials", "topics": ["phase 3"]}]}}))]
 pub struct CreateStreamRequest {
     pub stream_name: String,
     pub purpose: String,
     /// Defaults to `personal`.
     pub scope: Option<Scope>,
     /// For `organization` streams; defaults to the caller's organization.
+    #[serde(default, deserialize_with = "whole::optional")]
     pub org_id: Option<i32>,
     #[schema(value_type = Option<Object>)]
     pub presentation_config: Option<Json>,
@@ -395,6 +459,7 @@ pub struct NewArticleIn {
     #[serde(default)]
     pub authors: Vec<String>,
     pub journal: Option<String>,
+    #[serde(default, deserialize_with = "whole::optional")]
     pub pub_year: Option<i32>,
     pub doi: Option<String>,
     pub pmid: Option<String>,
@@ -417,6 +482,7 @@ pub struct BulkImportResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleUpdateIn {
+    #[serde(deserialize_with = "whole::one")]
     pub article_id: i32,
     pub title: Option<String>,
     #[serde(rename = "abstract", default, deserialize_with = "double_option")]
@@ -426,7 +492,7 @@ pub struct ArticleUpdateIn {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub journal: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "whole::nullable")]
     #[schema(value_type = Option<i32>)]
     pub pub_year: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -442,6 +508,7 @@ pub struct ArticleUpdateIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"updates": [{"article_id": 1, "journal": "Nature Medicine"}]}))]
 pub struct BulkUpdateRequest {
     pub updates: Vec<ArticleUpdateIn>,
 }
@@ -602,7 +669,9 @@ pub struct ReportDetailOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportArticleIn {
+    #[serde(deserialize_with = "whole::one")]
     pub article_id: i32,
+    #[serde(default, deserialize_with = "whole::optional")]
     pub ranking: Option<i32>,
     pub relevance_score: Option<f64>,
     pub presentation_categories: Option<Vec<String>>,
@@ -633,6 +702,7 @@ pub struct NotesRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditArticleRequest {
+    #[serde(default, deserialize_with = "whole::optional")]
     pub ranking: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -644,6 +714,7 @@ pub struct EditArticleRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RankingRequest {
+    #[serde(deserialize_with = "whole::many")]
     pub article_ids: Vec<i32>,
 }
 
@@ -727,6 +798,7 @@ pub struct PreviewRequest {
     pub prompt_type: PromptTypeIn,
     pub system_prompt: Option<String>,
     pub user_prompt_template: Option<String>,
+    #[serde(default, deserialize_with = "whole::optional")]
     pub article_id: Option<i32>,
 }
 
@@ -745,4 +817,34 @@ pub struct PreviewOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthOut {
     pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_fields_take_whole_numbers_written_with_a_zero_fraction_and_nothing_else() {
+        let r: RankingRequest =
+            serde_json::from_str(r#"{"article_ids": [3, 250.0, -1.0]}"#).unwrap();
+        assert_eq!(r.article_ids, vec![3, 250, -1]);
+        for bad in [
+            r#"{"article_ids": [2.5]}"#,
+            r#"{"article_ids": [2147483648]}"#,
+            r#"{"article_ids": [1e300]}"#,
+            r#"{"article_ids": ["1"]}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<RankingRequest>(bad).is_err(),
+                "{bad}"
+            );
+        }
+        let u: ArticleUpdateIn =
+            serde_json::from_str(r#"{"article_id": 7.0, "pub_year": null}"#).unwrap();
+        assert_eq!((u.article_id, u.pub_year), (7, Some(None)));
+        let u: ArticleUpdateIn = serde_json::from_str(r#"{"article_id": 7}"#).unwrap();
+        assert_eq!(u.pub_year, None, "absent is not null");
+        let e: EditArticleRequest = serde_json::from_str(r#"{"ranking": 2.0}"#).unwrap();
+        assert_eq!(e.ranking, Some(2));
+    }
 }

@@ -1,6 +1,7 @@
 //! Extractors: the authenticated caller, pagination, client address.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -9,6 +10,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use repository::Page;
 use serde::Deserialize;
 use service::Actor;
+use service::login_throttle::ClientAddress;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
@@ -87,9 +89,34 @@ impl PageParams {
     }
 }
 
-/// The client's address, for login throttling.
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The client's address, for sign-in throttling: the peer, unless the peer
+/// is a trusted proxy; then the nearest `X-Forwarded-For` hop that is not
+/// one (hops are read right to left, as each proxy appends its peer).
+pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientAddress {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
+    let Some(mut client) = req.peer_addr().map(|a| a.ip()) else {
+        return ClientAddress(None);
+    };
+    if !is_trusted(&client) {
+        return ClientAddress(Some(client));
+    }
+    let hops: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            // A hop that is not an address: trust nothing to its left.
+            Err(_) => break,
+        }
+    }
+    ClientAddress(Some(client))
 }

@@ -97,3 +97,340 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
         }
     }
 }
+
+/// One constraint that validation enforces, stated in the schema.
+enum Limit {
+    /// 1 to `max` characters, not all whitespace.
+    NonBlank(usize),
+    /// `min` to `max` characters.
+    Chars(usize, usize),
+    /// At most `max` characters in each item of an array of strings.
+    ItemChars(usize),
+    /// `min` to `max` items.
+    Items(usize, usize),
+    /// An integer from `min` to `max`.
+    Int(i64, i64),
+    /// A number from `min` to `max`.
+    Num(f64, f64),
+    Email,
+    /// No item twice.
+    Unique,
+    /// At least this many properties in the object itself (property "").
+    MinProperties(usize),
+}
+
+/// What the service validates, per schema and property, from the same
+/// constants it validates with: generated clients and fuzzers see the
+/// bounds the API enforces.
+fn request_limits() -> Vec<(&'static str, &'static str, Limit)> {
+    use repository::articles::limits as column;
+    use service::limits::*;
+    let article = |schema: &'static str, title: Limit| {
+        vec![
+            (schema, "title", title),
+            (schema, "abstract", Limit::Chars(0, column::ABSTRACT)),
+            (schema, "authors", Limit::Items(0, column::AUTHORS)),
+            (schema, "authors", Limit::ItemChars(column::AUTHOR)),
+            (schema, "journal", Limit::Chars(0, column::JOURNAL)),
+            (schema, "doi", Limit::Chars(0, column::DOI)),
+            (schema, "pmid", Limit::Chars(0, column::PMID)),
+            (schema, "url", Limit::Chars(0, column::URL)),
+            (schema, "pub_year", Limit::Int(1500, 2200)),
+        ]
+    };
+    let mut limits = vec![
+        // A patch that changes nothing is refused.
+        ("EditArticleRequest", "", Limit::MinProperties(1)),
+        ("LoginRequest", "email", Limit::Chars(0, EMAIL_CHARS)),
+        (
+            "LoginRequest",
+            "password",
+            Limit::Chars(0, PASSWORD_MAX_CHARS),
+        ),
+        (
+            "ChangePasswordRequest",
+            "current_password",
+            Limit::Chars(0, PASSWORD_MAX_CHARS),
+        ),
+        (
+            "ChangePasswordRequest",
+            "new_password",
+            Limit::Chars(PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS),
+        ),
+        ("CreateUserRequest", "email", Limit::Email),
+        (
+            "CreateUserRequest",
+            "password",
+            Limit::Chars(PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS),
+        ),
+        (
+            "CreateUserRequest",
+            "full_name",
+            Limit::Chars(0, NAME_CHARS),
+        ),
+        (
+            "CreateUserRequest",
+            "org_id",
+            Limit::Int(1, i32::MAX.into()),
+        ),
+        (
+            "CreateStreamRequest",
+            "org_id",
+            Limit::Int(1, i32::MAX.into()),
+        ),
+        (
+            "ReportArticleIn",
+            "article_id",
+            Limit::Int(1, i32::MAX.into()),
+        ),
+        ("PatchUserRequest", "email", Limit::Email),
+        (
+            "PatchUserRequest",
+            "password",
+            Limit::Chars(PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS),
+        ),
+        ("PatchUserRequest", "full_name", Limit::Chars(0, NAME_CHARS)),
+        (
+            "CreateOrganizationRequest",
+            "name",
+            Limit::NonBlank(NAME_CHARS),
+        ),
+        (
+            "PatchOrganizationRequest",
+            "name",
+            Limit::NonBlank(NAME_CHARS),
+        ),
+        (
+            "CreateStreamRequest",
+            "stream_name",
+            Limit::NonBlank(NAME_CHARS),
+        ),
+        (
+            "CreateStreamRequest",
+            "purpose",
+            Limit::NonBlank(PURPOSE_CHARS),
+        ),
+        (
+            "PatchStreamRequest",
+            "stream_name",
+            Limit::NonBlank(NAME_CHARS),
+        ),
+        (
+            "PatchStreamRequest",
+            "purpose",
+            Limit::NonBlank(PURPOSE_CHARS),
+        ),
+        (
+            "BulkImportRequest",
+            "articles",
+            Limit::Items(1, ARTICLES_PER_REQUEST),
+        ),
+        (
+            "BulkUpdateRequest",
+            "updates",
+            Limit::Items(1, ARTICLES_PER_REQUEST),
+        ),
+        (
+            "ArticleUpdateIn",
+            "article_id",
+            Limit::Int(1, i32::MAX.into()),
+        ),
+        (
+            "CreateReportRequest",
+            "report_name",
+            Limit::NonBlank(REPORT_NAME_CHARS),
+        ),
+        (
+            "CreateReportRequest",
+            "articles",
+            Limit::Items(0, ARTICLES_PER_REPORT),
+        ),
+        ("ReportArticleIn", "ranking", Limit::Int(1, i32::MAX.into())),
+        ("ReportArticleIn", "relevance_score", Limit::Num(0.0, 1.0)),
+        (
+            "ReportArticleIn",
+            "presentation_categories",
+            Limit::Items(0, CATEGORIES_PER_ARTICLE),
+        ),
+        (
+            "PatchReportRequest",
+            "report_name",
+            Limit::NonBlank(REPORT_NAME_CHARS),
+        ),
+        ("NotesRequest", "notes", Limit::Chars(0, NOTES_CHARS)),
+        (
+            "EditArticleRequest",
+            "ranking",
+            Limit::Int(1, i32::MAX.into()),
+        ),
+        (
+            "EditArticleRequest",
+            "ai_summary",
+            Limit::Chars(0, SUMMARY_CHARS),
+        ),
+        (
+            "EditArticleRequest",
+            "presentation_categories",
+            Limit::Items(0, CATEGORIES_PER_ARTICLE),
+        ),
+        ("EditArticleRequest", "notes", Limit::Chars(0, NOTES_CHARS)),
+        (
+            "RankingRequest",
+            "article_ids",
+            Limit::Items(0, ARTICLES_PER_REPORT),
+        ),
+        ("RankingRequest", "article_ids", Limit::Unique),
+        ("RejectRequest", "reason", Limit::NonBlank(NOTES_CHARS)),
+        (
+            "PreviewRequest",
+            "system_prompt",
+            Limit::Chars(0, PROMPT_CHARS),
+        ),
+        (
+            "PreviewRequest",
+            "user_prompt_template",
+            Limit::Chars(0, PROMPT_CHARS),
+        ),
+    ];
+    limits.extend(article("NewArticleIn", Limit::NonBlank(column::TITLE)));
+    limits.extend(article("ArticleUpdateIn", Limit::NonBlank(column::TITLE)));
+    limits
+}
+
+/// Writes [`request_limits`] and the pagination bounds into the document.
+/// A limit naming a schema or property the document lacks is a programming
+/// error, caught by every test that builds the application.
+pub fn document_limits(openapi: &mut OpenApiDoc) {
+    use utoipa::Number;
+    use utoipa::openapi::schema::{ArrayItems, KnownFormat, Schema, SchemaFormat};
+    let schemas = &mut openapi
+        .components
+        .as_mut()
+        .expect("the document has components")
+        .schemas;
+    for (schema, property, limit) in request_limits() {
+        let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(schema) else {
+            panic!("no object schema {schema} to constrain");
+        };
+        if let Limit::MinProperties(min) = limit {
+            object.min_properties = Some(min);
+            continue;
+        }
+        let Some(RefOr::T(target)) = object.properties.get_mut(property) else {
+            panic!("no property {schema}.{property} to constrain");
+        };
+        match (target, limit) {
+            (Schema::Object(s), Limit::NonBlank(max)) => {
+                s.min_length = Some(1);
+                s.max_length = Some(max);
+                s.pattern = Some(r"\S".into());
+            }
+            (Schema::Object(s), Limit::Chars(min, max)) => {
+                s.min_length = (min > 0).then_some(min);
+                s.max_length = Some(max);
+            }
+            (Schema::Object(s), Limit::Int(min, max)) => {
+                s.minimum = Some(Number::Int(min as isize));
+                s.maximum = Some(Number::Int(max as isize));
+            }
+            (Schema::Object(s), Limit::Num(min, max)) => {
+                s.minimum = Some(Number::Float(min));
+                s.maximum = Some(Number::Float(max));
+            }
+            (Schema::Object(s), Limit::Email) => {
+                s.format = Some(SchemaFormat::KnownFormat(KnownFormat::Email));
+                s.max_length = Some(service::limits::EMAIL_CHARS);
+            }
+            (Schema::Array(a), Limit::Items(min, max)) => {
+                a.min_items = (min > 0).then_some(min);
+                a.max_items = Some(max);
+            }
+            (Schema::Array(a), Limit::Unique) => a.unique_items = true,
+            (Schema::Array(a), Limit::ItemChars(max)) => match &mut a.items {
+                ArrayItems::RefOrSchema(item) => match item.as_mut() {
+                    RefOr::T(Schema::Object(s)) => s.max_length = Some(max),
+                    _ => panic!("{schema}.{property} items are not strings"),
+                },
+                ArrayItems::False => panic!("{schema}.{property} has no items"),
+            },
+            _ => panic!("{schema}.{property} cannot take this limit"),
+        }
+    }
+    document_role_rule(schemas);
+    let max_limit = repository::pagination::MAX_LIMIT as isize;
+    for item in openapi.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for param in op.parameters.iter_mut().flatten() {
+                let bounds = match param.name.as_str() {
+                    "limit" => (1, max_limit),
+                    "offset" => (0, repository::pagination::MAX_OFFSET as isize),
+                    // Ids are positive `i32`s; a larger one is a 400.
+                    id if id.ends_with("_id") => (1, i32::MAX as isize),
+                    _ => continue,
+                };
+                if let Some(RefOr::T(Schema::Object(s))) = param.schema.as_mut() {
+                    s.minimum = Some(Number::Int(bounds.0));
+                    s.maximum = Some(Number::Int(bounds.1));
+                }
+            }
+        }
+    }
+}
+
+/// A new user's role decides its organization: a platform admin has none,
+/// anyone else needs one. Stated as `allOf: [fields, anyOf: [platform
+/// admin without organization, other role with organization]]`.
+fn document_role_rule(
+    schemas: &mut std::collections::BTreeMap<String, RefOr<utoipa::openapi::schema::Schema>>,
+) {
+    use serde_json::json;
+    use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, Type};
+    let Some(fields) = schemas.remove("CreateUserRequest") else {
+        panic!("no CreateUserRequest schema");
+    };
+    let platform_admin = ObjectBuilder::new()
+        .property(
+            "role",
+            ObjectBuilder::new().enum_values(Some([json!("platform_admin")])),
+        )
+        .property("org_id", ObjectBuilder::new().schema_type(Type::Null))
+        .required("role");
+    let member = ObjectBuilder::new()
+        .property(
+            "role",
+            ObjectBuilder::new().enum_values(Some([
+                json!("org_admin"),
+                json!("member"),
+                json!(null),
+            ])),
+        )
+        .property(
+            "org_id",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(i32::MAX)),
+        )
+        .required("org_id");
+    let rule = AnyOfBuilder::new()
+        .item(platform_admin)
+        .item(member)
+        .description(Some(
+            "A platform admin belongs to no organization; every other role needs `org_id`.",
+        ));
+    schemas.insert(
+        "CreateUserRequest".into(),
+        RefOr::T(Schema::AllOf(
+            AllOfBuilder::new().item(fields).item(rule).build(),
+        )),
+    );
+}

@@ -20,7 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::extractors::NewToken;
-use crate::openapi::{ApiDoc, document_errors};
+use crate::openapi::{ApiDoc, document_errors, document_limits};
 use crate::routes::{articles, auth, ops, organizations, reports, streams, users};
 use crate::state::AppState;
 use crate::{observability, request_id, seed};
@@ -30,6 +30,7 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    auth: service::auth::AuthService,
 }
 
 impl Application {
@@ -72,8 +73,14 @@ impl Application {
                 .context("creating demo data failed")?;
         }
         let port = listener.local_addr()?.port();
+        let auth = services.auth.clone();
         let server = build_server(settings, services, listener)?;
-        Ok(Application { port, server, db })
+        Ok(Application {
+            port,
+            server,
+            db,
+            auth,
+        })
     }
 
     /// The bound port.
@@ -89,9 +96,23 @@ impl Application {
     /// Serves until SIGTERM/SIGINT (or the handle) stops the server, lets
     /// in-flight requests finish within the grace period, then closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let pruner = tokio::spawn(prune_login_failures(self.auth));
         let result = self.server.await;
+        pruner.abort();
         self.db.close().await.ok();
         result
+    }
+}
+
+/// Keeps the sign-in throttle table as small as one window's failures.
+async fn prune_login_failures(auth: service::auth::AuthService) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = auth.prune_login_failures().await {
+            tracing::warn!(error = %e, "pruning sign-in failures failed");
+        }
     }
 }
 
@@ -188,6 +209,12 @@ fn build_server(
         services,
         metrics: observability::prometheus(),
         metrics_token: settings.server.metrics_token.clone(),
+        trusted_proxies: settings
+            .server
+            .trusted_proxy_nets()
+            .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
+        json_limit: settings.server.json_limit_bytes,
+        bulk_json_limit: settings.server.bulk_json_limit_bytes,
     });
     let json_limit = settings.server.json_limit_bytes;
     let bulk_limit = settings.server.bulk_json_limit_bytes;
@@ -245,6 +272,7 @@ fn build_server(
                     }
                 }
             }))
+            .wrap(from_fn(crate::json_guard::middleware))
             .wrap(from_fn(new_token_header))
             .wrap(cors)
             .wrap(from_fn(request_id::middleware))
@@ -324,5 +352,6 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .configure(routes(usize::MAX))
         .split_for_parts();
     document_errors(&mut doc);
+    document_limits(&mut doc);
     doc
 }

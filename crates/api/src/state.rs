@@ -9,4 +9,9 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<secrecy::SecretString>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// JSON body limits: in general, and for the bulk article routes.
+    pub json_limit: usize,
+    pub bulk_json_limit: usize,
 }

@@ -30,6 +30,7 @@ pub mod chunk;
 pub mod curation_events;
 pub mod database;
 pub mod error;
+pub mod login_throttles;
 pub mod organizations;
 pub mod pagination;
 pub mod reports;

@@ -7,7 +7,7 @@ use crate::access::{self, Actor};
 use crate::{FieldError, ServiceError};
 
 /// Most articles one bulk call accepts.
-pub const MAX_BULK: usize = 10_000;
+pub const MAX_BULK: usize = crate::limits::ARTICLES_PER_REQUEST;
 
 fn require_writer(actor: &Actor) -> Result<(), ServiceError> {
     if access::can_write_articles(actor) {

@@ -1,8 +1,7 @@
 //! Sign-in, tokens and password changes.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -11,8 +10,9 @@ use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use crate::login_throttle::{ClientAddress, LoginThrottle, ThrottlePolicy};
 use crate::passwords::{self, Verified};
-use crate::{Actor, AuthSettings, ServiceError};
+use crate::{Actor, AuthSettings, FieldError, ServiceError, limits};
 
 /// The claims of a Curio token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub struct AuthService {
     settings: Arc<AuthSettings>,
     encoding: EncodingKey,
     decoding: DecodingKey,
-    throttle: Arc<LoginThrottle>,
+    throttle: LoginThrottle,
 }
 
 impl AuthService {
@@ -80,35 +80,50 @@ impl AuthService {
             .expose_secret()
             .as_bytes()
             .to_vec();
-        let throttle = LoginThrottle::new(
-            settings.max_failed_logins,
-            Duration::from_secs(settings.failed_login_window_secs),
-        );
+        let throttle = LoginThrottle::new(db.clone(), ThrottlePolicy::from(&settings));
         Ok(Self {
             db,
             encoding: EncodingKey::from_secret(&secret),
             decoding: DecodingKey::from_secret(&secret),
             settings: Arc::new(settings),
-            throttle: Arc::new(throttle),
+            throttle,
         })
     }
 
     /// Checks an email and password. Unknown email, wrong password and
     /// inactive user are the same `Unauthorized`, and take the same time.
-    /// A bcrypt hash is replaced by an argon2id one on success. Too many
-    /// recent failures for the email or the client address are `Throttled`.
+    /// A bcrypt hash is replaced by an argon2id one on success. An account
+    /// past its free failures, or an address past its limit, is `Throttled`
+    /// (see [`LoginThrottle`]).
     pub async fn login(
         &self,
         email: &str,
         password: &str,
-        client: &str,
+        client: ClientAddress,
     ) -> Result<Login, LoginError> {
         let email = users::normalize_email(email);
-        // The attempt counts as a failure until it succeeds, so concurrent
-        // guesses cannot all slip past the limit.
-        if let Some(retry) = self.throttle.begin_attempt(&email, client) {
-            return Err(LoginError::Throttled(retry));
+        // Bounded before anything is stored or hashed.
+        let mut errors = Vec::new();
+        if email.chars().count() > limits::EMAIL_CHARS {
+            errors.push(FieldError::new(
+                "email",
+                format!("must be at most {} characters", limits::EMAIL_CHARS),
+            ));
         }
+        if password.chars().count() > limits::PASSWORD_MAX_CHARS {
+            errors.push(FieldError::new(
+                "password",
+                format!("must be at most {} characters", limits::PASSWORD_MAX_CHARS),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors).into());
+        }
+        let attempt = self
+            .throttle
+            .begin(&email, client)
+            .await?
+            .map_err(LoginError::Throttled)?;
         let found = users::find_by_email_with_org_status(&self.db, &email)
             .await
             .map_err(ServiceError::from)?;
@@ -134,7 +149,7 @@ impl AuthService {
                 )));
             }
         };
-        self.throttle.succeeded(&email, client);
+        self.throttle.succeeded(attempt).await?;
         users::touch_last_login(&self.db, user.id)
             .await
             .map_err(ServiceError::from)?;
@@ -147,6 +162,11 @@ impl AuthService {
     /// When a session that began at `auth_time` ends (Unix seconds).
     fn session_end(&self, auth_time: i64) -> i64 {
         auth_time + self.settings.max_session_hours * 3600
+    }
+
+    /// Forgets sign-in failures that neither count nor block any more.
+    pub async fn prune_login_failures(&self) -> Result<u64, ServiceError> {
+        self.throttle.prune().await
     }
 
     /// Signs a token for `user` in a session that began at `auth_time`; it
@@ -240,21 +260,25 @@ impl AuthService {
         actor: &Actor,
         current: &str,
         new: &str,
-        client: &str,
+        client: ClientAddress,
     ) -> Result<IssuedToken, LoginError> {
         crate::users::validate_password(new)?;
-        if let Some(retry) = self.throttle.begin_attempt(&actor.email, client) {
-            return Err(LoginError::Throttled(retry));
-        }
+        let attempt = self
+            .throttle
+            .begin(&actor.email, client)
+            .await?
+            .map_err(LoginError::Throttled)?;
         let user = users::get(&self.db, actor.id)
             .await
             .map_err(ServiceError::from)?;
         if let Verified::No =
             passwords::verify(current.to_owned(), Some(user.password_hash.clone())).await?
         {
-            return Err(ServiceError::invalid("current_password", "is incorrect").into());
+            // Not a malformed field but a missing proof: 403, like any
+            // other change the caller may not make.
+            return Err(ServiceError::Forbidden("the current password is incorrect".into()).into());
         }
-        self.throttle.succeeded(&actor.email, client);
+        self.throttle.succeeded(attempt).await?;
         let hash = passwords::hash(new.to_owned()).await?;
         let user = users::update(
             &self.db,
@@ -292,64 +316,6 @@ pub enum LoginError {
     Throttled(Duration),
     #[error(transparent)]
     Service(#[from] ServiceError),
-}
-
-/// Counts failed logins per email and per client address in a sliding
-/// window. In-process: behind a load balancer each process throttles on its
-/// own, which bounds guessing per process rather than globally.
-pub struct LoginThrottle {
-    max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-impl LoginThrottle {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        Self {
-            max_failures: max_failures.max(1),
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Records an attempt unless the email or the client is blocked, in
-    /// which case it answers how long to wait.
-    pub fn begin_attempt(&self, email: &str, client: &str) -> Option<Duration> {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        if failures.len() > 100_000 {
-            // Bound memory under a spray of random emails.
-            failures.retain(|_, times| times.iter().any(|t| now.duration_since(*t) < self.window));
-        }
-        let keys = [format!("email:{email}"), format!("client:{client}")];
-        let wait = keys
-            .iter()
-            .filter_map(|key| {
-                let times = failures.get_mut(key)?;
-                times.retain(|t| now.duration_since(*t) < self.window);
-                (times.len() as u32 >= self.max_failures).then(|| {
-                    self.window
-                        .saturating_sub(now.duration_since(times[0]))
-                        .max(Duration::from_secs(1))
-                })
-            })
-            .max();
-        if wait.is_none() {
-            for key in keys {
-                failures.entry(key).or_default().push(now);
-            }
-        }
-        wait
-    }
-
-    /// Forgets the email's failures and the successful attempt.
-    fn succeeded(&self, email: &str, client: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        failures.remove(&format!("email:{email}"));
-        if let Some(times) = failures.get_mut(&format!("client:{client}")) {
-            times.pop();
-        }
-    }
 }
 
 /// A new random HS256 secret: 256 bits from the thread's cryptographically

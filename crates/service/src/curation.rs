@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::access::Actor;
 use crate::reports::{check_categories, get_for_change};
-use crate::{FieldError, ServiceError};
+use crate::{FieldError, ServiceError, limits};
 
 /// A curator's edit of one article of a report, as submitted.
 #[derive(Debug, Clone, Default)]
@@ -50,10 +50,13 @@ async fn record(
 }
 
 fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
-    if notes.as_ref().is_some_and(|n| n.chars().count() > 5_000) {
+    if notes
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > limits::NOTES_CHARS)
+    {
         return Err(ServiceError::invalid(
             "notes",
-            "must be at most 5000 characters",
+            format!("must be at most {} characters", limits::NOTES_CHARS),
         ));
     }
     Ok(())
@@ -108,11 +111,11 @@ pub async fn edit(
         errors.push(FieldError::new("ranking", "must be at least 1"));
     }
     if let Some(Some(s)) = &input.ai_summary
-        && s.chars().count() > 20_000
+        && s.chars().count() > limits::SUMMARY_CHARS
     {
         errors.push(FieldError::new(
             "ai_summary",
-            "must be at most 20000 characters",
+            format!("must be at most {} characters", limits::SUMMARY_CHARS),
         ));
     }
     if let Some(c) = &input.presentation_categories {
@@ -169,7 +172,10 @@ pub async fn edit(
 }
 
 /// Sets the order of all visible articles of a report: `article_ids` must
-/// name each visible article exactly once; they get rankings 1..=n.
+/// name each visible article exactly once; they get rankings 1..=n. An id
+/// listed twice is a `Validation` error; a list that names other articles
+/// than the report's visible ones is a `Conflict` (the caller's view of the
+/// report is stale).
 pub async fn reorder(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -177,18 +183,20 @@ pub async fn reorder(
     article_ids: Vec<i32>,
 ) -> Result<(), ServiceError> {
     get_for_change(db, actor, report_id).await?;
-    let txn = repository::database::begin_write(db).await?;
-    let visible = associations::visible_article_ids(&txn, report_id).await?;
     let given: HashSet<i32> = article_ids.iter().copied().collect();
-    if given.len() != article_ids.len() || given != visible.iter().copied().collect::<HashSet<_>>()
-    {
+    if given.len() != article_ids.len() {
         return Err(ServiceError::invalid(
             "article_ids",
-            format!(
-                "must list each of the report's {} visible articles exactly once",
-                visible.len()
-            ),
+            "must not list an article twice",
         ));
+    }
+    let txn = repository::database::begin_write(db).await?;
+    let visible = associations::visible_article_ids(&txn, report_id).await?;
+    if given != visible.iter().copied().collect::<HashSet<_>>() {
+        return Err(ServiceError::Conflict(format!(
+            "the ranking must list each of the report's {} visible articles exactly once; reload the report",
+            visible.len()
+        )));
     }
     let rankings: Vec<(i32, i32)> = article_ids
         .iter()
@@ -248,10 +256,10 @@ pub async fn reject(
 ) -> Result<Report, ServiceError> {
     get_for_change(db, actor, report_id).await?;
     let reason = reason.trim().to_owned();
-    if reason.is_empty() || reason.chars().count() > 5_000 {
+    if !limits::is_name(&reason, limits::NOTES_CHARS) {
         return Err(ServiceError::invalid(
             "reason",
-            "must be 1 to 5000 characters",
+            format!("must be 1 to {} characters", limits::NOTES_CHARS),
         ));
     }
     let txn = repository::database::begin_write(db).await?;

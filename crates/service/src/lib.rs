@@ -12,6 +12,7 @@ pub mod auth;
 pub mod curation;
 pub mod error;
 pub mod limits;
+pub mod login_throttle;
 pub mod organizations;
 pub mod passwords;
 pub mod reports;

@@ -19,8 +19,11 @@ pub struct OrganizationDetail {
 
 fn validate_name(name: &str) -> Result<String, ServiceError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ServiceError::invalid("name", "must be 1 to 200 characters"));
+    if !crate::limits::is_name(name, crate::limits::NAME_CHARS) {
+        return Err(ServiceError::invalid(
+            "name",
+            format!("must be 1 to {} characters", crate::limits::NAME_CHARS),
+        ));
     }
     Ok(name.to_owned())
 }

@@ -98,10 +98,10 @@ pub async fn create(
     crate::streams::require_active(&stream, "add reports")?;
     let mut errors = Vec::new();
     let name = input.report_name.trim();
-    if name.is_empty() || name.chars().count() > 255 {
+    if !limits::is_name(name, limits::REPORT_NAME_CHARS) {
         errors.push(FieldError::new(
             "report_name",
-            "must be 1 to 255 characters",
+            format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
         ));
     }
     if input.articles.len() > limits::ARTICLES_PER_REPORT {
@@ -222,11 +222,11 @@ pub async fn update(
 ) -> Result<Report, ServiceError> {
     get_for_change(db, actor, id).await?;
     if let Some(n) = &report_name
-        && (n.trim().is_empty() || n.chars().count() > 255)
+        && !limits::is_name(n, limits::REPORT_NAME_CHARS)
     {
         return Err(ServiceError::invalid(
             "report_name",
-            "must be 1 to 255 characters",
+            format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
         ));
     }
     Ok(reports::update(

@@ -23,9 +23,16 @@ pub struct AuthSettings {
     pub max_session_hours: i64,
     pub issuer: Option<String>,
     pub audience: Option<String>,
-    /// Failed logins per email or client address before 429.
+    /// Failed sign-ins of one account before each further one makes the
+    /// account wait (1 s, doubling per failure).
     pub max_failed_logins: u32,
-    /// Window over which failed logins are counted, in seconds.
+    /// The longest wait between attempts on one account, in seconds.
+    pub max_login_delay_secs: u64,
+    /// Failed sign-ins from one client address (IPv6: one /64) before it
+    /// waits out the window: far higher than the per-account limit, since
+    /// many users may share an address.
+    pub max_failed_logins_per_address: u32,
+    /// How long failures are remembered after the last one, in seconds.
     pub failed_login_window_secs: u64,
 }
 
@@ -38,7 +45,9 @@ impl Default for AuthSettings {
             issuer: None,
             audience: None,
             max_failed_logins: 5,
-            failed_login_window_secs: 300,
+            max_login_delay_secs: 300,
+            max_failed_logins_per_address: 100,
+            failed_login_window_secs: 900,
         }
     }
 }

@@ -69,17 +69,28 @@ pub fn categories(stream: &Stream) -> Vec<Category> {
         .unwrap_or_default()
 }
 
-/// Whether a stream configuration is within [`limits::CONFIG_BYTES`];
+/// Whether a stream configuration is within [`limits::CONFIG_BYTES`] and
+/// its numbers within [`limits::CONFIG_NUMBER_MAGNITUDE`];
 /// records the error on `field` when it is not.
 fn config_fits(field: &str, config: &Json, errors: &mut Vec<FieldError>) -> bool {
-    let fits = limits::config_fits(config);
-    if !fits {
+    if !limits::config_fits(config) {
         errors.push(FieldError::new(
             field,
             format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
         ));
+        return false;
     }
-    fits
+    if !limits::config_numbers_fit(config) {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "numbers must be 0 or between 1e-15 and {:e} in magnitude",
+                limits::CONFIG_NUMBER_MAGNITUDE
+            ),
+        ));
+        return false;
+    }
+    true
 }
 
 /// No new work (reports, summaries) on an inactive stream: a `Conflict`
@@ -210,14 +221,17 @@ pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
         for part in ["system_prompt", "user_prompt_template"] {
             match prompt.get(part) {
                 None => {}
-                Some(Json::String(t)) if t.len() <= limits::PROMPT_BYTES => {
+                Some(Json::String(t)) if t.chars().count() <= limits::PROMPT_CHARS => {
                     if let Err(e) = templates::validate(kind, t) {
                         errors.push(FieldError::new(format!("{field}.{part}"), e.to_string()));
                     }
                 }
                 Some(_) => errors.push(FieldError::new(
                     format!("{field}.{part}"),
-                    format!("must be a string of at most {} bytes", limits::PROMPT_BYTES),
+                    format!(
+                        "must be a string of at most {} characters",
+                        limits::PROMPT_CHARS
+                    ),
                 )),
             }
         }
@@ -297,8 +311,18 @@ pub async fn create(
         ));
     }
     let mut errors = Vec::new();
-    text("stream_name", &input.stream_name, 200, &mut errors);
-    text("purpose", &input.purpose, 10_000, &mut errors);
+    text(
+        "stream_name",
+        &input.stream_name,
+        limits::NAME_CHARS,
+        &mut errors,
+    );
+    text(
+        "purpose",
+        &input.purpose,
+        limits::PURPOSE_CHARS,
+        &mut errors,
+    );
     if input.scope == StreamScope::Organization && org_id.is_none() {
         errors.push(FieldError::new(
             "org_id",
@@ -313,14 +337,15 @@ pub async fn create(
     validate_presentation(&presentation, &mut errors);
     validate_enrichment(&enrichment, &mut errors);
     validate_llm(&llm, &mut errors);
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    // A reference to a missing organization is a 404, like its own URL.
     if let Some(org) = org_id
         && input.scope == StreamScope::Organization
         && repository::organizations::find(db, org).await?.is_none()
     {
-        errors.push(FieldError::new("org_id", "no such organization"));
-    }
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
+        return Err(ServiceError::NotFound("organization"));
     }
     Ok(streams::create(
         db,
@@ -375,10 +400,10 @@ pub async fn update(
     get_for_change(db, actor, id).await?;
     let mut errors = Vec::new();
     if let Some(n) = &patch.stream_name {
-        text("stream_name", n, 200, &mut errors);
+        text("stream_name", n, limits::NAME_CHARS, &mut errors);
     }
     if let Some(p) = &patch.purpose {
-        text("purpose", p, 10_000, &mut errors);
+        text("purpose", p, limits::PURPOSE_CHARS, &mut errors);
     }
     if let Some(c) = &patch.presentation_config {
         validate_presentation(c, &mut errors);

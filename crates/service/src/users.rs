@@ -6,7 +6,7 @@ use repository::{Page, Paginated, organizations};
 use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
-use crate::{FieldError, ServiceError, passwords};
+use crate::{FieldError, ServiceError, limits, passwords};
 
 /// A user to create, as submitted.
 #[derive(Debug, Clone)]
@@ -29,10 +29,10 @@ pub struct PatchUser {
 }
 
 /// A syntactically plausible email: one `@`, a dotted domain, no spaces,
-/// at most 320 characters.
+/// at most [`limits::EMAIL_CHARS`] characters.
 pub fn validate_email(email: &str) -> Result<(), FieldError> {
     let email = email.trim();
-    let valid = email.len() <= 320
+    let valid = email.chars().count() <= limits::EMAIL_CHARS
         && !email.contains(char::is_whitespace)
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -48,13 +48,18 @@ pub fn validate_email(email: &str) -> Result<(), FieldError> {
     }
 }
 
-/// Passwords: 8 to 256 characters.
+/// Passwords: [`limits::PASSWORD_MIN_CHARS`] to
+/// [`limits::PASSWORD_MAX_CHARS`] characters.
 pub fn validate_password(password: &str) -> Result<(), ServiceError> {
     let n = password.chars().count();
-    if !(8..=256).contains(&n) {
+    if !(limits::PASSWORD_MIN_CHARS..=limits::PASSWORD_MAX_CHARS).contains(&n) {
         return Err(ServiceError::invalid(
             "password",
-            "must be 8 to 256 characters",
+            format!(
+                "must be {} to {} characters",
+                limits::PASSWORD_MIN_CHARS,
+                limits::PASSWORD_MAX_CHARS
+            ),
         ));
     }
     Ok(())
@@ -74,9 +79,9 @@ fn credential_errors(email: &str, password: &str) -> Vec<FieldError> {
 
 fn validate_full_name(name: &Option<String>) -> Result<(), FieldError> {
     match name {
-        Some(n) if n.chars().count() > 200 => Err(FieldError::new(
+        Some(n) if n.chars().count() > limits::NAME_CHARS => Err(FieldError::new(
             "full_name",
-            "must be at most 200 characters",
+            format!("must be at most {} characters", limits::NAME_CHARS),
         )),
         _ => Ok(()),
     }
@@ -138,13 +143,16 @@ pub async fn create(
         (UserRole::OrgAdmin | UserRole::Member, None) => {
             errors.push(FieldError::new("org_id", "is required for this role"))
         }
-        (_, Some(org)) if organizations::find(db, org).await?.is_none() => {
-            errors.push(FieldError::new("org_id", "no such organization"))
-        }
         _ => {}
     }
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
+    }
+    // A reference to a missing organization is a 404, like its own URL.
+    if let Some(org) = org_id
+        && organizations::find(db, org).await?.is_none()
+    {
+        return Err(ServiceError::NotFound("organization"));
     }
     // Hashing happens before any transaction or connection is taken.
     let password_hash = passwords::hash(input.password).await?;

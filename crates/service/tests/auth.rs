@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::SECRET;
+use common::{SECRET, at};
 use entity::enums::UserRole;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use service::ServiceError;
@@ -22,18 +22,18 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let w = common::world(&db.conn, common::offline(), 1).await;
         let auth = &w.services.auth;
-        let ok = auth.login("ADMIN@a.test", common::PASSWORD, "c1").await.unwrap();
+        let ok = auth.login("ADMIN@a.test", common::PASSWORD, at("10.0.0.1")).await.unwrap();
         assert_eq!(ok.user.id, w.admin_a.id);
         assert_eq!(ok.token.expires_in, 3600);
         let validated = auth.validate_token(&ok.token.access_token).await.unwrap();
         assert_eq!(validated.actor, w.admin_a);
         assert!(validated.refreshed.is_none());
 
-        let wrong = auth.login("admin@a.test", "wrong password", "c2").await.unwrap_err().to_string();
-        let unknown = auth.login("nobody@a.test", common::PASSWORD, "c3").await.unwrap_err().to_string();
+        let wrong = auth.login("admin@a.test", "wrong password", at("10.0.0.2")).await.unwrap_err().to_string();
+        let unknown = auth.login("nobody@a.test", common::PASSWORD, at("10.0.0.3")).await.unwrap_err().to_string();
         assert_eq!(wrong, unknown, "same error for unknown email and wrong password");
         service::users::update(&db.conn, &w.platform, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
-        let inactive = auth.login("member@a.test", common::PASSWORD, "c4").await.unwrap_err().to_string();
+        let inactive = auth.login("member@a.test", common::PASSWORD, at("10.0.0.4")).await.unwrap_err().to_string();
         assert_eq!(inactive, wrong);
     }
 }
@@ -44,10 +44,10 @@ backend_tests! {
         let w = common::world(&db.conn, common::offline(), 1).await;
         let legacy = bcrypt::hash("legacy-password", 4).unwrap();
         repository::users::update(&db.conn, w.member_b.id, repository::users::UserUpdate { password_hash: Some(legacy), ..Default::default() }).await.unwrap();
-        w.services.auth.login("member@b.test", "legacy-password", "c").await.unwrap();
+        w.services.auth.login("member@b.test", "legacy-password", at("10.0.0.9")).await.unwrap();
         let stored = repository::users::get(&db.conn, w.member_b.id).await.unwrap().password_hash;
         assert!(stored.starts_with("$argon2id$"), "{stored}");
-        w.services.auth.login("member@b.test", "legacy-password", "c").await.unwrap();
+        w.services.auth.login("member@b.test", "legacy-password", at("10.0.0.9")).await.unwrap();
     }
 }
 
@@ -151,11 +151,11 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let w = common::world(&db.conn, common::offline(), 1).await;
         let auth = &w.services.auth;
-        let token = |email: &'static str| async move { auth.login(email, common::PASSWORD, "c").await.unwrap().token.access_token };
+        let token = |email: &'static str| async move { auth.login(email, common::PASSWORD, at("10.0.0.9")).await.unwrap().token.access_token };
 
         // Own password, with the current one: the old token dies, the new works.
         let before = token("member@a.test").await;
-        let fresh = auth.change_password(&w.member_a, common::PASSWORD, "a brand new password", "c").await.unwrap();
+        let fresh = auth.change_password(&w.member_a, common::PASSWORD, "a brand new password", at("10.0.0.9")).await.unwrap();
         assert!(unauthorized(auth.validate_token(&before).await), "password change revokes");
         assert!(auth.validate_token(&fresh.access_token).await.is_ok());
         service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { password: Some(common::PASSWORD.into()), ..Default::default() }).await.unwrap();
@@ -189,9 +189,9 @@ backend_tests! {
         assert!(matches!(err, ServiceError::Forbidden(_)), "{err:?}");
         let err = service::users::update(&db.conn, &w.admin_a, w.admin_a.id, patch).await.unwrap_err();
         assert!(matches!(err, ServiceError::Forbidden(_)), "admins too: {err:?}");
-        let wrong = w.services.auth.change_password(&w.member_a, "not the password", "taken over account", "c").await.unwrap_err();
-        assert!(matches!(wrong, LoginError::Service(ServiceError::Validation(_))), "{wrong:?}");
-        assert!(w.services.auth.login("member@a.test", common::PASSWORD, "c").await.is_ok(), "unchanged");
+        let wrong = w.services.auth.change_password(&w.member_a, "not the password", "taken over account", at("10.0.0.9")).await.unwrap_err();
+        assert!(matches!(wrong, LoginError::Service(ServiceError::Forbidden(_))), "{wrong:?}");
+        assert!(w.services.auth.login("member@a.test", common::PASSWORD, at("10.0.0.9")).await.is_ok(), "unchanged");
     }
 }
 
@@ -200,12 +200,12 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let w = common::world(&db.conn, common::offline(), 1).await;
         let auth = &w.services.auth;
-        let token = auth.login("member@a.test", common::PASSWORD, "c").await.unwrap().token.access_token;
+        let token = auth.login("member@a.test", common::PASSWORD, at("10.0.0.9")).await.unwrap().token.access_token;
         repository::organizations::update(&db.conn, w.org_a, repository::organizations::OrganizationUpdate { is_active: Some(false), ..Default::default() }).await.unwrap();
         assert!(unauthorized(auth.validate_token(&token).await));
-        let err = auth.login("member@a.test", common::PASSWORD, "c").await.unwrap_err();
+        let err = auth.login("member@a.test", common::PASSWORD, at("10.0.0.9")).await.unwrap_err();
         assert!(matches!(err, LoginError::Service(ServiceError::Unauthorized(_))), "{err:?}");
-        assert!(auth.login("member@b.test", common::PASSWORD, "c").await.is_ok(), "other organizations unaffected");
+        assert!(auth.login("member@b.test", common::PASSWORD, at("10.0.0.9")).await.is_ok(), "other organizations unaffected");
     }
 }
 
@@ -232,12 +232,108 @@ backend_tests! {
         let auth = w.services.auth.clone();
         let attempts = (0..12).map(|_| {
             let auth = auth.clone();
-            tokio::spawn(async move { auth.login("admin@a.test", "wrong password", "10.0.0.1").await })
+            tokio::spawn(async move { auth.login("admin@a.test", "wrong password", at("10.0.0.1")).await })
         });
         let results = futures::future::join_all(attempts).await;
         let throttled = results.iter().filter(|r| matches!(r.as_ref().unwrap(), Err(LoginError::Throttled(_)))).count();
         assert_eq!(throttled, 12 - 5, "at most 5 attempts are evaluated");
-        assert!(matches!(auth.login("admin@a.test", common::PASSWORD, "10.0.0.2").await, Err(LoginError::Throttled(_))), "blocked per email");
+        assert!(matches!(auth.login("admin@a.test", common::PASSWORD, at("10.0.0.2")).await, Err(LoginError::Throttled(_))), "blocked per account");
+    }
+}
+
+backend_tests! {
+    async fn failed_logins_of_one_account_do_not_lock_out_others_at_the_same_address(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = &w.services.auth;
+        for _ in 0..8 {
+            auth.login("admin@a.test", "wrong password", at("10.0.0.1")).await.unwrap_err();
+        }
+        assert!(matches!(auth.login("admin@a.test", common::PASSWORD, at("10.0.0.1")).await, Err(LoginError::Throttled(_))));
+        assert!(auth.login("member@a.test", common::PASSWORD, at("10.0.0.1")).await.is_ok(), "another account, same address");
+    }
+}
+
+backend_tests! {
+    async fn an_account_past_its_free_failures_waits_a_growing_delay_then_signs_in(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = &w.services.auth;
+        let wait = |r: Result<_, LoginError>| match r {
+            Err(LoginError::Throttled(wait)) => wait,
+            other => panic!("expected Throttled, got {:?}", other.map(|_| ())),
+        };
+        for _ in 0..5 {
+            auth.login("admin@a.test", "wrong password", at("10.0.0.1")).await.unwrap_err();
+        }
+        let first = wait(auth.login("admin@a.test", common::PASSWORD, at("10.0.0.2")).await);
+        assert_eq!(first, Duration::from_secs(1), "the first delay");
+        tokio::time::sleep(first + Duration::from_millis(100)).await;
+        // One more failure doubles the delay, and a correct password must wait it out too.
+        auth.login("admin@a.test", "wrong password", at("10.0.0.1")).await.unwrap_err();
+        let second = wait(auth.login("admin@a.test", common::PASSWORD, at("10.0.0.2")).await);
+        assert_eq!(second, Duration::from_secs(2), "the delay doubles");
+        tokio::time::sleep(second + Duration::from_millis(100)).await;
+        assert!(auth.login("admin@a.test", common::PASSWORD, at("10.0.0.2")).await.is_ok(), "after the delay");
+        auth.login("admin@a.test", "wrong password", at("10.0.0.1")).await.unwrap_err();
+        assert!(auth.login("admin@a.test", common::PASSWORD, at("10.0.0.2")).await.is_ok(), "success forgot the failures");
+    }
+}
+
+backend_tests! {
+    async fn an_address_past_its_far_higher_limit_is_throttled_for_every_account(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = service::auth::AuthService::new(db.conn.clone(), service::AuthSettings {
+            max_failed_logins_per_address: 6,
+            ..common::auth_settings()
+        }).unwrap();
+        for i in 0..6 {
+            auth.login(&format!("nobody{i}@a.test"), "wrong password", at("203.0.113.7")).await.unwrap_err();
+        }
+        assert!(matches!(auth.login("member@a.test", common::PASSWORD, at("203.0.113.7")).await, Err(LoginError::Throttled(_))), "the address is blocked");
+        assert!(auth.login("member@a.test", common::PASSWORD, at("198.51.100.2")).await.is_ok(), "the account is not");
+        drop(w);
+    }
+}
+
+backend_tests! {
+    async fn login_throttling_is_shared_by_every_process_on_the_database(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let _w = common::world(&db.conn, common::offline(), 1).await;
+        let process = || service::auth::AuthService::new(db.conn.clone(), common::auth_settings()).unwrap();
+        let (one, two) = (process(), process());
+        for _ in 0..5 {
+            one.login("admin@a.test", "wrong password", at("10.0.0.1")).await.unwrap_err();
+        }
+        assert!(matches!(two.login("admin@a.test", common::PASSWORD, at("10.0.0.2")).await, Err(LoginError::Throttled(_))));
+    }
+}
+
+backend_tests! {
+    async fn an_over_long_email_is_refused_before_anything_is_stored(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let w = common::world(&db.conn, common::offline(), 1).await;
+        let email = format!("{}@a.test", "x".repeat(10_000));
+        let err = w.services.auth.login(&email, "wrong password", at("10.0.0.1")).await.unwrap_err();
+        assert!(matches!(err, LoginError::Service(ServiceError::Validation(_))), "{err:?}");
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        assert_eq!(entity::login_throttle::Entity::find().count(&db.conn).await.unwrap(), 0);
+    }
+}
+
+backend_tests! {
+    async fn counters_past_the_window_are_pruned(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let _w = common::world(&db.conn, common::offline(), 1).await;
+        let auth = service::auth::AuthService::new(db.conn.clone(), service::AuthSettings {
+            failed_login_window_secs: 1,
+            ..common::auth_settings()
+        }).unwrap();
+        auth.login("admin@a.test", "wrong password", at("10.0.0.1")).await.unwrap_err();
+        assert_eq!(auth.prune_login_failures().await.unwrap(), 0, "still within the window");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(auth.prune_login_failures().await.unwrap(), 2, "the account and the address");
     }
 }
 

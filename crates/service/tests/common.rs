@@ -74,6 +74,11 @@ pub async fn user(db: &DatabaseConnection, email: &str, role: UserRole, org: Opt
 pub const SECRET: &str = "service-test-secret-0123456789abcdef";
 
 /// Default auth settings with the tests' secret.
+/// A client address for sign-in attempts.
+pub fn at(ip: &str) -> service::login_throttle::ClientAddress {
+    service::login_throttle::ClientAddress(Some(ip.parse().unwrap()))
+}
+
 pub fn auth_settings() -> AuthSettings {
     AuthSettings {
         jwt_secret: Some(SECRET.to_owned().into()),

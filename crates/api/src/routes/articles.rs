@@ -9,7 +9,7 @@ use crate::extractors::AuthUser;
 use crate::state::AppState;
 
 /// Insert articles, upserting on DOI or PMID; ids come back in input order.
-#[utoipa::path(tag = "articles", security(("bearer" = [])), request_body = BulkImportRequest,
+#[utoipa::path(operation_id = "importArticles", tag = "articles", security(("bearer" = [])), request_body = BulkImportRequest,
     responses((status = 200, description = "Imported", body = BulkImportResponse)))]
 #[post("/bulk")]
 pub async fn bulk_import(
@@ -37,7 +37,7 @@ pub async fn bulk_import(
 }
 
 /// Update many articles by id.
-#[utoipa::path(tag = "articles", security(("bearer" = [])), request_body = BulkUpdateRequest,
+#[utoipa::path(operation_id = "updateArticles", tag = "articles", security(("bearer" = [])), request_body = BulkUpdateRequest,
     responses((status = 200, description = "Updated", body = BulkUpdateResponse)))]
 #[patch("/bulk")]
 pub async fn bulk_update(
@@ -70,7 +70,7 @@ pub async fn bulk_update(
 }
 
 /// One article (any signed-in user).
-#[utoipa::path(tag = "articles", security(("bearer" = [])), responses((status = 200, description = "The article", body = ArticleOut)))]
+#[utoipa::path(operation_id = "getArticle", tag = "articles", security(("bearer" = [])), responses((status = 200, description = "The article", body = ArticleOut)))]
 #[get("/{article_id}")]
 pub async fn get(
     state: web::Data<AppState>,

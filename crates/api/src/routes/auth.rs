@@ -7,7 +7,7 @@ use crate::extractors::{AuthUser, client_address};
 use crate::state::AppState;
 
 /// Sign in with email and password.
-#[utoipa::path(tag = "auth", request_body = LoginRequest,
+#[utoipa::path(operation_id = "login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, description = "Signed in", body = LoginResponse)))]
 #[post("/auth/login")]
 pub async fn login(
@@ -18,7 +18,11 @@ pub async fn login(
     let login = state
         .services
         .auth
-        .login(&body.email, &body.password, &client_address(&req))
+        .login(
+            &body.email,
+            &body.password,
+            client_address(&req, &state.trusted_proxies),
+        )
         .await
         .map_err(login_error)?;
     Ok(web::Json(LoginResponse {
@@ -30,7 +34,7 @@ pub async fn login(
 }
 
 /// The caller.
-#[utoipa::path(tag = "auth", security(("bearer" = [])),
+#[utoipa::path(operation_id = "getCurrentUser", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = UserOut)))]
 #[get("/auth/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<UserOut>> {
@@ -41,10 +45,10 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Js
     ))
 }
 
-/// Change the caller's password (the current one is required; throttled like
+/// Change the caller's password (the current one is required, 403 when it is wrong; throttled like
 /// sign-in). Every earlier token of the caller is revoked; the response
 /// carries a token for a new session.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), request_body = ChangePasswordRequest,
+#[utoipa::path(operation_id = "changePassword", tag = "auth", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 200, description = "Changed; earlier tokens are revoked", body = TokenResponse)))]
 #[put("/auth/password")]
 pub async fn change_password(
@@ -60,7 +64,7 @@ pub async fn change_password(
             &user.0,
             &body.current_password,
             &body.new_password,
-            &client_address(&req),
+            client_address(&req, &state.trusted_proxies),
         )
         .await
         .map_err(login_error)?;

@@ -4,7 +4,7 @@ use crate::dto::HealthOut;
 use crate::state::AppState;
 
 /// 200 while the process serves.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Serving", body = HealthOut)))]
+#[utoipa::path(operation_id = "getHealth", tag = "operations", responses((status = 200, description = "Serving", body = HealthOut)))]
 #[get("/health")]
 pub async fn health() -> web::Json<HealthOut> {
     web::Json(HealthOut {
@@ -13,7 +13,7 @@ pub async fn health() -> web::Json<HealthOut> {
 }
 
 /// 200 when the database answers, 503 otherwise.
-#[utoipa::path(tag = "operations", responses(
+#[utoipa::path(operation_id = "getReadiness", tag = "operations", responses(
     (status = 200, description = "The database answers", body = HealthOut),
     (status = 503, description = "The database does not answer", body = HealthOut)))]
 #[get("/ready")]
@@ -37,7 +37,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Prometheus metrics (text exposition format).
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
+#[utoipa::path(operation_id = "getMetrics", tag = "operations", responses((status = 200, description = "Prometheus text", content_type = "text/plain")))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
     if let Some(expected) = &state.metrics_token {

@@ -8,7 +8,7 @@ use crate::extractors::{AuthUser, PageParams};
 use crate::state::AppState;
 
 /// Organizations: all for platform admins, one's own otherwise.
-#[utoipa::path(tag = "organizations", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(operation_id = "listOrganizations", tag = "organizations", security(("bearer" = [])), params(PageParams),
     responses((status = 200, description = "A page of organizations", body = List<OrganizationOut>)))]
 #[get("/organizations")]
 pub async fn list(
@@ -21,7 +21,7 @@ pub async fn list(
 }
 
 /// Create an organization (platform admins).
-#[utoipa::path(tag = "organizations", security(("bearer" = [])), request_body = CreateOrganizationRequest,
+#[utoipa::path(operation_id = "createOrganization", tag = "organizations", security(("bearer" = [])), request_body = CreateOrganizationRequest,
     responses((status = 201, description = "Created", body = OrganizationOut)))]
 #[post("/organizations")]
 pub async fn create(
@@ -34,7 +34,7 @@ pub async fn create(
 }
 
 /// An organization with its member and stream counts.
-#[utoipa::path(tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "getOrganization", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, description = "The organization", body = OrganizationOut)))]
 #[get("/organizations/{org_id}")]
 pub async fn get(
@@ -52,7 +52,7 @@ pub async fn get(
 }
 
 /// Rename or (de)activate an organization (platform admins).
-#[utoipa::path(tag = "organizations", security(("bearer" = [])), request_body = PatchOrganizationRequest,
+#[utoipa::path(operation_id = "updateOrganization", tag = "organizations", security(("bearer" = [])), request_body = PatchOrganizationRequest,
     responses((status = 200, description = "Changed", body = OrganizationOut)))]
 #[patch("/organizations/{org_id}")]
 pub async fn update(
@@ -74,7 +74,7 @@ pub async fn update(
 }
 
 /// Delete an organization (platform admins); 409 while it has users.
-#[utoipa::path(tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[utoipa::path(operation_id = "deleteOrganization", tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/organizations/{org_id}")]
 pub async fn remove(
     state: web::Data<AppState>,
@@ -86,7 +86,7 @@ pub async fn remove(
 }
 
 /// LLM calls and tokens per model, per UTC day.
-#[utoipa::path(tag = "organizations", security(("bearer" = [])),
+#[utoipa::path(operation_id = "getOrganizationUsage", tag = "organizations", security(("bearer" = [])),
     responses((status = 200, description = "Usage, newest day first", body = Vec<UsageOut>)))]
 #[get("/organizations/{org_id}/usage")]
 pub async fn usage(
@@ -111,7 +111,7 @@ pub async fn usage(
 }
 
 /// Subscribe the organization to a global stream.
-#[utoipa::path(tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Subscribed")))]
+#[utoipa::path(operation_id = "subscribeOrganizationToStream", tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Subscribed")))]
 #[put("/organizations/{org_id}/subscriptions/{stream_id}")]
 pub async fn subscribe(
     state: web::Data<AppState>,
@@ -125,7 +125,7 @@ pub async fn subscribe(
 }
 
 /// Unsubscribe the organization from a global stream.
-#[utoipa::path(tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Unsubscribed")))]
+#[utoipa::path(operation_id = "unsubscribeOrganizationFromStream", tag = "organizations", security(("bearer" = [])), responses((status = 204, description = "Unsubscribed")))]
 #[delete("/organizations/{org_id}/subscriptions/{stream_id}")]
 pub async fn unsubscribe(
     state: web::Data<AppState>,

@@ -27,7 +27,7 @@ pub struct ReportListParams {
 }
 
 /// Create a report with its articles, in one transaction.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), request_body = CreateReportRequest,
+#[utoipa::path(operation_id = "createReport", tag = "reports", security(("bearer" = [])), request_body = CreateReportRequest,
     responses((status = 201, description = "Created", body = ReportOut)))]
 #[post("/streams/{stream_id}/reports")]
 pub async fn create(
@@ -57,7 +57,7 @@ pub async fn create(
 }
 
 /// A report with its visible articles (by ranking) and its enrichments.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 200, description = "The report", body = ReportDetailOut)))]
+#[utoipa::path(operation_id = "getReport", tag = "reports", security(("bearer" = [])), responses((status = 200, description = "The report", body = ReportDetailOut)))]
 #[get("/reports/{report_id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -75,7 +75,7 @@ pub async fn get(
 }
 
 /// Visible reports, newest first, with their article counts.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), params(ReportListParams),
+#[utoipa::path(operation_id = "listReports", tag = "reports", security(("bearer" = [])), params(ReportListParams),
     responses((status = 200, description = "A page of reports", body = List<ReportOut>)))]
 #[get("/reports")]
 pub async fn list(
@@ -97,7 +97,7 @@ pub async fn list(
 }
 
 /// Rename or re-date a report.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), request_body = PatchReportRequest,
+#[utoipa::path(operation_id = "updateReport", tag = "reports", security(("bearer" = [])), request_body = PatchReportRequest,
     responses((status = 200, description = "Changed", body = ReportOut)))]
 #[patch("/reports/{report_id}")]
 pub async fn update(
@@ -119,7 +119,7 @@ pub async fn update(
 }
 
 /// Delete a report with its associations and events.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[utoipa::path(operation_id = "deleteReport", tag = "reports", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/reports/{report_id}")]
 pub async fn remove(
     state: web::Data<AppState>,
@@ -152,7 +152,7 @@ async fn set_excluded(
 }
 
 /// Exclude an article from a report.
-#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = Option<NotesRequest>,
+#[utoipa::path(operation_id = "excludeReportArticle", tag = "curation", security(("bearer" = [])), request_body = Option<NotesRequest>,
     responses((status = 200, description = "Excluded", body = AssociationOut)))]
 #[post("/reports/{report_id}/articles/{article_id}/exclude")]
 pub async fn exclude(
@@ -165,7 +165,7 @@ pub async fn exclude(
 }
 
 /// Re-include an excluded article.
-#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = Option<NotesRequest>,
+#[utoipa::path(operation_id = "includeReportArticle", tag = "curation", security(("bearer" = [])), request_body = Option<NotesRequest>,
     responses((status = 200, description = "Included", body = AssociationOut)))]
 #[post("/reports/{report_id}/articles/{article_id}/include")]
 pub async fn include(
@@ -178,7 +178,7 @@ pub async fn include(
 }
 
 /// Edit an article's ranking, summary, categories or notes (the first edit keeps the original).
-#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = EditArticleRequest,
+#[utoipa::path(operation_id = "editReportArticle", tag = "curation", security(("bearer" = [])), request_body = EditArticleRequest,
     responses((status = 200, description = "Edited", body = AssociationOut)))]
 #[patch("/reports/{report_id}/articles/{article_id}")]
 pub async fn edit_article(
@@ -203,7 +203,7 @@ pub async fn edit_article(
 }
 
 /// Reorder all visible articles atomically.
-#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = RankingRequest,
+#[utoipa::path(operation_id = "rankReportArticles", tag = "curation", security(("bearer" = [])), request_body = RankingRequest,
     responses((status = 204, description = "Reordered")))]
 #[put("/reports/{report_id}/ranking")]
 pub async fn ranking(
@@ -223,7 +223,7 @@ pub async fn ranking(
 }
 
 /// Approve a report (409 without visible articles).
-#[utoipa::path(tag = "curation", security(("bearer" = [])), responses((status = 200, description = "Approved", body = ReportOut)))]
+#[utoipa::path(operation_id = "approveReport", tag = "curation", security(("bearer" = [])), responses((status = 200, description = "Approved", body = ReportOut)))]
 #[post("/reports/{report_id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
@@ -238,7 +238,7 @@ pub async fn approve(
 }
 
 /// Reject a report with a reason.
-#[utoipa::path(tag = "curation", security(("bearer" = [])), request_body = RejectRequest,
+#[utoipa::path(operation_id = "rejectReport", tag = "curation", security(("bearer" = [])), request_body = RejectRequest,
     responses((status = 200, description = "Rejected", body = ReportOut)))]
 #[post("/reports/{report_id}/reject")]
 pub async fn reject(
@@ -258,7 +258,7 @@ pub async fn reject(
 }
 
 /// The report's audit trail, oldest first.
-#[utoipa::path(tag = "curation", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(operation_id = "listReportEvents", tag = "curation", security(("bearer" = [])), params(PageParams),
     responses((status = 200, description = "A page of events", body = List<EventOut>)))]
 #[get("/reports/{report_id}/events")]
 pub async fn events(
@@ -273,7 +273,7 @@ pub async fn events(
 }
 
 /// Generate article, category and executive summaries (parallel, bounded, resumable).
-#[utoipa::path(tag = "summaries", security(("bearer" = [])), request_body = Option<SummarizeRequest>,
+#[utoipa::path(operation_id = "summarizeReport", tag = "summaries", security(("bearer" = [])), request_body = Option<SummarizeRequest>,
     responses((status = 200, description = "Summarized", body = SummaryOut)))]
 #[post("/reports/{report_id}/summarize")]
 pub async fn summarize(
@@ -304,7 +304,7 @@ pub async fn summarize(
 }
 
 /// What a prompt would produce for this report (or one article); nothing is saved.
-#[utoipa::path(tag = "summaries", security(("bearer" = [])), request_body = PreviewRequest,
+#[utoipa::path(operation_id = "previewReportSummary", tag = "summaries", security(("bearer" = [])), request_body = PreviewRequest,
     responses((status = 200, description = "The generated text", body = PreviewOut)))]
 #[post("/reports/{report_id}/summaries/preview")]
 pub async fn preview(

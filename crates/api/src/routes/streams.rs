@@ -7,7 +7,7 @@ use crate::extractors::{AuthUser, PageParams};
 use crate::state::AppState;
 
 /// The streams the caller may see.
-#[utoipa::path(tag = "streams", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(operation_id = "listStreams", tag = "streams", security(("bearer" = [])), params(PageParams),
     responses((status = 200, description = "A page of streams", body = List<StreamOut>)))]
 #[get("/streams")]
 pub async fn list(
@@ -20,7 +20,7 @@ pub async fn list(
 }
 
 /// Create a stream (personal: anyone; organization: its org admins; global: platform admins).
-#[utoipa::path(tag = "streams", security(("bearer" = [])), request_body = CreateStreamRequest,
+#[utoipa::path(operation_id = "createStream", tag = "streams", security(("bearer" = [])), request_body = CreateStreamRequest,
     responses((status = 201, description = "Created", body = StreamOut)))]
 #[post("/streams")]
 pub async fn create(
@@ -50,7 +50,7 @@ pub async fn create(
 }
 
 /// A stream the caller may see.
-#[utoipa::path(tag = "streams", security(("bearer" = [])), responses((status = 200, description = "The stream", body = StreamOut)))]
+#[utoipa::path(operation_id = "getStream", tag = "streams", security(("bearer" = [])), responses((status = 200, description = "The stream", body = StreamOut)))]
 #[get("/streams/{stream_id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -65,7 +65,7 @@ pub async fn get(
 }
 
 /// Change a stream; configuration is validated (categories, templates, LLM settings).
-#[utoipa::path(tag = "streams", security(("bearer" = [])), request_body = PatchStreamRequest,
+#[utoipa::path(operation_id = "updateStream", tag = "streams", security(("bearer" = [])), request_body = PatchStreamRequest,
     responses((status = 200, description = "Changed", body = StreamOut)))]
 #[patch("/streams/{stream_id}")]
 pub async fn update(
@@ -91,7 +91,7 @@ pub async fn update(
 }
 
 /// Delete a stream with its reports.
-#[utoipa::path(tag = "streams", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[utoipa::path(operation_id = "deleteStream", tag = "streams", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/streams/{stream_id}")]
 pub async fn remove(
     state: web::Data<AppState>,
@@ -103,7 +103,7 @@ pub async fn remove(
 }
 
 /// The stream's reports, newest first.
-#[utoipa::path(tag = "streams", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(operation_id = "listStreamReports", tag = "streams", security(("bearer" = [])), params(PageParams),
     responses((status = 200, description = "A page of reports", body = List<ReportOut>)))]
 #[get("/streams/{stream_id}/reports")]
 pub async fn reports(

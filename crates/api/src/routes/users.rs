@@ -7,7 +7,7 @@ use crate::extractors::{AuthUser, PageParams};
 use crate::state::AppState;
 
 /// Users: all for platform admins, the organization's for org admins.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(operation_id = "listUsers", tag = "users", security(("bearer" = [])), params(PageParams),
     responses((status = 200, description = "A page of users", body = List<UserOut>)))]
 #[get("/users")]
 pub async fn list(
@@ -20,7 +20,7 @@ pub async fn list(
 }
 
 /// Create a user; 409 when the email is taken (in any letter case).
-#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
+#[utoipa::path(operation_id = "createUser", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, description = "Created", body = UserOut)))]
 #[post("/users")]
 pub async fn create(
@@ -45,7 +45,7 @@ pub async fn create(
 }
 
 /// A user the caller may see.
-#[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 200, description = "The user", body = UserOut)))]
+#[utoipa::path(operation_id = "getUser", tag = "users", security(("bearer" = [])), responses((status = 200, description = "The user", body = UserOut)))]
 #[get("/users/{user_id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -60,7 +60,7 @@ pub async fn get(
 }
 
 /// Change a user (oneself, or as an administrator).
-#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = PatchUserRequest,
+#[utoipa::path(operation_id = "updateUser", tag = "users", security(("bearer" = [])), request_body = PatchUserRequest,
     responses((status = 200, description = "Changed", body = UserOut)))]
 #[patch("/users/{user_id}")]
 pub async fn update(
@@ -85,7 +85,7 @@ pub async fn update(
 }
 
 /// Delete a user (never oneself, never the last platform admin).
-#[utoipa::path(tag = "users", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
+#[utoipa::path(operation_id = "deleteUser", tag = "users", security(("bearer" = [])), responses((status = 204, description = "Deleted")))]
 #[delete("/users/{user_id}")]
 pub async fn remove(
     state: web::Data<AppState>,

@@ -299,6 +299,7 @@ async fn main() -> anyhow::Result<()> {
             .env("DATABASE_URL", &url)
             .env("CURIO__AUTH__JWT_SECRET", SECRET)
             .env("CURIO__AUTH__MAX_FAILED_LOGINS", "1000")
+            .env("CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS", "100000")
             .env("CURIO__LLM__PROVIDER", "openai")
             .env(
                 "CURIO__LLM__BASE_URL",

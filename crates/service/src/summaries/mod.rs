@@ -581,9 +581,13 @@ impl SummaryService {
             ("system_prompt", &system_prompt),
             ("user_prompt_template", &user_prompt_template),
         ] {
-            if let Some(t) = value
-                && let Err(e) = templates::validate(prompt, t)
-            {
+            let Some(t) = value else { continue };
+            if t.chars().count() > crate::limits::PROMPT_CHARS {
+                errors.push(crate::FieldError::new(
+                    field,
+                    format!("must be at most {} characters", crate::limits::PROMPT_CHARS),
+                ));
+            } else if let Err(e) = templates::validate(prompt, t) {
                 errors.push(crate::FieldError::new(field, e.to_string()));
             }
         }
