@@ -71,3 +71,63 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn the_largest_requests_the_limits_allow_eight_at_a_time_keep_health_fast(backend: Backend) {
+        use service::limits;
+        // A bulk limit of 4 MiB keeps the test's data small; what matters is
+        // that each request is as large as its limits allow.
+        let bulk_limit = 4 * 1024 * 1024;
+        let app = integration_tests::spawn_app_with(backend, |s| s.server.bulk_json_limit_bytes = bulk_limit).await;
+        let w = world(&app).await;
+        let import = |batch: usize| {
+            let articles: Vec<_> = (0..limits::ARTICLES_PER_REQUEST)
+                .map(|i| json!({"title": format!("{batch}-{i} {}", "t".repeat(300)), "doi": format!("10.9/{batch}.{i}")}))
+                .collect();
+            json!({"articles": articles})
+        };
+        // The articles the largest reports refer to.
+        let first = app.post("/api/v1/articles/bulk", &w.platform.1, import(0)).await;
+        assert_eq!(first.status(), 200);
+        let ids = first.json::<serde_json::Value>().await.unwrap()["ids"].clone();
+        let report = json!({"report_name": "largest", "report_date": "2026-01-12",
+            "articles": ids.as_array().unwrap().iter().map(|id| json!({"article_id": id})).collect::<Vec<_>>()});
+        let categories: Vec<_> = (0..limits::CATEGORIES_PER_STREAM)
+            .map(|c| json!({"id": format!("c{c}"), "name": format!("Category {c}"), "topics": vec!["x".repeat(90); 3]}))
+            .collect();
+        let stream = json!({"stream_name": "largest", "purpose": "p", "scope": "personal", "presentation_config": {"categories": categories}});
+        assert!(serde_json::to_vec(&import(1)).unwrap().len() <= bulk_limit);
+        assert!(serde_json::to_vec(&stream["presentation_config"]).unwrap().len() <= limits::CONFIG_BYTES);
+
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let probe = {
+            let (client, url, done) = (app.client.clone(), format!("{}/health", app.address), done.clone());
+            tokio::spawn(async move {
+                let mut worst = Duration::ZERO;
+                while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                    let started = Instant::now();
+                    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+                    worst = worst.max(started.elapsed());
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                worst
+            })
+        };
+        let reports_path = format!("/api/v1/streams/{}/reports", w.org_stream);
+        let mut requests = Vec::new();
+        for batch in 1..=8 {
+            requests.push(app.post("/api/v1/articles/bulk", &w.platform.1, import(batch)));
+            requests.push(app.post(&reports_path, &w.admin_a.1, report.clone()));
+            requests.push(app.post("/api/v1/streams", &w.member_a.1, stream.clone()));
+        }
+        let statuses: Vec<u16> = futures::future::join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let worst_health = probe.await.unwrap();
+        assert!(statuses.iter().all(|s| (200..300).contains(s)), "{statuses:?}");
+        // Parsing and validating these bodies takes tens of milliseconds of
+        // CPU each; on a runtime worker it would hold /health that long per
+        // request. Off the workers, /health waits only for the scheduler.
+        assert!(worst_health < Duration::from_millis(100), "/health took {worst_health:?}");
+        app.stop().await;
+    }
+}

@@ -120,3 +120,50 @@ pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientAddr
     }
     ClientAddress(Some(client))
 }
+
+/// A JSON body parsed on the blocking pool: for the bulk routes, whose
+/// bodies (up to `server.bulk_json_limit_bytes`) take tens of milliseconds
+/// to parse, which would stall every other request on a runtime worker.
+/// Errors are those of `web::Json`.
+pub struct BlockingJson<T>(pub T);
+
+impl<T> BlockingJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest for BlockingJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use actix_web::error::JsonPayloadError;
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+        if !is_json {
+            return Box::pin(async {
+                Err(ApiError::from_json(JsonPayloadError::ContentType).into())
+            });
+        }
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(usize::MAX, |s| s.bulk_json_limit);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(|_| ApiError::PayloadTooLarge(limit))?;
+            if body.len() > limit {
+                return Err(ApiError::PayloadTooLarge(limit).into());
+            }
+            let parsed = tokio::task::spawn_blocking(move || serde_json::from_slice::<T>(&body))
+                .await
+                .map_err(|e| ApiError::Service(service::ServiceError::internal(e)))?;
+            parsed
+                .map(BlockingJson)
+                .map_err(|e| ApiError::from_json(JsonPayloadError::Deserialize(e)).into())
+        })
+    }
+}

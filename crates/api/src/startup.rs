@@ -149,19 +149,7 @@ pub async fn create_admin(
 }
 
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    match err {
-        JsonPayloadError::OverflowKnownLength { limit, .. }
-        | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge(limit).into(),
-        JsonPayloadError::ContentType => {
-            ApiError::BadRequest("expected Content-Type: application/json".into()).into()
-        }
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            let message = e.to_string();
-            let field = message.split('`').nth(1).unwrap_or("body").to_owned();
-            ApiError::Service(service::ServiceError::invalid(&field, message)).into()
-        }
-        other => ApiError::BadRequest(format!("malformed JSON: {other}")).into(),
-    }
+    ApiError::from_json(err).into()
 }
 
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
@@ -330,11 +318,7 @@ fn routes(bulk_limit: usize) -> impl FnOnce(&mut utoipa_actix_web::service_confi
                     .service(reports::preview)
                     .service(
                         scope::scope("/articles")
-                            .app_data(
-                                web::JsonConfig::default()
-                                    .limit(bulk_limit)
-                                    .error_handler(json_error),
-                            )
+                            .app_data(web::PayloadConfig::new(bulk_limit))
                             .service(articles::bulk_import)
                             .service(articles::bulk_update)
                             .service(articles::get),

@@ -5,7 +5,7 @@ use crate::dto::{
     ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse,
 };
 use crate::error::ApiResult;
-use crate::extractors::AuthUser;
+use crate::extractors::{AuthUser, BlockingJson};
 use crate::state::AppState;
 
 /// Insert articles, upserting on DOI or PMID; ids come back in input order.
@@ -15,7 +15,7 @@ use crate::state::AppState;
 pub async fn bulk_import(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<BulkImportRequest>,
+    body: BlockingJson<BulkImportRequest>,
 ) -> ApiResult<web::Json<BulkImportResponse>> {
     let input = body
         .into_inner()
@@ -43,7 +43,7 @@ pub async fn bulk_import(
 pub async fn bulk_update(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<BulkUpdateRequest>,
+    body: BlockingJson<BulkUpdateRequest>,
 ) -> ApiResult<web::Json<BulkUpdateResponse>> {
     let updates = body
         .into_inner()
