@@ -22,7 +22,7 @@ endif
 test-pinned:
 	taskset -c 0 $(CARGO) nextest run --workspace --profile pinned --no-fail-fast
 
-## Apply migrations to DATABASE_URL (default: the embedded SQLite file).
+## Apply pending migrations to the database curio would use (its configuration layers; default: data/curio.db).
 migrate:
 	$(CARGO) run -p migration -- up
 

@@ -1,13 +1,11 @@
-//! Layered, typed configuration: embedded defaults < a second file (from
-//! `CURIO_CONFIG`) < `CURIO__SECTION__KEY` environment variables <
-//! `DATABASE_URL`. Secrets are wrapped in `SecretString` and never printed.
+//! Typed configuration over Curio's layers (see [`curio_config`]): embedded
+//! defaults < a second file (from `CURIO_CONFIG`) < `CURIO__SECTION__KEY`
+//! environment variables < `DATABASE_URL`. Secrets are wrapped in
+//! `SecretString` and never printed.
 
-use config::{Config, Environment, File, FileFormat};
 use repository::database::DatabaseSettings;
 use serde::Deserialize;
 use service::{AuthSettings, LlmSettings};
-
-const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Everything Curio reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -97,48 +95,21 @@ pub struct AppSettings {
 
 impl Settings {
     /// Loads the layers from the process environment.
-    pub fn load() -> Result<Settings, config::ConfigError> {
+    pub fn load() -> Result<Settings, curio_config::ConfigError> {
         let vars: Vec<(String, String)> = std::env::vars().collect();
         Self::load_from(&vars)
     }
 
     /// Loads the layers from the given environment (tests pass their own).
-    pub fn load_from(vars: &[(String, String)]) -> Result<Settings, config::ConfigError> {
-        let get = |k: &str| {
-            vars.iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        };
-        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
-        if let Some(path) = get("CURIO_CONFIG") {
-            builder = builder.add_source(File::with_name(&path).required(true));
-        }
-        let env: config::Map<String, String> = vars
-            .iter()
-            .filter(|(k, _)| k.starts_with("CURIO__"))
-            .cloned()
-            .collect();
-        builder = builder.add_source(
-            Environment::with_prefix("CURIO")
-                .prefix_separator("__")
-                .separator("__")
-                .list_separator(",")
-                .with_list_parse_key("server.cors_origins")
-                .with_list_parse_key("server.trusted_proxies")
-                .try_parsing(true)
-                .source(Some(env)),
-        );
-        if let Some(url) = get("DATABASE_URL") {
-            builder = builder.set_override("database.url", url)?;
-        }
-        let settings: Settings = builder.build()?.try_deserialize()?;
+    pub fn load_from(vars: &[(String, String)]) -> Result<Settings, curio_config::ConfigError> {
+        let settings: Settings = curio_config::layered(vars)?.try_deserialize()?;
         settings.validate()?;
         Ok(settings)
     }
 
-    fn validate(&self) -> Result<(), config::ConfigError> {
+    fn validate(&self) -> Result<(), curio_config::ConfigError> {
         let bad = |key: &str, why: &str| {
-            Err(config::ConfigError::Message(format!(
+            Err(curio_config::ConfigError::Message(format!(
                 "invalid value for `{key}`: {why}"
             )))
         };

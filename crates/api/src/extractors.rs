@@ -121,7 +121,7 @@ pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientAddr
     ClientAddress(Some(client))
 }
 
-/// A JSON body parsed on the blocking pool: for the bulk routes, whose
+/// A JSON body parsed through `service::cpu`: for the bulk routes, whose
 /// bodies (up to `server.bulk_json_limit_bytes`) take tens of milliseconds
 /// to parse, which would stall every other request on a runtime worker.
 /// Errors are those of `web::Json`.
@@ -158,9 +158,9 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest for BlockingJs
             if body.len() > limit {
                 return Err(ApiError::PayloadTooLarge(limit).into());
             }
-            let parsed = tokio::task::spawn_blocking(move || serde_json::from_slice::<T>(&body))
+            let parsed = service::cpu::run(move || serde_json::from_slice::<T>(&body))
                 .await
-                .map_err(|e| ApiError::Service(service::ServiceError::internal(e)))?;
+                .map_err(ApiError::Service)?;
             parsed
                 .map(BlockingJson)
                 .map_err(|e| ApiError::from_json(JsonPayloadError::Deserialize(e)).into())

@@ -113,115 +113,13 @@ impl DatabaseSettings {
     }
 }
 
-/// Accepts sqlx URLs and the SQLAlchemy forms of the service Curio replaces:
-/// `mysql+pymysql://`, `mysql+aiomysql://`, `postgresql+asyncpg://`,
-/// `postgresql://`, `sqlite+aiosqlite:///relative.db` (three slashes: relative,
-/// four: absolute). `charset` must be `utf8mb4` (or `utf8`, read as
-/// `utf8mb4`) because titles carry emoji; SQLite files get `mode=rwc` so a
-/// fresh machine creates its database.
+/// Accepts sqlx URLs and the SQLAlchemy forms of the service Curio replaces
+/// (see [`curio_config::database_url::normalize`]).
 pub fn normalize_url(raw: &str) -> Result<String, RepoError> {
-    let raw = raw.trim();
-    let (scheme, rest) = raw
-        .split_once(':')
-        .ok_or_else(|| RepoError::Config("database URL has no scheme".into()))?;
-    let (base, driver) = match scheme.split_once('+') {
-        Some((base, driver)) => (base.to_ascii_lowercase(), Some(driver.to_ascii_lowercase())),
-        None => (scheme.to_ascii_lowercase(), None),
-    };
-    match base.as_str() {
-        "sqlite" => normalize_sqlite(rest, driver.is_some()),
-        "mysql" | "mariadb" => normalize_server("mysql", rest, true),
-        "postgres" | "postgresql" => normalize_server("postgres", rest, false),
-        other => Err(RepoError::Config(format!(
-            "unsupported database scheme `{other}` (expected sqlite, mysql or postgres)"
-        ))),
-    }
+    curio_config::database_url::normalize(raw).map_err(RepoError::Config)
 }
 
-fn normalize_sqlite(rest: &str, sqlalchemy_form: bool) -> Result<String, RepoError> {
-    let (path, query) = match rest.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (rest, None),
-    };
-    if path == ":memory:" || path == "///:memory:" || path == "//:memory:" {
-        return Ok("sqlite::memory:".into());
-    }
-    let path = path
-        .strip_prefix("//")
-        .ok_or_else(|| RepoError::Config("sqlite URL must look like sqlite://path".into()))?;
-    // SQLAlchemy: `sqlite:///rel.db` is relative and `sqlite:////abs.db`
-    // absolute; sqlx reads one slash fewer.
-    let path = if sqlalchemy_form {
-        path.strip_prefix('/').unwrap_or(path)
-    } else {
-        path
-    };
-    if path.is_empty() {
-        return Err(RepoError::Config("sqlite URL has no file path".into()));
-    }
-    let mut params: Vec<String> = query
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if !params.iter().any(|p| p.starts_with("mode=")) {
-        params.push("mode=rwc".into());
-    }
-    Ok(format!("sqlite://{path}?{}", params.join("&")))
-}
-
-fn normalize_server(scheme: &str, rest: &str, mysql: bool) -> Result<String, RepoError> {
-    let mut url = Url::parse(&format!("{scheme}:{rest}"))
-        .map_err(|e| RepoError::Config(format!("invalid database URL: {e}")))?;
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(RepoError::Config("database URL has no host".into()));
-    }
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (key, value) in url.query_pairs() {
-        match key.as_ref() {
-            "charset" if mysql => {
-                let charset = value.to_ascii_lowercase();
-                if charset != "utf8mb4" && charset != "utf8" {
-                    return Err(RepoError::Config(format!(
-                        "charset `{value}` is not supported: use utf8mb4"
-                    )));
-                }
-                pairs.push(("charset".into(), "utf8mb4".into()));
-            }
-            "charset" => {}
-            _ => pairs.push((key.into_owned(), value.into_owned())),
-        }
-    }
-    if mysql && !pairs.iter().any(|(k, _)| k == "charset") {
-        pairs.push(("charset".into(), "utf8mb4".into()));
-    }
-    if pairs.is_empty() {
-        url.set_query(None);
-    } else {
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    Ok(url.to_string())
-}
-
-/// The URL without user, password or query: `mysql://db.internal:3306/curio`.
-pub fn redacted(raw: &str) -> String {
-    match normalize_url(raw) {
-        Ok(url) if url.starts_with("sqlite:") => url.split('?').next().unwrap_or("sqlite").into(),
-        Ok(url) => match Url::parse(&url) {
-            Ok(u) => format!(
-                "{}://{}:{}{}",
-                u.scheme(),
-                u.host_str().unwrap_or(""),
-                u.port()
-                    .unwrap_or(if u.scheme() == "mysql" { 3306 } else { 5432 }),
-                u.path()
-            ),
-            Err(_) => "<unparseable database URL>".into(),
-        },
-        Err(_) => "<invalid database URL>".into(),
-    }
-}
+pub use curio_config::database_url::redacted;
 
 /// Opens the pool described by `settings`. Fails with a message that names
 /// the database (never the password) when it does not answer.
@@ -325,10 +223,7 @@ fn sqlite_file_options(
         .pragma("temp_store", "memory")
 }
 
-fn sqlite_file(url: &str) -> Option<&str> {
-    let path = url.strip_prefix("sqlite://")?.split('?').next()?;
-    (!path.is_empty() && path != ":memory:").then_some(path)
-}
+use curio_config::database_url::sqlite_file;
 
 fn connect_cause(err: &DbErr) -> String {
     let mut text = err.to_string();

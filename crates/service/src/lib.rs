@@ -9,6 +9,7 @@
 pub mod access;
 pub mod articles;
 pub mod auth;
+pub mod cpu;
 pub mod curation;
 pub mod error;
 pub mod limits;

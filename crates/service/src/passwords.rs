@@ -1,6 +1,6 @@
 //! Password hashing: argon2id for new hashes, bcrypt accepted from the
 //! service Curio replaces. Hashing is CPU-heavy (tens of milliseconds), so
-//! every call runs on the blocking pool, never on a runtime worker.
+//! every call runs through [`crate::cpu`], never on a runtime worker.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -18,35 +18,9 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// Hashing is CPU-bound: running one per core would leave the runtime
-/// workers waiting for CPU behind a burst of logins. At most `cores - 1`
-/// hashes run at once (at least one), so a core stays free for serving.
-fn hashing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
-    })
-}
-
-/// Runs CPU-heavy work on the blocking pool, within the hashing slots.
-async fn on_blocking_pool<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ServiceError> {
-    let _slot = hashing_slots()
-        .acquire()
-        .await
-        .map_err(ServiceError::internal)?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(ServiceError::internal)
-}
-
 /// Hashes a password with argon2id (on the blocking pool).
 pub async fn hash(password: String) -> Result<String, ServiceError> {
-    on_blocking_pool(move || hash_now(&password)).await?
+    crate::cpu::run(move || hash_now(&password)).await?
 }
 
 fn hash_now(password: &str) -> Result<String, ServiceError> {
@@ -69,7 +43,7 @@ pub enum Verified {
 /// Checks a password against a stored hash (on the blocking pool). `None`
 /// checks against a dummy hash and always answers `No`, taking as long.
 pub async fn verify(password: String, stored: Option<String>) -> Result<Verified, ServiceError> {
-    on_blocking_pool(move || match stored {
+    crate::cpu::run(move || match stored {
         None => {
             let _ = verify_argon2(&password, dummy_hash());
             Ok(Verified::No)
