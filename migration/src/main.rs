@@ -41,13 +41,9 @@ async fn connect() -> Result<DatabaseConnection, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    Database::connect(&url).await.map_err(|e| {
-        format!(
-            "cannot connect to {}: {}",
-            database_url::redacted(&raw),
-            cause_chain(&e)
-        )
-    })
+    Database::connect(&url)
+        .await
+        .map_err(|e| database_url::connect_error(&raw, &e))
 }
 
 /// The value of `-u URL`, `--database-url URL` or `--database-url=URL`.
@@ -62,18 +58,4 @@ fn url_argument(args: impl Iterator<Item = String>) -> Option<String> {
         }
     }
     found
-}
-
-/// An error and its sources on one line, each said once.
-fn cause_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text = format!("{text}: {part}");
-        }
-        source = s.source();
-    }
-    text
 }

@@ -116,3 +116,18 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
     let path = url.strip_prefix("sqlite://")?.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
+
+/// "cannot connect to <where>: <error and its causes, each once>", naming
+/// the database without credentials.
+pub fn connect_error(raw_url: &str, err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        source = s.source();
+    }
+    format!("cannot connect to {}: {text}", redacted(raw_url))
+}

@@ -5,8 +5,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -156,10 +156,9 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         ));
     }
     Database::connect(options).await.map_err(|e| {
-        RepoError::Config(format!(
-            "cannot connect to {}: {}",
-            settings.display_target(),
-            connect_cause(&e)
+        RepoError::Config(curio_config::database_url::connect_error(
+            settings.url.expose_secret(),
+            &e,
         ))
     })
 }
@@ -224,19 +223,6 @@ fn sqlite_file_options(
 }
 
 use curio_config::database_url::sqlite_file;
-
-fn connect_cause(err: &DbErr) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text = format!("{text}: {part}");
-        }
-        source = s.source();
-    }
-    text
-}
 
 /// Begins a transaction that will write. On SQLite it takes the write lock
 /// at `BEGIN` (`IMMEDIATE`): a deferred transaction that reads first and
