@@ -65,6 +65,7 @@ backend_tests! {
         // Users
         let users: Value = app.get("/api/v1/users", aa).await.json().await.unwrap();
         assert_eq!(users["meta"]["total"], 2);
+        assert!(users["data"].as_array().unwrap().iter().all(|u| u["organization"]["name"] == "Org A" && u["organization"]["id"] == u["org_id"]), "{users}");
         assert_eq!(status(&app, M::GET, "/api/v1/users", ma, None).await, 403);
         let new = app.post("/api/v1/users", aa, json!({"email": "new@a.test", "password": "long enough pw", "full_name": "Newbie"})).await;
         assert_eq!(new.status(), 201);
@@ -72,7 +73,10 @@ backend_tests! {
         assert_eq!(status(&app, M::POST, "/api/v1/users", aa, Some(json!({"email": "NEW@a.test", "password": "long enough pw"}))).await, 409);
         assert_eq!(status(&app, M::POST, "/api/v1/users", aa, Some(json!({"email": "not-an-email", "password": "short"}))).await, 422);
         assert_eq!(status(&app, M::POST, "/api/v1/users", aa, Some(json!({"email": "x@a.test", "password": "long enough pw", "role": "platform_admin"}))).await, 403);
-        assert_eq!(status(&app, M::GET, &format!("/api/v1/users/{new_id}"), aa, None).await, 200);
+        let read: Value = app.get(&format!("/api/v1/users/{new_id}"), aa).await.json().await.unwrap();
+        assert_eq!((read["email"].as_str(), read["organization"]["name"].as_str()), (Some("new@a.test"), Some("Org A")));
+        let platform: Value = app.get(&format!("/api/v1/users/{}", w.platform.0), &w.platform.1).await.json().await.unwrap();
+        assert_eq!(platform["organization"], Value::Null, "a platform admin belongs to no organization");
         assert_eq!(status(&app, M::GET, &format!("/api/v1/users/{new_id}"), ab, None).await, 404);
         assert_eq!(status(&app, M::PATCH, &format!("/api/v1/users/{new_id}"), aa, Some(json!({"full_name": "Renamed"}))).await, 200);
         assert_eq!(status(&app, M::PATCH, &format!("/api/v1/users/{}", w.member_a.0), ma, Some(json!({"role": "org_admin"}))).await, 403);

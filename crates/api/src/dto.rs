@@ -244,6 +244,35 @@ pub struct UserOut {
     pub created_at: DateTime<Utc>,
 }
 
+/// An organization as a user's reference to it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationRef {
+    pub id: i32,
+    pub name: String,
+    pub is_active: bool,
+}
+
+/// A user with its organization (`null` for platform admins).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserWithOrganizationOut {
+    #[serde(flatten)]
+    pub user: UserOut,
+    pub organization: Option<OrganizationRef>,
+}
+
+impl From<repository::users::UserWithOrganization> for UserWithOrganizationOut {
+    fn from((user, org): repository::users::UserWithOrganization) -> Self {
+        UserWithOrganizationOut {
+            user: user.into(),
+            organization: org.map(|o| OrganizationRef {
+                id: o.id,
+                name: o.name,
+                is_active: o.is_active,
+            }),
+        }
+    }
+}
+
 impl From<repository::users::User> for UserOut {
     fn from(u: repository::users::User) -> Self {
         UserOut {

@@ -117,24 +117,61 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: i32) -> Result<User, RepoError>
     })
 }
 
+/// A user and the organization it belongs to (none for platform admins).
+pub type UserWithOrganization = (User, Option<crate::organizations::Organization>);
+
+fn listed(org_id: Option<i32>) -> sea_orm::Select<user::Entity> {
+    let query = user::Entity::find().order_by_asc(user::Column::Id);
+    match org_id {
+        Some(org_id) => query.filter(user::Column::OrgId.eq(org_id)),
+        None => query,
+    }
+}
+
 /// A page of users ordered by id; `org_id` restricts to one organization.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     org_id: Option<i32>,
     page: Page,
 ) -> Result<Paginated<User>, RepoError> {
-    let mut query = user::Entity::find();
-    if let Some(org_id) = org_id {
-        query = query.filter(user::Column::OrgId.eq(org_id));
-    }
+    let query = listed(org_id);
     let total = query.clone().count(db).await?;
     let items = query
-        .order_by_asc(user::Column::Id)
         .offset(page.offset())
         .limit(page.limit())
         .all(db)
         .await?;
     Ok(Paginated { items, total, page })
+}
+
+/// Like [`list`], each user with its organization: two statements
+/// whatever the page size (the count, and the page joined to its
+/// organizations).
+pub async fn list_with_organizations<C: ConnectionTrait>(
+    db: &C,
+    org_id: Option<i32>,
+    page: Page,
+) -> Result<Paginated<UserWithOrganization>, RepoError> {
+    let query = listed(org_id);
+    let total = query.clone().count(db).await?;
+    let items = query
+        .find_also_related(entity::organization::Entity)
+        .offset(page.offset())
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Paginated { items, total, page })
+}
+
+/// The user with this id and its organization, in one statement.
+pub async fn find_with_organization<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+) -> Result<Option<UserWithOrganization>, RepoError> {
+    Ok(user::Entity::find_by_id(id)
+        .find_also_related(entity::organization::Entity)
+        .one(db)
+        .await?)
 }
 
 /// Applies a partial update and returns the new row.

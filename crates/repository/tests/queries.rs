@@ -326,3 +326,32 @@ backend_tests! {
         assert!(counts.is_empty());
     }
 }
+
+backend_tests! {
+    async fn users_with_their_organizations_cost_two_statements_for_1_10_and_50_users(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let (conn, counter) = counting(&db.conn);
+        let mut costs = Vec::new();
+        let mut created = 0;
+        for n in [1usize, 10, 50] {
+            while created < n {
+                // Users spread over organizations of their own, and one platform admin.
+                let org = if created == 0 { None } else { Some(common::org(&db.conn, &format!("Org {created}")).await) };
+                let role = if org.is_some() { UserRole::Member } else { UserRole::PlatformAdmin };
+                users::create(&db.conn, users::NewUser { email: format!("u{created}@x.test"), password_hash: "x".into(), full_name: None, role, org_id: org }).await.unwrap();
+                created += 1;
+            }
+            counter.reset();
+            let page = users::list_with_organizations(&conn, None, Page::new(0, 50).unwrap()).await.unwrap();
+            costs.push(counter.get());
+            assert_eq!(page.items.len(), n);
+            for (user, org) in &page.items {
+                assert_eq!(org.as_ref().map(|o| o.id), user.org_id, "each user with its own organization");
+            }
+        }
+        assert_eq!(costs, vec![2, 2, 2], "the count and the joined page, whatever the size");
+        counter.reset();
+        let (user, org) = users::find_with_organization(&conn, 2).await.unwrap().unwrap();
+        assert_eq!((org.map(|o| o.name), user.id, counter.get()), (Some("Org 1".to_owned()), 2, 1));
+    }
+}

@@ -1,7 +1,7 @@
 //! User administration.
 
 use entity::enums::UserRole;
-use repository::users::{self, NewUser, User, UserUpdate};
+use repository::users::{self, NewUser, User, UserUpdate, UserWithOrganization};
 use repository::{Page, Paginated, organizations};
 use sea_orm::DatabaseConnection;
 
@@ -87,15 +87,16 @@ fn validate_full_name(name: &Option<String>) -> Result<(), FieldError> {
     }
 }
 
-/// Lists users: all for a platform admin, the organization's for an org admin.
+/// Lists users with their organizations: all for a platform admin, the
+/// organization's for an org admin.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     page: Page,
-) -> Result<Paginated<User>, ServiceError> {
+) -> Result<Paginated<UserWithOrganization>, ServiceError> {
     match actor.role {
-        UserRole::PlatformAdmin => Ok(users::list(db, None, page).await?),
-        UserRole::OrgAdmin => Ok(users::list(db, actor.org_id, page).await?),
+        UserRole::PlatformAdmin => Ok(users::list_with_organizations(db, None, page).await?),
+        UserRole::OrgAdmin => Ok(users::list_with_organizations(db, actor.org_id, page).await?),
         UserRole::Member => Err(ServiceError::Forbidden(
             "only administrators list users".into(),
         )),
@@ -171,8 +172,17 @@ pub async fn create(
 
 /// A user the caller may see.
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<User, ServiceError> {
-    match users::find(db, id).await? {
-        Some(user) if access::can_see_user(actor, &user) => Ok(user),
+    Ok(get_with_organization(db, actor, id).await?.0)
+}
+
+/// A user the caller may see, with its organization.
+pub async fn get_with_organization(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<UserWithOrganization, ServiceError> {
+    match users::find_with_organization(db, id).await? {
+        Some((user, org)) if access::can_see_user(actor, &user) => Ok((user, org)),
         _ => Err(ServiceError::NotFound("user")),
     }
 }

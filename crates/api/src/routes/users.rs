@@ -1,20 +1,21 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use service::users::{CreateUser, PatchUser};
 
-use crate::dto::{CreateUserRequest, List, PatchUserRequest, UserOut};
+use crate::dto::{CreateUserRequest, List, PatchUserRequest, UserOut, UserWithOrganizationOut};
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
 use crate::state::AppState;
 
-/// Users: all for platform admins, the organization's for org admins.
+/// Users with their organizations: all for platform admins, the
+/// organization's for org admins.
 #[utoipa::path(operation_id = "listUsers", tag = "users", security(("bearer" = [])), params(PageParams),
-    responses((status = 200, description = "A page of users", body = List<UserOut>)))]
+    responses((status = 200, description = "A page of users", body = List<UserWithOrganizationOut>)))]
 #[get("/users")]
 pub async fn list(
     state: web::Data<AppState>,
     user: AuthUser,
     q: web::Query<PageParams>,
-) -> ApiResult<web::Json<List<UserOut>>> {
+) -> ApiResult<web::Json<List<UserWithOrganizationOut>>> {
     let page = service::users::list(&state.services.db, &user.0, q.page()?).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
@@ -44,16 +45,16 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserOut::from(created)))
 }
 
-/// A user the caller may see.
-#[utoipa::path(operation_id = "getUser", tag = "users", security(("bearer" = [])), responses((status = 200, description = "The user", body = UserOut)))]
+/// A user the caller may see, with its organization.
+#[utoipa::path(operation_id = "getUser", tag = "users", security(("bearer" = [])), responses((status = 200, description = "The user", body = UserWithOrganizationOut)))]
 #[get("/users/{user_id}")]
 pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
-) -> ApiResult<web::Json<UserOut>> {
+) -> ApiResult<web::Json<UserWithOrganizationOut>> {
     Ok(web::Json(
-        service::users::get(&state.services.db, &user.0, path.into_inner())
+        service::users::get_with_organization(&state.services.db, &user.0, path.into_inner())
             .await?
             .into(),
     ))
