@@ -206,6 +206,18 @@ fn the_schema_states_the_limits_that_validation_enforces() {
         prop("LoginRequest", "email")["maxLength"],
         limits::EMAIL_CHARS
     );
+    // NUL is refused in every request's text, and the schema says so.
+    for (schema, field) in [
+        ("CreateUserRequest", "password"),
+        ("NewArticleIn", "journal"),
+        ("CreateOrganizationRequest", "name"),
+    ] {
+        let pattern = prop(schema, field)["pattern"].as_str().unwrap().to_owned();
+        assert!(
+            pattern.contains(r"[^\u0000]"),
+            "{schema}.{field}: {pattern}"
+        );
+    }
     let rule = doc["components"]["schemas"]["CreateUserRequest"]["allOf"][1]["anyOf"]
         .as_array()
         .unwrap()

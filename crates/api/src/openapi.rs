@@ -323,7 +323,7 @@ pub fn document_limits(openapi: &mut OpenApiDoc) {
             (Schema::Object(s), Limit::NonBlank(max)) => {
                 s.min_length = Some(1);
                 s.max_length = Some(max);
-                s.pattern = Some(r"\S".into());
+                s.pattern = Some(NON_BLANK.into());
             }
             (Schema::Object(s), Limit::Chars(min, max)) => {
                 s.min_length = (min > 0).then_some(min);
@@ -356,6 +356,7 @@ pub fn document_limits(openapi: &mut OpenApiDoc) {
             _ => panic!("{schema}.{property} cannot take this limit"),
         }
     }
+    forbid_nul(schemas);
     document_role_rule(schemas);
     let max_limit = repository::pagination::MAX_LIMIT as isize;
     for item in openapi.paths.paths.values_mut() {
@@ -382,6 +383,56 @@ pub fn document_limits(openapi: &mut OpenApiDoc) {
                     s.maximum = Some(Number::Int(bounds.1));
                 }
             }
+        }
+    }
+}
+
+/// Text with at least one character that is not whitespace, and no NUL.
+const NON_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
+/// Text without NUL characters, which every request refuses (see
+/// `json_guard`).
+const NO_NUL: &str = r"^[^\u0000]*$";
+
+/// States on every string of every request body (`…Request`, `…In`) that
+/// NUL characters are refused.
+fn forbid_nul(
+    schemas: &mut std::collections::BTreeMap<String, RefOr<utoipa::openapi::schema::Schema>>,
+) {
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    fn is_string(s: &utoipa::openapi::schema::Object) -> bool {
+        match &s.schema_type {
+            SchemaType::Type(t) => *t == Type::String,
+            SchemaType::Array(types) => types.contains(&Type::String),
+            SchemaType::AnyValue => false,
+        }
+    }
+    fn visit(schema: &mut Schema) {
+        match schema {
+            Schema::Object(o) if is_string(o) && o.pattern.is_none() => {
+                o.pattern = Some(NO_NUL.into())
+            }
+            Schema::Object(o) => {
+                for property in o.properties.values_mut() {
+                    if let RefOr::T(p) = property {
+                        visit(p);
+                    }
+                }
+            }
+            Schema::Array(a) => {
+                if let ArrayItems::RefOrSchema(item) = &mut a.items
+                    && let RefOr::T(item) = item.as_mut()
+                {
+                    visit(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (name, schema) in schemas.iter_mut() {
+        if (name.ends_with("Request") || name.ends_with("In"))
+            && let RefOr::T(schema) = schema
+        {
+            visit(schema);
         }
     }
 }
