@@ -37,7 +37,7 @@ struct Fields<'a> {
 fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
     use articles::limits;
     if let Some(title) = f.title
-        && (title.trim().is_empty() || title.chars().count() > limits::TITLE)
+        && !crate::limits::is_name(title, limits::TITLE)
     {
         errors.push(FieldError::new(
             format!("{prefix}.title"),

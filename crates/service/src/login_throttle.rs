@@ -49,8 +49,12 @@ impl ThrottlePolicy {
 
     /// When an address with `failures` recent failures may try again.
     fn address_block(&self, failures: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        (i64::from(failures) >= i64::from(self.failures_per_address))
-            .then(|| now + TimeDelta::from_std(self.window).unwrap_or(TimeDelta::MAX))
+        (i64::from(failures) >= i64::from(self.failures_per_address)).then(|| now + self.window())
+    }
+
+    /// [`Self::window`] as a span of calendar time.
+    fn window(&self) -> TimeDelta {
+        TimeDelta::from_std(self.window).unwrap_or(TimeDelta::MAX)
     }
 }
 
@@ -121,7 +125,7 @@ impl LoginThrottle {
             // Retry-After is whole seconds: never tell a client to retry too early.
             return Ok(Err(Duration::from_secs(wait.as_secs_f64().ceil() as u64)));
         }
-        let window = TimeDelta::from_std(self.policy.window).unwrap_or(TimeDelta::MAX);
+        let window = self.policy.window();
         for counter in [&mut account, &mut address] {
             if now - counter.last_failure_at > window {
                 counter.failures = 0;
@@ -150,8 +154,7 @@ impl LoginThrottle {
     /// of one window.
     pub async fn prune(&self) -> Result<u64, ServiceError> {
         let now = Utc::now();
-        let window = TimeDelta::from_std(self.policy.window).unwrap_or(TimeDelta::MAX);
-        Ok(login_throttles::prune(&self.db, now - window, now).await?)
+        Ok(login_throttles::prune(&self.db, now - self.policy.window(), now).await?)
     }
 }
 

@@ -84,7 +84,8 @@ fn config_fits(field: &str, config: &Json, errors: &mut Vec<FieldError>) -> bool
         errors.push(FieldError::new(
             field,
             format!(
-                "numbers must be 0 or between 1e-15 and {:e} in magnitude",
+                "numbers must be 0 or between {:e} and {:e} in magnitude",
+                1.0 / limits::CONFIG_NUMBER_MAGNITUDE,
                 limits::CONFIG_NUMBER_MAGNITUDE
             ),
         ));
@@ -106,8 +107,7 @@ pub fn require_active(stream: &Stream, go_on: &str) -> Result<(), ServiceError> 
 }
 
 fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
-    let n = value.trim().chars().count();
-    if n == 0 || value.chars().count() > max {
+    if !limits::is_name(value, max) {
         errors.push(FieldError::new(
             field,
             format!("must be 1 to {max} characters"),
