@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test test-pinned migrate bench soak lint fmt docs-check openapi-check fuzz services
+.PHONY: run test test-pinned migrate examples bench soak lint fmt docs-check openapi-check fuzz services
 
 ## Start curio on the embedded SQLite default (migrated, demo data, offline summarizer).
 run:
@@ -39,6 +39,7 @@ soak:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	./scripts/layering-check.sh
 
 fmt:
 	$(CARGO) fmt --all
@@ -54,6 +55,10 @@ openapi-check:
 ## schemathesis over every route on SQLite, MariaDB and PostgreSQL (FUZZ_BACKENDS to narrow).
 fuzz:
 	./scripts/fuzz-api.sh
+
+## Build and run the service and repository examples against fresh SQLite files.
+examples:
+	./scripts/examples-check.sh
 
 ## Start MariaDB and PostgreSQL if they are not running.
 services:

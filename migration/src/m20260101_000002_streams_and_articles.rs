@@ -49,6 +49,7 @@ pub enum Articles {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // Long on purpose: the tables' definitions, each read as one block.
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

@@ -63,6 +63,7 @@ enum CurationEvents {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    // Long on purpose: the tables' definitions, each read as one block.
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let user_fk = |name: &str, col: Reports| {
             ForeignKey::create()

@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use bench::mock::{MockConfig, MockLlm};
 use integration_tests::{spawn_app_with, world};
 use serde_json::json;
 use service::settings::ProviderKind;
 use test_support::backend_tests;
+use test_support::mock_llm::{MockConfig, MockLlm};
 
 backend_tests! {
     async fn a_hundred_concurrent_summaries_are_not_serialized_and_health_stays_fast(backend: Backend) {
@@ -109,6 +109,14 @@ backend_tests! {
             bodies.push((reports_path.clone(), w.admin_a.1.clone(), serde_json::to_vec(&report).unwrap()));
             bodies.push(("/api/v1/streams".to_owned(), w.member_a.1.clone(), serde_json::to_vec(&stream).unwrap()));
         }
+        let parse = (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                serde_json::from_slice::<serde_json::Value>(&bodies[0].2).unwrap();
+                started.elapsed()
+            })
+            .min()
+            .unwrap();
         let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let probe = {
             let (url, done) = (format!("{}/health", app.address), done.clone());
@@ -139,10 +147,14 @@ backend_tests! {
         done.store(true, std::sync::atomic::Ordering::SeqCst);
         let worst_health = tokio::task::spawn_blocking(move || probe.join().unwrap()).await.unwrap();
         assert!(statuses.iter().all(|s| (200..300).contains(s)), "{statuses:?}");
-        // Parsing and validating these bodies takes tens of milliseconds of
-        // CPU each; on a runtime worker it would hold /health that long per
-        // request. Off the workers, /health waits only for the scheduler.
-        assert!(worst_health < Duration::from_millis(100), "/health took {worst_health:?}");
+        // Parsing one of these bodies takes `parse` of CPU (measured here, so
+        // the bound scales with the machine); validation as much again. On
+        // the two runtime workers, the 24 requests would queue 12 parses
+        // ahead of /health on each. Off the workers, /health waits only for
+        // the OS scheduler, shared with the database server on this machine:
+        // a few time slices, well under a third of that queue.
+        let bound = (parse * 4).max(Duration::from_millis(100));
+        assert!(worst_health < bound, "/health took {worst_health:?}; one parse takes {parse:?}");
         app.stop().await;
     }
 }

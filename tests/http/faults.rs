@@ -2,11 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use bench::mock::{Action, MockConfig, MockLlm, Rule};
 use integration_tests::{TestApp, spawn_app_on, spawn_app_with, world};
 use reqwest::Method;
 use serde_json::{Value, json};
 use service::settings::ProviderKind;
+use test_support::mock_llm::{Action, MockConfig, MockLlm, Rule};
 use test_support::proxy::Proxy;
 use test_support::{Backend, backend_tests};
 

@@ -3,8 +3,8 @@
 //! environment variables < `DATABASE_URL`. Secrets are wrapped in
 //! `SecretString` and never printed.
 
-use repository::database::DatabaseSettings;
 use serde::Deserialize;
+use service::database::DatabaseSettings;
 use service::{AuthSettings, LlmSettings};
 
 /// Everything Curio reads at start-up.
@@ -153,7 +153,7 @@ impl Settings {
     /// True on the embedded SQLite default, `sqlite://data/curio.db`, the
     /// one configuration that may start without a configured JWT secret.
     pub fn is_embedded_default(&self) -> bool {
-        let default = repository::database::DatabaseSettings::default();
+        let default = service::database::DatabaseSettings::default();
         matches!(
             (self.database.normalized_url(), default.normalized_url()),
             (Ok(a), Ok(b)) if a == b

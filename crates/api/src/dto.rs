@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use repository::Paginated;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+use service::Paginated;
 use utoipa::ToSchema;
 
 /// `null`-aware optional field: absent → `None`, `null` → `Some(None)`.
@@ -112,9 +112,9 @@ pub enum Role {
     Member,
 }
 
-impl From<entity::enums::UserRole> for Role {
-    fn from(r: entity::enums::UserRole) -> Self {
-        use entity::enums::UserRole as R;
+impl From<service::enums::UserRole> for Role {
+    fn from(r: service::enums::UserRole) -> Self {
+        use service::enums::UserRole as R;
         match r {
             R::PlatformAdmin => Role::PlatformAdmin,
             R::OrgAdmin => Role::OrgAdmin,
@@ -123,9 +123,9 @@ impl From<entity::enums::UserRole> for Role {
     }
 }
 
-impl From<Role> for entity::enums::UserRole {
+impl From<Role> for service::enums::UserRole {
     fn from(r: Role) -> Self {
-        use entity::enums::UserRole as R;
+        use service::enums::UserRole as R;
         match r {
             Role::PlatformAdmin => R::PlatformAdmin,
             Role::OrgAdmin => R::OrgAdmin,
@@ -142,9 +142,9 @@ pub enum Scope {
     Global,
 }
 
-impl From<entity::enums::StreamScope> for Scope {
-    fn from(s: entity::enums::StreamScope) -> Self {
-        use entity::enums::StreamScope as S;
+impl From<service::enums::StreamScope> for Scope {
+    fn from(s: service::enums::StreamScope) -> Self {
+        use service::enums::StreamScope as S;
         match s {
             S::Personal => Scope::Personal,
             S::Organization => Scope::Organization,
@@ -153,9 +153,9 @@ impl From<entity::enums::StreamScope> for Scope {
     }
 }
 
-impl From<Scope> for entity::enums::StreamScope {
+impl From<Scope> for service::enums::StreamScope {
     fn from(s: Scope) -> Self {
-        use entity::enums::StreamScope as S;
+        use service::enums::StreamScope as S;
         match s {
             Scope::Personal => S::Personal,
             Scope::Organization => S::Organization,
@@ -172,9 +172,9 @@ pub enum ApprovalStatus {
     Rejected,
 }
 
-impl From<entity::enums::ApprovalStatus> for ApprovalStatus {
-    fn from(s: entity::enums::ApprovalStatus) -> Self {
-        use entity::enums::ApprovalStatus as A;
+impl From<service::enums::ApprovalStatus> for ApprovalStatus {
+    fn from(s: service::enums::ApprovalStatus) -> Self {
+        use service::enums::ApprovalStatus as A;
         match s {
             A::Pending => ApprovalStatus::Pending,
             A::Approved => ApprovalStatus::Approved,
@@ -183,9 +183,9 @@ impl From<entity::enums::ApprovalStatus> for ApprovalStatus {
     }
 }
 
-impl From<ApprovalStatus> for entity::enums::ApprovalStatus {
+impl From<ApprovalStatus> for service::enums::ApprovalStatus {
     fn from(s: ApprovalStatus) -> Self {
-        use entity::enums::ApprovalStatus as A;
+        use service::enums::ApprovalStatus as A;
         match s {
             ApprovalStatus::Pending => A::Pending,
             ApprovalStatus::Approved => A::Approved,
@@ -260,8 +260,8 @@ pub struct UserWithOrganizationOut {
     pub organization: Option<OrganizationRef>,
 }
 
-impl From<repository::users::UserWithOrganization> for UserWithOrganizationOut {
-    fn from((user, org): repository::users::UserWithOrganization) -> Self {
+impl From<service::users::UserWithOrganization> for UserWithOrganizationOut {
+    fn from((user, org): service::users::UserWithOrganization) -> Self {
         UserWithOrganizationOut {
             user: user.into(),
             organization: org.map(|o| OrganizationRef {
@@ -273,8 +273,8 @@ impl From<repository::users::UserWithOrganization> for UserWithOrganizationOut {
     }
 }
 
-impl From<repository::users::User> for UserOut {
-    fn from(u: repository::users::User) -> Self {
+impl From<service::users::User> for UserOut {
+    fn from(u: service::users::User) -> Self {
         UserOut {
             id: u.id,
             email: u.email,
@@ -326,8 +326,8 @@ pub struct OrganizationOut {
     pub stream_count: Option<u64>,
 }
 
-impl From<repository::organizations::Organization> for OrganizationOut {
-    fn from(o: repository::organizations::Organization) -> Self {
+impl From<service::organizations::Organization> for OrganizationOut {
+    fn from(o: service::organizations::Organization) -> Self {
         OrganizationOut {
             id: o.id,
             name: o.name,
@@ -384,8 +384,8 @@ pub struct StreamOut {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<repository::streams::Stream> for StreamOut {
-    fn from(s: repository::streams::Stream) -> Self {
+impl From<service::streams::Stream> for StreamOut {
+    fn from(s: service::streams::Stream) -> Self {
         StreamOut {
             id: s.id,
             stream_name: s.stream_name,
@@ -463,8 +463,8 @@ fn strings(v: &Json) -> Vec<String> {
         .unwrap_or_default()
 }
 
-impl From<repository::articles::Article> for ArticleOut {
-    fn from(a: repository::articles::Article) -> Self {
+impl From<service::articles::Article> for ArticleOut {
+    fn from(a: service::articles::Article) -> Self {
         ArticleOut {
             id: a.id,
             authors: strings(&a.authors),
@@ -568,8 +568,8 @@ pub struct ReportOut {
     pub article_count: Option<u64>,
 }
 
-impl From<repository::reports::Report> for ReportOut {
-    fn from(r: repository::reports::Report) -> Self {
+impl From<service::reports::Report> for ReportOut {
+    fn from(r: service::reports::Report) -> Self {
         ReportOut {
             id: r.id,
             stream_id: r.stream_id,
@@ -589,8 +589,8 @@ impl From<repository::reports::Report> for ReportOut {
     }
 }
 
-impl From<(repository::reports::Report, u64)> for ReportOut {
-    fn from((r, n): (repository::reports::Report, u64)) -> Self {
+impl From<(service::reports::Report, u64)> for ReportOut {
+    fn from((r, n): (service::reports::Report, u64)) -> Self {
         ReportOut {
             article_count: Some(n),
             ..ReportOut::from(r)
@@ -614,8 +614,8 @@ pub struct ReportArticleOut {
     pub curated_at: Option<DateTime<Utc>>,
 }
 
-impl From<repository::associations::ReportArticle> for ReportArticleOut {
-    fn from(ra: repository::associations::ReportArticle) -> Self {
+impl From<service::reports::ReportArticle> for ReportArticleOut {
+    fn from(ra: service::reports::ReportArticle) -> Self {
         let a = ra.association;
         ReportArticleOut {
             article: ra.article.into(),
@@ -645,8 +645,8 @@ pub struct AssociationOut {
     pub curator_notes: Option<String>,
 }
 
-impl From<repository::associations::Association> for AssociationOut {
-    fn from(a: repository::associations::Association) -> Self {
+impl From<service::reports::Association> for AssociationOut {
+    fn from(a: service::reports::Association) -> Self {
         AssociationOut {
             report_id: a.report_id,
             article_id: a.article_id,
@@ -766,8 +766,8 @@ pub struct EventOut {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<repository::curation_events::CurationEvent> for EventOut {
-    fn from(e: repository::curation_events::CurationEvent) -> Self {
+impl From<service::reports::CurationEvent> for EventOut {
+    fn from(e: service::reports::CurationEvent) -> Self {
         EventOut {
             id: e.id,
             report_id: e.report_id,

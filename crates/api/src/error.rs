@@ -109,7 +109,10 @@ impl ApiError {
                     "unavailable",
                     "the database is unavailable; retry shortly".into(),
                 ),
-                ServiceError::Internal(_) | ServiceError::Config(_) => (
+                ServiceError::Internal(_)
+                | ServiceError::Config(_)
+                | ServiceError::Connect(_)
+                | ServiceError::Migration(_) => (
                     "internal",
                     "an internal error occurred; quote the request id when reporting it".into(),
                 ),
@@ -154,9 +157,10 @@ impl ResponseError for ApiError {
                 ServiceError::LlmFailed { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,
                 ServiceError::LlmFailed { .. } => StatusCode::BAD_GATEWAY,
                 ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                ServiceError::Internal(_) | ServiceError::Config(_) => {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
+                ServiceError::Internal(_)
+                | ServiceError::Config(_)
+                | ServiceError::Connect(_)
+                | ServiceError::Migration(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -174,7 +178,9 @@ impl ResponseError for ApiError {
             ApiError::Service(
                 e @ (ServiceError::Internal(_)
                 | ServiceError::Unavailable(_)
-                | ServiceError::Config(_)),
+                | ServiceError::Config(_)
+                | ServiceError::Connect(_)
+                | ServiceError::Migration(_)),
             ) => {
                 tracing::error!(error = %cause_chain(e), "request failed");
             }

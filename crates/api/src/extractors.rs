@@ -7,9 +7,9 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use repository::Page;
 use serde::Deserialize;
 use service::Actor;
+use service::Page;
 use service::login_throttle::ClientAddress;
 use utoipa::IntoParams;
 
@@ -76,14 +76,11 @@ pub struct PageParams {
 impl PageParams {
     /// The validated page, or a 422 naming `limit`.
     pub fn page(&self) -> Result<Page, ApiError> {
-        let limit = self.limit.unwrap_or(repository::pagination::DEFAULT_LIMIT);
+        let limit = self.limit.unwrap_or(service::pagination::DEFAULT_LIMIT);
         Page::new(self.offset.unwrap_or(0), limit).ok_or_else(|| {
             ApiError::Service(service::ServiceError::invalid(
                 "limit",
-                format!(
-                    "must be between 1 and {}",
-                    repository::pagination::MAX_LIMIT
-                ),
+                format!("must be between 1 and {}", service::pagination::MAX_LIMIT),
             ))
         })
     }

@@ -11,7 +11,6 @@ pub mod openapi;
 pub mod request_id;
 pub mod routes;
 pub mod secrets;
-pub mod seed;
 pub mod startup;
 pub mod state;
 

@@ -5,8 +5,8 @@
 use anyhow::{Context, bail};
 use api::config::Settings;
 use api::observability;
-use api::seed::DEMO_USERS;
 use api::startup::Application;
+use service::demo::DEMO_USERS;
 use tokio::io::AsyncBufReadExt;
 
 const USAGE: &str = "usage: curio [--demo]

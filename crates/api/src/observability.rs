@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sea_orm::DatabaseConnection;
+use service::database::PoolStatus;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, LogSettings};
@@ -60,34 +60,11 @@ pub fn prometheus() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Statement latency for every SQL statement, from SeaORM's metric callback.
-pub fn instrument_statements(db: &mut DatabaseConnection) {
-    db.set_metric_callback(|info| {
-        let outcome = if info.failed { "error" } else { "ok" };
-        metrics::histogram!("curio_db_statement_seconds", "outcome" => outcome)
-            .record(info.elapsed.as_secs_f64());
-    });
-}
-
 /// Pool size and idle connections, sampled when `/metrics` is scraped.
-pub fn record_pool_gauges(db: &DatabaseConnection) {
-    let (size, idle) = match db.get_database_backend() {
-        sea_orm::DbBackend::MySql => {
-            let p = db.get_mysql_connection_pool();
-            (p.size(), p.num_idle() as u32)
-        }
-        sea_orm::DbBackend::Postgres => {
-            let p = db.get_postgres_connection_pool();
-            (p.size(), p.num_idle() as u32)
-        }
-        _ => {
-            let p = db.get_sqlite_connection_pool();
-            (p.size(), p.num_idle() as u32)
-        }
-    };
-    metrics::gauge!("curio_db_pool_connections").set(f64::from(size));
-    metrics::gauge!("curio_db_pool_idle").set(f64::from(idle));
-    metrics::gauge!("curio_db_pool_in_use").set(f64::from(size.saturating_sub(idle)));
+pub fn record_pool_gauges(pool: PoolStatus) {
+    metrics::gauge!("curio_db_pool_connections").set(f64::from(pool.size));
+    metrics::gauge!("curio_db_pool_idle").set(f64::from(pool.idle));
+    metrics::gauge!("curio_db_pool_in_use").set(f64::from(pool.in_use()));
 }
 
 /// How often the lag probe's timer is meant to fire.

@@ -11,7 +11,6 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
-use sea_orm::DatabaseConnection;
 use service::Services;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
@@ -23,14 +22,13 @@ use crate::extractors::NewToken;
 use crate::openapi::{ApiDoc, document_errors, document_limits};
 use crate::routes::{articles, auth, ops, organizations, reports, streams, users};
 use crate::state::AppState;
-use crate::{observability, request_id, seed};
+use crate::{observability, request_id};
 
 /// A built, bound, not yet running application.
 pub struct Application {
     port: u16,
     server: Server,
-    db: DatabaseConnection,
-    auth: service::auth::AuthService,
+    services: Services,
 }
 
 impl Application {
@@ -57,29 +55,25 @@ impl Application {
         {
             settings.auth.jwt_secret = Some(crate::secrets::load_or_create(&file).await?);
         }
-        let mut db = repository::database::connect(&settings.database).await?;
-        if settings.app.migrate_on_start {
-            repository::database::migrate(&db)
-                .await
-                .context("applying migrations failed")?;
-        }
-        // Set before the connection is cloned into the services: clones
-        // share the callback.
-        observability::instrument_statements(&mut db);
-        let services = Services::new(db.clone(), settings.auth.clone(), settings.llm.clone())?;
+        let services = Services::connect(
+            &settings.database,
+            settings.app.migrate_on_start,
+            settings.auth.clone(),
+            settings.llm.clone(),
+        )
+        .await?;
         if settings.app.demo {
-            seed::seed_demo_data(&services)
+            services
+                .seed_demo_data()
                 .await
                 .context("creating demo data failed")?;
         }
         let port = listener.local_addr()?.port();
-        let auth = services.auth.clone();
-        let server = build_server(settings, services, listener)?;
+        let server = build_server(settings, services.clone(), listener)?;
         Ok(Application {
             port,
             server,
-            db,
-            auth,
+            services,
         })
     }
 
@@ -96,10 +90,10 @@ impl Application {
     /// Serves until SIGTERM/SIGINT (or the handle) stops the server, lets
     /// in-flight requests finish within the grace period, then closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let pruner = tokio::spawn(prune_login_failures(self.auth));
+        let pruner = tokio::spawn(prune_login_failures(self.services.auth.clone()));
         let result = self.server.await;
         pruner.abort();
-        self.db.close().await.ok();
+        self.services.close().await;
         result
     }
 }
@@ -123,15 +117,14 @@ pub async fn create_admin(
     settings: &Settings,
     email: &str,
     password: String,
-) -> anyhow::Result<repository::users::User> {
-    let db = repository::database::connect(&settings.database).await?;
-    if settings.app.migrate_on_start {
-        repository::database::migrate(&db)
-            .await
-            .context("applying migrations failed")?;
-    }
-    let created = service::users::create_platform_admin(&db, email, password).await;
-    db.close().await.ok();
+) -> anyhow::Result<service::users::User> {
+    let created = service::users::create_platform_admin_in(
+        &settings.database,
+        settings.app.migrate_on_start,
+        email,
+        password,
+    )
+    .await;
     created.map_err(|e| match e {
         service::ServiceError::Conflict(_) => {
             anyhow::anyhow!("a user with email {} already exists", email.trim())
@@ -188,6 +181,8 @@ fn known_path(templates: &[Vec<String>], path: &str) -> bool {
     })
 }
 
+// Long on purpose: the whole HTTP surface (state, middleware order, error
+// handlers, routes, docs) in one place, as actix-web's App builder reads.
 fn build_server(
     settings: Settings,
     services: Services,

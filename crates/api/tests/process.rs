@@ -5,9 +5,9 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bench::mock::{MockConfig, MockLlm};
 use entity::enums::{StreamScope, UserRole};
 use serde_json::{Value, json};
+use test_support::mock_llm::{MockConfig, MockLlm};
 use test_support::{Backend, TestDb, backend_tests};
 
 const SECRET: &str = "process-test-secret-0123456789abcdef";
@@ -116,23 +116,23 @@ async fn seed(db: &TestDb, reports: usize) -> Vec<i32> {
     .await
     .unwrap();
     let actor = service::Actor::from(&user);
-    let stream = service::streams::create(
-        c,
-        &actor,
-        service::streams::CreateStream {
-            stream_name: "S".into(),
-            purpose: "P".into(),
-            scope: StreamScope::Organization,
-            org_id: None,
-            presentation_config: Some(
-                json!({"categories": [{"id": "x", "name": "X", "topics": []}]}),
-            ),
-            enrichment_config: None,
-            llm_config: None,
-        },
-    )
-    .await
-    .unwrap();
+    let stream = service::streams::StreamService::new(c.clone())
+        .create(
+            &actor,
+            service::streams::CreateStream {
+                stream_name: "S".into(),
+                purpose: "P".into(),
+                scope: StreamScope::Organization,
+                org_id: None,
+                presentation_config: Some(
+                    json!({"categories": [{"id": "x", "name": "X", "topics": []}]}),
+                ),
+                enrichment_config: None,
+                llm_config: None,
+            },
+        )
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for r in 0..reports {
         let articles = repository::articles::upsert_many(
@@ -150,26 +150,26 @@ async fn seed(db: &TestDb, reports: usize) -> Vec<i32> {
         )
         .await
         .unwrap();
-        let report = service::reports::create(
-            c,
-            &actor,
-            stream.id,
-            service::reports::CreateReport {
-                report_name: format!("R{r}"),
-                report_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-                articles: articles
-                    .into_iter()
-                    .map(|article_id| service::reports::ReportArticleInput {
-                        article_id,
-                        ranking: None,
-                        relevance_score: None,
-                        presentation_categories: Some(vec!["x".into()]),
-                    })
-                    .collect(),
-            },
-        )
-        .await
-        .unwrap();
+        let report = service::reports::ReportService::new(c.clone())
+            .create(
+                &actor,
+                stream.id,
+                service::reports::CreateReport {
+                    report_name: format!("R{r}"),
+                    report_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                    articles: articles
+                        .into_iter()
+                        .map(|article_id| service::reports::ReportArticleInput {
+                            article_id,
+                            ranking: None,
+                            relevance_score: None,
+                            presentation_categories: Some(vec!["x".into()]),
+                        })
+                        .collect(),
+                },
+            )
+            .await
+            .unwrap();
         ids.push(report.id);
     }
     ids

@@ -1,8 +1,8 @@
-//! Benchmark tooling for Curio: a mock OpenAI-compatible server (also used by
-//! the test suites of other crates) and the load generator behind
-//! `make bench`.
+//! Benchmark tooling for Curio: the load generator behind `make bench`,
+//! driving the mock OpenAI-compatible server of `test-support`.
 
 pub mod load;
-pub mod mock;
+/// The mock OpenAI-compatible server lives with the test harness.
+pub use test_support::mock_llm as mock;
 pub mod procstat;
 pub mod report;

@@ -12,6 +12,7 @@ pub struct SweepPoint<'a> {
 
 /// An SVG line chart of S1 p50/p99 against concurrency (log2 x axis), with
 /// the ideal latency as a dashed line.
+// Long on purpose: the drawing in paint order (axes, grid, lines, legend).
 pub fn sweep_svg(points: &[SweepPoint<'_>], title: &str) -> String {
     let (w, h, left, right, top, bottom) = (760.0, 440.0, 70.0, 20.0, 40.0, 50.0);
     let xs: Vec<f64> = points

@@ -80,6 +80,26 @@ pub async fn take_back_one<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), 
     Ok(())
 }
 
+/// Blocks `key` until `until` at least (a later block is kept).
+pub async fn block_until_at_least<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    until: DateTime<Utc>,
+) -> Result<(), RepoError> {
+    use sea_orm::Condition;
+    login_throttle::Entity::update_many()
+        .col_expr(login_throttle::Column::BlockedUntil, until.into())
+        .filter(login_throttle::Column::Key.eq(key))
+        .filter(
+            Condition::any()
+                .add(login_throttle::Column::BlockedUntil.is_null())
+                .add(login_throttle::Column::BlockedUntil.lt(until)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Deletes counters whose last failure is older than `before` and that
 /// block nothing any more; returns how many.
 pub async fn prune<C: ConnectionTrait>(

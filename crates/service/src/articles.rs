@@ -1,6 +1,7 @@
 //! The shared bibliography: bulk import and update.
 
-use repository::articles::{self, Article, ArticleChanges, NewArticle};
+use repository::articles;
+pub use repository::articles::{Article, ArticleChanges, NewArticle};
 use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
@@ -79,101 +80,124 @@ fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
     }
 }
 
-/// Imports articles in one transaction, upserting on DOI or PMID; returns
-/// their ids in input order.
-pub async fn bulk_import(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: Vec<NewArticle>,
-) -> Result<Vec<i32>, ServiceError> {
-    require_writer(actor)?;
-    if input.is_empty() || input.len() > MAX_BULK {
-        return Err(ServiceError::invalid(
-            "articles",
-            format!("must hold 1 to {MAX_BULK} articles"),
-        ));
-    }
-    let (input, errors) = off_the_runtime(input, |input| {
-        let mut errors = Vec::new();
-        for (i, a) in input.iter().enumerate() {
-            let fields = Fields {
-                title: Some(&a.title),
-                r#abstract: a.r#abstract.as_deref(),
-                authors: Some(&a.authors),
-                journal: a.journal.as_deref(),
-                pub_year: a.pub_year,
-                doi: a.doi.as_deref(),
-                pmid: a.pmid.as_deref(),
-                url: a.url.as_deref(),
-            };
-            check_fields(&format!("articles[{i}]"), fields, &mut errors);
-            if errors.len() > 50 {
-                break;
-            }
-        }
-        errors
-    })
-    .await?;
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
-    }
-    let txn = repository::database::begin_write(db).await?;
-    let ids = articles::upsert_many(&txn, input).await?;
-    txn.commit().await?;
-    Ok(ids)
+/// The shared article catalogue: bulk import, bulk update and reads.
+#[derive(Clone)]
+pub struct ArticleService {
+    db: DatabaseConnection,
 }
 
-/// Updates many articles by id in one transaction; unknown ids are a
-/// validation error naming them.
-pub async fn bulk_update(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    updates: Vec<(i32, ArticleChanges)>,
-) -> Result<u64, ServiceError> {
-    require_writer(actor)?;
-    if updates.is_empty() || updates.len() > MAX_BULK {
-        return Err(ServiceError::invalid(
-            "updates",
-            format!("must hold 1 to {MAX_BULK} updates"),
-        ));
+impl ArticleService {
+    /// Over a pool (cheap to clone).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
     }
-    let (updates, mut errors) = off_the_runtime(updates, |updates| {
-        let mut errors = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (i, (id, c)) in updates.iter().enumerate() {
-            if !seen.insert(*id) {
-                errors.push(FieldError::new(
-                    format!("updates[{i}].article_id"),
-                    "appears twice",
-                ));
-            }
-            let fields = Fields {
-                title: c.title.as_deref(),
-                r#abstract: c.r#abstract.as_ref().and_then(Option::as_deref),
-                authors: c.authors.as_deref(),
-                journal: c.journal.as_ref().and_then(Option::as_deref),
-                pub_year: c.pub_year.flatten(),
-                doi: c.doi.as_ref().and_then(Option::as_deref),
-                pmid: c.pmid.as_ref().and_then(Option::as_deref),
-                url: c.url.as_ref().and_then(Option::as_deref),
-            };
-            check_fields(&format!("updates[{i}]"), fields, &mut errors);
-            if errors.len() > 50 {
-                break;
-            }
+
+    /// Imports articles in one transaction, upserting on DOI or PMID; returns
+    /// their ids in input order.
+    pub async fn bulk_import(
+        &self,
+        actor: &Actor,
+        input: Vec<NewArticle>,
+    ) -> Result<Vec<i32>, ServiceError> {
+        let db = &self.db;
+        require_writer(actor)?;
+        if input.is_empty() || input.len() > MAX_BULK {
+            return Err(ServiceError::invalid(
+                "articles",
+                format!("must hold 1 to {MAX_BULK} articles"),
+            ));
         }
-        errors
-    })
-    .await?;
-    let ids: Vec<i32> = updates.iter().map(|(id, _)| *id).collect();
-    check_exist(db, "updates", &ids, &mut errors).await?;
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
+        let (input, errors) = off_the_runtime(input, |input| {
+            let mut errors = Vec::new();
+            for (i, a) in input.iter().enumerate() {
+                let fields = Fields {
+                    title: Some(&a.title),
+                    r#abstract: a.r#abstract.as_deref(),
+                    authors: Some(&a.authors),
+                    journal: a.journal.as_deref(),
+                    pub_year: a.pub_year,
+                    doi: a.doi.as_deref(),
+                    pmid: a.pmid.as_deref(),
+                    url: a.url.as_deref(),
+                };
+                check_fields(&format!("articles[{i}]"), fields, &mut errors);
+                if errors.len() > 50 {
+                    break;
+                }
+            }
+            errors
+        })
+        .await?;
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let txn = repository::database::begin_write(db).await?;
+        let ids = articles::upsert_many(&txn, input).await?;
+        txn.commit().await?;
+        Ok(ids)
     }
-    let txn = repository::database::begin_write(db).await?;
-    let n = articles::update_many(&txn, updates).await?;
-    txn.commit().await?;
-    Ok(n)
+
+    /// Updates many articles by id in one transaction; unknown ids are a
+    /// validation error naming them.
+    pub async fn bulk_update(
+        &self,
+        actor: &Actor,
+        updates: Vec<(i32, ArticleChanges)>,
+    ) -> Result<u64, ServiceError> {
+        let db = &self.db;
+        require_writer(actor)?;
+        if updates.is_empty() || updates.len() > MAX_BULK {
+            return Err(ServiceError::invalid(
+                "updates",
+                format!("must hold 1 to {MAX_BULK} updates"),
+            ));
+        }
+        let (updates, mut errors) = off_the_runtime(updates, |updates| {
+            let mut errors = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for (i, (id, c)) in updates.iter().enumerate() {
+                if !seen.insert(*id) {
+                    errors.push(FieldError::new(
+                        format!("updates[{i}].article_id"),
+                        "appears twice",
+                    ));
+                }
+                let fields = Fields {
+                    title: c.title.as_deref(),
+                    r#abstract: c.r#abstract.as_ref().and_then(Option::as_deref),
+                    authors: c.authors.as_deref(),
+                    journal: c.journal.as_ref().and_then(Option::as_deref),
+                    pub_year: c.pub_year.flatten(),
+                    doi: c.doi.as_ref().and_then(Option::as_deref),
+                    pmid: c.pmid.as_ref().and_then(Option::as_deref),
+                    url: c.url.as_ref().and_then(Option::as_deref),
+                };
+                check_fields(&format!("updates[{i}]"), fields, &mut errors);
+                if errors.len() > 50 {
+                    break;
+                }
+            }
+            errors
+        })
+        .await?;
+        let ids: Vec<i32> = updates.iter().map(|(id, _)| *id).collect();
+        check_exist(db, "updates", &ids, &mut errors).await?;
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let txn = repository::database::begin_write(db).await?;
+        let n = articles::update_many(&txn, updates).await?;
+        txn.commit().await?;
+        Ok(n)
+    }
+
+    /// One article (any signed-in user).
+    pub async fn get(&self, id: i32) -> Result<Article, ServiceError> {
+        let db = &self.db;
+        articles::find(db, id)
+            .await?
+            .ok_or(ServiceError::NotFound("article"))
+    }
 }
 
 /// Runs `check` over `input` through [`crate::cpu`] and hands both back:
@@ -192,7 +216,7 @@ async fn off_the_runtime<T: Send + 'static>(
 
 /// Adds a `{list}[i].article_id: no such article` error for each id of
 /// `ids` that names no article (one query per chunk of ids).
-pub async fn check_exist(
+pub(crate) async fn check_exist(
     db: &DatabaseConnection,
     list: &str,
     ids: &[i32],
@@ -209,11 +233,4 @@ pub async fn check_exist(
         }
     }
     Ok(())
-}
-
-/// One article (any signed-in user).
-pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Article, ServiceError> {
-    articles::find(db, id)
-        .await?
-        .ok_or(ServiceError::NotFound("article"))
 }

@@ -144,6 +144,7 @@ impl AuthService {
                 user
             }
             _ => {
+                self.throttle.failed(attempt).await?;
                 return Err(LoginError::Service(ServiceError::Unauthorized(
                     "incorrect email or password".into(),
                 )));
@@ -274,6 +275,7 @@ impl AuthService {
         if let Verified::No =
             passwords::verify(current.to_owned(), Some(user.password_hash.clone())).await?
         {
+            self.throttle.failed(attempt).await?;
             // Not a malformed field but a missing proof: 403, like any
             // other change the caller may not make.
             return Err(ServiceError::Forbidden("the current password is incorrect".into()).into());

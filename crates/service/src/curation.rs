@@ -62,225 +62,240 @@ fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// Excludes (`hidden`) or re-includes an article of a report.
-pub async fn set_excluded(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    report_id: i32,
-    article_id: i32,
-    excluded: bool,
-    notes: Option<String>,
-) -> Result<Association, ServiceError> {
-    get_for_change(db, actor, report_id).await?;
-    check_notes(&notes)?;
-    let txn = repository::database::begin_write(db).await?;
-    let current = associations::find(&txn, report_id, article_id)
-        .await?
-        .ok_or(ServiceError::NotFound("report article"))?;
-    if current.is_hidden == excluded {
-        return Err(ServiceError::Conflict(if excluded {
-            "the article is already excluded".into()
+/// Curation of a report's articles and its approval, one event per change.
+#[derive(Clone)]
+pub struct CurationService {
+    db: DatabaseConnection,
+}
+
+impl CurationService {
+    /// Over a pool (cheap to clone).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Excludes (`hidden`) or re-includes an article of a report.
+    pub async fn set_excluded(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        article_id: i32,
+        excluded: bool,
+        notes: Option<String>,
+    ) -> Result<Association, ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, report_id).await?;
+        check_notes(&notes)?;
+        let txn = repository::database::begin_write(db).await?;
+        let current = associations::find(&txn, report_id, article_id)
+            .await?
+            .ok_or(ServiceError::NotFound("report article"))?;
+        if current.is_hidden == excluded {
+            return Err(ServiceError::Conflict(if excluded {
+                "the article is already excluded".into()
+            } else {
+                "the article is already included".into()
+            }));
+        }
+        let updated =
+            associations::set_hidden(&txn, current, excluded, actor.id, notes.clone()).await?;
+        let event = if excluded {
+            CurationEventType::ExcludeArticle
         } else {
-            "the article is already included".into()
-        }));
+            CurationEventType::IncludeArticle
+        };
+        record(&txn, actor, report_id, Some(article_id), event, notes, None).await?;
+        txn.commit().await?;
+        Ok(updated)
     }
-    let updated =
-        associations::set_hidden(&txn, current, excluded, actor.id, notes.clone()).await?;
-    let event = if excluded {
-        CurationEventType::ExcludeArticle
-    } else {
-        CurationEventType::IncludeArticle
-    };
-    record(&txn, actor, report_id, Some(article_id), event, notes, None).await?;
-    txn.commit().await?;
-    Ok(updated)
-}
 
-/// Edits an article's ranking, summary or categories; the first edit keeps
-/// the original values.
-pub async fn edit(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    report_id: i32,
-    article_id: i32,
-    input: EditArticle,
-) -> Result<Association, ServiceError> {
-    let (_, stream) = get_for_change(db, actor, report_id).await?;
-    let mut errors = Vec::new();
-    if input.ranking.is_some_and(|r| r < 1) {
-        errors.push(FieldError::new("ranking", "must be at least 1"));
+    /// Edits an article's ranking, summary or categories; the first edit keeps
+    /// the original values.
+    pub async fn edit(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        article_id: i32,
+        input: EditArticle,
+    ) -> Result<Association, ServiceError> {
+        let db = &self.db;
+        let (_, stream) = get_for_change(db, actor, report_id).await?;
+        let mut errors = Vec::new();
+        if input.ranking.is_some_and(|r| r < 1) {
+            errors.push(FieldError::new("ranking", "must be at least 1"));
+        }
+        if let Some(Some(s)) = &input.ai_summary
+            && s.chars().count() > limits::SUMMARY_CHARS
+        {
+            errors.push(FieldError::new(
+                "ai_summary",
+                format!("must be at most {} characters", limits::SUMMARY_CHARS),
+            ));
+        }
+        if let Some(c) = &input.presentation_categories {
+            let known = crate::reports::category_ids(&stream);
+            check_categories(&known, "presentation_categories", c, &mut errors);
+        }
+        if input.ranking.is_none()
+            && input.ai_summary.is_none()
+            && input.presentation_categories.is_none()
+            && input.notes.is_none()
+        {
+            errors.push(FieldError::new(
+                "body",
+                "change at least one of ranking, ai_summary, presentation_categories, notes",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        check_notes(&input.notes)?;
+        let details = json!({
+            "ranking": input.ranking,
+            "ai_summary_changed": input.ai_summary.is_some(),
+            "presentation_categories": input.presentation_categories,
+        });
+        let txn = repository::database::begin_write(db).await?;
+        let current = associations::find(&txn, report_id, article_id)
+            .await?
+            .ok_or(ServiceError::NotFound("report article"))?;
+        let updated = associations::edit(
+            &txn,
+            current,
+            AssociationEdit {
+                ranking: input.ranking,
+                ai_summary: input.ai_summary,
+                presentation_categories: input.presentation_categories,
+                notes: input.notes.clone().map(Some),
+            },
+            actor.id,
+        )
+        .await?;
+        record(
+            &txn,
+            actor,
+            report_id,
+            Some(article_id),
+            CurationEventType::EditArticle,
+            input.notes,
+            Some(details),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(updated)
     }
-    if let Some(Some(s)) = &input.ai_summary
-        && s.chars().count() > limits::SUMMARY_CHARS
-    {
-        errors.push(FieldError::new(
-            "ai_summary",
-            format!("must be at most {} characters", limits::SUMMARY_CHARS),
-        ));
-    }
-    if let Some(c) = &input.presentation_categories {
-        let known = crate::reports::category_ids(&stream);
-        check_categories(&known, "presentation_categories", c, &mut errors);
-    }
-    if input.ranking.is_none()
-        && input.ai_summary.is_none()
-        && input.presentation_categories.is_none()
-        && input.notes.is_none()
-    {
-        errors.push(FieldError::new(
-            "body",
-            "change at least one of ranking, ai_summary, presentation_categories, notes",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
-    }
-    check_notes(&input.notes)?;
-    let details = json!({
-        "ranking": input.ranking,
-        "ai_summary_changed": input.ai_summary.is_some(),
-        "presentation_categories": input.presentation_categories,
-    });
-    let txn = repository::database::begin_write(db).await?;
-    let current = associations::find(&txn, report_id, article_id)
-        .await?
-        .ok_or(ServiceError::NotFound("report article"))?;
-    let updated = associations::edit(
-        &txn,
-        current,
-        AssociationEdit {
-            ranking: input.ranking,
-            ai_summary: input.ai_summary,
-            presentation_categories: input.presentation_categories,
-            notes: input.notes.clone().map(Some),
-        },
-        actor.id,
-    )
-    .await?;
-    record(
-        &txn,
-        actor,
-        report_id,
-        Some(article_id),
-        CurationEventType::EditArticle,
-        input.notes,
-        Some(details),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(updated)
-}
 
-/// Sets the order of all visible articles of a report: `article_ids` must
-/// name each visible article exactly once; they get rankings 1..=n. An id
-/// listed twice is a `Validation` error; a list that names other articles
-/// than the report's visible ones is a `Conflict` (the caller's view of the
-/// report is stale).
-pub async fn reorder(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    report_id: i32,
-    article_ids: Vec<i32>,
-) -> Result<(), ServiceError> {
-    get_for_change(db, actor, report_id).await?;
-    let given: HashSet<i32> = article_ids.iter().copied().collect();
-    if given.len() != article_ids.len() {
-        return Err(ServiceError::invalid(
-            "article_ids",
-            "must not list an article twice",
-        ));
+    /// Sets the order of all visible articles of a report: `article_ids` must
+    /// name each visible article exactly once; they get rankings 1..=n. An id
+    /// listed twice is a `Validation` error; a list that names other articles
+    /// than the report's visible ones is a `Conflict` (the caller's view of the
+    /// report is stale).
+    pub async fn reorder(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        article_ids: Vec<i32>,
+    ) -> Result<(), ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, report_id).await?;
+        let given: HashSet<i32> = article_ids.iter().copied().collect();
+        if given.len() != article_ids.len() {
+            return Err(ServiceError::invalid(
+                "article_ids",
+                "must not list an article twice",
+            ));
+        }
+        let txn = repository::database::begin_write(db).await?;
+        let visible = associations::visible_article_ids(&txn, report_id).await?;
+        if given != visible.iter().copied().collect::<HashSet<_>>() {
+            return Err(ServiceError::Conflict(format!(
+                "the ranking must list each of the report's {} visible articles exactly once; reload the report",
+                visible.len()
+            )));
+        }
+        let rankings: Vec<(i32, i32)> = article_ids
+            .iter()
+            .enumerate()
+            .map(|(i, &a)| (a, i as i32 + 1))
+            .collect();
+        associations::set_rankings(&txn, report_id, &rankings).await?;
+        record(
+            &txn,
+            actor,
+            report_id,
+            None,
+            CurationEventType::Reorder,
+            None,
+            Some(json!({"article_ids": article_ids})),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
     }
-    let txn = repository::database::begin_write(db).await?;
-    let visible = associations::visible_article_ids(&txn, report_id).await?;
-    if given != visible.iter().copied().collect::<HashSet<_>>() {
-        return Err(ServiceError::Conflict(format!(
-            "the ranking must list each of the report's {} visible articles exactly once; reload the report",
-            visible.len()
-        )));
-    }
-    let rankings: Vec<(i32, i32)> = article_ids
-        .iter()
-        .enumerate()
-        .map(|(i, &a)| (a, i as i32 + 1))
-        .collect();
-    associations::set_rankings(&txn, report_id, &rankings).await?;
-    record(
-        &txn,
-        actor,
-        report_id,
-        None,
-        CurationEventType::Reorder,
-        None,
-        Some(json!({"article_ids": article_ids})),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
 
-/// Approves a report; refused while it has no visible article.
-pub async fn approve(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    report_id: i32,
-) -> Result<Report, ServiceError> {
-    get_for_change(db, actor, report_id).await?;
-    let txn = repository::database::begin_write(db).await?;
-    if associations::count_visible(&txn, report_id).await? == 0 {
-        return Err(ServiceError::Conflict(
-            "a report with no visible articles cannot be approved".into(),
-        ));
+    /// Approves a report; refused while it has no visible article.
+    pub async fn approve(&self, actor: &Actor, report_id: i32) -> Result<Report, ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, report_id).await?;
+        let txn = repository::database::begin_write(db).await?;
+        if associations::count_visible(&txn, report_id).await? == 0 {
+            return Err(ServiceError::Conflict(
+                "a report with no visible articles cannot be approved".into(),
+            ));
+        }
+        let report =
+            reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None)
+                .await?;
+        record(
+            &txn,
+            actor,
+            report_id,
+            None,
+            CurationEventType::Approve,
+            None,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(report)
     }
-    let report =
-        reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None).await?;
-    record(
-        &txn,
-        actor,
-        report_id,
-        None,
-        CurationEventType::Approve,
-        None,
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(report)
-}
 
-/// Rejects a report with a reason.
-pub async fn reject(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    report_id: i32,
-    reason: String,
-) -> Result<Report, ServiceError> {
-    get_for_change(db, actor, report_id).await?;
-    let reason = reason.trim().to_owned();
-    if !limits::is_name(&reason, limits::NOTES_CHARS) {
-        return Err(ServiceError::invalid(
-            "reason",
-            format!("must be 1 to {} characters", limits::NOTES_CHARS),
-        ));
+    /// Rejects a report with a reason.
+    pub async fn reject(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        reason: String,
+    ) -> Result<Report, ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, report_id).await?;
+        let reason = reason.trim().to_owned();
+        if !limits::is_name(&reason, limits::NOTES_CHARS) {
+            return Err(ServiceError::invalid(
+                "reason",
+                format!("must be 1 to {} characters", limits::NOTES_CHARS),
+            ));
+        }
+        let txn = repository::database::begin_write(db).await?;
+        let report = reports::set_approval(
+            &txn,
+            report_id,
+            ApprovalStatus::Rejected,
+            actor.id,
+            Some(reason.clone()),
+        )
+        .await?;
+        record(
+            &txn,
+            actor,
+            report_id,
+            None,
+            CurationEventType::Reject,
+            Some(reason),
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(report)
     }
-    let txn = repository::database::begin_write(db).await?;
-    let report = reports::set_approval(
-        &txn,
-        report_id,
-        ApprovalStatus::Rejected,
-        actor.id,
-        Some(reason.clone()),
-    )
-    .await?;
-    record(
-        &txn,
-        actor,
-        report_id,
-        None,
-        CurationEventType::Reject,
-        Some(reason),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(report)
 }

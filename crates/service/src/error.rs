@@ -56,10 +56,16 @@ pub enum ServiceError {
     },
     /// The database is unreachable or the pool is exhausted.
     #[error("database unavailable")]
-    Unavailable(#[source] RepoError),
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A setting that the service refuses to run with (names the key).
     #[error("{0}")]
     Config(String),
+    /// The database could not be opened (start-up).
+    #[error(transparent)]
+    Connect(RepoError),
+    /// Pending migrations could not be applied (start-up).
+    #[error("applying migrations failed")]
+    Migration(#[source] RepoError),
     /// A bug or an unexpected database error.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -96,7 +102,7 @@ impl From<RepoError> for ServiceError {
             RepoError::Duplicate(Constraint::Other(_)) => {
                 ServiceError::Conflict("the resource already exists".into())
             }
-            RepoError::Unavailable(_) => ServiceError::Unavailable(err),
+            RepoError::Unavailable(_) => ServiceError::Unavailable(Box::new(err)),
             other => ServiceError::Internal(Box::new(other)),
         }
     }

@@ -11,6 +11,8 @@ pub mod articles;
 pub mod auth;
 pub mod cpu;
 pub mod curation;
+pub mod database;
+pub mod demo;
 pub mod error;
 pub mod limits;
 pub mod login_throttle;
@@ -24,18 +26,29 @@ pub mod users;
 
 use std::sync::Arc;
 
+use database::DatabaseSettings;
 use sea_orm::DatabaseConnection;
 
 pub use access::Actor;
+/// The enumerations stored in the database (roles, scopes, approval).
+pub use entity::enums;
 pub use error::{FieldError, ServiceError};
+pub use repository::{Page, Paginated, pagination};
 pub use settings::{AuthSettings, LlmSettings};
 
-/// Every service, sharing one pool; cheap to clone.
+/// Every service, sharing one pool; cheap to clone. The pool itself stays
+/// inside: callers go through the services, and so through their rules.
 #[derive(Clone)]
 pub struct Services {
-    pub db: DatabaseConnection,
+    db: DatabaseConnection,
     pub auth: auth::AuthService,
     pub summaries: summaries::SummaryService,
+    pub users: users::UserService,
+    pub organizations: organizations::OrganizationService,
+    pub streams: streams::StreamService,
+    pub reports: reports::ReportService,
+    pub articles: articles::ArticleService,
+    pub curation: curation::CurationService,
 }
 
 impl Services {
@@ -49,7 +62,41 @@ impl Services {
         Ok(Self {
             auth: auth::AuthService::new(db.clone(), auth)?,
             summaries: summaries::SummaryService::new(db.clone(), Arc::from(provider), llm),
+            users: users::UserService::new(db.clone()),
+            organizations: organizations::OrganizationService::new(db.clone()),
+            streams: streams::StreamService::new(db.clone()),
+            reports: reports::ReportService::new(db.clone()),
+            articles: articles::ArticleService::new(db.clone()),
+            curation: curation::CurationService::new(db.clone()),
             db,
         })
+    }
+
+    /// Opens the configured database, applies pending migrations when
+    /// `migrate` is set, records every statement's latency, and builds the
+    /// services over it.
+    pub async fn connect(
+        database: &DatabaseSettings,
+        migrate: bool,
+        auth: AuthSettings,
+        llm: LlmSettings,
+    ) -> Result<Self, ServiceError> {
+        let db = database::open(database, migrate).await?;
+        Self::new(db, auth, llm)
+    }
+
+    /// Answers whether the database serves queries now.
+    pub async fn ping(&self) -> Result<(), ServiceError> {
+        Ok(repository::database::ping(&self.db).await?)
+    }
+
+    /// The pool's connections, open and idle, now.
+    pub fn pool_status(&self) -> database::PoolStatus {
+        database::pool_status(&self.db)
+    }
+
+    /// Closes the pool once in-flight work is done with it.
+    pub async fn close(&self) {
+        self.db.clone().close().await.ok();
     }
 }

@@ -1,6 +1,9 @@
 //! Hard limits on what one request may ask for, checked before any work
 //! proportional to it (documented in the OpenAPI schema).
 
+/// Characters per article field: the article columns' sizes.
+pub use repository::articles::limits as article_columns;
+
 /// Presentation categories per stream.
 pub const CATEGORIES_PER_STREAM: usize = 200;
 /// Topics per presentation category, and characters per topic.
@@ -59,4 +62,10 @@ pub fn config_numbers_fit(config: &serde_json::Value) -> bool {
 /// Whether `text` has 1 to `max` characters, not all of them whitespace.
 pub fn is_name(text: &str, max: usize) -> bool {
     !text.trim().is_empty() && text.chars().count() <= max
+}
+
+/// "must be at most `max` characters" for `field`, when `text` is longer.
+pub fn too_long(field: &str, text: &str, max: usize) -> Option<crate::FieldError> {
+    (text.chars().count() > max)
+        .then(|| crate::FieldError::new(field, format!("must be at most {max} characters")))
 }

@@ -40,11 +40,14 @@ impl ThrottlePolicy {
     /// first failure past the free ones waits 1 s, each further one twice as
     /// long, up to the maximum.
     fn account_block(&self, failures: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.account_delay(failures).map(|delay| later(now, delay))
+    }
+
+    /// How long an account with `failures` recent failures waits.
+    fn account_delay(&self, failures: i32) -> Option<Duration> {
         let past_free = i64::from(failures) - i64::from(self.free_failures_per_account);
-        (past_free >= 0).then(|| {
-            let delay = Duration::from_secs(1u64 << past_free.min(30)).min(self.max_account_delay);
-            now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::MAX)
-        })
+        (past_free >= 0)
+            .then(|| Duration::from_secs(1u64 << past_free.min(30)).min(self.max_account_delay))
     }
 
     /// When an address with `failures` recent failures may try again.
@@ -90,6 +93,12 @@ pub struct LoginThrottle {
 pub struct Attempt {
     account: String,
     address: String,
+    /// The account's wait should this attempt fail.
+    delay_on_failure: Option<Duration>,
+}
+
+fn later(now: DateTime<Utc>, delay: Duration) -> DateTime<Utc> {
+    now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::MAX)
 }
 
 impl LoginThrottle {
@@ -107,9 +116,10 @@ impl LoginThrottle {
         client: ClientAddress,
     ) -> Result<Result<Attempt, Duration>, ServiceError> {
         let now = Utc::now();
-        let attempt = Attempt {
+        let mut attempt = Attempt {
             account: format!("account:{email}"),
             address: client.key(),
+            delay_on_failure: None,
         };
         let txn = repository::database::begin_write(&self.db).await?;
         // Always account, then address: one lock order for every caller.
@@ -134,6 +144,7 @@ impl LoginThrottle {
             counter.last_failure_at = now;
         }
         account.blocked_until = self.policy.account_block(account.failures, now);
+        attempt.delay_on_failure = self.policy.account_delay(account.failures);
         address.blocked_until = self.policy.address_block(address.failures, now);
         login_throttles::save(&txn, account).await?;
         login_throttles::save(&txn, address).await?;
@@ -146,6 +157,21 @@ impl LoginThrottle {
     pub async fn succeeded(&self, attempt: Attempt) -> Result<(), ServiceError> {
         login_throttles::forget(&self.db, &attempt.account).await?;
         login_throttles::take_back_one(&self.db, &attempt.address).await?;
+        Ok(())
+    }
+
+    /// The attempt was wrong: a blocked account's wait starts again from now,
+    /// so that the time the password check took (longer on a loaded
+    /// machine) does not use the wait up.
+    pub async fn failed(&self, attempt: Attempt) -> Result<(), ServiceError> {
+        if let Some(delay) = attempt.delay_on_failure {
+            login_throttles::block_until_at_least(
+                &self.db,
+                &attempt.account,
+                later(Utc::now(), delay),
+            )
+            .await?;
+        }
         Ok(())
     }
 

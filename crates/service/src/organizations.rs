@@ -1,8 +1,10 @@
 //! Organizations, their usage and their subscriptions to global streams.
 
 use entity::enums::StreamScope;
-use repository::organizations::{self, Organization, OrganizationUpdate};
-use repository::usage::{self, UsageSummary};
+pub use repository::organizations::Organization;
+use repository::organizations::{self, OrganizationUpdate};
+use repository::usage;
+pub use repository::usage::UsageSummary;
 use repository::{Page, Paginated, RepoError, streams};
 use sea_orm::DatabaseConnection;
 
@@ -42,130 +44,138 @@ fn require_platform_admin(actor: &Actor) -> Result<(), ServiceError> {
     }
 }
 
-/// All organizations for a platform admin; one's own otherwise.
-pub async fn list(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    page: Page,
-) -> Result<Paginated<Organization>, ServiceError> {
-    if actor.is_platform_admin() {
-        return Ok(organizations::list(db, None, page).await?);
-    }
-    match actor.org_id {
-        Some(own) => Ok(organizations::list(db, Some(own), page).await?),
-        None => Ok(Paginated {
-            items: vec![],
-            total: 0,
-            page,
-        }),
-    }
+/// Organizations: who may see, change and subscribe them.
+#[derive(Clone)]
+pub struct OrganizationService {
+    db: DatabaseConnection,
 }
 
-/// Creates an organization (platform admins).
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    name: &str,
-) -> Result<Organization, ServiceError> {
-    require_platform_admin(actor)?;
-    let name = validate_name(name)?;
-    Ok(organizations::create(db, &name).await?)
-}
+impl OrganizationService {
+    /// Over a pool (cheap to clone).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
 
-/// An organization the caller belongs to (or any, for platform admins).
-pub async fn get(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-) -> Result<OrganizationDetail, ServiceError> {
-    if !visible(actor, id) {
-        return Err(ServiceError::NotFound("organization"));
+    /// All organizations for a platform admin; one's own otherwise.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        page: Page,
+    ) -> Result<Paginated<Organization>, ServiceError> {
+        let db = &self.db;
+        if actor.is_platform_admin() {
+            return Ok(organizations::list(db, None, page).await?);
+        }
+        match actor.org_id {
+            Some(own) => Ok(organizations::list(db, Some(own), page).await?),
+            None => Ok(Paginated {
+                items: vec![],
+                total: 0,
+                page,
+            }),
+        }
     }
-    let organization = organizations::get(db, id).await?;
-    let (member_count, stream_count) = organizations::counts(db, id).await?;
-    Ok(OrganizationDetail {
-        organization,
-        member_count,
-        stream_count,
-    })
-}
 
-/// Renames or (de)activates an organization (platform admins).
-pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-    name: Option<String>,
-    is_active: Option<bool>,
-) -> Result<Organization, ServiceError> {
-    if !visible(actor, id) {
-        return Err(ServiceError::NotFound("organization"));
+    /// Creates an organization (platform admins).
+    pub async fn create(&self, actor: &Actor, name: &str) -> Result<Organization, ServiceError> {
+        let db = &self.db;
+        require_platform_admin(actor)?;
+        let name = validate_name(name)?;
+        Ok(organizations::create(db, &name).await?)
     }
-    require_platform_admin(actor)?;
-    let name = name.map(|n| validate_name(&n)).transpose()?;
-    Ok(organizations::update(db, id, OrganizationUpdate { name, is_active }).await?)
-}
 
-/// Deletes an organization (platform admins); refused while it has users.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), ServiceError> {
-    if !visible(actor, id) {
-        return Err(ServiceError::NotFound("organization"));
+    /// An organization the caller belongs to (or any, for platform admins).
+    pub async fn get(&self, actor: &Actor, id: i32) -> Result<OrganizationDetail, ServiceError> {
+        let db = &self.db;
+        if !visible(actor, id) {
+            return Err(ServiceError::NotFound("organization"));
+        }
+        let organization = organizations::get(db, id).await?;
+        let (member_count, stream_count) = organizations::counts(db, id).await?;
+        Ok(OrganizationDetail {
+            organization,
+            member_count,
+            stream_count,
+        })
     }
-    require_platform_admin(actor)?;
-    match organizations::delete(db, id).await {
-        Err(RepoError::ForeignKey(_)) => Err(ServiceError::Conflict(
-            "the organization still has users: remove them first".into(),
-        )),
-        other => Ok(other?),
-    }
-}
 
-/// LLM calls and tokens per model and day (its org admins, platform admins).
-pub async fn usage(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-) -> Result<Vec<UsageSummary>, ServiceError> {
-    if !visible(actor, id) {
-        return Err(ServiceError::NotFound("organization"));
+    /// Renames or (de)activates an organization (platform admins).
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: i32,
+        name: Option<String>,
+        is_active: Option<bool>,
+    ) -> Result<Organization, ServiceError> {
+        let db = &self.db;
+        if !visible(actor, id) {
+            return Err(ServiceError::NotFound("organization"));
+        }
+        require_platform_admin(actor)?;
+        let name = name.map(|n| validate_name(&n)).transpose()?;
+        Ok(organizations::update(db, id, OrganizationUpdate { name, is_active }).await?)
     }
-    if !actor.administers_org(id) {
-        return Err(ServiceError::Forbidden(
-            "only administrators read usage".into(),
-        ));
-    }
-    organizations::get(db, id).await?;
-    Ok(usage::summary_for_org(db, id).await?)
-}
 
-/// Subscribes (or unsubscribes) an organization to a global stream: its org
-/// admins or a platform admin.
-pub async fn set_subscription(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    org_id: i32,
-    stream_id: i32,
-    subscribed: bool,
-) -> Result<(), ServiceError> {
-    if !visible(actor, org_id) {
-        return Err(ServiceError::NotFound("organization"));
+    /// Deletes an organization (platform admins); refused while it has users.
+    pub async fn delete(&self, actor: &Actor, id: i32) -> Result<(), ServiceError> {
+        let db = &self.db;
+        if !visible(actor, id) {
+            return Err(ServiceError::NotFound("organization"));
+        }
+        require_platform_admin(actor)?;
+        match organizations::delete(db, id).await {
+            Err(RepoError::ForeignKey(_)) => Err(ServiceError::Conflict(
+                "the organization still has users: remove them first".into(),
+            )),
+            other => Ok(other?),
+        }
     }
-    if !actor.administers_org(org_id) {
-        return Err(ServiceError::Forbidden(
-            "only administrators manage subscriptions".into(),
-        ));
+
+    /// LLM calls and tokens per model and day (its org admins, platform admins).
+    pub async fn usage(&self, actor: &Actor, id: i32) -> Result<Vec<UsageSummary>, ServiceError> {
+        let db = &self.db;
+        if !visible(actor, id) {
+            return Err(ServiceError::NotFound("organization"));
+        }
+        if !actor.administers_org(id) {
+            return Err(ServiceError::Forbidden(
+                "only administrators read usage".into(),
+            ));
+        }
+        organizations::get(db, id).await?;
+        Ok(usage::summary_for_org(db, id).await?)
     }
-    organizations::get(db, org_id).await?;
-    // Global streams are a catalogue every administrator may subscribe to;
-    // other streams are not offered, and not revealed.
-    match streams::find(db, stream_id).await? {
-        Some(s) if s.scope == StreamScope::Global => {}
-        _ => return Err(ServiceError::NotFound("stream")),
+
+    /// Subscribes (or unsubscribes) an organization to a global stream: its org
+    /// admins or a platform admin.
+    pub async fn set_subscription(
+        &self,
+        actor: &Actor,
+        org_id: i32,
+        stream_id: i32,
+        subscribed: bool,
+    ) -> Result<(), ServiceError> {
+        let db = &self.db;
+        if !visible(actor, org_id) {
+            return Err(ServiceError::NotFound("organization"));
+        }
+        if !actor.administers_org(org_id) {
+            return Err(ServiceError::Forbidden(
+                "only administrators manage subscriptions".into(),
+            ));
+        }
+        organizations::get(db, org_id).await?;
+        // Global streams are a catalogue every administrator may subscribe to;
+        // other streams are not offered, and not revealed.
+        match streams::find(db, stream_id).await? {
+            Some(s) if s.scope == StreamScope::Global => {}
+            _ => return Err(ServiceError::NotFound("stream")),
+        }
+        if subscribed {
+            streams::subscribe(db, org_id, stream_id).await?;
+        } else if !streams::unsubscribe(db, org_id, stream_id).await? {
+            return Err(ServiceError::NotFound("subscription"));
+        }
+        Ok(())
     }
-    if subscribed {
-        streams::subscribe(db, org_id, stream_id).await?;
-    } else if !streams::unsubscribe(db, org_id, stream_id).await? {
-        return Err(ServiceError::NotFound("subscription"));
-    }
-    Ok(())
 }

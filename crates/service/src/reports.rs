@@ -4,10 +4,11 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use repository::associations::NewAssociation;
-use repository::curation_events::{self, CurationEvent};
-use repository::reports::{
-    self, NewReport, Report, ReportFilter, ReportUpdate, ReportWithArticles,
-};
+pub use repository::associations::{Association, ReportArticle};
+use repository::curation_events;
+pub use repository::curation_events::CurationEvent;
+use repository::reports::{self, NewReport, ReportUpdate};
+pub use repository::reports::{Report, ReportFilter, ReportWithArticles};
 use repository::streams::Stream;
 use repository::{Page, Paginated, associations};
 use sea_orm::DatabaseConnection;
@@ -34,7 +35,7 @@ pub struct CreateReport {
 }
 
 /// A report the caller may see, with its stream.
-pub async fn get_visible(
+pub(crate) async fn get_visible(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
@@ -46,7 +47,7 @@ pub async fn get_visible(
 }
 
 /// A report the caller may see and change (curate, summarize, approve).
-pub async fn get_for_change(
+pub(crate) async fn get_for_change(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
@@ -86,34 +87,154 @@ pub fn check_categories(
     }
 }
 
-/// Creates a report and its associations in one transaction. Articles
-/// without a ranking follow the ranked ones in input order.
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    stream_id: i32,
-    input: CreateReport,
-) -> Result<Report, ServiceError> {
-    let stream = crate::streams::get_for_change(db, actor, stream_id).await?;
-    crate::streams::require_active(&stream, "add reports")?;
-    let mut errors = Vec::new();
-    let name = input.report_name.trim();
-    if !limits::is_name(name, limits::REPORT_NAME_CHARS) {
-        errors.push(FieldError::new(
-            "report_name",
-            format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
-        ));
+/// Reports: creation with curated articles, reading, changes and the curation log.
+#[derive(Clone)]
+pub struct ReportService {
+    db: DatabaseConnection,
+}
+
+impl ReportService {
+    /// Over a pool (cheap to clone).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
     }
-    if input.articles.len() > limits::ARTICLES_PER_REPORT {
-        errors.push(FieldError::new(
-            "articles",
-            format!("at most {} articles", limits::ARTICLES_PER_REPORT),
-        ));
-        return Err(ServiceError::Validation(errors));
+
+    /// Creates a report and its associations in one transaction. Articles
+    /// without a ranking follow the ranked ones in input order.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        stream_id: i32,
+        input: CreateReport,
+    ) -> Result<Report, ServiceError> {
+        let db = &self.db;
+        let stream = crate::streams::get_for_change(db, actor, stream_id).await?;
+        crate::streams::require_active(&stream, "add reports")?;
+        let mut errors = Vec::new();
+        let name = input.report_name.trim();
+        if !limits::is_name(name, limits::REPORT_NAME_CHARS) {
+            errors.push(FieldError::new(
+                "report_name",
+                format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
+            ));
+        }
+        if input.articles.len() > limits::ARTICLES_PER_REPORT {
+            errors.push(FieldError::new(
+                "articles",
+                format!("at most {} articles", limits::ARTICLES_PER_REPORT),
+            ));
+            return Err(ServiceError::Validation(errors));
+        }
+        check_report_articles(&category_ids(&stream), &input.articles, &mut errors);
+        let ids: Vec<i32> = input.articles.iter().map(|a| a.article_id).collect();
+        crate::articles::check_exist(db, "articles", &ids, &mut errors).await?;
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let new = rank(input.articles);
+        let txn = repository::database::begin_write(db).await?;
+        let report = reports::create(
+            &txn,
+            NewReport {
+                stream_id,
+                report_name: name.to_owned(),
+                report_date: input.report_date,
+                created_by: Some(actor.id),
+            },
+        )
+        .await?;
+        associations::create_many(&txn, report.id, new).await?;
+        txn.commit().await?;
+        Ok(report)
     }
-    let known = category_ids(&stream);
+
+    /// A visible report with its visible articles ordered by ranking. Curator
+    /// notes and the original AI summaries go only to those who may curate the
+    /// report's stream.
+    pub async fn get(&self, actor: &Actor, id: i32) -> Result<ReportWithArticles, ServiceError> {
+        let db = &self.db;
+        // Three statements in all: the report with its stream, then its articles.
+        let (report, stream) = get_visible(db, actor, id).await?;
+        let mut loaded = reports::load_with_articles(db, report, false).await?;
+        if !access::can_change_stream(actor, &stream) {
+            for a in &mut loaded.articles {
+                a.association.curator_notes = None;
+                a.association.original_ai_summary = None;
+            }
+        }
+        Ok(loaded)
+    }
+
+    /// Visible reports with their article counts, newest first.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        filter: ReportFilter,
+        page: Page,
+    ) -> Result<Paginated<(Report, u64)>, ServiceError> {
+        let db = &self.db;
+        Ok(reports::list_visible_with_counts(db, &actor.viewer(), filter, page).await?)
+    }
+
+    /// Renames or re-dates a report.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: i32,
+        report_name: Option<String>,
+        report_date: Option<NaiveDate>,
+    ) -> Result<Report, ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, id).await?;
+        if let Some(n) = &report_name
+            && !limits::is_name(n, limits::REPORT_NAME_CHARS)
+        {
+            return Err(ServiceError::invalid(
+                "report_name",
+                format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
+            ));
+        }
+        Ok(reports::update(
+            db,
+            id,
+            ReportUpdate {
+                report_name: report_name.map(|n| n.trim().to_owned()),
+                report_date,
+            },
+        )
+        .await?)
+    }
+
+    /// Deletes a report with its associations and events.
+    pub async fn delete(&self, actor: &Actor, id: i32) -> Result<(), ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, id).await?;
+        Ok(reports::delete(db, id).await?)
+    }
+
+    /// The audit trail of a report, for those who may curate it (it carries
+    /// curator notes and rejection reasons).
+    pub async fn events(
+        &self,
+        actor: &Actor,
+        id: i32,
+        page: Page,
+    ) -> Result<Paginated<CurationEvent>, ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, id).await?;
+        Ok(curation_events::list_for_report(db, id, page).await?)
+    }
+}
+
+/// Checks each article of a new report: no duplicates, rankings from 1,
+/// scores within 0..=1, categories of the stream.
+fn check_report_articles(
+    known: &HashSet<String>,
+    articles: &[ReportArticleInput],
+    errors: &mut Vec<FieldError>,
+) {
     let mut seen = HashSet::new();
-    for (i, a) in input.articles.iter().enumerate() {
+    for (i, a) in articles.iter().enumerate() {
         if !seen.insert(a.article_id) {
             errors.push(FieldError::new(
                 format!("articles[{i}].article_id"),
@@ -134,26 +255,20 @@ pub async fn create(
         }
         if let Some(c) = &a.presentation_categories {
             check_categories(
-                &known,
+                known,
                 &format!("articles[{i}].presentation_categories"),
                 c,
-                &mut errors,
+                errors,
             );
         }
     }
-    let ids: Vec<i32> = input.articles.iter().map(|a| a.article_id).collect();
-    crate::articles::check_exist(db, "articles", &ids, &mut errors).await?;
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
-    }
-    let mut next = input
-        .articles
-        .iter()
-        .filter_map(|a| a.ranking)
-        .max()
-        .unwrap_or(0);
-    let new: Vec<NewAssociation> = input
-        .articles
+}
+
+/// The associations to create: articles without a ranking follow the
+/// ranked ones in input order.
+fn rank(articles: Vec<ReportArticleInput>) -> Vec<NewAssociation> {
+    let mut next = articles.iter().filter_map(|a| a.ranking).max().unwrap_or(0);
+    articles
         .into_iter()
         .map(|a| NewAssociation {
             article_id: a.article_id,
@@ -165,95 +280,5 @@ pub async fn create(
             presentation_categories: a.presentation_categories.unwrap_or_default(),
             curator_added: false,
         })
-        .collect();
-    let txn = repository::database::begin_write(db).await?;
-    let report = reports::create(
-        &txn,
-        NewReport {
-            stream_id,
-            report_name: name.to_owned(),
-            report_date: input.report_date,
-            created_by: Some(actor.id),
-        },
-    )
-    .await?;
-    associations::create_many(&txn, report.id, new).await?;
-    txn.commit().await?;
-    Ok(report)
-}
-
-/// A visible report with its visible articles ordered by ranking. Curator
-/// notes and the original AI summaries go only to those who may curate the
-/// report's stream.
-pub async fn get(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-) -> Result<ReportWithArticles, ServiceError> {
-    // Three statements in all: the report with its stream, then its articles.
-    let (report, stream) = get_visible(db, actor, id).await?;
-    let mut loaded = reports::load_with_articles(db, report, false).await?;
-    if !access::can_change_stream(actor, &stream) {
-        for a in &mut loaded.articles {
-            a.association.curator_notes = None;
-            a.association.original_ai_summary = None;
-        }
-    }
-    Ok(loaded)
-}
-
-/// Visible reports with their article counts, newest first.
-pub async fn list(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    filter: ReportFilter,
-    page: Page,
-) -> Result<Paginated<(Report, u64)>, ServiceError> {
-    Ok(reports::list_visible_with_counts(db, &actor.viewer(), filter, page).await?)
-}
-
-/// Renames or re-dates a report.
-pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-    report_name: Option<String>,
-    report_date: Option<NaiveDate>,
-) -> Result<Report, ServiceError> {
-    get_for_change(db, actor, id).await?;
-    if let Some(n) = &report_name
-        && !limits::is_name(n, limits::REPORT_NAME_CHARS)
-    {
-        return Err(ServiceError::invalid(
-            "report_name",
-            format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
-        ));
-    }
-    Ok(reports::update(
-        db,
-        id,
-        ReportUpdate {
-            report_name: report_name.map(|n| n.trim().to_owned()),
-            report_date,
-        },
-    )
-    .await?)
-}
-
-/// Deletes a report with its associations and events.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), ServiceError> {
-    get_for_change(db, actor, id).await?;
-    Ok(reports::delete(db, id).await?)
-}
-
-/// The audit trail of a report, for those who may curate it (it carries
-/// curator notes and rejection reasons).
-pub async fn events(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-    page: Page,
-) -> Result<Paginated<CurationEvent>, ServiceError> {
-    get_for_change(db, actor, id).await?;
-    Ok(curation_events::list_for_report(db, id, page).await?)
+        .collect()
 }

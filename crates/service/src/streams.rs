@@ -2,7 +2,8 @@
 
 use entity::enums::StreamScope;
 use repository::reports::{self, Report, ReportFilter};
-use repository::streams::{self, NewStream, Stream, StreamUpdate};
+pub use repository::streams::Stream;
+use repository::streams::{self, NewStream, StreamUpdate};
 use repository::{Page, Paginated};
 use sea_orm::DatabaseConnection;
 use serde_json::{Value as Json, json};
@@ -36,7 +37,7 @@ pub struct PatchStream {
 }
 
 /// A category of a stream's presentation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Category {
     pub id: String,
     pub name: String,
@@ -293,162 +294,181 @@ pub fn validate_llm(config: &Json, errors: &mut Vec<FieldError>) {
     }
 }
 
-/// Creates a stream: personal for anyone (owned by the caller), organization
-/// for its org admins, global for platform admins.
-pub async fn create(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    input: CreateStream,
-) -> Result<Stream, ServiceError> {
-    let org_id = match input.scope {
-        StreamScope::Personal => actor.org_id,
-        StreamScope::Organization => input.org_id.or(actor.org_id),
-        StreamScope::Global => None,
-    };
-    if !access::can_create_stream(actor, input.scope, org_id) {
-        return Err(ServiceError::Forbidden(
-            "your role does not allow creating this kind of stream".into(),
-        ));
-    }
-    let mut errors = Vec::new();
-    text(
-        "stream_name",
-        &input.stream_name,
-        limits::NAME_CHARS,
-        &mut errors,
-    );
-    text(
-        "purpose",
-        &input.purpose,
-        limits::PURPOSE_CHARS,
-        &mut errors,
-    );
-    if input.scope == StreamScope::Organization && org_id.is_none() {
-        errors.push(FieldError::new(
-            "org_id",
-            "is required for organization streams",
-        ));
-    }
-    let presentation = input
-        .presentation_config
-        .unwrap_or_else(|| json!({"categories": []}));
-    let enrichment = input.enrichment_config.unwrap_or_else(|| json!({}));
-    let llm = input.llm_config.unwrap_or_else(|| json!({}));
-    validate_presentation(&presentation, &mut errors);
-    validate_enrichment(&enrichment, &mut errors);
-    validate_llm(&llm, &mut errors);
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
-    }
-    // A reference to a missing organization is a 404, like its own URL.
-    if let Some(org) = org_id
-        && input.scope == StreamScope::Organization
-        && repository::organizations::find(db, org).await?.is_none()
-    {
-        return Err(ServiceError::NotFound("organization"));
-    }
-    Ok(streams::create(
-        db,
-        NewStream {
-            stream_name: input.stream_name.trim().to_owned(),
-            purpose: input.purpose,
-            scope: input.scope,
-            org_id,
-            owner_user_id: (input.scope == StreamScope::Personal).then_some(actor.id),
-            presentation_config: presentation,
-            enrichment_config: enrichment,
-            llm_config: llm,
-        },
-    )
-    .await?)
+/// Research streams and their reports, under the access rules.
+#[derive(Clone)]
+pub struct StreamService {
+    db: DatabaseConnection,
 }
 
-/// The streams the caller may see.
-pub async fn list(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    page: Page,
-) -> Result<Paginated<Stream>, ServiceError> {
-    Ok(streams::list_visible(db, &actor.viewer(), page).await?)
+impl StreamService {
+    /// Over a pool (cheap to clone).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Creates a stream: personal for anyone (owned by the caller), organization
+    /// for its org admins, global for platform admins.
+    pub async fn create(&self, actor: &Actor, input: CreateStream) -> Result<Stream, ServiceError> {
+        let db = &self.db;
+        let org_id = match input.scope {
+            StreamScope::Personal => actor.org_id,
+            StreamScope::Organization => input.org_id.or(actor.org_id),
+            StreamScope::Global => None,
+        };
+        if !access::can_create_stream(actor, input.scope, org_id) {
+            return Err(ServiceError::Forbidden(
+                "your role does not allow creating this kind of stream".into(),
+            ));
+        }
+        let mut errors = Vec::new();
+        text(
+            "stream_name",
+            &input.stream_name,
+            limits::NAME_CHARS,
+            &mut errors,
+        );
+        text(
+            "purpose",
+            &input.purpose,
+            limits::PURPOSE_CHARS,
+            &mut errors,
+        );
+        if input.scope == StreamScope::Organization && org_id.is_none() {
+            errors.push(FieldError::new(
+                "org_id",
+                "is required for organization streams",
+            ));
+        }
+        let presentation = input
+            .presentation_config
+            .unwrap_or_else(|| json!({"categories": []}));
+        let enrichment = input.enrichment_config.unwrap_or_else(|| json!({}));
+        let llm = input.llm_config.unwrap_or_else(|| json!({}));
+        validate_presentation(&presentation, &mut errors);
+        validate_enrichment(&enrichment, &mut errors);
+        validate_llm(&llm, &mut errors);
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        // A reference to a missing organization is a 404, like its own URL.
+        if let Some(org) = org_id
+            && input.scope == StreamScope::Organization
+            && repository::organizations::find(db, org).await?.is_none()
+        {
+            return Err(ServiceError::NotFound("organization"));
+        }
+        Ok(streams::create(
+            db,
+            NewStream {
+                stream_name: input.stream_name.trim().to_owned(),
+                purpose: input.purpose,
+                scope: input.scope,
+                org_id,
+                owner_user_id: (input.scope == StreamScope::Personal).then_some(actor.id),
+                presentation_config: presentation,
+                enrichment_config: enrichment,
+                llm_config: llm,
+            },
+        )
+        .await?)
+    }
+
+    /// The streams the caller may see.
+    pub async fn list(&self, actor: &Actor, page: Page) -> Result<Paginated<Stream>, ServiceError> {
+        let db = &self.db;
+        Ok(streams::list_visible(db, &actor.viewer(), page).await?)
+    }
+
+    /// A stream the caller may see.
+    pub async fn get(&self, actor: &Actor, id: i32) -> Result<Stream, ServiceError> {
+        get_visible(&self.db, actor, id).await
+    }
+
+    /// Changes a stream, validating any new configuration.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: i32,
+        patch: PatchStream,
+    ) -> Result<Stream, ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, id).await?;
+        let mut errors = Vec::new();
+        if let Some(n) = &patch.stream_name {
+            text("stream_name", n, limits::NAME_CHARS, &mut errors);
+        }
+        if let Some(p) = &patch.purpose {
+            text("purpose", p, limits::PURPOSE_CHARS, &mut errors);
+        }
+        if let Some(c) = &patch.presentation_config {
+            validate_presentation(c, &mut errors);
+        }
+        if let Some(c) = &patch.enrichment_config {
+            validate_enrichment(c, &mut errors);
+        }
+        if let Some(c) = &patch.llm_config {
+            validate_llm(c, &mut errors);
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        Ok(streams::update(
+            db,
+            id,
+            StreamUpdate {
+                stream_name: patch.stream_name.map(|s| s.trim().to_owned()),
+                purpose: patch.purpose,
+                presentation_config: patch.presentation_config,
+                enrichment_config: patch.enrichment_config,
+                llm_config: patch.llm_config,
+                is_active: patch.is_active,
+            },
+        )
+        .await?)
+    }
+
+    /// Deletes a stream with its reports.
+    pub async fn delete(&self, actor: &Actor, id: i32) -> Result<(), ServiceError> {
+        let db = &self.db;
+        get_for_change(db, actor, id).await?;
+        Ok(streams::delete(db, id).await?)
+    }
+
+    /// The stream's reports the caller may see, newest first, with counts.
+    pub async fn reports(
+        &self,
+        actor: &Actor,
+        id: i32,
+        page: Page,
+    ) -> Result<Paginated<(Report, u64)>, ServiceError> {
+        let db = &self.db;
+        get_visible(db, actor, id).await?;
+        let filter = ReportFilter {
+            stream_id: Some(id),
+            approval_status: None,
+        };
+        Ok(reports::list_visible_with_counts(db, &actor.viewer(), filter, page).await?)
+    }
 }
 
 /// A stream the caller may see.
-pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<Stream, ServiceError> {
+async fn get_visible(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i32,
+) -> Result<Stream, ServiceError> {
     streams::find_visible(db, &actor.viewer(), id)
         .await?
         .ok_or(ServiceError::NotFound("stream"))
 }
 
 /// A stream the caller may see and change.
-pub async fn get_for_change(
+pub(crate) async fn get_for_change(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,
 ) -> Result<Stream, ServiceError> {
-    let stream = get(db, actor, id).await?;
+    let stream = get_visible(db, actor, id).await?;
     access::require_stream_change(actor, &stream)?;
     Ok(stream)
-}
-
-/// Changes a stream, validating any new configuration.
-pub async fn update(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-    patch: PatchStream,
-) -> Result<Stream, ServiceError> {
-    get_for_change(db, actor, id).await?;
-    let mut errors = Vec::new();
-    if let Some(n) = &patch.stream_name {
-        text("stream_name", n, limits::NAME_CHARS, &mut errors);
-    }
-    if let Some(p) = &patch.purpose {
-        text("purpose", p, limits::PURPOSE_CHARS, &mut errors);
-    }
-    if let Some(c) = &patch.presentation_config {
-        validate_presentation(c, &mut errors);
-    }
-    if let Some(c) = &patch.enrichment_config {
-        validate_enrichment(c, &mut errors);
-    }
-    if let Some(c) = &patch.llm_config {
-        validate_llm(c, &mut errors);
-    }
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
-    }
-    Ok(streams::update(
-        db,
-        id,
-        StreamUpdate {
-            stream_name: patch.stream_name.map(|s| s.trim().to_owned()),
-            purpose: patch.purpose,
-            presentation_config: patch.presentation_config,
-            enrichment_config: patch.enrichment_config,
-            llm_config: patch.llm_config,
-            is_active: patch.is_active,
-        },
-    )
-    .await?)
-}
-
-/// Deletes a stream with its reports.
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: i32) -> Result<(), ServiceError> {
-    get_for_change(db, actor, id).await?;
-    Ok(streams::delete(db, id).await?)
-}
-
-/// The stream's reports the caller may see, newest first, with counts.
-pub async fn reports(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-    page: Page,
-) -> Result<Paginated<(Report, u64)>, ServiceError> {
-    get(db, actor, id).await?;
-    let filter = ReportFilter {
-        stream_id: Some(id),
-        approval_status: None,
-    };
-    Ok(reports::list_visible_with_counts(db, &actor.viewer(), filter, page).await?)
 }

@@ -46,9 +46,9 @@ backend_tests! {
         break_events(c).await;
         let mut ids = w.article_ids.clone();
         ids.reverse();
-        assert!(service::curation::reorder(c, &w.admin_a, w.report, ids).await.is_err());
-        assert!(service::curation::set_excluded(c, &w.admin_a, w.report, w.article_ids[0], true, None).await.is_err());
-        assert!(service::curation::approve(c, &w.admin_a, w.report).await.is_err());
+        assert!(w.services.curation.reorder(&w.admin_a, w.report, ids).await.is_err());
+        assert!(w.services.curation.set_excluded(&w.admin_a, w.report, w.article_ids[0], true, None).await.is_err());
+        assert!(w.services.curation.approve(&w.admin_a, w.report).await.is_err());
         assert_eq!(snapshot(c, w.report).await, before, "nothing of any operation remains");
     }
 }
@@ -58,10 +58,10 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let w = common::world(&db.conn, common::offline(), 2).await;
         let c = &db.conn;
-        service::curation::set_excluded(c, &w.admin_a, w.report, w.article_ids[1], true, Some("off-topic".into())).await.unwrap();
+        w.services.curation.set_excluded(&w.admin_a, w.report, w.article_ids[1], true, Some("off-topic".into())).await.unwrap();
         let before = snapshot(c, w.report).await;
         break_events(c).await;
-        assert!(service::curation::set_excluded(c, &w.admin_a, w.report, w.article_ids[1], false, None).await.is_err());
+        assert!(w.services.curation.set_excluded(&w.admin_a, w.report, w.article_ids[1], false, None).await.is_err());
         assert_eq!(snapshot(c, w.report).await, before);
     }
 }
@@ -73,7 +73,7 @@ backend_tests! {
         let c = &db.conn;
         let reports_before = entity::report::Entity::find().count(c).await.unwrap();
         c.execute_unprepared("DROP TABLE report_article_associations").await.unwrap();
-        let err = service::reports::create(c, &w.admin_a, w.org_stream, common::report_input(&w.article_ids)).await.unwrap_err();
+        let err = w.services.reports.create(&w.admin_a, w.org_stream, common::report_input(&w.article_ids)).await.unwrap_err();
         assert!(matches!(err, ServiceError::Internal(_)), "{err:?}");
         assert_eq!(entity::report::Entity::find().count(c).await.unwrap(), reports_before, "the report row was rolled back");
     }
@@ -85,9 +85,9 @@ backend_tests! {
         let w = common::world(&db.conn, common::offline(), 3).await;
         let c = &db.conn;
         let edit = service::curation::EditArticle { ai_summary: Some(Some("curated".into())), ranking: Some(9), ..Default::default() };
-        service::curation::edit(c, &w.admin_a, w.report, w.article_ids[0], edit).await.unwrap();
+        w.services.curation.edit(&w.admin_a, w.report, w.article_ids[0], edit).await.unwrap();
         let second = service::curation::EditArticle { ai_summary: Some(Some("again".into())), ..Default::default() };
-        let a = service::curation::edit(c, &w.admin_a, w.report, w.article_ids[0], second).await.unwrap();
+        let a = w.services.curation.edit(&w.admin_a, w.report, w.article_ids[0], second).await.unwrap();
         assert_eq!(a.ai_summary.as_deref(), Some("again"));
         assert_eq!(a.original_ai_summary.as_deref(), Some(""), "the first edit kept the original: there was none");
         assert_eq!(a.original_ranking, Some(1));
@@ -98,9 +98,9 @@ backend_tests! {
         assert_eq!(events.total, 2);
         // Approval is refused without visible articles.
         for &id in &w.article_ids {
-            service::curation::set_excluded(c, &w.admin_a, w.report, id, true, None).await.unwrap();
+            w.services.curation.set_excluded(&w.admin_a, w.report, id, true, None).await.unwrap();
         }
-        assert!(matches!(service::curation::approve(c, &w.admin_a, w.report).await, Err(ServiceError::Conflict(_))));
+        assert!(matches!(w.services.curation.approve(&w.admin_a, w.report).await, Err(ServiceError::Conflict(_))));
     }
 }
 
@@ -111,10 +111,10 @@ backend_tests! {
         let forward = w.article_ids.clone();
         let backward: Vec<i32> = w.article_ids.iter().rev().copied().collect();
         let tasks = (0..6).map(|i| {
-            let (c, actor) = (db.conn.clone(), w.admin_a.clone());
+            let (curation, actor) = (w.services.curation.clone(), w.admin_a.clone());
             let order = if i % 2 == 0 { forward.clone() } else { backward.clone() };
             let report = w.report;
-            tokio::spawn(async move { service::curation::reorder(&c, &actor, report, order).await })
+            tokio::spawn(async move { curation.reorder(&actor, report, order).await })
         });
         for r in futures::future::join_all(tasks).await {
             match r.unwrap() {
@@ -141,9 +141,9 @@ backend_tests! {
         for round in 0..8 {
             let other = common::user(&db.conn, &format!("admin{round}@platform.test"), entity::enums::UserRole::PlatformAdmin, None).await;
             let deactivate = |actor: service::Actor, target: i32| {
-                let db = db.conn.clone();
+                let users = w.services.users.clone();
                 tokio::spawn(async move {
-                    service::users::update(&db, &actor, target, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await
+                    users.update(&actor, target, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await
                 })
             };
             let (a, b) = tokio::join!(deactivate(survivor.clone(), other.id), deactivate(other.clone(), survivor.id));

@@ -32,7 +32,7 @@ backend_tests! {
         let wrong = auth.login("admin@a.test", "wrong password", at("10.0.0.2")).await.unwrap_err().to_string();
         let unknown = auth.login("nobody@a.test", common::PASSWORD, at("10.0.0.3")).await.unwrap_err().to_string();
         assert_eq!(wrong, unknown, "same error for unknown email and wrong password");
-        service::users::update(&db.conn, &w.platform, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
+        w.services.users.update(&w.platform, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
         let inactive = auth.login("member@a.test", common::PASSWORD, at("10.0.0.4")).await.unwrap_err().to_string();
         assert_eq!(inactive, wrong);
     }
@@ -105,7 +105,7 @@ backend_tests! {
         // Garbage.
         assert!(unauthorized(auth.validate_token("not.a.token").await));
         // Deactivated after issue.
-        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
+        w.services.users.update(&w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
         assert!(unauthorized(auth.validate_token(&good).await));
     }
 }
@@ -158,24 +158,24 @@ backend_tests! {
         let fresh = auth.change_password(&w.member_a, common::PASSWORD, "a brand new password", at("10.0.0.9")).await.unwrap();
         assert!(unauthorized(auth.validate_token(&before).await), "password change revokes");
         assert!(auth.validate_token(&fresh.access_token).await.is_ok());
-        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { password: Some(common::PASSWORD.into()), ..Default::default() }).await.unwrap();
+        w.services.users.update(&w.admin_a, w.member_a.id, service::users::PatchUser { password: Some(common::PASSWORD.into()), ..Default::default() }).await.unwrap();
         assert!(unauthorized(auth.validate_token(&fresh.access_token).await), "an admin's reset revokes");
 
         // Role change.
         let before = token("member@a.test").await;
-        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { role: Some(UserRole::OrgAdmin), ..Default::default() }).await.unwrap();
+        w.services.users.update(&w.admin_a, w.member_a.id, service::users::PatchUser { role: Some(UserRole::OrgAdmin), ..Default::default() }).await.unwrap();
         assert!(unauthorized(auth.validate_token(&before).await), "role change revokes");
         let after = token("member@a.test").await;
         assert_eq!(auth.validate_token(&after).await.unwrap().actor.role, UserRole::OrgAdmin);
 
         // Deactivation, and reactivation does not bring old tokens back.
-        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
-        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(true), ..Default::default() }).await.unwrap();
+        w.services.users.update(&w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(false), ..Default::default() }).await.unwrap();
+        w.services.users.update(&w.admin_a, w.member_a.id, service::users::PatchUser { is_active: Some(true), ..Default::default() }).await.unwrap();
         assert!(unauthorized(auth.validate_token(&after).await), "deactivation revokes for good");
 
         // A name change revokes nothing.
         let kept = token("member@a.test").await;
-        service::users::update(&db.conn, &w.admin_a, w.member_a.id, service::users::PatchUser { full_name: Some(Some("M".into())), ..Default::default() }).await.unwrap();
+        w.services.users.update(&w.admin_a, w.member_a.id, service::users::PatchUser { full_name: Some(Some("M".into())), ..Default::default() }).await.unwrap();
         assert!(auth.validate_token(&kept).await.is_ok());
     }
 }
@@ -185,9 +185,9 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let w = common::world(&db.conn, common::offline(), 1).await;
         let patch = service::users::PatchUser { password: Some("taken over account".into()), ..Default::default() };
-        let err = service::users::update(&db.conn, &w.member_a, w.member_a.id, patch.clone()).await.unwrap_err();
+        let err = w.services.users.update(&w.member_a, w.member_a.id, patch.clone()).await.unwrap_err();
         assert!(matches!(err, ServiceError::Forbidden(_)), "{err:?}");
-        let err = service::users::update(&db.conn, &w.admin_a, w.admin_a.id, patch).await.unwrap_err();
+        let err = w.services.users.update(&w.admin_a, w.admin_a.id, patch).await.unwrap_err();
         assert!(matches!(err, ServiceError::Forbidden(_)), "admins too: {err:?}");
         let wrong = w.services.auth.change_password(&w.member_a, "not the password", "taken over account", at("10.0.0.9")).await.unwrap_err();
         assert!(matches!(wrong, LoginError::Service(ServiceError::Forbidden(_))), "{wrong:?}");

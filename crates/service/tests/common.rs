@@ -114,27 +114,33 @@ pub async fn world(db: &DatabaseConnection, llm: LlmSettings, articles: usize) -
         enrichment_config: None,
         llm_config: None,
     };
-    let personal = service::streams::create(db, &member_a, stream(StreamScope::Personal, "Mine"))
+    let personal = services
+        .streams
+        .create(&member_a, stream(StreamScope::Personal, "Mine"))
         .await
         .unwrap()
         .id;
-    let org_stream = service::streams::create(
-        db,
-        &admin_a,
-        stream(StreamScope::Organization, "Org A stream"),
-    )
-    .await
-    .unwrap()
-    .id;
-    let global = service::streams::create(db, &platform, stream(StreamScope::Global, "Global"))
+    let org_stream = services
+        .streams
+        .create(&admin_a, stream(StreamScope::Organization, "Org A stream"))
         .await
         .unwrap()
         .id;
-    service::organizations::set_subscription(db, &admin_b, org_b, global, true)
+    let global = services
+        .streams
+        .create(&platform, stream(StreamScope::Global, "Global"))
+        .await
+        .unwrap()
+        .id;
+    services
+        .organizations
+        .set_subscription(&admin_b, org_b, global, true)
         .await
         .unwrap();
-    let article_ids = import(db, &platform, articles, "w").await;
-    let report = service::reports::create(db, &admin_a, org_stream, report_input(&article_ids))
+    let article_ids = import(&services, &platform, articles, "w").await;
+    let report = services
+        .reports
+        .create(&admin_a, org_stream, report_input(&article_ids))
         .await
         .unwrap()
         .id;
@@ -155,10 +161,8 @@ pub async fn world(db: &DatabaseConnection, llm: LlmSettings, articles: usize) -
     }
 }
 
-pub async fn import(db: &DatabaseConnection, actor: &Actor, n: usize, tag: &str) -> Vec<i32> {
-    service::articles::bulk_import(
-        db,
-        actor,
+pub async fn import(services: &Services, actor: &Actor, n: usize, tag: &str) -> Vec<i32> {
+    services.articles.bulk_import(actor,
         (0..n)
             .map(|i| NewArticle {
                 title: format!("Article {tag}{i} on T cell exhaustion"),

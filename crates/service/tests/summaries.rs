@@ -5,11 +5,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use bench::mock::{Action, MockConfig, MockLlm, Rule};
 use entity::enums::{LlmOutcome, LlmStage};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use service::ServiceError;
 use service::summaries::report_enrichments;
+use test_support::mock_llm::{Action, MockConfig, MockLlm, Rule};
 use test_support::{TestDb, backend_tests};
 
 async fn mock(latency_ms: u64) -> MockLlm {
@@ -63,7 +63,7 @@ backend_tests! {
         assert_eq!(first.model, "mock-model");
 
         // Results are on the right rows.
-        let report = service::reports::get(&db.conn, &w.admin_a, w.report).await.unwrap();
+        let report = w.services.reports.get(&w.admin_a, w.report).await.unwrap();
         for a in &report.articles {
             let summary = a.association.ai_summary.as_deref().unwrap();
             let n = a.article.title.split_whitespace().nth(1).unwrap().to_owned();
@@ -90,7 +90,7 @@ backend_tests! {
         let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 2).await;
         let mut reports = vec![w.report];
         for _ in 0..19 {
-            reports.push(service::reports::create(&db.conn, &w.admin_a, w.org_stream, common::report_input(&w.article_ids)).await.unwrap().id);
+            reports.push(w.services.reports.create(&w.admin_a, w.org_stream, common::report_input(&w.article_ids)).await.unwrap().id);
         }
         let runs = reports.iter().map(|&r| {
             let (s, actor) = (w.services.summaries.clone(), w.admin_a.clone());
@@ -135,7 +135,7 @@ backend_tests! {
         assert_eq!(failed[0].item.as_deref(), Some(w.article_ids[2].to_string().as_str()));
         assert_eq!(llm.count(), 3 + 2, "3 good articles, and 2 attempts for the failing one");
         assert!(report_enrichments(&db.conn, w.report).await.unwrap().is_none(), "enrichments unchanged");
-        let report = service::reports::get(&db.conn, &w.admin_a, w.report).await.unwrap();
+        let report = w.services.reports.get(&w.admin_a, w.report).await.unwrap();
         assert_eq!(report.articles.iter().filter(|a| a.association.ai_summary.is_some()).count(), 3, "finished work kept");
         let failed_rows = usage_rows(&db.conn, w.report).await.into_iter().filter(|r| r.outcome != LlmOutcome::Ok).count();
         assert_eq!(failed_rows, 1, "the ledger records the failed call");
@@ -193,10 +193,10 @@ backend_tests! {
         let result = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
         assert_eq!(result.provider, "offline");
         assert!(!result.executive_summary.is_empty());
-        let preview = w.services.summaries.preview(&w.admin_a, w.report, service::summaries::templates::PromptType::ArticleSummary, None, Some("{title}. {abstract}".into()), Some(w.article_ids[0])).await.unwrap();
+        let preview = w.services.summaries.preview(&w.admin_a, w.report, service::summaries::templates::PromptType::ArticleSummary, service::summaries::PreviewPrompts { system_prompt: None, user_prompt_template: Some("{title}. {abstract}".into()) }, Some(w.article_ids[0])).await.unwrap();
         assert!(preview.user_prompt.starts_with("Article w0"));
         assert!(!preview.text.is_empty());
-        let bad = w.services.summaries.preview(&w.admin_a, w.report, service::summaries::templates::PromptType::ArticleSummary, None, Some("{nope}".into()), None).await;
+        let bad = w.services.summaries.preview(&w.admin_a, w.report, service::summaries::templates::PromptType::ArticleSummary, service::summaries::PreviewPrompts { system_prompt: None, user_prompt_template: Some("{nope}".into()) }, None).await;
         assert!(matches!(bad, Err(ServiceError::Validation(_))));
     }
 }

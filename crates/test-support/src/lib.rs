@@ -5,7 +5,12 @@
 //! the local MariaDB and PostgreSQL on 127.0.0.1). Each [`TestDb`] creates a
 //! uniquely named database, migrates it, and drops it when it goes out of
 //! scope, so tests run in parallel without sharing state.
+//!
+//! Also here for every crate's tests (and the bench): a mock
+//! OpenAI-compatible server ([`mock_llm`]) and a TCP proxy that cuts or
+//! delays database connections ([`proxy`]).
 
+pub mod mock_llm;
 pub mod proxy;
 
 use std::sync::atomic::{AtomicU32, Ordering};

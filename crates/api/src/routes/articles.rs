@@ -1,5 +1,5 @@
 use actix_web::{get, patch, post, web};
-use repository::articles::{ArticleChanges, NewArticle};
+use service::articles::{ArticleChanges, NewArticle};
 
 use crate::dto::{
     ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse,
@@ -32,7 +32,7 @@ pub async fn bulk_import(
             url: a.url,
         })
         .collect();
-    let ids = service::articles::bulk_import(&state.services.db, &user.0, input).await?;
+    let ids = state.services.articles.bulk_import(&user.0, input).await?;
     Ok(web::Json(BulkImportResponse { ids }))
 }
 
@@ -65,7 +65,11 @@ pub async fn bulk_update(
             )
         })
         .collect();
-    let updated = service::articles::bulk_update(&state.services.db, &user.0, updates).await?;
+    let updated = state
+        .services
+        .articles
+        .bulk_update(&user.0, updates)
+        .await?;
     Ok(web::Json(BulkUpdateResponse { updated }))
 }
 
@@ -78,8 +82,6 @@ pub async fn get(
     path: web::Path<i32>,
 ) -> ApiResult<web::Json<ArticleOut>> {
     Ok(web::Json(
-        service::articles::get(&state.services.db, path.into_inner())
-            .await?
-            .into(),
+        state.services.articles.get(path.into_inner()).await?.into(),
     ))
 }

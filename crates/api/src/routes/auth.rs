@@ -39,9 +39,7 @@ pub async fn login(
 #[get("/auth/me")]
 pub async fn me(state: web::Data<AppState>, user: AuthUser) -> ApiResult<web::Json<UserOut>> {
     Ok(web::Json(
-        service::users::get(&state.services.db, &user.0, user.0.id)
-            .await?
-            .into(),
+        state.services.users.get(&user.0, user.0.id).await?.into(),
     ))
 }
 

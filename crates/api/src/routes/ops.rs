@@ -19,11 +19,7 @@ pub async fn health() -> web::Json<HealthOut> {
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     // Bounded: a dead database must not make the probe hang.
-    let ping = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        repository::database::ping(&state.services.db),
-    )
-    .await;
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.services.ping()).await;
     match ping {
         Ok(Ok(())) => HttpResponse::Ok().json(HealthOut {
             status: "ready".into(),
@@ -48,7 +44,7 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
             );
         }
     }
-    crate::observability::record_pool_gauges(&state.services.db);
+    crate::observability::record_pool_gauges(state.services.pool_status());
     let body = state
         .metrics
         .as_ref()

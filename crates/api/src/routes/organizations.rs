@@ -16,7 +16,11 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<PageParams>,
 ) -> ApiResult<web::Json<List<OrganizationOut>>> {
-    let page = service::organizations::list(&state.services.db, &user.0, q.page()?).await?;
+    let page = state
+        .services
+        .organizations
+        .list(&user.0, q.page()?)
+        .await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
 
@@ -29,7 +33,11 @@ pub async fn create(
     user: AuthUser,
     body: web::Json<CreateOrganizationRequest>,
 ) -> ApiResult<HttpResponse> {
-    let org = service::organizations::create(&state.services.db, &user.0, &body.name).await?;
+    let org = state
+        .services
+        .organizations
+        .create(&user.0, &body.name)
+        .await?;
     Ok(HttpResponse::Created().json(OrganizationOut::from(org)))
 }
 
@@ -42,8 +50,11 @@ pub async fn get(
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<web::Json<OrganizationOut>> {
-    let detail =
-        service::organizations::get(&state.services.db, &user.0, path.into_inner()).await?;
+    let detail = state
+        .services
+        .organizations
+        .get(&user.0, path.into_inner())
+        .await?;
     Ok(web::Json(OrganizationOut {
         member_count: Some(detail.member_count),
         stream_count: Some(detail.stream_count),
@@ -62,14 +73,11 @@ pub async fn update(
     body: web::Json<PatchOrganizationRequest>,
 ) -> ApiResult<web::Json<OrganizationOut>> {
     let body = body.into_inner();
-    let org = service::organizations::update(
-        &state.services.db,
-        &user.0,
-        path.into_inner(),
-        body.name,
-        body.is_active,
-    )
-    .await?;
+    let org = state
+        .services
+        .organizations
+        .update(&user.0, path.into_inner(), body.name, body.is_active)
+        .await?;
     Ok(web::Json(org.into()))
 }
 
@@ -81,7 +89,11 @@ pub async fn remove(
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
-    service::organizations::delete(&state.services.db, &user.0, path.into_inner()).await?;
+    state
+        .services
+        .organizations
+        .delete(&user.0, path.into_inner())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -94,8 +106,11 @@ pub async fn usage(
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<web::Json<Vec<UsageOut>>> {
-    let rows =
-        service::organizations::usage(&state.services.db, &user.0, path.into_inner()).await?;
+    let rows = state
+        .services
+        .organizations
+        .usage(&user.0, path.into_inner())
+        .await?;
     Ok(web::Json(
         rows.into_iter()
             .map(|r| UsageOut {
@@ -119,7 +134,10 @@ pub async fn subscribe(
     path: web::Path<(i32, i32)>,
 ) -> ApiResult<HttpResponse> {
     let (org_id, stream_id) = path.into_inner();
-    service::organizations::set_subscription(&state.services.db, &user.0, org_id, stream_id, true)
+    state
+        .services
+        .organizations
+        .set_subscription(&user.0, org_id, stream_id, true)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -133,7 +151,10 @@ pub async fn unsubscribe(
     path: web::Path<(i32, i32)>,
 ) -> ApiResult<HttpResponse> {
     let (org_id, stream_id) = path.into_inner();
-    service::organizations::set_subscription(&state.services.db, &user.0, org_id, stream_id, false)
+    state
+        .services
+        .organizations
+        .set_subscription(&user.0, org_id, stream_id, false)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
-use repository::reports::ReportFilter;
 use serde::Deserialize;
 use service::curation::EditArticle;
+use service::reports::ReportFilter;
 use service::reports::{CreateReport, ReportArticleInput};
 use service::summaries::templates::PromptType;
 use utoipa::IntoParams;
@@ -51,8 +51,11 @@ pub async fn create(
             })
             .collect(),
     };
-    let report =
-        service::reports::create(&state.services.db, &user.0, path.into_inner(), input).await?;
+    let report = state
+        .services
+        .reports
+        .create(&user.0, path.into_inner(), input)
+        .await?;
     Ok(HttpResponse::Created().json(ReportOut::from(report)))
 }
 
@@ -64,7 +67,11 @@ pub async fn get(
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<web::Json<ReportDetailOut>> {
-    let loaded = service::reports::get(&state.services.db, &user.0, path.into_inner()).await?;
+    let loaded = state
+        .services
+        .reports
+        .get(&user.0, path.into_inner())
+        .await?;
     let enrichments = Enrichments::from_json(loaded.report.enrichments.as_ref());
     let count = loaded.articles.len() as u64;
     Ok(web::Json(ReportDetailOut {
@@ -92,7 +99,7 @@ pub async fn list(
         stream_id: q.stream_id,
         approval_status: q.approval_status.map(Into::into),
     };
-    let page = service::reports::list(&state.services.db, &user.0, filter, page).await?;
+    let page = state.services.reports.list(&user.0, filter, page).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
 
@@ -107,14 +114,11 @@ pub async fn update(
     body: web::Json<PatchReportRequest>,
 ) -> ApiResult<web::Json<ReportOut>> {
     let b = body.into_inner();
-    let report = service::reports::update(
-        &state.services.db,
-        &user.0,
-        path.into_inner(),
-        b.report_name,
-        b.report_date,
-    )
-    .await?;
+    let report = state
+        .services
+        .reports
+        .update(&user.0, path.into_inner(), b.report_name, b.report_date)
+        .await?;
     Ok(web::Json(report.into()))
 }
 
@@ -126,7 +130,11 @@ pub async fn remove(
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
-    service::reports::delete(&state.services.db, &user.0, path.into_inner()).await?;
+    state
+        .services
+        .reports
+        .delete(&user.0, path.into_inner())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -139,15 +147,11 @@ async fn set_excluded(
 ) -> ApiResult<web::Json<AssociationOut>> {
     let (report_id, article_id) = path.into_inner();
     let notes = body.and_then(|b| b.into_inner().notes);
-    let a = service::curation::set_excluded(
-        &state.services.db,
-        &user.0,
-        report_id,
-        article_id,
-        excluded,
-        notes,
-    )
-    .await?;
+    let a = state
+        .services
+        .curation
+        .set_excluded(&user.0, report_id, article_id, excluded, notes)
+        .await?;
     Ok(web::Json(a.into()))
 }
 
@@ -196,7 +200,10 @@ pub async fn edit_article(
         notes: b.notes,
     };
     Ok(web::Json(
-        service::curation::edit(&state.services.db, &user.0, report_id, article_id, edit)
+        state
+            .services
+            .curation
+            .edit(&user.0, report_id, article_id, edit)
             .await?
             .into(),
     ))
@@ -212,13 +219,11 @@ pub async fn ranking(
     path: web::Path<i32>,
     body: web::Json<RankingRequest>,
 ) -> ApiResult<HttpResponse> {
-    service::curation::reorder(
-        &state.services.db,
-        &user.0,
-        path.into_inner(),
-        body.into_inner().article_ids,
-    )
-    .await?;
+    state
+        .services
+        .curation
+        .reorder(&user.0, path.into_inner(), body.into_inner().article_ids)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -231,7 +236,10 @@ pub async fn approve(
     path: web::Path<i32>,
 ) -> ApiResult<web::Json<ReportOut>> {
     Ok(web::Json(
-        service::curation::approve(&state.services.db, &user.0, path.into_inner())
+        state
+            .services
+            .curation
+            .approve(&user.0, path.into_inner())
             .await?
             .into(),
     ))
@@ -247,13 +255,11 @@ pub async fn reject(
     path: web::Path<i32>,
     body: web::Json<RejectRequest>,
 ) -> ApiResult<web::Json<ReportOut>> {
-    let report = service::curation::reject(
-        &state.services.db,
-        &user.0,
-        path.into_inner(),
-        body.into_inner().reason,
-    )
-    .await?;
+    let report = state
+        .services
+        .curation
+        .reject(&user.0, path.into_inner(), body.into_inner().reason)
+        .await?;
     Ok(web::Json(report.into()))
 }
 
@@ -267,8 +273,11 @@ pub async fn events(
     path: web::Path<i32>,
     q: web::Query<PageParams>,
 ) -> ApiResult<web::Json<List<EventOut>>> {
-    let page =
-        service::reports::events(&state.services.db, &user.0, path.into_inner(), q.page()?).await?;
+    let page = state
+        .services
+        .reports
+        .events(&user.0, path.into_inner(), q.page()?)
+        .await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
 
@@ -326,8 +335,10 @@ pub async fn preview(
             &user.0,
             path.into_inner(),
             prompt,
-            b.system_prompt,
-            b.user_prompt_template,
+            service::summaries::PreviewPrompts {
+                system_prompt: b.system_prompt,
+                user_prompt_template: b.user_prompt_template,
+            },
             b.article_id,
         )
         .await?;

@@ -15,7 +15,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<PageParams>,
 ) -> ApiResult<web::Json<List<StreamOut>>> {
-    let page = service::streams::list(&state.services.db, &user.0, q.page()?).await?;
+    let page = state.services.streams.list(&user.0, q.page()?).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
 
@@ -29,23 +29,25 @@ pub async fn create(
     body: web::Json<CreateStreamRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
-    let stream = service::streams::create(
-        &state.services.db,
-        &user.0,
-        CreateStream {
-            stream_name: b.stream_name,
-            purpose: b.purpose,
-            scope: b
-                .scope
-                .map(Into::into)
-                .unwrap_or(entity::enums::StreamScope::Personal),
-            org_id: b.org_id,
-            presentation_config: b.presentation_config,
-            enrichment_config: b.enrichment_config,
-            llm_config: b.llm_config,
-        },
-    )
-    .await?;
+    let stream = state
+        .services
+        .streams
+        .create(
+            &user.0,
+            CreateStream {
+                stream_name: b.stream_name,
+                purpose: b.purpose,
+                scope: b
+                    .scope
+                    .map(Into::into)
+                    .unwrap_or(service::enums::StreamScope::Personal),
+                org_id: b.org_id,
+                presentation_config: b.presentation_config,
+                enrichment_config: b.enrichment_config,
+                llm_config: b.llm_config,
+            },
+        )
+        .await?;
     Ok(HttpResponse::Created().json(StreamOut::from(stream)))
 }
 
@@ -58,7 +60,10 @@ pub async fn get(
     path: web::Path<i32>,
 ) -> ApiResult<web::Json<StreamOut>> {
     Ok(web::Json(
-        service::streams::get(&state.services.db, &user.0, path.into_inner())
+        state
+            .services
+            .streams
+            .get(&user.0, path.into_inner())
             .await?
             .into(),
     ))
@@ -84,7 +89,10 @@ pub async fn update(
         is_active: b.is_active,
     };
     Ok(web::Json(
-        service::streams::update(&state.services.db, &user.0, path.into_inner(), patch)
+        state
+            .services
+            .streams
+            .update(&user.0, path.into_inner(), patch)
             .await?
             .into(),
     ))
@@ -98,7 +106,11 @@ pub async fn remove(
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
-    service::streams::delete(&state.services.db, &user.0, path.into_inner()).await?;
+    state
+        .services
+        .streams
+        .delete(&user.0, path.into_inner())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -112,7 +124,10 @@ pub async fn reports(
     path: web::Path<i32>,
     q: web::Query<PageParams>,
 ) -> ApiResult<web::Json<List<ReportOut>>> {
-    let page = service::streams::reports(&state.services.db, &user.0, path.into_inner(), q.page()?)
+    let page = state
+        .services
+        .streams
+        .reports(&user.0, path.into_inner(), q.page()?)
         .await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }

@@ -16,7 +16,7 @@ pub async fn list(
     user: AuthUser,
     q: web::Query<PageParams>,
 ) -> ApiResult<web::Json<List<UserWithOrganizationOut>>> {
-    let page = service::users::list(&state.services.db, &user.0, q.page()?).await?;
+    let page = state.services.users.list(&user.0, q.page()?).await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }
 
@@ -30,18 +30,20 @@ pub async fn create(
     body: web::Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
-    let created = service::users::create(
-        &state.services.db,
-        &user.0,
-        CreateUser {
-            email: b.email,
-            password: b.password,
-            full_name: b.full_name,
-            role: b.role.map(Into::into),
-            org_id: b.org_id,
-        },
-    )
-    .await?;
+    let created = state
+        .services
+        .users
+        .create(
+            &user.0,
+            CreateUser {
+                email: b.email,
+                password: b.password,
+                full_name: b.full_name,
+                role: b.role.map(Into::into),
+                org_id: b.org_id,
+            },
+        )
+        .await?;
     Ok(HttpResponse::Created().json(UserOut::from(created)))
 }
 
@@ -54,7 +56,10 @@ pub async fn get(
     path: web::Path<i32>,
 ) -> ApiResult<web::Json<UserWithOrganizationOut>> {
     Ok(web::Json(
-        service::users::get_with_organization(&state.services.db, &user.0, path.into_inner())
+        state
+            .services
+            .users
+            .get_with_organization(&user.0, path.into_inner())
             .await?
             .into(),
     ))
@@ -79,7 +84,10 @@ pub async fn update(
         is_active: b.is_active,
     };
     Ok(web::Json(
-        service::users::update(&state.services.db, &user.0, path.into_inner(), patch)
+        state
+            .services
+            .users
+            .update(&user.0, path.into_inner(), patch)
             .await?
             .into(),
     ))
@@ -93,6 +101,10 @@ pub async fn remove(
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
-    service::users::delete(&state.services.db, &user.0, path.into_inner()).await?;
+    state
+        .services
+        .users
+        .delete(&user.0, path.into_inner())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -17,9 +17,10 @@ use anyhow::{Context, bail};
 use bench::load::{self, LoadResult};
 use bench::procstat;
 use bench::report::{self, SweepPoint};
+use entity::enums::UserRole;
 use hdrhistogram::Histogram;
 use reqwest::Client;
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
 const SECRET: &str = "bench-secret-0123456789abcdef0123456789";
@@ -177,33 +178,87 @@ fn lag_p99(before: &[(f64, f64)], after: &[(f64, f64)]) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// What the `BENCH_*` variables ask for.
+struct Options {
+    kind: String,
+    latency_ms: u64,
+    /// Zero: the scenarios; otherwise a soak of this long.
+    soak: Duration,
+    failure_rate: f64,
+    /// How long each load point runs.
+    point: Duration,
+}
+
+impl Options {
+    fn from_env() -> Self {
+        fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        }
+        Self {
+            kind: var("BENCH_DB", "mariadb".to_owned()),
+            latency_ms: var("BENCH_MOCK_LATENCY_MS", 250),
+            soak: Duration::from_secs(var("BENCH_SOAK_SECS", 0)),
+            failure_rate: var("BENCH_MOCK_FAILURE_RATE", 0.0),
+            point: Duration::from_secs(var("BENCH_POINT_SECS", 15u64).min(20)),
+        }
+    }
+}
+
+/// LLM limits curio runs with: high enough that the mock, not curio's
+/// caps, bounds S1.
+const LLM_GLOBAL_CONCURRENCY: usize = 4096;
+const LLM_STAGE_FANOUT: usize = 64;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let kind = std::env::var("BENCH_DB").unwrap_or_else(|_| "mariadb".into());
-    let latency_ms: u64 = std::env::var("BENCH_MOCK_LATENCY_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(250);
-    let soak_secs: u64 = std::env::var("BENCH_SOAK_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let failure_rate: f64 = std::env::var("BENCH_MOCK_FAILURE_RATE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    let point = Duration::from_secs(
-        std::env::var("BENCH_POINT_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(15)
-            .min(20),
-    );
-    let bin = std::path::Path::new("target/release");
+    let options = Options::from_env();
     let started = Instant::now();
+    let url = fresh_database(&options.kind).await?;
+    let db = create_users(&url).await?;
+    let stack = Stack::start(&options, &url).await?;
+    let users = stack.sign_in().await?;
+    let seeded = seed_reports(&stack, &users).await?;
+    if !options.soak.is_zero() {
+        return run_soak(stack, &users, &seeded, &options, &db).await;
+    }
 
-    // The database, fresh.
-    let url = match kind.as_str() {
+    let mut recorder = Recorder {
+        stack: &stack,
+        kind: &options.kind,
+        rows: Vec::new(),
+    };
+    let health = s1_summarize_sweep(&mut recorder, &users, &seeded, &options).await?;
+    let svg = sweep_svg(&recorder.rows, &options);
+    s2_s3_reads(&mut recorder, &users, &seeded).await;
+    let ceiling = database_ceiling(&url, users.curator_id).await?;
+    let bulk_rows_per_sec = s5_bulk_import(&mut recorder, &users).await;
+    s6_eager_loading(&mut recorder, &users, &seeded.eager).await;
+    let rows = recorder.rows;
+
+    let peak_rss = procstat::peak_rss_mib(stack.curio.pid());
+    let lag_max =
+        metric_sum(&stack.client, &stack.base, "curio_runtime_lag_max_seconds").await * 1000.0;
+    drop(stack);
+    let summary = Summary {
+        options: &options,
+        rows,
+        health,
+        ceiling_qps: ceiling.rps,
+        bulk_rows_per_sec,
+        peak_rss,
+        lag_max,
+        seed_secs: seeded.seed_secs,
+        total_secs: started.elapsed().as_secs_f64(),
+    };
+    summary.write(svg)
+}
+
+/// Drops and creates the bench database; its URL.
+async fn fresh_database(kind: &str) -> anyhow::Result<String> {
+    Ok(match kind {
         "mariadb" | "mysql" => {
             let admin = Database::connect("mysql://root@127.0.0.1:3306")
                 .await
@@ -238,22 +293,19 @@ async fn main() -> anyhow::Result<()> {
             "sqlite://target/bench/curio-bench.db".to_owned()
         }
         other => bail!("BENCH_DB must be mariadb, postgres or sqlite, not {other}"),
-    };
-    let db = repository::database::connect(&repository::database::DatabaseSettings::with_url(&url))
+    })
+}
+
+/// Migrates the database and creates the bench's platform admin and
+/// curator; the connection stays open for the soak's checks.
+async fn create_users(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = repository::database::connect(&repository::database::DatabaseSettings::with_url(url))
         .await?;
     repository::database::migrate(&db).await?;
     let org = repository::organizations::create(&db, "Bench Org").await?;
     for (email, role, org_id) in [
-        (
-            "admin@bench.local",
-            entity::enums::UserRole::PlatformAdmin,
-            None,
-        ),
-        (
-            "curator@bench.local",
-            entity::enums::UserRole::OrgAdmin,
-            Some(org.id),
-        ),
+        ("admin@bench.local", UserRole::PlatformAdmin, None),
+        ("curator@bench.local", UserRole::OrgAdmin, Some(org.id)),
     ] {
         let hash = service::passwords::hash(PASSWORD.into()).await?;
         repository::users::create(
@@ -268,151 +320,203 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     }
+    Ok(db)
+}
 
-    // The mock LLM and curio.
-    let mock_port = free_port()?;
-    let mock = Managed {
-        name: "mock-llm",
-        child: Command::new(bin.join("mock-llm"))
-            .args([
-                "--port",
-                &mock_port.to_string(),
-                "--latency-ms",
-                &latency_ms.to_string(),
-                "--workers",
-                "2",
-                "--failure-rate",
-                &failure_rate.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .context("start target/release/mock-llm (run `make bench`)")?,
-    };
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let global = 4096;
-    let fanout = 64;
-    let curio = Managed {
-        name: "curio",
-        child: Command::new(bin.join("curio"))
-            .env("CURIO__SERVER__PORT", port.to_string())
-            .env("DATABASE_URL", &url)
-            .env("CURIO__AUTH__JWT_SECRET", SECRET)
-            .env("CURIO__AUTH__MAX_FAILED_LOGINS", "1000")
-            .env("CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS", "100000")
-            .env("CURIO__LLM__PROVIDER", "openai")
-            .env(
-                "CURIO__LLM__BASE_URL",
-                format!("http://127.0.0.1:{mock_port}/v1"),
-            )
-            .env("CURIO__LLM__API_KEY", "bench")
-            .env("CURIO__LLM__GLOBAL_CONCURRENCY", global.to_string())
-            .env("CURIO__LLM__DEFAULT_MAX_CONCURRENT", fanout.to_string())
-            .env("CURIO__LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .context("start target/release/curio")?,
-    };
-    let client = Client::builder()
-        .pool_max_idle_per_host(1024)
-        .timeout(Duration::from_secs(120))
-        .build()?;
-    let mut ready = false;
-    for _ in 0..100 {
-        if client
-            .get(format!("{base}/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            ready = true;
-            break;
+/// The mock LLM and curio, started from the release build, and a client.
+/// Dropping it stops both (curio first).
+struct Stack {
+    curio: Managed,
+    mock: Managed,
+    mock_port: u16,
+    base: String,
+    client: Client,
+}
+
+impl Stack {
+    async fn start(options: &Options, url: &str) -> anyhow::Result<Self> {
+        let bin = std::path::Path::new("target/release");
+        let mock_port = free_port()?;
+        let mock = Managed {
+            name: "mock-llm",
+            child: Command::new(bin.join("mock-llm"))
+                .args(["--port", &mock_port.to_string()])
+                .args(["--latency-ms", &options.latency_ms.to_string()])
+                .args(["--workers", "2"])
+                .args(["--failure-rate", &options.failure_rate.to_string()])
+                .stdout(Stdio::null())
+                .spawn()
+                .context("start target/release/mock-llm (run `make bench`)")?,
+        };
+        let port = free_port()?;
+        let curio = Managed {
+            name: "curio",
+            child: Command::new(bin.join("curio"))
+                .env("CURIO__SERVER__PORT", port.to_string())
+                .env("DATABASE_URL", url)
+                .env("CURIO__AUTH__JWT_SECRET", SECRET)
+                .env("CURIO__AUTH__MAX_FAILED_LOGINS", "1000")
+                .env("CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS", "100000")
+                .env("CURIO__LLM__PROVIDER", "openai")
+                .env(
+                    "CURIO__LLM__BASE_URL",
+                    format!("http://127.0.0.1:{mock_port}/v1"),
+                )
+                .env("CURIO__LLM__API_KEY", "bench")
+                .env(
+                    "CURIO__LLM__GLOBAL_CONCURRENCY",
+                    LLM_GLOBAL_CONCURRENCY.to_string(),
+                )
+                .env(
+                    "CURIO__LLM__DEFAULT_MAX_CONCURRENT",
+                    LLM_STAGE_FANOUT.to_string(),
+                )
+                .env("CURIO__LOG__LEVEL", "warn")
+                .stdout(Stdio::null())
+                .spawn()
+                .context("start target/release/curio")?,
+        };
+        let stack = Self {
+            curio,
+            mock,
+            mock_port,
+            base: format!("http://127.0.0.1:{port}"),
+            client: Client::builder()
+                .pool_max_idle_per_host(1024)
+                .timeout(Duration::from_secs(120))
+                .build()?,
+        };
+        stack.wait_ready().await?;
+        Ok(stack)
+    }
+
+    async fn wait_ready(&self) -> anyhow::Result<()> {
+        for _ in 0..100 {
+            let ready = self.client.get(self.url("/ready")).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        bail!("curio did not become ready on {}", self.base)
     }
-    if !ready {
-        bail!("curio did not become ready on {base}");
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
     }
-    let login = |email: &'static str| {
-        let (client, base) = (client.clone(), base.clone());
-        async move {
-            let r: Value = client
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"email": email, "password": PASSWORD}))
-                .send()
-                .await?
-                .json()
+
+    /// POSTs JSON as `token` and reads the JSON answer.
+    async fn post(&self, path: &str, token: &str, body: &Value) -> anyhow::Result<Value> {
+        let request = self.client.post(self.url(path)).json(body);
+        let request = if token.is_empty() {
+            request
+        } else {
+            request.bearer_auth(token)
+        };
+        Ok(request.send().await?.json().await?)
+    }
+
+    async fn sign_in(&self) -> anyhow::Result<Users> {
+        let login = |email: &'static str| async move {
+            let r = self
+                .post(
+                    "/api/v1/auth/login",
+                    "",
+                    &json!({"email": email, "password": PASSWORD}),
+                )
                 .await?;
             anyhow::Ok((
                 r["access_token"].as_str().context("token")?.to_owned(),
                 r["user"]["id"].as_i64().unwrap_or(0),
             ))
-        }
-    };
-    let (admin, _) = login("admin@bench.local").await?;
-    let (curator, curator_id) = login("curator@bench.local").await?;
+        };
+        let (admin, _) = login("admin@bench.local").await?;
+        let (curator, curator_id) = login("curator@bench.local").await?;
+        Ok(Users {
+            admin,
+            curator,
+            curator_id,
+        })
+    }
 
-    // Seed: one stream, 50 reports × 8 articles, and reports of 10, 100, 1,000.
-    let seed_started = Instant::now();
-    let stream: Value = client
-        .post(format!("{base}/api/v1/streams"))
-        .bearer_auth(&curator)
-        .json(&json!({"stream_name": "Bench stream", "purpose": "Measure Curio.", "scope": "organization",
-            "presentation_config": {"categories": [
-                {"id": "a", "name": "Category A", "topics": ["x"]},
-                {"id": "b", "name": "Category B", "topics": ["y"]},
-                {"id": "c", "name": "Category C", "topics": ["z"]}]}}))
-        .send()
-        .await?
-        .json()
+    /// Calls the mock has answered so far.
+    async fn mock_calls(&self) -> anyhow::Result<f64> {
+        let stats: Value = self
+            .client
+            .get(format!("http://127.0.0.1:{}/stats", self.mock_port))
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(stats["requests"].as_f64().unwrap_or(0.0))
+    }
+}
+
+/// The bench users' tokens.
+struct Users {
+    admin: String,
+    curator: String,
+    curator_id: i64,
+}
+
+/// What the scenarios run against.
+struct Seeded {
+    /// 50 reports of 8 articles, for S1, S2 and the soak.
+    sweep_reports: Vec<i64>,
+    /// Reports of 10, 100 and 1,000 articles, for S6.
+    eager: Vec<(usize, i64)>,
+    seed_secs: f64,
+}
+
+/// One stream, 50 reports × 8 articles, and reports of 10, 100, 1,000,
+/// all through the API.
+async fn seed_reports(stack: &Stack, users: &Users) -> anyhow::Result<Seeded> {
+    let started = Instant::now();
+    let stream = stack
+        .post(
+            "/api/v1/streams",
+            &users.curator,
+            &json!({"stream_name": "Bench stream", "purpose": "Measure Curio.", "scope": "organization",
+                "presentation_config": {"categories": [
+                    {"id": "a", "name": "Category A", "topics": ["x"]},
+                    {"id": "b", "name": "Category B", "topics": ["y"]},
+                    {"id": "c", "name": "Category C", "topics": ["z"]}]}}),
+        )
         .await?;
     let stream_id = stream["id"].as_i64().context("stream id")?;
-    let import = |n: usize, tag: String| {
-        let (client, base, admin) = (client.clone(), base.clone(), admin.clone());
-        async move {
-            let articles: Vec<Value> = (0..n)
-                .map(|i| json!({"title": format!("Bench article {tag}-{i}: T cell exhaustion in tumours"),
-                    "abstract": "Exhausted T cells were profiled in tumours. Blockade restored their function in mice. The effect depended on dose and timing. Responders showed expanded progenitor cells.",
-                    "journal": "Journal of Benchmarks", "pub_year": 2026, "doi": format!("10.9999/{tag}.{i}")}))
-                .collect();
-            let r: Value = client
-                .post(format!("{base}/api/v1/articles/bulk"))
-                .bearer_auth(&admin)
-                .json(&json!({"articles": articles}))
-                .send()
-                .await?
-                .json()
-                .await?;
-            let ids: Vec<i64> = r["ids"]
-                .as_array()
-                .context("ids")?
-                .iter()
-                .filter_map(Value::as_i64)
-                .collect();
-            anyhow::Ok(ids)
-        }
+    let import = |n: usize, tag: String| async move {
+        let articles: Vec<Value> = (0..n)
+            .map(|i| json!({"title": format!("Bench article {tag}-{i}: T cell exhaustion in tumours"),
+                "abstract": "Exhausted T cells were profiled in tumours. Blockade restored their function in mice. The effect depended on dose and timing. Responders showed expanded progenitor cells.",
+                "journal": "Journal of Benchmarks", "pub_year": 2026, "doi": format!("10.9999/{tag}.{i}")}))
+            .collect();
+        let r = stack
+            .post(
+                "/api/v1/articles/bulk",
+                &users.admin,
+                &json!({"articles": articles}),
+            )
+            .await?;
+        let ids = r["ids"].as_array().context("ids")?;
+        anyhow::Ok(ids.iter().filter_map(Value::as_i64).collect::<Vec<i64>>())
     };
-    let create_report = |ids: Vec<i64>, name: String| {
-        let (client, base, curator) = (client.clone(), base.clone(), curator.clone());
-        async move {
-            let articles: Vec<Value> = ids
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    let category = ["a", "b", "c"][i % 3];
-                    json!({"article_id": a, "presentation_categories": [category]})
-                })
-                .collect();
-            let r: Value = client
-                .post(format!("{base}/api/v1/streams/{stream_id}/reports"))
-                .bearer_auth(&curator)
-                .json(&json!({"report_name": name, "report_date": "2026-11-23", "articles": articles}))
-                .send()
-                .await?
-                .json()
-                .await?;
-            r["id"].as_i64().context("report id")
-        }
+    let create_report = |ids: Vec<i64>, name: String| async move {
+        let articles: Vec<Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let category = ["a", "b", "c"][i % 3];
+                json!({"article_id": a, "presentation_categories": [category]})
+            })
+            .collect();
+        let r = stack
+            .post(
+                &format!("/api/v1/streams/{stream_id}/reports"),
+                &users.curator,
+                &json!({"report_name": name, "report_date": "2026-11-23", "articles": articles}),
+            )
+            .await?;
+        r["id"].as_i64().context("report id")
     };
     let pool = import(400, "sweep".into()).await?;
     let mut sweep_reports = Vec::new();
@@ -424,191 +528,204 @@ async fn main() -> anyhow::Result<()> {
         let ids = import(n, format!("eager{n}")).await?;
         eager.push((n, create_report(ids, format!("Eager {n}")).await?));
     }
-    let seed_secs = seed_started.elapsed().as_secs_f64();
+    let seed_secs = started.elapsed().as_secs_f64();
     eprintln!("seeded in {seed_secs:.1} s");
+    Ok(Seeded {
+        sweep_reports,
+        eager,
+        seed_secs,
+    })
+}
 
-    if soak_secs > 0 {
-        let report = soak(
-            &client,
-            &base,
-            &curator,
-            curator_id,
-            &sweep_reports,
-            curio.pid(),
-            Duration::from_secs(soak_secs),
-            &db,
-        )
-        .await?;
-        drop(curio);
-        drop(mock);
-        std::fs::create_dir_all("bench/results")?;
-        let stem = format!(
-            "bench/results/{}-{kind}-soak",
-            chrono::Utc::now().format("%Y-%m-%d")
+/// The soak instead of the scenarios: writes its report, fails when it
+/// did not pass.
+async fn run_soak(
+    stack: Stack,
+    users: &Users,
+    seeded: &Seeded,
+    options: &Options,
+    db: &DatabaseConnection,
+) -> anyhow::Result<()> {
+    let target = SoakTarget {
+        client: &stack.client,
+        base: &stack.base,
+        token: &users.curator,
+        user_id: users.curator_id,
+        reports: &seeded.sweep_reports,
+        curio_pid: stack.curio.pid(),
+    };
+    let report = soak(target, options.soak, db).await?;
+    drop(stack);
+    std::fs::create_dir_all("bench/results")?;
+    let stem = format!(
+        "bench/results/{}-{}-soak",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        options.kind
+    );
+    std::fs::write(
+        format!("{stem}.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    println!("wrote {stem}.json");
+    if report["passed"] != json!(true) {
+        bail!("soak failed");
+    }
+    Ok(())
+}
+
+/// Measures scenarios: CPU per process, RSS and runtime lag around each.
+struct Recorder<'a> {
+    stack: &'a Stack,
+    kind: &'a str,
+    rows: Vec<Row>,
+}
+
+impl Recorder<'_> {
+    /// Runs one load and records its row.
+    async fn measure(
+        &mut self,
+        scenario: String,
+        notes: String,
+        load: impl std::future::Future<Output = LoadResult>,
+    ) -> &mut Row {
+        let (curio_pid, mock_pid) = (self.stack.curio.pid(), self.stack.mock.pid());
+        let (client, base) = (&self.stack.client, &self.stack.base);
+        let c0 = cpu(curio_pid, mock_pid, self.kind);
+        let lag0 = lag_buckets(client, base).await;
+        let result = load.await;
+        let c1 = cpu(curio_pid, mock_pid, self.kind);
+        let lag1 = lag_buckets(client, base).await;
+        eprintln!(
+            "{scenario} c={} rps={:.0} p50={:.1} p99={:.1} errors={}",
+            result.concurrency, result.rps, result.p50_ms, result.p99_ms, result.errors
         );
-        std::fs::write(
-            format!("{stem}.json"),
-            serde_json::to_string_pretty(&report)?,
-        )?;
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        println!("wrote {stem}.json");
-        if report["passed"] != json!(true) {
-            bail!("soak failed");
-        }
-        return Ok(());
+        self.rows.push(Row {
+            scenario,
+            curio_cpu_ms_per_request: (c1.curio - c0.curio) * 1000.0
+                / (result.requests.max(1) as f64),
+            curio_rss_mib: procstat::rss_mib(curio_pid),
+            runtime_lag_p99_ms: lag_p99(&lag0, &lag1),
+            cpu_seconds: json!({"curio": c1.curio - c0.curio, "mock": c1.mock - c0.mock,
+                "database": c1.db - c0.db, "load_generator": c1.loadgen - c0.loadgen,
+                "wall": result.elapsed_secs}),
+            notes,
+            result,
+        });
+        self.rows.last_mut().expect("just pushed")
     }
+}
 
-    let mut rows: Vec<Row> = Vec::new();
-    let (curio_pid, mock_pid) = (curio.pid(), mock.pid());
-    macro_rules! measure {
-        ($name:expr, $notes:expr, $run:expr) => {{
-            let c0 = cpu(curio_pid, mock_pid, &kind);
-            let lag0 = lag_buckets(&client, &base).await;
-            let result: LoadResult = $run;
-            let c1 = cpu(curio_pid, mock_pid, &kind);
-            let lag1 = lag_buckets(&client, &base).await;
-            let split = json!({"curio": c1.curio - c0.curio, "mock": c1.mock - c0.mock, "database": c1.db - c0.db, "load_generator": c1.loadgen - c0.loadgen, "wall": result.elapsed_secs});
-            let per_req = (c1.curio - c0.curio) * 1000.0 / (result.requests.max(1) as f64);
-            eprintln!("{} c={} rps={:.0} p50={:.1} p99={:.1} errors={}", $name, result.concurrency, result.rps, result.p50_ms, result.p99_ms, result.errors);
-            rows.push(Row {
-                scenario: $name.to_string(),
-                curio_cpu_ms_per_request: per_req,
-                curio_rss_mib: procstat::rss_mib(curio_pid),
-                runtime_lag_p99_ms: lag_p99(&lag0, &lag1),
-                cpu_seconds: split,
-                notes: $notes,
-                result,
-            });
-        }};
-    }
+/// `/health` latencies (µs) and failures while S1 ran at c=128.
+type Health = Option<(Histogram<u64>, u64)>;
 
-    // S1: the summarize sweep, and S4 (health while S1 runs at 128).
-    let mut health: Option<(Histogram<u64>, u64)> = None;
+/// S1: summarize with `force` at rising concurrency; S4: `/health`
+/// probed while S1 runs at 128.
+async fn s1_summarize_sweep(
+    recorder: &mut Recorder<'_>,
+    users: &Users,
+    seeded: &Seeded,
+    options: &Options,
+) -> anyhow::Result<Health> {
+    let stack = recorder.stack;
+    let mut health = None;
     for c in [1usize, 8, 32, 64, 128, 256, 512] {
         let stop = Arc::new(AtomicBool::new(false));
-        let probe = (c == 128).then(|| {
-            let (stop, url) = (stop.clone(), format!("{base}/health"));
-            let light = Client::new();
-            tokio::spawn(async move {
-                let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
-                let mut errors = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    if !light
-                        .get(&url)
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                    {
-                        errors += 1;
-                    }
-                    h.saturating_record(t.elapsed().as_micros() as u64);
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                (h, errors)
-            })
+        let probe =
+            (c == 128).then(|| tokio::spawn(probe_health(stack.url("/health"), stop.clone())));
+        let calls_before = stack.mock_calls().await?;
+        let (client, base, token, reports) = (
+            stack.client.clone(),
+            stack.base.clone(),
+            users.curator.clone(),
+            seeded.sweep_reports.clone(),
+        );
+        let load = load::run(c, options.point, (c as u64) * 40, move |i| {
+            let report = reports[i as usize % reports.len()];
+            let request = client
+                .post(format!("{base}/api/v1/reports/{report}/summarize"))
+                .bearer_auth(&token)
+                .json(&json!({"force": true}));
+            async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
         });
-        let mock_before: Value = client
-            .get(format!("http://127.0.0.1:{mock_port}/stats"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let (cl, b, tok, reports) = (
-            client.clone(),
-            base.clone(),
-            curator.clone(),
-            sweep_reports.clone(),
+        let notes = format!("ideal {} ms", 3 * options.latency_ms);
+        let row = recorder
+            .measure(format!("S1 summarize c={c}"), notes, load)
+            .await;
+        let calls = stack.mock_calls().await? - calls_before;
+        row.notes = format!(
+            "{}; {:.0} mock calls/s",
+            row.notes,
+            calls / row.result.elapsed_secs
         );
-        measure!(
-            format!("S1 summarize c={c}"),
-            format!("ideal {} ms", 3 * latency_ms),
-            load::run(c, point, (c as u64) * 40, move |i| {
-                let (cl, url, tok) = (
-                    cl.clone(),
-                    format!(
-                        "{b}/api/v1/reports/{}/summarize",
-                        reports[i as usize % reports.len()]
-                    ),
-                    tok.clone(),
-                );
-                async move {
-                    cl.post(url)
-                        .bearer_auth(tok)
-                        .json(&json!({"force": true}))
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
-            })
-            .await
-        );
-        let mock_after: Value = client
-            .get(format!("http://127.0.0.1:{mock_port}/stats"))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let calls = mock_after["requests"].as_f64().unwrap_or(0.0)
-            - mock_before["requests"].as_f64().unwrap_or(0.0);
-        if let Some(last) = rows.last_mut() {
-            last.notes = format!(
-                "{}; {:.0} mock calls/s",
-                last.notes,
-                calls / last.result.elapsed_secs
-            );
-        }
         stop.store(true, Ordering::Relaxed);
         if let Some(p) = probe {
             health = Some(p.await?);
         }
     }
-    let sweep_rows: Vec<&Row> = rows
+    Ok(health)
+}
+
+/// GETs `/health` every 20 ms until stopped.
+async fn probe_health(url: String, stop: Arc<AtomicBool>) -> (Histogram<u64>, u64) {
+    let light = Client::new();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
+    let mut errors = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let t = Instant::now();
+        let answer = light.get(&url).send().await;
+        if !answer.is_ok_and(|r| r.status().is_success()) {
+            errors += 1;
+        }
+        h.saturating_record(t.elapsed().as_micros() as u64);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (h, errors)
+}
+
+fn sweep_svg(rows: &[Row], options: &Options) -> String {
+    let points: Vec<SweepPoint> = rows
         .iter()
         .filter(|r| r.scenario.starts_with("S1"))
+        .map(|r| SweepPoint {
+            result: &r.result,
+            ideal_ms: (3 * options.latency_ms) as f64,
+        })
         .collect();
-    let svg = report::sweep_svg(
-        &sweep_rows
-            .iter()
-            .map(|r| SweepPoint {
-                result: &r.result,
-                ideal_ms: (3 * latency_ms) as f64,
-            })
-            .collect::<Vec<_>>(),
-        &format!("S1 summarize latency vs concurrency ({kind}, mock {latency_ms} ms)"),
-    );
+    report::sweep_svg(
+        &points,
+        &format!(
+            "S1 summarize latency vs concurrency ({}, mock {} ms)",
+            options.kind, options.latency_ms
+        ),
+    )
+}
 
-    // S2 and S3: reads at concurrency 64.
-    let report8 = sweep_reports[0];
-    measure!(
-        "S2 GET /reports/{id} (8 articles)",
-        String::new(),
-        get_loop(
-            &client,
-            format!("{base}/api/v1/reports/{report8}"),
-            &curator,
-            64,
-            Duration::from_secs(10)
+/// S2 and S3: reads at concurrency 64.
+async fn s2_s3_reads(recorder: &mut Recorder<'_>, users: &Users, seeded: &Seeded) {
+    let stack = recorder.stack;
+    let report8 = seeded.sweep_reports[0];
+    let ten_secs = Duration::from_secs(10);
+    let url = stack.url(&format!("/api/v1/reports/{report8}"));
+    let load = get_loop(&stack.client, url, &users.curator, 64, ten_secs);
+    recorder
+        .measure(
+            "S2 GET /reports/{id} (8 articles)".into(),
+            String::new(),
+            load,
         )
-        .await
-    );
-    measure!(
-        "S3 GET /users/{id}",
-        String::new(),
-        get_loop(
-            &client,
-            format!("{base}/api/v1/users/{curator_id}"),
-            &curator,
-            64,
-            Duration::from_secs(10)
-        )
-        .await
-    );
+        .await;
+    let url = stack.url(&format!("/api/v1/users/{}", users.curator_id));
+    let load = get_loop(&stack.client, url, &users.curator, 64, ten_secs);
+    recorder
+        .measure("S3 GET /users/{id}".into(), String::new(), load)
+        .await;
+}
 
-    // The database alone: the statements of S3 in a raw loop, pool of 15.
-    let raw =
-        repository::database::connect(&repository::database::DatabaseSettings::with_url(&url))
-            .await?;
+/// The database alone: the statement of S3 in a raw loop, pool of 15.
+async fn database_ceiling(url: &str, user_id: i64) -> anyhow::Result<LoadResult> {
+    let raw = repository::database::connect(&repository::database::DatabaseSettings::with_url(url))
+        .await?;
     let raw = Arc::new(raw);
     let backend = raw.get_database_backend();
     let sql = match backend {
@@ -623,7 +740,7 @@ async fn main() -> anyhow::Result<()> {
             raw.query_one_raw(sea_orm::Statement::from_sql_and_values(
                 backend,
                 sql,
-                [sea_orm::Value::from(curator_id as i32)],
+                [sea_orm::Value::from(user_id as i32)],
             ))
             .await
             .is_ok()
@@ -631,9 +748,12 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     eprintln!("database ceiling: {:.0} queries/s", ceiling.rps);
+    Ok(ceiling)
+}
 
-    // S5: bulk import of 100,000 articles in batches of 5,000.
-    let (cl, b, tok) = (client.clone(), base.clone(), admin.clone());
+/// S5: bulk import of 100,000 articles in batches of 5,000; rows per second.
+async fn s5_bulk_import(recorder: &mut Recorder<'_>, users: &Users) -> f64 {
+    let stack = recorder.stack;
     let batches: Arc<Vec<Value>> = Arc::new(
         (0..20)
             .map(|batch| {
@@ -641,121 +761,161 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect(),
     );
-    measure!(
-        "S5 bulk import 100,000 articles (batches of 5,000)",
-        String::new(),
-        load::run(2, Duration::from_secs(120), 20, move |i| {
-            let (cl, url, tok, batches) = (
-                cl.clone(),
-                format!("{b}/api/v1/articles/bulk"),
-                tok.clone(),
-                batches.clone(),
-            );
-            async move {
-                cl.post(url)
-                    .bearer_auth(tok)
-                    .json(&batches[i as usize])
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-            }
-        })
-        .await
+    let (client, url, token) = (
+        stack.client.clone(),
+        stack.url("/api/v1/articles/bulk"),
+        users.admin.clone(),
     );
-    let bulk_rows_per_sec = 100_000.0 / rows.last().map(|r| r.result.elapsed_secs).unwrap_or(1.0);
-    if let Some(last) = rows.last_mut() {
-        last.notes = format!("{bulk_rows_per_sec:.0} rows/s");
-    }
-
-    // S6: eager loading at 10, 100, 1,000 articles.
-    for (n, report) in eager {
-        let stmts0 = metric_sum(&client, &base, "curio_db_statement_seconds_count").await;
-        measure!(
-            format!("S6 GET /reports/{{id}} ({n} articles)"),
-            String::new(),
-            get_loop(
-                &client,
-                format!("{base}/api/v1/reports/{report}"),
-                &curator,
-                16,
-                Duration::from_secs(5)
-            )
-            .await
-        );
-        let stmts1 = metric_sum(&client, &base, "curio_db_statement_seconds_count").await;
-        if let Some(last) = rows.last_mut() {
-            last.notes = format!(
-                "{:.2} statements/request",
-                (stmts1 - stmts0) / last.result.requests.max(1) as f64
-            );
-        }
-    }
-
-    let peak_rss = procstat::peak_rss_mib(curio_pid);
-    let lag_max = metric_sum(&client, &base, "curio_runtime_lag_max_seconds").await * 1000.0;
-    drop(curio);
-    drop(mock);
-
-    // Outputs.
-    let date = chrono::Utc::now().format("%Y-%m-%d");
-    std::fs::create_dir_all("bench/results")?;
-    let stem = format!("bench/results/{date}-{kind}");
-    let (health_p50, health_p99, health_max, health_errors) = health
-        .as_ref()
-        .map(|(h, e)| {
-            (
-                h.value_at_quantile(0.5) as f64 / 1000.0,
-                h.value_at_quantile(0.99) as f64 / 1000.0,
-                h.max() as f64 / 1000.0,
-                *e,
-            )
-        })
-        .unwrap_or_default();
-    let cpu_cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let mut md = format!(
-        "### {date}, BENCH_DB={kind}, mock latency {latency_ms} ms, {cpu_cores} cores\n\nCommand: `BENCH_DB={kind} make bench`. Limits used: LLM global concurrency {global}, per-stage fan-out {fanout}, DB pool 5..15. Seeding took {seed_secs:.1} s; the whole run {:.0} s.\n\n",
-        started.elapsed().as_secs_f64()
-    );
-    md.push_str(&report::table(
-        &rows
-            .iter()
-            .map(|r| (r.scenario.clone(), &r.result, r.notes.clone()))
-            .collect::<Vec<_>>(),
-    ));
-    md.push_str(&format!(
-        "\n**S4** `/health` while S1 runs at c=128: p50 {health_p50:.1} ms, p99 {health_p99:.1} ms, max {health_max:.1} ms, errors {health_errors}.\n\n**Database ceiling** (same statement as S3 in a raw loop, pool of 15, c=64): {:.0} queries/s.\n\n**curio peak RSS** {peak_rss:.1} MiB; **runtime lag** max {lag_max:.1} ms over the run.\n\n",
-        ceiling.rps
-    ));
-    md.push_str("| scenario | CPU s curio | CPU s database | CPU s mock | CPU s load generator | wall s | curio CPU ms/request | runtime lag p99 ms | curio RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for r in &rows {
-        let c = &r.cpu_seconds;
-        md.push_str(&format!(
-            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.1} | {:.0} |\n",
-            r.scenario,
-            c["curio"].as_f64().unwrap_or(0.0),
-            c["database"].as_f64().unwrap_or(0.0),
-            c["mock"].as_f64().unwrap_or(0.0),
-            c["load_generator"].as_f64().unwrap_or(0.0),
-            c["wall"].as_f64().unwrap_or(0.0),
-            r.curio_cpu_ms_per_request,
-            r.runtime_lag_p99_ms,
-            r.curio_rss_mib
-        ));
-    }
-    let json = json!({
-        "date": date.to_string(), "database": kind, "mock_latency_ms": latency_ms, "cores": cpu_cores,
-        "limits": {"llm_global_concurrency": global, "llm_stage_fanout": fanout, "db_pool_max": 15},
-        "rows": rows, "s4_health": {"p50_ms": health_p50, "p99_ms": health_p99, "max_ms": health_max, "errors": health_errors},
-        "database_ceiling_qps": ceiling.rps, "bulk_rows_per_sec": bulk_rows_per_sec, "peak_rss_mib": peak_rss, "runtime_lag_max_ms": lag_max,
+    let load = load::run(2, Duration::from_secs(120), 20, move |i| {
+        let request = client
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&batches[i as usize]);
+        async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
     });
-    std::fs::write(format!("{stem}.json"), serde_json::to_string_pretty(&json)?)?;
-    std::fs::write(format!("{stem}.md"), &md)?;
-    std::fs::write(format!("{stem}.svg"), svg)?;
-    println!("{md}");
-    println!("wrote {stem}.json, {stem}.md, {stem}.svg");
-    Ok(())
+    let row = recorder
+        .measure(
+            "S5 bulk import 100,000 articles (batches of 5,000)".into(),
+            String::new(),
+            load,
+        )
+        .await;
+    let rows_per_sec = 100_000.0 / row.result.elapsed_secs;
+    row.notes = format!("{rows_per_sec:.0} rows/s");
+    rows_per_sec
+}
+
+/// S6: eager loading of reports with 10, 100 and 1,000 articles, with the
+/// statements each request took.
+async fn s6_eager_loading(recorder: &mut Recorder<'_>, users: &Users, eager: &[(usize, i64)]) {
+    let stack = recorder.stack;
+    let statements = || {
+        metric_sum(
+            &stack.client,
+            &stack.base,
+            "curio_db_statement_seconds_count",
+        )
+    };
+    for &(n, report) in eager {
+        let before = statements().await;
+        let url = stack.url(&format!("/api/v1/reports/{report}"));
+        let load = get_loop(
+            &stack.client,
+            url,
+            &users.curator,
+            16,
+            Duration::from_secs(5),
+        );
+        let scenario = format!("S6 GET /reports/{{id}} ({n} articles)");
+        let row = recorder.measure(scenario, String::new(), load).await;
+        let per_request = (statements().await - before) / row.result.requests.max(1) as f64;
+        row.notes = format!("{per_request:.2} statements/request");
+    }
+}
+
+/// Everything the report files say.
+struct Summary<'a> {
+    options: &'a Options,
+    rows: Vec<Row>,
+    health: Health,
+    ceiling_qps: f64,
+    bulk_rows_per_sec: f64,
+    peak_rss: f64,
+    lag_max: f64,
+    seed_secs: f64,
+    total_secs: f64,
+}
+
+impl Summary<'_> {
+    /// Writes `bench/results/<date>-<db>.{json,md,svg}` and prints the table.
+    fn write(&self, svg: String) -> anyhow::Result<()> {
+        let date = chrono::Utc::now().format("%Y-%m-%d");
+        std::fs::create_dir_all("bench/results")?;
+        let stem = format!("bench/results/{date}-{}", self.options.kind);
+        let md = self.markdown(&date.to_string());
+        std::fs::write(
+            format!("{stem}.json"),
+            serde_json::to_string_pretty(&self.json(&date.to_string()))?,
+        )?;
+        std::fs::write(format!("{stem}.md"), &md)?;
+        std::fs::write(format!("{stem}.svg"), svg)?;
+        println!("{md}");
+        println!("wrote {stem}.json, {stem}.md, {stem}.svg");
+        Ok(())
+    }
+
+    /// p50, p99 and max of `/health` in ms, and its errors.
+    fn health(&self) -> (f64, f64, f64, u64) {
+        self.health
+            .as_ref()
+            .map(|(h, e)| {
+                (
+                    h.value_at_quantile(0.5) as f64 / 1000.0,
+                    h.value_at_quantile(0.99) as f64 / 1000.0,
+                    h.max() as f64 / 1000.0,
+                    *e,
+                )
+            })
+            .unwrap_or_default()
+    }
+
+    fn markdown(&self, date: &str) -> String {
+        let Options {
+            kind, latency_ms, ..
+        } = self.options;
+        let (p50, p99, max, errors) = self.health();
+        let mut md = format!(
+            "### {date}, BENCH_DB={kind}, mock latency {latency_ms} ms, {} cores\n\nCommand: `BENCH_DB={kind} make bench`. Limits used: LLM global concurrency {LLM_GLOBAL_CONCURRENCY}, per-stage fan-out {LLM_STAGE_FANOUT}, DB pool 5..15. Seeding took {:.1} s; the whole run {:.0} s.\n\n",
+            cores(),
+            self.seed_secs,
+            self.total_secs
+        );
+        md.push_str(&report::table(
+            &self
+                .rows
+                .iter()
+                .map(|r| (r.scenario.clone(), &r.result, r.notes.clone()))
+                .collect::<Vec<_>>(),
+        ));
+        md.push_str(&format!(
+            "\n**S4** `/health` while S1 runs at c=128: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms, errors {errors}.\n\n**Database ceiling** (same statement as S3 in a raw loop, pool of 15, c=64): {:.0} queries/s.\n\n**curio peak RSS** {:.1} MiB; **runtime lag** max {:.1} ms over the run.\n\n",
+            self.ceiling_qps, self.peak_rss, self.lag_max
+        ));
+        md.push_str("| scenario | CPU s curio | CPU s database | CPU s mock | CPU s load generator | wall s | curio CPU ms/request | runtime lag p99 ms | curio RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for r in &self.rows {
+            let c = |k: &str| r.cpu_seconds[k].as_f64().unwrap_or(0.0);
+            md.push_str(&format!(
+                "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.1} | {:.0} |\n",
+                r.scenario,
+                c("curio"),
+                c("database"),
+                c("mock"),
+                c("load_generator"),
+                c("wall"),
+                r.curio_cpu_ms_per_request,
+                r.runtime_lag_p99_ms,
+                r.curio_rss_mib
+            ));
+        }
+        md
+    }
+
+    fn json(&self, date: &str) -> Value {
+        let (p50, p99, max, errors) = self.health();
+        json!({
+            "date": date, "database": self.options.kind, "mock_latency_ms": self.options.latency_ms, "cores": cores(),
+            "limits": {"llm_global_concurrency": LLM_GLOBAL_CONCURRENCY, "llm_stage_fanout": LLM_STAGE_FANOUT, "db_pool_max": 15},
+            "rows": self.rows, "s4_health": {"p50_ms": p50, "p99_ms": p99, "max_ms": max, "errors": errors},
+            "database_ceiling_qps": self.ceiling_qps, "bulk_rows_per_sec": self.bulk_rows_per_sec,
+            "peak_rss_mib": self.peak_rss, "runtime_lag_max_ms": self.lag_max,
+        })
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// GETs `url` with the bearer token in a closed loop.
@@ -774,21 +934,34 @@ async fn get_loop(
     .await
 }
 
+/// Where the soak sends its traffic.
+struct SoakTarget<'a> {
+    client: &'a Client,
+    base: &'a str,
+    token: &'a str,
+    user_id: i64,
+    reports: &'a [i64],
+    curio_pid: u32,
+}
+
 /// Mixed traffic at concurrency 64 for `duration`: summaries (with the
 /// mock's injected failures), report reads, report lists and user reads.
 /// Passes when RSS stays flat, the only 5xx are the injected LLM 502s, and
 /// every report that was summarized successfully has its enrichments.
-#[allow(clippy::too_many_arguments)]
+// Long on purpose: the traffic mix and its tally side by side.
 async fn soak(
-    client: &Client,
-    base: &str,
-    token: &str,
-    user_id: i64,
-    reports: &[i64],
-    curio_pid: u32,
+    target: SoakTarget<'_>,
     duration: Duration,
-    db: &sea_orm::DatabaseConnection,
+    db: &DatabaseConnection,
 ) -> anyhow::Result<Value> {
+    let SoakTarget {
+        client,
+        base,
+        token,
+        user_id,
+        reports,
+        curio_pid,
+    } = target;
     use std::collections::{BTreeMap, BTreeSet};
     use std::sync::Mutex;
     let statuses: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
@@ -857,28 +1030,47 @@ async fn soak(
         .filter(|(k, _)| !k.ends_with(" 200") && k.as_str() != "summarize 502")
         .map(|(_, n)| *n)
         .sum();
-    let mut missing = Vec::new();
     let summarized: Vec<i64> = summarized
         .lock()
         .expect("summarized")
         .iter()
         .copied()
         .collect();
-    for report in &summarized {
-        let row = repository::reports::find(db, *report as i32).await?;
-        if row.and_then(|r| r.enrichments).is_none() {
-            missing.push(*report);
-        }
-    }
-    // Flat: the last quarter's peak within 20 % of the first quarter's peak.
-    let quarter = (rss.len() / 4).max(1);
-    let early = rss.iter().take(quarter).cloned().fold(0.0, f64::max);
-    let late = rss.iter().rev().take(quarter).cloned().fold(0.0, f64::max);
-    let flat = late <= early * 1.2 + 5.0;
+    let missing = missing_enrichments(db, &summarized).await?;
+    let flat = rss_flat(&rss);
     Ok(json!({
         "duration_secs": duration.as_secs(), "concurrency": 64, "load": result, "statuses": statuses,
         "unexpected_responses": unexpected, "reports_summarized": summarized.len(),
         "summaries_missing_from_database": missing, "rss_mib_samples": rss, "rss_flat": flat,
         "passed": unexpected == 0 && missing.is_empty() && flat,
     }))
+}
+
+/// The reports among `summarized` that have no enrichments stored.
+async fn missing_enrichments(
+    db: &DatabaseConnection,
+    summarized: &[i64],
+) -> anyhow::Result<Vec<i64>> {
+    let mut missing = Vec::new();
+    for &report in summarized {
+        let row = repository::reports::find(db, report as i32).await?;
+        if row.and_then(|r| r.enrichments).is_none() {
+            missing.push(report);
+        }
+    }
+    Ok(missing)
+}
+
+/// Flat: the last quarter's peak within 20 % (+5 MiB) of the first
+/// quarter's peak.
+fn rss_flat(samples: &[f64]) -> bool {
+    let quarter = (samples.len() / 4).max(1);
+    let early = samples.iter().take(quarter).copied().fold(0.0, f64::max);
+    let late = samples
+        .iter()
+        .rev()
+        .take(quarter)
+        .copied()
+        .fold(0.0, f64::max);
+    late <= early * 1.2 + 5.0
 }

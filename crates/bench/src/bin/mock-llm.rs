@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bench::mock::{MockConfig, MockLlm};
+use test_support::mock_llm::{MockConfig, MockLlm};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {

@@ -4,8 +4,13 @@
 
 pub mod offline;
 pub mod openai;
+mod preview;
+mod prompts;
 pub mod provider;
+mod run;
 pub mod templates;
+
+pub use preview::{Preview, PreviewPrompts};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -13,20 +18,18 @@ use std::time::Instant;
 
 use entity::enums::{LlmOutcome, LlmStage};
 use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
-use futures::stream::{self, StreamExt};
-use repository::associations::{self, ReportArticle};
+use repository::associations;
 use repository::reports::{self, Report};
 use repository::streams::Stream;
-use repository::usage::{self, NewUsage};
+use repository::usage::NewUsage;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use tokio::sync::Semaphore;
 
 use crate::access::Actor;
 use crate::error::FailedItem;
 use crate::settings::ProviderKind;
-use crate::streams::categories;
 use crate::{LlmSettings, ServiceError};
 use provider::{LlmError, LlmProvider, LlmRequest, LlmResponse};
 use templates::PromptType;
@@ -78,32 +81,53 @@ enum RunError {
         failed: Vec<FailedItem>,
         timeout: bool,
     },
-    Unavailable(String),
-    Internal(String),
+    Service(Arc<ServiceError>),
 }
 
 impl From<ServiceError> for RunError {
     fn from(err: ServiceError) -> Self {
         match err {
-            ServiceError::Unavailable(e) => RunError::Unavailable(e.to_string()),
-            other => RunError::Internal(format!(
-                "{other}: {:?}",
-                std::error::Error::source(&other).map(|s| s.to_string())
-            )),
+            ServiceError::LlmFailed { failed, timeout } => RunError::Llm { failed, timeout },
+            other => RunError::Service(Arc::new(other)),
         }
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Message(String);
+/// A shared run's error as each of its callers sees it: the original's
+/// cause chain, not a copy of its text.
+#[derive(Debug)]
+struct SharedCause(Arc<ServiceError>);
+
+impl std::fmt::Display for SharedCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match std::error::Error::source(&*self.0) {
+            Some(cause) => std::fmt::Display::fmt(cause, f),
+            None => std::fmt::Display::fmt(&*self.0, f),
+        }
+    }
+}
+
+impl std::error::Error for SharedCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0).and_then(std::error::Error::source)
+    }
+}
 
 impl From<RunError> for ServiceError {
     fn from(err: RunError) -> Self {
-        match err {
-            RunError::Llm { failed, timeout } => ServiceError::LlmFailed { failed, timeout },
-            RunError::Unavailable(m) => ServiceError::Unavailable(repository::RepoError::Config(m)),
-            RunError::Internal(m) => ServiceError::Internal(Box::new(Message(m))),
+        let shared = match err {
+            RunError::Llm { failed, timeout } => {
+                return ServiceError::LlmFailed { failed, timeout };
+            }
+            RunError::Service(shared) => shared,
+        };
+        match &*shared {
+            ServiceError::NotFound(what) => ServiceError::NotFound(what),
+            ServiceError::Conflict(why) => ServiceError::Conflict(why.clone()),
+            ServiceError::Unavailable(_) => {
+                ServiceError::Unavailable(Box::new(SharedCause(shared)))
+            }
+            _ => ServiceError::Internal(Box::new(SharedCause(shared))),
         }
     }
 }
@@ -283,262 +307,6 @@ impl SummaryService {
         result.map_err(ServiceError::from)
     }
 
-    async fn run(
-        &self,
-        report_id: i32,
-        org_id: Option<i32>,
-        force: bool,
-    ) -> Result<SummaryResult, RunError> {
-        // Read: each query takes a pooled connection and gives it back.
-        let report = reports::get(&self.db, report_id)
-            .await
-            .map_err(ServiceError::from)?;
-        let stream = repository::streams::find(&self.db, report.stream_id)
-            .await
-            .map_err(ServiceError::from)?
-            .ok_or_else(|| RunError::Internal("report without stream".into()))?;
-        let loaded = reports::load_with_articles(&self.db, report, false)
-            .await
-            .map_err(ServiceError::from)?;
-        let (report, articles) = (loaded.report, loaded.articles);
-        let stream_values = [
-            ("stream_name", stream.stream_name.clone()),
-            ("stream_purpose", stream.purpose.clone()),
-        ];
-
-        let mut calls: Vec<Call> = Vec::new();
-        let mut failed: Vec<FailedItem> = Vec::new();
-        let mut timeout = false;
-
-        // Stage 1: one call per visible article lacking a summary (all with force).
-        let config = self.stage_config(&stream, PromptType::ArticleSummary);
-        let mut summaries: HashMap<i32, String> = articles
-            .iter()
-            .filter_map(|a| a.association.ai_summary.clone().map(|s| (a.article.id, s)))
-            .collect();
-        let jobs: Vec<(i32, String)> = articles
-            .iter()
-            .filter(|a| force || a.association.ai_summary.is_none())
-            .map(|a| {
-                let mut values: HashMap<&str, String> = stream_values.iter().cloned().collect();
-                values.insert("title", a.article.title.clone());
-                values.insert("abstract", a.article.r#abstract.clone().unwrap_or_default());
-                values.insert("journal", a.article.journal.clone().unwrap_or_default());
-                values.insert(
-                    "pub_year",
-                    a.article
-                        .pub_year
-                        .map(|y| y.to_string())
-                        .unwrap_or_default(),
-                );
-                values.insert("doi", a.article.doi.clone().unwrap_or_default());
-                values.insert("authors", authors(&a.article.authors));
-                (
-                    a.article.id,
-                    templates::render(&config.template, &values).unwrap_or_default(),
-                )
-            })
-            .collect();
-        let mut generated = 0;
-        // Unordered: a slow article does not hold back saving the others;
-        // results are put back in input order for the report below.
-        let mut results = stream::iter(jobs.into_iter().enumerate().map(
-            |(index, (article_id, prompt))| {
-                let config = &config;
-                async move {
-                    (
-                        index,
-                        article_id,
-                        self.call(LlmStage::ArticleSummary, config, prompt).await,
-                    )
-                }
-            },
-        ))
-        .buffer_unordered(config.max_concurrent);
-        let mut finished: Vec<(usize, i32, Call)> = Vec::new();
-        while let Some((index, article_id, call)) = results.next().await {
-            if let Ok(r) = &call.result {
-                // A finished unit of paid work is kept at once.
-                associations::set_ai_summary(&self.db, report_id, article_id, &r.text)
-                    .await
-                    .map_err(ServiceError::from)?;
-            }
-            finished.push((index, article_id, call));
-        }
-        drop(results);
-        finished.sort_by_key(|(index, _, _)| *index);
-        for (_, article_id, call) in finished {
-            match &call.result {
-                Ok(r) => {
-                    summaries.insert(article_id, r.text.clone());
-                    generated += 1;
-                }
-                Err(e) => {
-                    timeout |= e.is_timeout();
-                    failed.push(FailedItem {
-                        stage: "article_summary".into(),
-                        item: Some(article_id.to_string()),
-                        error: client_error(e),
-                    });
-                }
-            }
-            calls.push(call);
-        }
-
-        let mut category_summaries = BTreeMap::new();
-        let mut executive_summary = String::new();
-        if failed.is_empty() {
-            // Stage 2: one call per presentation category that has articles.
-            let config = self.stage_config(&stream, PromptType::CategorySummary);
-            let jobs: Vec<(String, String)> = categories(&stream)
-                .into_iter()
-                .filter_map(|c| {
-                    let listed: Vec<String> = articles
-                        .iter()
-                        .filter(|a| associations::categories(&a.association).contains(&c.id))
-                        .filter_map(|a| {
-                            summaries
-                                .get(&a.article.id)
-                                .map(|s| format!("- {}: {s}", a.article.title))
-                        })
-                        .collect();
-                    if listed.is_empty() {
-                        return None;
-                    }
-                    let mut values: HashMap<&str, String> = stream_values.iter().cloned().collect();
-                    values.insert("category_name", c.name.clone());
-                    values.insert("category_topics", c.topics.join(", "));
-                    values.insert("articles_summaries", listed.join("\n"));
-                    Some((
-                        c.id,
-                        templates::render(&config.template, &values).unwrap_or_default(),
-                    ))
-                })
-                .collect();
-            let outcomes: Vec<(String, Call)> =
-                stream::iter(jobs.into_iter().map(|(id, prompt)| {
-                    let config = &config;
-                    async move {
-                        (
-                            id,
-                            self.call(LlmStage::CategorySummary, config, prompt).await,
-                        )
-                    }
-                }))
-                .buffered(config.max_concurrent)
-                .collect()
-                .await;
-            for (id, call) in outcomes {
-                match &call.result {
-                    Ok(r) => {
-                        category_summaries.insert(id, r.text.clone());
-                    }
-                    Err(e) => {
-                        timeout |= e.is_timeout();
-                        failed.push(FailedItem {
-                            stage: "category_summary".into(),
-                            item: Some(id),
-                            error: client_error(e),
-                        });
-                    }
-                }
-                calls.push(call);
-            }
-        }
-        if failed.is_empty() {
-            // Stage 3: the executive summary.
-            let config = self.stage_config(&stream, PromptType::ExecutiveSummary);
-            let mut values: HashMap<&str, String> = stream_values.iter().cloned().collect();
-            values.insert("report_name", report.report_name.clone());
-            values.insert(
-                "articles_summaries",
-                articles
-                    .iter()
-                    .filter_map(|a| {
-                        summaries
-                            .get(&a.article.id)
-                            .map(|s| format!("- {}: {s}", a.article.title))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
-            values.insert(
-                "categories_summaries",
-                category_summaries
-                    .iter()
-                    .map(|(k, v)| format!("- {k}: {v}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            );
-            let prompt = templates::render(&config.template, &values).unwrap_or_default();
-            let call = self.call(LlmStage::ExecutiveSummary, &config, prompt).await;
-            match &call.result {
-                Ok(r) => executive_summary = r.text.clone(),
-                Err(e) => {
-                    timeout |= e.is_timeout();
-                    failed.push(FailedItem {
-                        stage: "executive_summary".into(),
-                        item: None,
-                        error: client_error(e),
-                    });
-                }
-            }
-            calls.push(call);
-        }
-
-        let usage_rows = self.usage_rows(&calls, org_id, report_id);
-        let usage = Usage {
-            llm_calls: calls.len() as u32,
-            prompt_tokens: calls
-                .iter()
-                .filter_map(|c| c.result.as_ref().ok())
-                .map(|r| u64::from(r.prompt_tokens))
-                .sum(),
-            completion_tokens: calls
-                .iter()
-                .filter_map(|c| c.result.as_ref().ok())
-                .map(|r| u64::from(r.completion_tokens))
-                .sum(),
-        };
-        if !failed.is_empty() {
-            // The ledger keeps failed attempts too; enrichments stay as they were.
-            usage::record_many(&self.db, usage_rows)
-                .await
-                .map_err(ServiceError::from)?;
-            return Err(RunError::Llm { failed, timeout });
-        }
-        let model = calls
-            .last()
-            .map(|c| c.model.clone())
-            .unwrap_or_else(|| self.provider.default_model().to_owned());
-        let enrichments = json!({
-            "executive_summary": executive_summary,
-            "category_summaries": category_summaries,
-            "provider": self.provider.name(),
-            "model": model,
-            "generated_at": chrono::Utc::now().to_rfc3339(),
-        });
-        let txn = repository::database::begin_write(&self.db)
-            .await
-            .map_err(ServiceError::from)?;
-        reports::set_enrichments(&txn, report_id, enrichments)
-            .await
-            .map_err(ServiceError::from)?;
-        usage::record_many(&txn, usage_rows)
-            .await
-            .map_err(ServiceError::from)?;
-        txn.commit().await.map_err(ServiceError::from)?;
-        Ok(SummaryResult {
-            report_id,
-            executive_summary,
-            category_summaries,
-            article_summaries: generated,
-            provider: self.provider.name().to_owned(),
-            model,
-            usage,
-        })
-    }
-
     fn usage_rows(&self, calls: &[Call], org_id: Option<i32>, report_id: i32) -> Vec<NewUsage> {
         calls
             .iter()
@@ -561,177 +329,6 @@ impl SummaryService {
                 }
             })
             .collect()
-    }
-
-    /// Generates one prompt type for a report (or one of its articles) with
-    /// an ad-hoc prompt; nothing is saved.
-    pub async fn preview(
-        &self,
-        actor: &Actor,
-        report_id: i32,
-        prompt: PromptType,
-        system_prompt: Option<String>,
-        user_prompt_template: Option<String>,
-        article_id: Option<i32>,
-    ) -> Result<Preview, ServiceError> {
-        let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
-        crate::streams::require_active(&stream, "summarize its reports")?;
-        let mut errors = Vec::new();
-        for (field, value) in [
-            ("system_prompt", &system_prompt),
-            ("user_prompt_template", &user_prompt_template),
-        ] {
-            let Some(t) = value else { continue };
-            if t.chars().count() > crate::limits::PROMPT_CHARS {
-                errors.push(crate::FieldError::new(
-                    field,
-                    format!("must be at most {} characters", crate::limits::PROMPT_CHARS),
-                ));
-            } else if let Err(e) = templates::validate(prompt, t) {
-                errors.push(crate::FieldError::new(field, e.to_string()));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ServiceError::Validation(errors));
-        }
-        let mut config = self.stage_config(&stream, prompt);
-        if let Some(s) = system_prompt {
-            config.system = s;
-        }
-        if let Some(t) = user_prompt_template {
-            config.template = t;
-        }
-        let loaded = reports::load_with_articles(&self.db, report, false).await?;
-        let mut values: HashMap<&str, String> = HashMap::from([
-            ("stream_name", stream.stream_name.clone()),
-            ("stream_purpose", stream.purpose.clone()),
-            ("report_name", loaded.report.report_name.clone()),
-        ]);
-        let listed = |a: &ReportArticle| {
-            format!(
-                "- {}: {}",
-                a.article.title,
-                a.association.ai_summary.clone().unwrap_or_else(|| a
-                    .article
-                    .r#abstract
-                    .clone()
-                    .unwrap_or_default())
-            )
-        };
-        match prompt {
-            PromptType::ArticleSummary => {
-                let chosen = match article_id {
-                    Some(id) => loaded
-                        .articles
-                        .iter()
-                        .find(|a| a.article.id == id)
-                        .ok_or(ServiceError::NotFound("report article"))?,
-                    None => loaded.articles.first().ok_or_else(|| {
-                        ServiceError::invalid("article_id", "the report has no visible article")
-                    })?,
-                };
-                values.insert("title", chosen.article.title.clone());
-                values.insert(
-                    "abstract",
-                    chosen.article.r#abstract.clone().unwrap_or_default(),
-                );
-                values.insert(
-                    "journal",
-                    chosen.article.journal.clone().unwrap_or_default(),
-                );
-                values.insert(
-                    "pub_year",
-                    chosen
-                        .article
-                        .pub_year
-                        .map(|y| y.to_string())
-                        .unwrap_or_default(),
-                );
-                values.insert("doi", chosen.article.doi.clone().unwrap_or_default());
-                values.insert("authors", authors(&chosen.article.authors));
-            }
-            PromptType::CategorySummary => {
-                let first = categories(&stream).into_iter().next();
-                let (name, topics, id) = first
-                    .map(|c| (c.name, c.topics.join(", "), Some(c.id)))
-                    .unwrap_or_default();
-                values.insert("category_name", name);
-                values.insert("category_topics", topics);
-                values.insert(
-                    "articles_summaries",
-                    loaded
-                        .articles
-                        .iter()
-                        .filter(|a| {
-                            id.as_ref().is_none_or(|id| {
-                                associations::categories(&a.association).contains(id)
-                            })
-                        })
-                        .map(listed)
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                );
-            }
-            PromptType::ExecutiveSummary => {
-                values.insert(
-                    "articles_summaries",
-                    loaded
-                        .articles
-                        .iter()
-                        .map(listed)
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                );
-                let cats = loaded
-                    .report
-                    .enrichments
-                    .as_ref()
-                    .map(|e| e["category_summaries"].clone())
-                    .unwrap_or(Json::Null);
-                values.insert(
-                    "categories_summaries",
-                    cats.as_object()
-                        .map(|o| {
-                            o.iter()
-                                .map(|(k, v)| format!("- {k}: {}", v.as_str().unwrap_or("")))
-                                .collect::<Vec<_>>()
-                                .join("\n")
-                        })
-                        .unwrap_or_default(),
-                );
-            }
-        }
-        let user = templates::render(&config.template, &values)
-            .map_err(|e| ServiceError::invalid("user_prompt_template", e.to_string()))?;
-        let stage = match prompt {
-            PromptType::ArticleSummary => LlmStage::ArticleSummary,
-            PromptType::CategorySummary => LlmStage::CategorySummary,
-            PromptType::ExecutiveSummary => LlmStage::ExecutiveSummary,
-        };
-        let call = self.call(stage, &config, user.clone()).await;
-        // A preview is paid for like any call: on the ledger of the
-        // organization that owns the stream.
-        let org_id = billed_org(&self.db, &stream).await?;
-        let rows = self.usage_rows(std::slice::from_ref(&call), org_id, report_id);
-        usage::record_many(&self.db, rows).await?;
-        match call.result {
-            Ok(r) => Ok(Preview {
-                prompt_type: prompt,
-                system_prompt: config.system,
-                user_prompt: user,
-                text: r.text,
-                provider: self.provider.name().to_owned(),
-                model: r.model,
-            }),
-            Err(e) => Err(ServiceError::LlmFailed {
-                timeout: e.is_timeout(),
-                failed: vec![FailedItem {
-                    stage: prompt.as_str().into(),
-                    item: article_id.map(|a| a.to_string()),
-                    error: client_error(&e),
-                }],
-            }),
-        }
     }
 }
 
@@ -756,35 +353,12 @@ fn client_error(e: &LlmError) -> String {
     e.category().to_owned()
 }
 
-/// What a prompt produced in a preview.
-#[derive(Debug, Clone, Serialize)]
-pub struct Preview {
-    pub prompt_type: PromptType,
-    pub system_prompt: String,
-    pub user_prompt: String,
-    pub text: String,
-    pub provider: String,
-    pub model: String,
-}
-
 fn stage_name(stage: LlmStage) -> &'static str {
     match stage {
         LlmStage::ArticleSummary => "article_summary",
         LlmStage::CategorySummary => "category_summary",
         LlmStage::ExecutiveSummary => "executive_summary",
     }
-}
-
-fn authors(value: &Json) -> String {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Json::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
 }
 
 /// Exposed for tests: the report a run would read.

@@ -86,6 +86,10 @@ pub struct OpenAiProvider {
 impl OpenAiProvider {
     /// A provider for the configured base URL, key and timeouts.
     pub fn new(settings: &LlmSettings) -> Result<Self, reqwest::Error> {
+        // reqwest comes without a crypto provider of its own (see the
+        // workspace manifest): TLS uses the process default, ring, the one
+        // sqlx uses too. Installing it twice is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs_f64(settings.connect_timeout_secs))
             .timeout(Duration::from_secs_f64(settings.request_timeout_secs))
@@ -299,5 +303,23 @@ impl LlmProvider for OpenAiProvider {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run alone (`cargo test -p service --lib`), reqwest has no crypto
+    /// provider of its own: building the client proves the process default
+    /// is installed first.
+    #[test]
+    fn the_http_client_builds_on_the_process_crypto_provider() {
+        let settings = LlmSettings {
+            base_url: "https://llm.example/v1".into(),
+            api_key: Some("k".to_owned().into()),
+            ..LlmSettings::default()
+        };
+        assert!(OpenAiProvider::new(&settings).is_ok());
     }
 }

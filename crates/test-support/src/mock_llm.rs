@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! let mock = bench::mock::MockLlm::start(bench::mock::MockConfig::default()).await?;
+//! let mock = test_support::mock_llm::MockLlm::start(test_support::mock_llm::MockConfig::default()).await?;
 //! println!("point the client at {}", mock.base_url());
 //! # Ok(()) }
 //! ```
@@ -199,6 +199,8 @@ impl Drop for InFlight<'_> {
     }
 }
 
+// Long on purpose: the mock's whole behaviour per request (rules, latency,
+// failures, answer) in the order it applies them.
 async fn chat_completions(
     state: web::Data<State>,
     body: web::Json<Value>,

@@ -1,12 +1,12 @@
 //! Demo data for the embedded default: created once, on an empty database.
 
+use crate::reports::{CreateReport, ReportArticleInput};
+use crate::streams::CreateStream;
+use crate::{Actor, ServiceError, Services};
 use chrono::NaiveDate;
 use entity::enums::{StreamScope, UserRole};
 use repository::articles::NewArticle;
 use serde_json::json;
-use service::reports::{CreateReport, ReportArticleInput};
-use service::streams::CreateStream;
-use service::{Actor, ServiceError, Services};
 
 /// The demo logins (printed by `make run`).
 pub const DEMO_USERS: [(&str, &str, &str); 3] = [
@@ -82,69 +82,70 @@ const ARTICLES: [(&str, &str, &str, i32, &str, &str); 8] = [
     ),
 ];
 
-/// Creates the demo organization, users, streams, articles and reports,
-/// unless the database already has users.
-pub async fn seed_demo_data(services: &Services) -> Result<bool, ServiceError> {
-    let db = &services.db;
-    if repository::users::list(db, None, repository::Page::first())
-        .await?
-        .total
-        > 0
-    {
-        return Ok(false);
-    }
-    let org = repository::organizations::create(db, "Curio Demo Lab").await?;
-    let mut actors = Vec::new();
-    for (email, password, role) in DEMO_USERS {
-        let role = match role {
-            "platform_admin" => UserRole::PlatformAdmin,
-            "org_admin" => UserRole::OrgAdmin,
-            _ => UserRole::Member,
-        };
-        let hash = service::passwords::hash(password.into()).await?;
-        let user = repository::users::create(
-            db,
-            repository::users::NewUser {
-                email: email.into(),
-                password_hash: hash,
-                full_name: Some(format!(
-                    "Demo {}",
-                    email.split('@').next().unwrap_or("user")
-                )),
-                role,
-                org_id: (role != UserRole::PlatformAdmin).then_some(org.id),
-            },
-        )
-        .await?;
-        actors.push(Actor::from(&user));
-    }
-    let (admin, curator, reader) = (&actors[0], &actors[1], &actors[2]);
-    let ids = service::articles::bulk_import(
-        db,
-        admin,
-        ARTICLES
-            .iter()
-            .map(|(title, abstract_, journal, year, doi, pmid)| NewArticle {
-                title: (*title).into(),
-                r#abstract: Some((*abstract_).into()),
-                authors: vec!["A. Researcher".into(), "B. Scientist".into()],
-                journal: Some((*journal).into()),
-                pub_year: Some(*year),
-                doi: Some((*doi).into()),
-                pmid: Some((*pmid).into()),
-                url: Some(format!("https://doi.org/{doi}")),
-            })
-            .collect(),
-    )
-    .await?;
-    let categories = json!({"categories": [
-        {"id": "immunotherapy", "name": "Immunotherapy", "topics": ["checkpoint blockade", "T cells", "microbiome"]},
-        {"id": "gene_editing", "name": "Gene editing", "topics": ["CRISPR", "base editing", "prime editing"]},
-        {"id": "diagnostics", "name": "Diagnostics", "topics": ["ctDNA", "spatial profiling"]}
-    ]});
-    let org_stream = service::streams::create(
-        db,
-        curator,
+impl Services {
+    /// Creates the demo organization, users, streams, articles and reports,
+    /// unless the database already has users. True when it created them.
+    // Long on purpose: demo content, read as a script.
+    pub async fn seed_demo_data(&self) -> Result<bool, ServiceError> {
+        let db = &self.db;
+        if repository::users::list(db, None, repository::Page::first())
+            .await?
+            .total
+            > 0
+        {
+            return Ok(false);
+        }
+        let org = repository::organizations::create(db, "Curio Demo Lab").await?;
+        let mut actors = Vec::new();
+        for (email, password, role) in DEMO_USERS {
+            let role = match role {
+                "platform_admin" => UserRole::PlatformAdmin,
+                "org_admin" => UserRole::OrgAdmin,
+                _ => UserRole::Member,
+            };
+            let hash = crate::passwords::hash(password.into()).await?;
+            let user = repository::users::create(
+                db,
+                repository::users::NewUser {
+                    email: email.into(),
+                    password_hash: hash,
+                    full_name: Some(format!(
+                        "Demo {}",
+                        email.split('@').next().unwrap_or("user")
+                    )),
+                    role,
+                    org_id: (role != UserRole::PlatformAdmin).then_some(org.id),
+                },
+            )
+            .await?;
+            actors.push(Actor::from(&user));
+        }
+        let (admin, curator, reader) = (&actors[0], &actors[1], &actors[2]);
+        let ids = self
+            .articles
+            .bulk_import(
+                admin,
+                ARTICLES
+                    .iter()
+                    .map(|(title, abstract_, journal, year, doi, pmid)| NewArticle {
+                        title: (*title).into(),
+                        r#abstract: Some((*abstract_).into()),
+                        authors: vec!["A. Researcher".into(), "B. Scientist".into()],
+                        journal: Some((*journal).into()),
+                        pub_year: Some(*year),
+                        doi: Some((*doi).into()),
+                        pmid: Some((*pmid).into()),
+                        url: Some(format!("https://doi.org/{doi}")),
+                    })
+                    .collect(),
+            )
+            .await?;
+        let categories = json!({"categories": [
+            {"id": "immunotherapy", "name": "Immunotherapy", "topics": ["checkpoint blockade", "T cells", "microbiome"]},
+            {"id": "gene_editing", "name": "Gene editing", "topics": ["CRISPR", "base editing", "prime editing"]},
+            {"id": "diagnostics", "name": "Diagnostics", "topics": ["ctDNA", "spatial profiling"]}
+        ]});
+        let org_stream = self.streams.create(curator,
         CreateStream {
             stream_name: "Immuno-oncology watch".into(),
             purpose: "Track advances that change how patients are selected for and respond to immunotherapy.".into(),
@@ -156,59 +157,58 @@ pub async fn seed_demo_data(services: &Services) -> Result<bool, ServiceError> {
         },
     )
     .await?;
-    let personal = service::streams::create(
-        db,
-        reader,
-        CreateStream {
-            stream_name: "My gene editing reading".into(),
-            purpose: "Follow therapeutic gene editing.".into(),
-            scope: StreamScope::Personal,
-            org_id: None,
-            presentation_config: Some(categories),
-            enrichment_config: None,
-            llm_config: None,
-        },
-    )
-    .await?;
-    let category = |i: usize| match i {
-        2 | 3 | 6 => "gene_editing",
-        4 | 5 => "diagnostics",
-        _ => "immunotherapy",
-    };
-    let report = |name: &str, day: u32, picks: &[usize]| CreateReport {
-        report_name: name.into(),
-        report_date: NaiveDate::from_ymd_opt(2026, 11, day).unwrap_or_default(),
-        articles: picks
-            .iter()
-            .map(|&i| ReportArticleInput {
-                article_id: ids[i],
-                ranking: None,
-                relevance_score: Some(0.9 - i as f64 * 0.05),
-                presentation_categories: Some(vec![category(i).into()]),
-            })
-            .collect(),
-    };
-    let week1 = service::reports::create(
-        db,
-        curator,
-        org_stream.id,
-        report("Week 46", 16, &[0, 1, 3, 4, 5, 7]),
-    )
-    .await?;
-    service::reports::create(
-        db,
-        curator,
-        org_stream.id,
-        report("Week 47", 23, &[0, 5, 7, 1]),
-    )
-    .await?;
-    service::reports::create(
-        db,
-        reader,
-        personal.id,
-        report("Editing digest", 20, &[2, 3, 6]),
-    )
-    .await?;
-    service::curation::approve(db, curator, week1.id).await?;
-    Ok(true)
+        let personal = self
+            .streams
+            .create(
+                reader,
+                CreateStream {
+                    stream_name: "My gene editing reading".into(),
+                    purpose: "Follow therapeutic gene editing.".into(),
+                    scope: StreamScope::Personal,
+                    org_id: None,
+                    presentation_config: Some(categories),
+                    enrichment_config: None,
+                    llm_config: None,
+                },
+            )
+            .await?;
+        let category = |i: usize| match i {
+            2 | 3 | 6 => "gene_editing",
+            4 | 5 => "diagnostics",
+            _ => "immunotherapy",
+        };
+        let report = |name: &str, day: u32, picks: &[usize]| CreateReport {
+            report_name: name.into(),
+            report_date: NaiveDate::from_ymd_opt(2026, 11, day).unwrap_or_default(),
+            articles: picks
+                .iter()
+                .map(|&i| ReportArticleInput {
+                    article_id: ids[i],
+                    ranking: None,
+                    relevance_score: Some(0.9 - i as f64 * 0.05),
+                    presentation_categories: Some(vec![category(i).into()]),
+                })
+                .collect(),
+        };
+        let week1 = self
+            .reports
+            .create(
+                curator,
+                org_stream.id,
+                report("Week 46", 16, &[0, 1, 3, 4, 5, 7]),
+            )
+            .await?;
+        self.reports
+            .create(curator, org_stream.id, report("Week 47", 23, &[0, 5, 7, 1]))
+            .await?;
+        self.reports
+            .create(
+                reader,
+                personal.id,
+                report("Editing digest", 20, &[2, 3, 6]),
+            )
+            .await?;
+        self.curation.approve(curator, week1.id).await?;
+        Ok(true)
+    }
 }

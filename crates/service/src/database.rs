@@ -1,0 +1,71 @@
+//! The database under the services: its settings, and what the pool reports
+//! to metrics.
+
+use sea_orm::{DatabaseConnection, DbBackend};
+
+use crate::ServiceError;
+
+pub use repository::database::{DatabaseSettings, redacted};
+
+/// Connections in the pool at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub size: u32,
+    pub idle: u32,
+}
+
+impl PoolStatus {
+    /// Connections checked out by a caller.
+    pub fn in_use(&self) -> u32 {
+        self.size.saturating_sub(self.idle)
+    }
+}
+
+/// Opens the pool, applies pending migrations when `migrate` is set, and
+/// records every statement's latency.
+pub(crate) async fn open(
+    settings: &DatabaseSettings,
+    migrate: bool,
+) -> Result<DatabaseConnection, ServiceError> {
+    let mut db = repository::database::connect(settings)
+        .await
+        .map_err(ServiceError::Connect)?;
+    if migrate {
+        repository::database::migrate(&db)
+            .await
+            .map_err(ServiceError::Migration)?;
+    }
+    // Set before the pool is cloned into the services: clones share it.
+    instrument_statements(&mut db);
+    Ok(db)
+}
+
+pub(crate) fn pool_status(db: &DatabaseConnection) -> PoolStatus {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::MySql => {
+            let p = db.get_mysql_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        DbBackend::Postgres => {
+            let p = db.get_postgres_connection_pool();
+            (p.size(), p.num_idle())
+        }
+        _ => {
+            let p = db.get_sqlite_connection_pool();
+            (p.size(), p.num_idle())
+        }
+    };
+    PoolStatus {
+        size,
+        idle: u32::try_from(idle).unwrap_or(u32::MAX),
+    }
+}
+
+/// Statement latency for every SQL statement, from SeaORM's metric callback.
+fn instrument_statements(db: &mut DatabaseConnection) {
+    db.set_metric_callback(|info| {
+        let outcome = if info.failed { "error" } else { "ok" };
+        metrics::histogram!("curio_db_statement_seconds", "outcome" => outcome)
+            .record(info.elapsed.as_secs_f64());
+    });
+}

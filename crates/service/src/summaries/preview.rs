@@ -1,0 +1,174 @@
+//! Previews: one prompt type rendered and sent with an ad-hoc prompt, the
+//! same values a run would use; nothing is saved but the ledger row.
+
+use entity::enums::LlmStage;
+use repository::associations::{self, ReportArticle};
+use repository::reports::ReportWithArticles;
+use repository::streams::Stream;
+use repository::usage;
+use serde::Serialize;
+
+use super::templates::{self, PromptType};
+use super::{SummaryService, billed_org, client_error, prompts};
+use crate::access::Actor;
+use crate::error::FailedItem;
+use crate::{FieldError, ServiceError, limits};
+
+/// What a prompt produced in a preview.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub prompt_type: PromptType,
+    pub system_prompt: String,
+    pub user_prompt: String,
+    pub text: String,
+    pub provider: String,
+    pub model: String,
+}
+
+/// The prompts of a preview request: the stream's, unless given.
+#[derive(Debug, Clone, Default)]
+pub struct PreviewPrompts {
+    pub system_prompt: Option<String>,
+    pub user_prompt_template: Option<String>,
+}
+
+impl PreviewPrompts {
+    fn check(&self, prompt: PromptType) -> Result<(), ServiceError> {
+        let mut errors = Vec::new();
+        for (field, value) in [
+            ("system_prompt", &self.system_prompt),
+            ("user_prompt_template", &self.user_prompt_template),
+        ] {
+            let Some(text) = value else { continue };
+            if let Some(e) = limits::too_long(field, text, limits::PROMPT_CHARS) {
+                errors.push(e);
+            } else if let Err(e) = templates::validate(prompt, text) {
+                errors.push(FieldError::new(field, e.to_string()));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Validation(errors))
+        }
+    }
+}
+
+impl SummaryService {
+    /// Generates one prompt type for a report (or one of its articles) with
+    /// an ad-hoc prompt; nothing is saved.
+    pub async fn preview(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        prompt: PromptType,
+        prompts_given: PreviewPrompts,
+        article_id: Option<i32>,
+    ) -> Result<Preview, ServiceError> {
+        let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
+        crate::streams::require_active(&stream, "summarize its reports")?;
+        prompts_given.check(prompt)?;
+        let mut config = self.stage_config(&stream, prompt);
+        config.system = prompts_given.system_prompt.unwrap_or(config.system);
+        config.template = prompts_given
+            .user_prompt_template
+            .unwrap_or(config.template);
+        let loaded = repository::reports::load_with_articles(&self.db, report, false).await?;
+        let values = preview_values(&stream, &loaded, prompt, article_id)?;
+        let user = templates::render(&config.template, &values)
+            .map_err(|e| ServiceError::invalid("user_prompt_template", e.to_string()))?;
+        let stage = match prompt {
+            PromptType::ArticleSummary => LlmStage::ArticleSummary,
+            PromptType::CategorySummary => LlmStage::CategorySummary,
+            PromptType::ExecutiveSummary => LlmStage::ExecutiveSummary,
+        };
+        let call = self.call(stage, &config, user.clone()).await;
+        // A preview is paid for like any call: on the ledger of the
+        // organization that owns the stream.
+        let org_id = billed_org(&self.db, &stream).await?;
+        let rows = self.usage_rows(std::slice::from_ref(&call), org_id, report_id);
+        usage::record_many(&self.db, rows).await?;
+        match call.result {
+            Ok(r) => Ok(Preview {
+                prompt_type: prompt,
+                system_prompt: config.system,
+                user_prompt: user,
+                text: r.text,
+                provider: self.provider.name().to_owned(),
+                model: r.model,
+            }),
+            Err(e) => Err(ServiceError::LlmFailed {
+                timeout: e.is_timeout(),
+                failed: vec![FailedItem {
+                    stage: prompt.as_str().into(),
+                    item: article_id.map(|a| a.to_string()),
+                    error: client_error(&e),
+                }],
+            }),
+        }
+    }
+}
+
+/// The values a preview fills its prompt with. Articles without a summary
+/// are listed with their abstract, so that a later stage can be tried
+/// before the first has run.
+fn preview_values(
+    stream: &Stream,
+    loaded: &ReportWithArticles,
+    prompt: PromptType,
+    article_id: Option<i32>,
+) -> Result<prompts::Values, ServiceError> {
+    let listed = |a: &ReportArticle| {
+        let summary = a.association.ai_summary.as_deref();
+        prompts::listed(
+            &a.article.title,
+            summary.unwrap_or(a.article.r#abstract.as_deref().unwrap_or_default()),
+        )
+    };
+    Ok(match prompt {
+        PromptType::ArticleSummary => {
+            let chosen = match article_id {
+                Some(id) => loaded
+                    .articles
+                    .iter()
+                    .find(|a| a.article.id == id)
+                    .ok_or(ServiceError::NotFound("report article"))?,
+                None => loaded.articles.first().ok_or_else(|| {
+                    ServiceError::invalid("article_id", "the report has no visible article")
+                })?,
+            };
+            prompts::article(stream, &chosen.article)
+        }
+        PromptType::CategorySummary => {
+            let first = crate::streams::categories(stream).into_iter().next();
+            let lines: Vec<String> = loaded
+                .articles
+                .iter()
+                .filter(|a| {
+                    first
+                        .as_ref()
+                        .is_none_or(|c| associations::categories(&a.association).contains(&c.id))
+                })
+                .map(listed)
+                .collect();
+            prompts::category(stream, &first.unwrap_or_default(), &lines)
+        }
+        PromptType::ExecutiveSummary => {
+            let lines: Vec<String> = loaded.articles.iter().map(listed).collect();
+            let stored = loaded
+                .report
+                .enrichments
+                .as_ref()
+                .and_then(|e| e["category_summaries"].as_object());
+            prompts::executive(
+                stream,
+                &loaded.report.report_name,
+                &lines,
+                stored
+                    .into_iter()
+                    .flatten()
+                    .map(|(id, text)| (id.as_str(), text.as_str().unwrap_or_default())),
+            )
+        }
+    })
+}

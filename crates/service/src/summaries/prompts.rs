@@ -1,0 +1,110 @@
+//! What each prompt is filled with: one builder per prompt type, shared by
+//! runs and previews so that a preview shows the prompt a run would send.
+
+use std::collections::HashMap;
+
+use repository::articles::Article;
+use repository::streams::Stream;
+use serde_json::Value as Json;
+
+use crate::ServiceError;
+use crate::streams::Category;
+
+use super::templates::{self, PromptType};
+
+/// A template's placeholder values by name.
+pub(super) type Values = HashMap<&'static str, String>;
+
+/// The stream's own fields, in every prompt.
+fn stream_values(stream: &Stream) -> Values {
+    HashMap::from([
+        ("stream_name", stream.stream_name.clone()),
+        ("stream_purpose", stream.purpose.clone()),
+    ])
+}
+
+/// The article-summary prompt's values for one article.
+pub(super) fn article(stream: &Stream, article: &Article) -> Values {
+    let mut values = stream_values(stream);
+    values.extend([
+        ("title", article.title.clone()),
+        ("abstract", article.r#abstract.clone().unwrap_or_default()),
+        ("journal", article.journal.clone().unwrap_or_default()),
+        (
+            "pub_year",
+            article.pub_year.map(|y| y.to_string()).unwrap_or_default(),
+        ),
+        ("doi", article.doi.clone().unwrap_or_default()),
+        ("authors", authors(&article.authors)),
+    ]);
+    values
+}
+
+/// The category-summary prompt's values: the category and its articles'
+/// lines (see [`listed`]).
+pub(super) fn category(stream: &Stream, category: &Category, lines: &[String]) -> Values {
+    let mut values = stream_values(stream);
+    values.extend([
+        ("category_name", category.name.clone()),
+        ("category_topics", category.topics.join(", ")),
+        ("articles_summaries", lines.join("\n")),
+    ]);
+    values
+}
+
+/// The executive-summary prompt's values: every article's line and every
+/// category summary.
+pub(super) fn executive<'a>(
+    stream: &Stream,
+    report_name: &str,
+    article_lines: &[String],
+    category_summaries: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Values {
+    let mut values = stream_values(stream);
+    values.extend([
+        ("report_name", report_name.to_owned()),
+        ("articles_summaries", article_lines.join("\n")),
+        (
+            "categories_summaries",
+            category_summaries
+                .into_iter()
+                .map(|(id, text)| format!("- {id}: {text}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+    ]);
+    values
+}
+
+/// One article as the category and executive prompts list it.
+pub(super) fn listed(title: &str, summary: &str) -> String {
+    format!("- {title}: {summary}")
+}
+
+/// Renders a stream's template. Templates are checked when a stream is
+/// saved, so a failure here is a stored template the renderer refuses: the
+/// stream's owner must fix it, nothing is sent.
+pub(super) fn render(
+    prompt: PromptType,
+    template: &str,
+    values: &Values,
+) -> Result<String, ServiceError> {
+    templates::render(template, values).map_err(|e| {
+        ServiceError::Conflict(format!(
+            "the stream's {} template does not render: {e}",
+            prompt.as_str()
+        ))
+    })
+}
+
+fn authors(value: &Json) -> String {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Json::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
