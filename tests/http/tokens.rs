@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use test_support::backend_tests;
 
 fn sign(claims: &Value, alg: Algorithm, secret: &str) -> String {
+    service::token_crypto::install();
     jsonwebtoken::encode(
         &Header::new(alg),
         claims,

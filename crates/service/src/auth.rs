@@ -74,6 +74,7 @@ impl AuthService {
     /// A service signing with the configured secret; refuses a missing,
     /// short or published one (see [`AuthSettings::checked_secret`]).
     pub fn new(db: DatabaseConnection, settings: AuthSettings) -> Result<Self, ServiceError> {
+        crate::token_crypto::install();
         let secret = settings
             .checked_secret()
             .map_err(ServiceError::Config)?

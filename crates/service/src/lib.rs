@@ -20,8 +20,10 @@ pub mod organizations;
 pub mod passwords;
 pub mod reports;
 pub mod settings;
+pub mod stream_config;
 pub mod streams;
 pub mod summaries;
+pub mod token_crypto;
 pub mod users;
 
 use std::sync::Arc;

@@ -36,38 +36,13 @@ pub struct PatchStream {
     pub is_active: Option<bool>,
 }
 
-/// A category of a stream's presentation.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Category {
-    pub id: String,
-    pub name: String,
-    pub topics: Vec<String>,
-}
+pub use crate::stream_config::Category;
 
-/// The categories of a stream's `presentation_config` (already validated).
+/// The categories of a stream's `presentation_config`.
 pub fn categories(stream: &Stream) -> Vec<Category> {
-    stream.presentation_config["categories"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|c| {
-                    Some(Category {
-                        id: c["id"].as_str()?.to_owned(),
-                        name: c["name"].as_str().unwrap_or_default().to_owned(),
-                        topics: c["topics"]
-                            .as_array()
-                            .map(|t| {
-                                t.iter()
-                                    .filter_map(|x| x.as_str().map(str::to_owned))
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::stream_config::StreamConfig::of(stream)
+        .presentation
+        .categories
 }
 
 /// Whether a stream configuration is within [`limits::CONFIG_BYTES`] and

@@ -69,6 +69,7 @@ fn member_claims(w: &common::World, iat: i64, exp: i64, auth_time: i64) -> Claim
 }
 
 fn sign(claims: &Claims, alg: Algorithm, secret: &str) -> String {
+    service::token_crypto::install();
     jsonwebtoken::encode(
         &Header::new(alg),
         claims,

@@ -30,6 +30,7 @@ use tokio::sync::Semaphore;
 use crate::access::Actor;
 use crate::error::FailedItem;
 use crate::settings::ProviderKind;
+use crate::stream_config::StreamConfig;
 use crate::{LlmSettings, ServiceError};
 use provider::{LlmError, LlmProvider, LlmRequest, LlmResponse};
 use templates::PromptType;
@@ -187,36 +188,27 @@ impl SummaryService {
         self.provider.name()
     }
 
-    fn stage_config(&self, stream: &Stream, prompt: PromptType) -> StageConfig {
-        let llm = &stream.llm_config[prompt.as_str()];
-        let prompts = &stream.enrichment_config["prompts"][prompt.as_str()];
+    /// One stage's settings: the stream's own over the service's.
+    fn stage_config(&self, config: &StreamConfig, prompt: PromptType) -> StageConfig {
+        let llm = config.llm(prompt).cloned().unwrap_or_default();
+        let prompts = config.prompts(prompt).cloned().unwrap_or_default();
         let (default_system, default_template) = prompt.default_prompt();
         StageConfig {
-            model: llm["model"]
-                .as_str()
-                .map(str::to_owned)
+            model: llm
+                .model
                 .unwrap_or_else(|| self.provider.default_model().to_owned()),
-            temperature: llm["temperature"]
-                .as_f64()
-                .map(|t| t as f32)
-                .unwrap_or(self.settings.temperature),
-            max_tokens: llm["max_tokens"]
-                .as_u64()
-                .map(|t| t as u32)
-                .unwrap_or(self.settings.max_tokens),
-            max_concurrent: llm["max_concurrent"]
-                .as_u64()
-                .map(|c| c as usize)
+            temperature: llm.temperature.unwrap_or(self.settings.temperature),
+            max_tokens: llm.max_tokens.unwrap_or(self.settings.max_tokens),
+            max_concurrent: llm
+                .max_concurrent
                 .unwrap_or(self.settings.default_max_concurrent)
                 .max(1),
-            system: prompts["system_prompt"]
-                .as_str()
-                .unwrap_or(default_system)
-                .to_owned(),
-            template: prompts["user_prompt_template"]
-                .as_str()
-                .unwrap_or(default_template)
-                .to_owned(),
+            system: prompts
+                .system_prompt
+                .unwrap_or_else(|| default_system.to_owned()),
+            template: prompts
+                .user_prompt_template
+                .unwrap_or_else(|| default_template.to_owned()),
         }
     }
 

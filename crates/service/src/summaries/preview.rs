@@ -12,6 +12,7 @@ use super::templates::{self, PromptType};
 use super::{SummaryService, billed_org, client_error, prompts};
 use crate::access::Actor;
 use crate::error::FailedItem;
+use crate::stream_config::StreamConfig;
 use crate::{FieldError, ServiceError, limits};
 
 /// What a prompt produced in a preview.
@@ -68,13 +69,14 @@ impl SummaryService {
         let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
         crate::streams::require_active(&stream, "summarize its reports")?;
         prompts_given.check(prompt)?;
-        let mut config = self.stage_config(&stream, prompt);
+        let stream_config = StreamConfig::of(&stream);
+        let mut config = self.stage_config(&stream_config, prompt);
         config.system = prompts_given.system_prompt.unwrap_or(config.system);
         config.template = prompts_given
             .user_prompt_template
             .unwrap_or(config.template);
         let loaded = repository::reports::load_with_articles(&self.db, report, false).await?;
-        let values = preview_values(&stream, &loaded, prompt, article_id)?;
+        let values = preview_values(&stream, &stream_config, &loaded, prompt, article_id)?;
         let user = templates::render(&config.template, &values)
             .map_err(|e| ServiceError::invalid("user_prompt_template", e.to_string()))?;
         let stage = match prompt {
@@ -114,6 +116,7 @@ impl SummaryService {
 /// before the first has run.
 fn preview_values(
     stream: &Stream,
+    config: &StreamConfig,
     loaded: &ReportWithArticles,
     prompt: PromptType,
     article_id: Option<i32>,
@@ -140,7 +143,7 @@ fn preview_values(
             prompts::article(stream, &chosen.article)
         }
         PromptType::CategorySummary => {
-            let first = crate::streams::categories(stream).into_iter().next();
+            let first = config.presentation.categories.first();
             let lines: Vec<String> = loaded
                 .articles
                 .iter()
@@ -151,7 +154,7 @@ fn preview_values(
                 })
                 .map(listed)
                 .collect();
-            prompts::category(stream, &first.unwrap_or_default(), &lines)
+            prompts::category(stream, &first.cloned().unwrap_or_default(), &lines)
         }
         PromptType::ExecutiveSummary => {
             let lines: Vec<String> = loaded.articles.iter().map(listed).collect();

@@ -18,7 +18,7 @@ use super::templates::PromptType;
 use super::{Call, RunError, SummaryResult, SummaryService, Usage, client_error, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
-use crate::streams::categories;
+use crate::stream_config::StreamConfig;
 
 /// The calls a run made and the items that failed.
 #[derive(Default)]
@@ -80,6 +80,13 @@ impl ArticleSummaries {
     }
 }
 
+/// What a run reads before any LLM call.
+struct Input {
+    stream: Stream,
+    config: StreamConfig,
+    loaded: ReportWithArticles,
+}
+
 /// What a successful run produced.
 struct Enrichments {
     executive_summary: String,
@@ -98,24 +105,26 @@ impl SummaryService {
         force: bool,
     ) -> Result<SummaryResult, RunError> {
         let started = Instant::now();
-        let (stream, loaded) = self.read(report_id).await?;
-        let span = tracing::info_span!("summary_run", report_id, articles = loaded.articles.len());
+        let input = self.read(report_id).await?;
+        let span = tracing::info_span!(
+            "summary_run",
+            report_id,
+            articles = input.loaded.articles.len()
+        );
         async move {
             let mut ledger = Ledger::default();
             let summaries = self
-                .article_stage(report_id, &stream, &loaded.articles, force, &mut ledger)
+                .article_stage(report_id, &input, force, &mut ledger)
                 .await?;
             let mut category_summaries = BTreeMap::new();
             if ledger.all_ok() {
-                category_summaries = self
-                    .category_stage(&stream, &loaded.articles, &summaries, &mut ledger)
-                    .await?;
+                category_summaries = self.category_stage(&input, &summaries, &mut ledger).await?;
             }
             let mut executive_summary = String::new();
             if ledger.all_ok() {
-                let lines = summaries.lines(&loaded.articles);
+                let lines = summaries.lines(&input.loaded.articles);
                 executive_summary = self
-                    .executive_stage(&stream, &loaded, &lines, &category_summaries, &mut ledger)
+                    .executive_stage(&input, &lines, &category_summaries, &mut ledger)
                     .await?
                     .unwrap_or_default();
             }
@@ -138,13 +147,17 @@ impl SummaryService {
 
     /// The report with its visible articles, and its stream; each query
     /// takes a pooled connection and gives it back.
-    async fn read(&self, report_id: i32) -> Result<(Stream, ReportWithArticles), ServiceError> {
+    async fn read(&self, report_id: i32) -> Result<Input, ServiceError> {
         let report = reports::get(&self.db, report_id).await?;
         let stream = repository::streams::find(&self.db, report.stream_id)
             .await?
             .ok_or(ServiceError::NotFound("stream"))?;
         let loaded = reports::load_with_articles(&self.db, report, false).await?;
-        Ok((stream, loaded))
+        Ok(Input {
+            config: StreamConfig::of(&stream),
+            stream,
+            loaded,
+        })
     }
 
     /// Stage 1: one call per visible article lacking a summary (every one
@@ -152,12 +165,12 @@ impl SummaryService {
     async fn article_stage(
         &self,
         report_id: i32,
-        stream: &Stream,
-        articles: &[ReportArticle],
+        input: &Input,
         force: bool,
         ledger: &mut Ledger,
     ) -> Result<ArticleSummaries, ServiceError> {
-        let config = self.stage_config(stream, PromptType::ArticleSummary);
+        let (stream, articles) = (&input.stream, &input.loaded.articles);
+        let config = self.stage_config(&input.config, PromptType::ArticleSummary);
         let mut by_article: HashMap<i32, String> = articles
             .iter()
             .filter_map(|a| Some((a.article.id, a.association.ai_summary.clone()?)))
@@ -220,14 +233,14 @@ impl SummaryService {
     /// articles.
     async fn category_stage(
         &self,
-        stream: &Stream,
-        articles: &[ReportArticle],
+        input: &Input,
         summaries: &ArticleSummaries,
         ledger: &mut Ledger,
     ) -> Result<BTreeMap<String, String>, ServiceError> {
-        let config = self.stage_config(stream, PromptType::CategorySummary);
+        let (stream, articles) = (&input.stream, &input.loaded.articles);
+        let config = self.stage_config(&input.config, PromptType::CategorySummary);
         let mut jobs = Vec::new();
-        for category in categories(stream) {
+        for category in &input.config.presentation.categories {
             let lines = summaries.lines(
                 articles
                     .iter()
@@ -236,9 +249,9 @@ impl SummaryService {
             if lines.is_empty() {
                 continue;
             }
-            let values = prompts::category(stream, &category, &lines);
+            let values = prompts::category(stream, category, &lines);
             let prompt = prompts::render(PromptType::CategorySummary, &config.template, &values)?;
-            jobs.push((category.id, prompt));
+            jobs.push((category.id.clone(), prompt));
         }
         let span = tracing::info_span!(
             "summary_stage",
@@ -272,16 +285,15 @@ impl SummaryService {
     /// Stage 3: the executive summary over every article and category.
     async fn executive_stage(
         &self,
-        stream: &Stream,
-        loaded: &ReportWithArticles,
+        input: &Input,
         article_lines: &[String],
         category_summaries: &BTreeMap<String, String>,
         ledger: &mut Ledger,
     ) -> Result<Option<String>, ServiceError> {
-        let config = self.stage_config(stream, PromptType::ExecutiveSummary);
+        let config = self.stage_config(&input.config, PromptType::ExecutiveSummary);
         let values = prompts::executive(
-            stream,
-            &loaded.report.report_name,
+            &input.stream,
+            &input.loaded.report.report_name,
             article_lines,
             category_summaries
                 .iter()

@@ -1,0 +1,102 @@
+//! Article bodies: single, bulk import and bulk update.
+
+use super::*;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleOut {
+    pub id: i32,
+    pub title: String,
+    #[serde(rename = "abstract")]
+    pub r#abstract: Option<String>,
+    pub authors: Vec<String>,
+    pub journal: Option<String>,
+    pub pub_year: Option<i32>,
+    pub doi: Option<String>,
+    pub pmid: Option<String>,
+    pub url: Option<String>,
+}
+
+
+impl From<service::articles::Article> for ArticleOut {
+    fn from(a: service::articles::Article) -> Self {
+        ArticleOut {
+            id: a.id,
+            authors: strings(&a.authors),
+            title: a.title,
+            r#abstract: a.r#abstract,
+            journal: a.journal,
+            pub_year: a.pub_year,
+            doi: a.doi,
+            pmid: a.pmid,
+            url: a.url,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewArticleIn {
+    pub title: String,
+    #[serde(rename = "abstract")]
+    pub r#abstract: Option<String>,
+    #[serde(default)]
+    pub authors: Vec<String>,
+    pub journal: Option<String>,
+    #[serde(default, deserialize_with = "whole::optional")]
+    pub pub_year: Option<i32>,
+    pub doi: Option<String>,
+    pub pmid: Option<String>,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkImportRequest {
+    /// Up to 10,000 articles.
+    pub articles: Vec<NewArticleIn>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkImportResponse {
+    /// Ids in input order (rows sharing a DOI or PMID share an id).
+    pub ids: Vec<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleUpdateIn {
+    #[serde(deserialize_with = "whole::one")]
+    pub article_id: i32,
+    pub title: Option<String>,
+    #[serde(rename = "abstract", default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub r#abstract: Option<Option<String>>,
+    pub authors: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub journal: Option<Option<String>>,
+    #[serde(default, deserialize_with = "whole::nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub pub_year: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub doi: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub pmid: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub url: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"updates": [{"article_id": 1, "journal": "Nature Medicine"}]}))]
+pub struct BulkUpdateRequest {
+    pub updates: Vec<ArticleUpdateIn>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkUpdateResponse {
+    pub updated: u64,
+}

@@ -1,0 +1,254 @@
+//! Request and response bodies of the HTTP API (documented in OpenAPI).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use service::Paginated;
+use utoipa::ToSchema;
+
+/// `null`-aware optional field: absent → `None`, `null` → `Some(None)`.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Deserialize::deserialize(de).map(Some)
+}
+
+/// `i32` fields that also accept a whole number written with a zero
+/// fraction (`250.0`): JSON Schema's `integer` includes such numbers, and
+/// some JSON encoders write them.
+pub mod whole {
+    use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+    struct Whole(i32);
+
+    impl<'de> Deserialize<'de> for Whole {
+        fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Whole;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a 32-bit integer")
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Whole, E> {
+                    i32::try_from(v)
+                        .map(Whole)
+                        .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Whole, E> {
+                    i32::try_from(v)
+                        .map(Whole)
+                        .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Whole, E> {
+                    let whole =
+                        v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX);
+                    whole
+                        .then_some(Whole(v as i32))
+                        .ok_or_else(|| E::invalid_value(de::Unexpected::Float(v), &self))
+                }
+            }
+            de.deserialize_any(V)
+        }
+    }
+
+    pub fn one<'de, D: Deserializer<'de>>(de: D) -> Result<i32, D::Error> {
+        Whole::deserialize(de).map(|w| w.0)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i32>, D::Error> {
+        Ok(Option::<Whole>::deserialize(de)?.map(|w| w.0))
+    }
+
+    /// Absent → `None`, `null` → `Some(None)` (with `#[serde(default)]`).
+    pub fn nullable<'de, D: Deserializer<'de>>(de: D) -> Result<Option<Option<i32>>, D::Error> {
+        Ok(Some(Option::<Whole>::deserialize(de)?.map(|w| w.0)))
+    }
+
+    pub fn many<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<i32>, D::Error> {
+        Ok(Vec::<Whole>::deserialize(de)?
+            .into_iter()
+            .map(|w| w.0)
+            .collect())
+    }
+}
+
+/// A page of items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T: ToSchema> {
+    pub data: Vec<T>,
+    pub meta: PageMeta,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageMeta {
+    pub offset: u64,
+    pub limit: u64,
+    pub total: u64,
+}
+
+impl<T: ToSchema> List<T> {
+    pub fn from_page<U>(page: Paginated<U>, f: impl FnMut(U) -> T) -> Self {
+        let meta = PageMeta {
+            offset: page.page.offset(),
+            limit: page.page.limit(),
+            total: page.total,
+        };
+        List {
+            data: page.items.into_iter().map(f).collect(),
+            meta,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    PlatformAdmin,
+    OrgAdmin,
+    Member,
+}
+
+impl From<service::enums::UserRole> for Role {
+    fn from(r: service::enums::UserRole) -> Self {
+        use service::enums::UserRole as R;
+        match r {
+            R::PlatformAdmin => Role::PlatformAdmin,
+            R::OrgAdmin => Role::OrgAdmin,
+            R::Member => Role::Member,
+        }
+    }
+}
+
+impl From<Role> for service::enums::UserRole {
+    fn from(r: Role) -> Self {
+        use service::enums::UserRole as R;
+        match r {
+            Role::PlatformAdmin => R::PlatformAdmin,
+            Role::OrgAdmin => R::OrgAdmin,
+            Role::Member => R::Member,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Personal,
+    Organization,
+    Global,
+}
+
+impl From<service::enums::StreamScope> for Scope {
+    fn from(s: service::enums::StreamScope) -> Self {
+        use service::enums::StreamScope as S;
+        match s {
+            S::Personal => Scope::Personal,
+            S::Organization => Scope::Organization,
+            S::Global => Scope::Global,
+        }
+    }
+}
+
+impl From<Scope> for service::enums::StreamScope {
+    fn from(s: Scope) -> Self {
+        use service::enums::StreamScope as S;
+        match s {
+            Scope::Personal => S::Personal,
+            Scope::Organization => S::Organization,
+            Scope::Global => S::Global,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl From<service::enums::ApprovalStatus> for ApprovalStatus {
+    fn from(s: service::enums::ApprovalStatus) -> Self {
+        use service::enums::ApprovalStatus as A;
+        match s {
+            A::Pending => ApprovalStatus::Pending,
+            A::Approved => ApprovalStatus::Approved,
+            A::Rejected => ApprovalStatus::Rejected,
+        }
+    }
+}
+
+impl From<ApprovalStatus> for service::enums::ApprovalStatus {
+    fn from(s: ApprovalStatus) -> Self {
+        use service::enums::ApprovalStatus as A;
+        match s {
+            ApprovalStatus::Pending => A::Pending,
+            ApprovalStatus::Approved => A::Approved,
+            ApprovalStatus::Rejected => A::Rejected,
+        }
+    }
+}
+
+/// The strings of a JSON array (others, and non-arrays, dropped).
+fn strings(v: &Json) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+mod articles;
+mod auth;
+mod operations;
+mod organizations;
+mod reports;
+mod streams;
+mod summaries;
+mod users;
+
+pub use articles::*;
+pub use auth::*;
+pub use operations::*;
+pub use organizations::*;
+pub use reports::*;
+pub use streams::*;
+pub use summaries::*;
+pub use users::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_fields_take_whole_numbers_written_with_a_zero_fraction_and_nothing_else() {
+        let r: RankingRequest =
+            serde_json::from_str(r#"{"article_ids": [3, 250.0, -1.0]}"#).unwrap();
+        assert_eq!(r.article_ids, vec![3, 250, -1]);
+        for bad in [
+            r#"{"article_ids": [2.5]}"#,
+            r#"{"article_ids": [2147483648]}"#,
+            r#"{"article_ids": [1e300]}"#,
+            r#"{"article_ids": ["1"]}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<RankingRequest>(bad).is_err(),
+                "{bad}"
+            );
+        }
+        let u: ArticleUpdateIn =
+            serde_json::from_str(r#"{"article_id": 7.0, "pub_year": null}"#).unwrap();
+        assert_eq!((u.article_id, u.pub_year), (7, Some(None)));
+        let u: ArticleUpdateIn = serde_json::from_str(r#"{"article_id": 7}"#).unwrap();
+        assert_eq!(u.pub_year, None, "absent is not null");
+        let e: EditArticleRequest = serde_json::from_str(r#"{"ranking": 2.0}"#).unwrap();
+        assert_eq!(e.ranking, Some(2));
+    }
+}

@@ -1,0 +1,52 @@
+//! Organization and usage bodies.
+
+use super::*;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationOut {
+    pub id: i32,
+    pub name: String,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_count: Option<u64>,
+}
+
+impl From<service::organizations::Organization> for OrganizationOut {
+    fn from(o: service::organizations::Organization) -> Self {
+        OrganizationOut {
+            id: o.id,
+            name: o.name,
+            is_active: o.is_active,
+            created_at: o.created_at,
+            member_count: None,
+            stream_count: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchOrganizationRequest {
+    pub name: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageOut {
+    /// UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    pub model: String,
+    pub calls: i64,
+    pub failed_calls: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+}

@@ -1,0 +1,238 @@
+//! Report, curation and event bodies.
+
+use super::*;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOut {
+    pub id: i32,
+    pub stream_id: i32,
+    pub report_name: String,
+    pub report_date: NaiveDate,
+    pub approval_status: ApprovalStatus,
+    pub rejection_reason: Option<String>,
+    pub approved_by: Option<i32>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub has_curation_edits: bool,
+    pub last_curated_by: Option<i32>,
+    pub last_curated_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub article_count: Option<u64>,
+}
+
+impl From<service::reports::Report> for ReportOut {
+    fn from(r: service::reports::Report) -> Self {
+        ReportOut {
+            id: r.id,
+            stream_id: r.stream_id,
+            report_name: r.report_name,
+            report_date: r.report_date,
+            approval_status: r.approval_status.into(),
+            rejection_reason: r.rejection_reason,
+            approved_by: r.approved_by,
+            approved_at: r.approved_at,
+            has_curation_edits: r.has_curation_edits,
+            last_curated_by: r.last_curated_by,
+            last_curated_at: r.last_curated_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            article_count: None,
+        }
+    }
+}
+
+impl From<(service::reports::Report, u64)> for ReportOut {
+    fn from((r, n): (service::reports::Report, u64)) -> Self {
+        ReportOut {
+            article_count: Some(n),
+            ..ReportOut::from(r)
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportArticleOut {
+    #[serde(flatten)]
+    pub article: ArticleOut,
+    pub ranking: i32,
+    pub relevance_score: Option<f64>,
+    pub ai_summary: Option<String>,
+    pub original_ai_summary: Option<String>,
+    pub presentation_categories: Vec<String>,
+    pub is_hidden: bool,
+    pub curator_added: bool,
+    pub curator_notes: Option<String>,
+    pub curated_by: Option<i32>,
+    pub curated_at: Option<DateTime<Utc>>,
+}
+
+impl From<service::reports::ReportArticle> for ReportArticleOut {
+    fn from(ra: service::reports::ReportArticle) -> Self {
+        let a = ra.association;
+        ReportArticleOut {
+            article: ra.article.into(),
+            ranking: a.ranking,
+            relevance_score: a.relevance_score,
+            presentation_categories: strings(&a.presentation_categories),
+            ai_summary: a.ai_summary,
+            original_ai_summary: a.original_ai_summary.filter(|s| !s.is_empty()),
+            is_hidden: a.is_hidden,
+            curator_added: a.curator_added,
+            curator_notes: a.curator_notes,
+            curated_by: a.curated_by,
+            curated_at: a.curated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssociationOut {
+    pub report_id: i32,
+    pub article_id: i32,
+    pub ranking: i32,
+    pub ai_summary: Option<String>,
+    pub original_ai_summary: Option<String>,
+    pub presentation_categories: Vec<String>,
+    pub is_hidden: bool,
+    pub curator_notes: Option<String>,
+}
+
+impl From<service::reports::Association> for AssociationOut {
+    fn from(a: service::reports::Association) -> Self {
+        AssociationOut {
+            report_id: a.report_id,
+            article_id: a.article_id,
+            ranking: a.ranking,
+            presentation_categories: strings(&a.presentation_categories),
+            ai_summary: a.ai_summary,
+            original_ai_summary: a.original_ai_summary.filter(|s| !s.is_empty()),
+            is_hidden: a.is_hidden,
+            curator_notes: a.curator_notes,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Enrichments {
+    pub executive_summary: Option<String>,
+    pub category_summaries: BTreeMap<String, String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+}
+
+impl Enrichments {
+    pub fn from_json(v: Option<&Json>) -> Self {
+        let v = v.cloned().unwrap_or(Json::Null);
+        Enrichments {
+            executive_summary: v["executive_summary"].as_str().map(str::to_owned),
+            category_summaries: v["category_summaries"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|(k, s)| Some((k.clone(), s.as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            provider: v["provider"].as_str().map(str::to_owned),
+            model: v["model"].as_str().map(str::to_owned),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDetailOut {
+    #[serde(flatten)]
+    pub report: ReportOut,
+    pub articles: Vec<ReportArticleOut>,
+    pub enrichments: Enrichments,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportArticleIn {
+    #[serde(deserialize_with = "whole::one")]
+    pub article_id: i32,
+    #[serde(default, deserialize_with = "whole::optional")]
+    pub ranking: Option<i32>,
+    pub relevance_score: Option<f64>,
+    pub presentation_categories: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReportRequest {
+    pub report_name: String,
+    pub report_date: NaiveDate,
+    #[serde(default)]
+    pub articles: Vec<ReportArticleIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchReportRequest {
+    pub report_name: Option<String>,
+    pub report_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NotesRequest {
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditArticleRequest {
+    #[serde(default, deserialize_with = "whole::optional")]
+    pub ranking: Option<i32>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub ai_summary: Option<Option<String>>,
+    pub presentation_categories: Option<Vec<String>>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RankingRequest {
+    #[serde(deserialize_with = "whole::many")]
+    pub article_ids: Vec<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventOut {
+    pub id: i32,
+    pub report_id: i32,
+    pub article_id: Option<i32>,
+    pub user_id: Option<i32>,
+    pub event_type: String,
+    pub notes: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Json>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<service::reports::CurationEvent> for EventOut {
+    fn from(e: service::reports::CurationEvent) -> Self {
+        EventOut {
+            id: e.id,
+            report_id: e.report_id,
+            article_id: e.article_id,
+            user_id: e.user_id,
+            event_type: serde_json::to_value(e.event_type)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            notes: e.notes,
+            details: e.details,
+            created_at: e.created_at,
+        }
+    }
+}
