@@ -4,8 +4,7 @@ use chrono::Utc;
 use entity::curation_event;
 use entity::enums::CurationEventType;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::Value as Json;
 
@@ -51,12 +50,6 @@ pub async fn list_for_report<C: ConnectionTrait>(
 ) -> Result<Paginated<CurationEvent>, RepoError> {
     let query =
         curation_event::Entity::find().filter(curation_event::Column::ReportId.eq(report_id));
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_asc(curation_event::Column::Id)
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Paginated { items, total, page })
+    let query = query.order_by_asc(curation_event::Column::Id);
+    crate::pagination::fetch_page(db, query, page).await
 }

@@ -34,6 +34,7 @@ pub mod login_throttles;
 pub mod organizations;
 pub mod pagination;
 pub mod reports;
+mod rows;
 pub mod streams;
 pub mod usage;
 pub mod users;

@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::{organization, research_stream, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, Set,
 };
 
 use crate::{Page, Paginated, RepoError};
@@ -39,10 +39,7 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Organiza
 
 /// The organization with this id, or `NotFound`.
 pub async fn get<C: ConnectionTrait>(db: &C, id: i32) -> Result<Organization, RepoError> {
-    find(db, id).await?.ok_or(RepoError::NotFound {
-        entity: "organization",
-        id: id.into(),
-    })
+    crate::rows::get_by_id::<organization::Entity, _>(db, "organization", id).await
 }
 
 /// A page of organizations ordered by id; `only` restricts to one.
@@ -55,14 +52,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(id) = only {
         query = query.filter(organization::Column::Id.eq(id));
     }
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_asc(organization::Column::Id)
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Paginated { items, total, page })
+    let query = query.order_by_asc(organization::Column::Id);
+    crate::pagination::fetch_page(db, query, page).await
 }
 
 /// Applies a partial update and returns the new row.

@@ -1,6 +1,9 @@
 //! Offset/limit pagination with bounded limits.
 
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Select};
 use serde::Serialize;
+
+use crate::RepoError;
 
 /// The largest page a caller may ask for.
 pub const MAX_LIMIT: u64 = 200;
@@ -75,4 +78,25 @@ impl<T> Paginated<T> {
             page: self.page,
         }
     }
+}
+
+/// One page of an ordered `query` and the number of rows it matches: two
+/// statements, whatever the page size.
+pub(crate) async fn fetch_page<E, C>(
+    db: &C,
+    query: Select<E>,
+    page: Page,
+) -> Result<Paginated<E::Model>, RepoError>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    E::Model: Sync,
+{
+    let total = query.clone().count(db).await?;
+    let items = query
+        .offset(page.offset())
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    Ok(Paginated { items, total, page })
 }

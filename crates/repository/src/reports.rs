@@ -7,8 +7,8 @@ use entity::enums::ApprovalStatus;
 use entity::{report, report_article_association as association};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::Value as Json;
 
@@ -73,10 +73,7 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Report>,
 
 /// The report with this id, or `NotFound`.
 pub async fn get<C: ConnectionTrait>(db: &C, id: i32) -> Result<Report, RepoError> {
-    find(db, id).await?.ok_or(RepoError::NotFound {
-        entity: "report",
-        id: id.into(),
-    })
+    crate::rows::get_by_id::<report::Entity, _>(db, "report", id).await
 }
 
 /// The report with this id if `viewer` may see it.
@@ -124,16 +121,10 @@ pub async fn list_visible<C: ConnectionTrait>(
     filter: ReportFilter,
     page: Page,
 ) -> Result<Paginated<Report>, RepoError> {
-    let query = visible_query(viewer, filter);
-    let total = query.clone().count(db).await?;
-    let items = query
+    let query = visible_query(viewer, filter)
         .order_by_desc(report::Column::ReportDate)
-        .order_by_desc(report::Column::Id)
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Paginated { items, total, page })
+        .order_by_desc(report::Column::Id);
+    crate::pagination::fetch_page(db, query, page).await
 }
 
 /// A page of visible reports with the number of visible articles of each

@@ -5,8 +5,8 @@ use entity::enums::StreamScope;
 use entity::{org_stream_subscription, research_stream};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::Value as Json;
 
@@ -83,14 +83,8 @@ pub async fn list_visible<C: ConnectionTrait>(
     page: Page,
 ) -> Result<Paginated<Stream>, RepoError> {
     let query = research_stream::Entity::find().filter(viewer.stream_condition());
-    let total = query.clone().count(db).await?;
-    let items = query
-        .order_by_asc(research_stream::Column::Id)
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Paginated { items, total, page })
+    let query = query.order_by_asc(research_stream::Column::Id);
+    crate::pagination::fetch_page(db, query, page).await
 }
 
 /// Applies a partial update and returns the new row.

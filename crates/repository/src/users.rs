@@ -111,10 +111,7 @@ async fn with_org_status<C: ConnectionTrait>(
 
 /// The user with this id, or `NotFound`.
 pub async fn get<C: ConnectionTrait>(db: &C, id: i32) -> Result<User, RepoError> {
-    find(db, id).await?.ok_or(RepoError::NotFound {
-        entity: "user",
-        id: id.into(),
-    })
+    crate::rows::get_by_id::<user::Entity, _>(db, "user", id).await
 }
 
 /// A user and the organization it belongs to (none for platform admins).
@@ -134,14 +131,7 @@ pub async fn list<C: ConnectionTrait>(
     org_id: Option<i32>,
     page: Page,
 ) -> Result<Paginated<User>, RepoError> {
-    let query = listed(org_id);
-    let total = query.clone().count(db).await?;
-    let items = query
-        .offset(page.offset())
-        .limit(page.limit())
-        .all(db)
-        .await?;
-    Ok(Paginated { items, total, page })
+    crate::pagination::fetch_page(db, listed(org_id), page).await
 }
 
 /// Like [`list`], each user with its organization: two statements

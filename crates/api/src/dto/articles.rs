@@ -16,7 +16,6 @@ pub struct ArticleOut {
     pub url: Option<String>,
 }
 
-
 impl From<service::articles::Article> for ArticleOut {
     fn from(a: service::articles::Article) -> Self {
         ArticleOut {
