@@ -4,8 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-direct=$(cargo tree -p api -e normal --depth 1 --prefix none --offline 2>/dev/null ||
-    cargo tree -p api -e normal --depth 1 --prefix none)
+direct=$(cargo tree -p api -e normal --depth 1 --prefix none)
 forbidden=$(grep -E '^(repository|entity|sea-orm) ' <<<"$direct" || true)
 if [[ -n "$forbidden" ]]; then
     echo "layering: crates/api depends directly on:" >&2

@@ -58,11 +58,8 @@ fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
         ("pmid", f.pmid, limits::PMID),
         ("url", f.url, limits::URL),
     ] {
-        if value.is_some_and(|v| v.chars().count() > max) {
-            errors.push(FieldError::new(
-                format!("{prefix}.{name}"),
-                format!("must be at most {max} characters"),
-            ));
+        if let Some(v) = value {
+            errors.extend(crate::limits::too_long(&format!("{prefix}.{name}"), v, max));
         }
     }
     if let Some(authors) = f.authors

@@ -104,19 +104,13 @@ impl AuthService {
     ) -> Result<Login, LoginError> {
         let email = users::normalize_email(email);
         // Bounded before anything is stored or hashed.
-        let mut errors = Vec::new();
-        if email.chars().count() > limits::EMAIL_CHARS {
-            errors.push(FieldError::new(
-                "email",
-                format!("must be at most {} characters", limits::EMAIL_CHARS),
-            ));
-        }
-        if password.chars().count() > limits::PASSWORD_MAX_CHARS {
-            errors.push(FieldError::new(
-                "password",
-                format!("must be at most {} characters", limits::PASSWORD_MAX_CHARS),
-            ));
-        }
+        let errors: Vec<FieldError> = [
+            limits::too_long("email", &email, limits::EMAIL_CHARS),
+            limits::too_long("password", password, limits::PASSWORD_MAX_CHARS),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors).into());
         }

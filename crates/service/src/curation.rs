@@ -50,16 +50,13 @@ async fn record(
 }
 
 fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
-    if notes
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > limits::NOTES_CHARS)
+    match notes
+        .as_deref()
+        .and_then(|n| limits::too_long("notes", n, limits::NOTES_CHARS))
     {
-        return Err(ServiceError::invalid(
-            "notes",
-            format!("must be at most {} characters", limits::NOTES_CHARS),
-        ));
+        Some(error) => Err(ServiceError::Validation(vec![error])),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Curation of a report's articles and its approval, one event per change.
@@ -124,13 +121,8 @@ impl CurationService {
         if input.ranking.is_some_and(|r| r < 1) {
             errors.push(FieldError::new("ranking", "must be at least 1"));
         }
-        if let Some(Some(s)) = &input.ai_summary
-            && s.chars().count() > limits::SUMMARY_CHARS
-        {
-            errors.push(FieldError::new(
-                "ai_summary",
-                format!("must be at most {} characters", limits::SUMMARY_CHARS),
-            ));
+        if let Some(Some(s)) = &input.ai_summary {
+            errors.extend(limits::too_long("ai_summary", s, limits::SUMMARY_CHARS));
         }
         if let Some(c) = &input.presentation_categories {
             let known = crate::reports::category_ids(&stream);

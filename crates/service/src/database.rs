@@ -5,7 +5,7 @@ use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::ServiceError;
 
-pub use repository::database::{DatabaseSettings, redacted};
+pub use repository::database::DatabaseSettings;
 
 /// Connections in the pool at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,14 +36,9 @@ impl From<&AuthSettings> for ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
-    /// When an account with `failures` recent failures may try again: the
-    /// first failure past the free ones waits 1 s, each further one twice as
-    /// long, up to the maximum.
-    fn account_block(&self, failures: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.account_delay(failures).map(|delay| later(now, delay))
-    }
-
-    /// How long an account with `failures` recent failures waits.
+    /// How long an account with `failures` recent failures waits: the first
+    /// failure past the free ones 1 s, each further one twice as long, up to
+    /// the maximum.
     fn account_delay(&self, failures: i32) -> Option<Duration> {
         let past_free = i64::from(failures) - i64::from(self.free_failures_per_account);
         (past_free >= 0)
@@ -143,8 +138,8 @@ impl LoginThrottle {
             counter.failures = counter.failures.saturating_add(1);
             counter.last_failure_at = now;
         }
-        account.blocked_until = self.policy.account_block(account.failures, now);
         attempt.delay_on_failure = self.policy.account_delay(account.failures);
+        account.blocked_until = attempt.delay_on_failure.map(|delay| later(now, delay));
         address.blocked_until = self.policy.address_block(address.failures, now);
         login_throttles::save(&txn, account).await?;
         login_throttles::save(&txn, address).await?;
@@ -199,12 +194,7 @@ mod tests {
 
     #[test]
     fn account_delay_starts_at_one_second_after_the_free_failures_and_doubles_to_the_cap() {
-        let now = Utc::now();
-        let delay = |failures| {
-            policy()
-                .account_block(failures, now)
-                .map(|until| (until - now).num_seconds())
-        };
+        let delay = |failures| policy().account_delay(failures).map(|d| d.as_secs());
         assert_eq!(delay(4), None);
         assert_eq!(delay(5), Some(1));
         assert_eq!(delay(6), Some(2));

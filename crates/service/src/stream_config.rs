@@ -28,6 +28,13 @@ pub struct Presentation {
     pub categories: Vec<Category>,
 }
 
+impl Presentation {
+    /// A stream's presentation alone, for readers that need nothing else.
+    pub fn of(stream: &Stream) -> Self {
+        read(&stream.presentation_config)
+    }
+}
+
 /// One prompt type's own prompts (`enrichment_config.prompts.<type>`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PromptOverride {
@@ -66,7 +73,7 @@ impl StreamConfig {
     /// that no longer reads reads as its defaults, as an absent one does.
     pub fn of(stream: &Stream) -> Self {
         Self {
-            presentation: read(&stream.presentation_config),
+            presentation: Presentation::of(stream),
             enrichment: read(&stream.enrichment_config),
             llm: read(&stream.llm_config),
         }

@@ -40,9 +40,7 @@ pub use crate::stream_config::Category;
 
 /// The categories of a stream's `presentation_config`.
 pub fn categories(stream: &Stream) -> Vec<Category> {
-    crate::stream_config::StreamConfig::of(stream)
-        .presentation
-        .categories
+    crate::stream_config::Presentation::of(stream).categories
 }
 
 /// Whether a stream configuration is within [`limits::CONFIG_BYTES`] and

@@ -79,12 +79,12 @@ fn credential_errors(email: &str, password: &str) -> Vec<FieldError> {
 }
 
 fn validate_full_name(name: &Option<String>) -> Result<(), FieldError> {
-    match name {
-        Some(n) if n.chars().count() > limits::NAME_CHARS => Err(FieldError::new(
-            "full_name",
-            format!("must be at most {} characters", limits::NAME_CHARS),
-        )),
-        _ => Ok(()),
+    match name
+        .as_deref()
+        .and_then(|n| limits::too_long("full_name", n, limits::NAME_CHARS))
+    {
+        Some(error) => Err(error),
+        None => Ok(()),
     }
 }
 
