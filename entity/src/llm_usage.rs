@@ -18,6 +18,10 @@ pub struct Model {
     pub latency_ms: i32,
     pub outcome: LlmOutcome,
     pub created_at: DateTimeUtc,
+    /// The summary run that made the call.
+    pub run_id: Option<i32>,
+    /// What the call summarized: an article id or a category id.
+    pub item: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20260101_000003_reports;
 mod m20260101_000004_llm_usage;
 mod m20261127_000005_token_versions;
 mod m20261127_000006_login_throttles;
+mod m20261127_000007_summary_runs;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000004_llm_usage::Migration),
             Box::new(m20261127_000005_token_versions::Migration),
             Box::new(m20261127_000006_login_throttles::Migration),
+            Box::new(m20261127_000007_summary_runs::Migration),
         ]
     }
 }

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use service::database::DatabaseSettings;
-use service::{AuthSettings, LlmSettings};
+use service::{AuthSettings, JobSettings, LlmSettings};
 
 /// Everything Curio reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -15,6 +15,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub llm: LlmSettings,
+    #[serde(default)]
+    pub jobs: JobSettings,
     pub log: LogSettings,
     pub app: AppSettings,
 }

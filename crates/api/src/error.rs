@@ -90,6 +90,7 @@ impl ApiError {
                 ServiceError::NotFound(what) => ("not-found", format!("{what} not found")),
                 ServiceError::Forbidden(why) => ("forbidden", why.clone()),
                 ServiceError::Conflict(why) => ("conflict", why.clone()),
+                ServiceError::PreconditionFailed(why) => ("precondition-failed", why.clone()),
                 ServiceError::Validation(_) => {
                     ("validation", "the request has invalid fields".into())
                 }
@@ -152,6 +153,7 @@ impl ResponseError for ApiError {
                 ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
                 ServiceError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
                 ServiceError::LlmFailed { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,

@@ -8,6 +8,7 @@ pub mod extractors;
 pub mod json_guard;
 pub mod observability;
 pub mod openapi;
+pub mod preconditions;
 pub mod request_id;
 pub mod routes;
 pub mod secrets;

@@ -1,5 +1,6 @@
 //! `curio`: loads the configuration, connects, migrates, and serves until
 //! SIGTERM/SIGINT. `curio --demo` also creates the demo data;
+//! `curio worker` runs summary-run workers without the HTTP listener;
 //! `curio create-admin --email EMAIL` makes a platform admin and exits.
 
 use anyhow::{Context, bail};
@@ -10,12 +11,14 @@ use service::demo::DEMO_USERS;
 use tokio::io::AsyncBufReadExt;
 
 const USAGE: &str = "usage: curio [--demo]
+       curio worker                       (summary runs only, no HTTP listener)
        curio create-admin --email EMAIL   (password from CURIO_ADMIN_PASSWORD or standard input)";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
     Serve { demo: bool },
+    Worker,
     CreateAdmin { email: String },
     Help,
 }
@@ -25,6 +28,7 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         [] => Ok(Command::Serve { demo: false }),
         [flag] if flag == "--demo" => Ok(Command::Serve { demo: true }),
         [flag] if flag == "--help" || flag == "-h" => Ok(Command::Help),
+        [cmd] if cmd == "worker" => Ok(Command::Worker),
         [cmd, flag, email] if cmd == "create-admin" && flag == "--email" => {
             Ok(Command::CreateAdmin {
                 email: email.clone(),
@@ -57,6 +61,7 @@ async fn main() {
             Ok(())
         }
         Command::Serve { demo } => serve(demo).await,
+        Command::Worker => worker().await,
         Command::CreateAdmin { email } => create_admin(&email).await,
     };
     if let Err(err) = result {
@@ -82,6 +87,19 @@ async fn serve(demo_flag: bool) -> anyhow::Result<()> {
         }
     }
     app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn worker() -> anyhow::Result<()> {
+    let settings = Settings::load().context("invalid configuration")?;
+    observability::init_logging(&settings.log);
+    tracing::info!(database = %settings.database.display_target(), llm = ?settings.llm.provider, "starting summary workers");
+    println!(
+        "Curio worker is running ({} workers)",
+        settings.jobs.workers
+    );
+    api::startup::run_workers(settings).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -138,5 +156,7 @@ mod tests {
         assert!(parse_args(&args(&["create-admin"])).is_err());
         assert!(parse_args(&args(&["--demo", "extra"])).is_err());
         assert!(parse_args(&args(&["serve"])).is_err());
+        assert_eq!(parse_args(&args(&["worker"])), Ok(Command::Worker));
+        assert!(parse_args(&args(&["worker", "--demo"])).is_err());
     }
 }

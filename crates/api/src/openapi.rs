@@ -84,6 +84,10 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
                 codes.push(("413", "Body too large"));
                 codes.push(("409", "Conflict with the current state (duplicate, stale)"));
             }
+            let conditional = op.parameters.iter().flatten().any(|p| p.name == "If-Match");
+            if conditional {
+                codes.push(("412", "`If-Match` names another version of the report"));
+            }
             if path.contains("/summarize") || path.contains("/summaries/preview") {
                 codes.push(("502", "The LLM provider failed; `failed` lists the items"));
                 codes.push(("504", "The LLM provider timed out"));

@@ -2,6 +2,7 @@
 //! settings, bind (port 0 picks a free one), then run until stopped.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -12,6 +13,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use service::Services;
+use service::summaries::Workers;
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -20,7 +22,7 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::extractors::NewToken;
 use crate::openapi::{ApiDoc, document_errors, document_limits};
-use crate::routes::{articles, auth, ops, organizations, reports, streams, users};
+use crate::routes::{articles, auth, ops, organizations, reports, streams, summary_runs, users};
 use crate::state::AppState;
 use crate::{observability, request_id};
 
@@ -29,6 +31,8 @@ pub struct Application {
     port: u16,
     server: Server,
     services: Services,
+    workers: Workers,
+    grace: Duration,
 }
 
 impl Application {
@@ -61,7 +65,8 @@ impl Application {
             settings.auth.clone(),
             settings.llm.clone(),
         )
-        .await?;
+        .await?
+        .with_jobs(settings.jobs.clone());
         if settings.app.demo {
             services
                 .seed_demo_data()
@@ -69,11 +74,16 @@ impl Application {
                 .context("creating demo data failed")?;
         }
         let port = listener.local_addr()?.port();
+        let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let server = build_server(settings, services.clone(), listener)?;
+        // On this runtime, which outlives the HTTP workers' runtimes.
+        let workers = services.summaries.start_workers();
         Ok(Application {
             port,
             server,
             services,
+            workers,
+            grace,
         })
     }
 
@@ -88,14 +98,66 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT (or the handle) stops the server, lets
-    /// in-flight requests finish within the grace period, then closes the pool.
+    /// in-flight requests finish within the grace period, lets the summary
+    /// runs of this process end (or hands them back to the others), then
+    /// closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let pruner = tokio::spawn(prune_login_failures(self.services.auth.clone()));
         let result = self.server.await;
         pruner.abort();
+        self.workers.shutdown(self.grace).await;
         self.services.close().await;
         result
     }
+}
+
+/// `curio worker`: summary-run workers without the HTTP listener, until
+/// SIGTERM/SIGINT; then runs in progress get the grace period to end, and
+/// the rest go back to the queue.
+pub async fn run_workers(mut settings: Settings) -> anyhow::Result<()> {
+    if settings.auth.jwt_secret.is_none() {
+        // A worker signs and checks no token; the key is only there because
+        // the services are built as one.
+        let unused = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        settings.auth.jwt_secret = Some(unused.into());
+    }
+    let services = Services::connect(
+        &settings.database,
+        settings.app.migrate_on_start,
+        settings.auth.clone(),
+        settings.llm.clone(),
+    )
+    .await?
+    .with_jobs(settings.jobs.clone());
+    let workers = services.summaries.start_workers();
+    tracing::info!(workers = settings.jobs.workers, "summary workers started");
+    stop_signal().await?;
+    tracing::info!("stopping summary workers");
+    workers
+        .shutdown(Duration::from_secs(settings.server.shutdown_grace_secs))
+        .await;
+    services.close().await;
+    Ok(())
+}
+
+/// Resolves at the first SIGTERM or SIGINT.
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            r = tokio::signal::ctrl_c() => r?,
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
 }
 
 /// Keeps the sign-in throttle table as small as one window's failures.
@@ -218,8 +280,16 @@ fn build_server(
                 .allowed_headers([
                     actix_web::http::header::AUTHORIZATION,
                     actix_web::http::header::CONTENT_TYPE,
+                    actix_web::http::header::IF_MATCH,
+                    HeaderName::from_static("prefer"),
                 ])
-                .expose_headers(["X-New-Token", "X-Request-Id"])
+                .expose_headers([
+                    "X-New-Token",
+                    "X-Request-Id",
+                    "ETag",
+                    "Location",
+                    "Preference-Applied",
+                ])
                 .max_age(3600),
             |cors, origin| cors.allowed_origin(origin),
         );
@@ -311,6 +381,10 @@ fn routes(bulk_limit: usize) -> impl FnOnce(&mut utoipa_actix_web::service_confi
                     .service(reports::events)
                     .service(reports::summarize)
                     .service(reports::preview)
+                    .service(summary_runs::list)
+                    .service(summary_runs::get)
+                    .service(summary_runs::cancel)
+                    .service(summary_runs::events)
                     .service(
                         scope::scope("/articles")
                             .app_data(web::PayloadConfig::new(bulk_limit))

@@ -234,6 +234,27 @@ pub async fn set_approval<C: ConnectionTrait>(
     Ok(active.update(db).await?)
 }
 
+/// Bumps the report's version, the `ETag` of its representation. With
+/// `expected`, only from that version: `false` when the report is at
+/// another one (or gone). Run first in a write transaction, it also
+/// serializes concurrent writers of one report.
+pub async fn bump_version<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    expected: Option<i32>,
+) -> Result<bool, RepoError> {
+    let mut update = report::Entity::update_many()
+        .col_expr(
+            report::Column::Version,
+            sea_orm::sea_query::ExprTrait::add(Expr::col(report::Column::Version), 1),
+        )
+        .filter(report::Column::Id.eq(id));
+    if let Some(version) = expected {
+        update = update.filter(report::Column::Version.eq(version));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
 /// Records that a curator changed the report.
 pub async fn mark_curated<C: ConnectionTrait>(db: &C, id: i32, by: i32) -> Result<(), RepoError> {
     let now = Utc::now();

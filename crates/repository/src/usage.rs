@@ -23,6 +23,29 @@ pub struct NewUsage {
     pub completion_tokens: i32,
     pub latency_ms: i32,
     pub outcome: LlmOutcome,
+    /// The summary run that made the call.
+    pub run_id: Option<i32>,
+    /// What the call summarized: an article id or a category id.
+    pub item: Option<String>,
+}
+
+/// The items a run has summarized successfully in `stage`, by any of its
+/// attempts: what a resumed run must not pay for again.
+pub async fn items_done<C: ConnectionTrait>(
+    db: &C,
+    run_id: i32,
+    stage: LlmStage,
+) -> Result<Vec<String>, RepoError> {
+    Ok(llm_usage::Entity::find()
+        .select_only()
+        .column(llm_usage::Column::Item)
+        .filter(llm_usage::Column::RunId.eq(run_id))
+        .filter(llm_usage::Column::Stage.eq(stage))
+        .filter(llm_usage::Column::Outcome.eq(LlmOutcome::Ok))
+        .filter(llm_usage::Column::Item.is_not_null())
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
 }
 
 /// Calls and tokens of one model on one UTC day.
@@ -39,7 +62,7 @@ pub struct UsageSummary {
 /// Records calls in multi-row chunks.
 pub async fn record_many<C: ConnectionTrait>(db: &C, rows: Vec<NewUsage>) -> Result<(), RepoError> {
     let now = Utc::now();
-    for part in rows.chunks(chunk::insert_rows(11)) {
+    for part in rows.chunks(chunk::insert_rows(13)) {
         llm_usage::Entity::insert_many(part.iter().map(|u| llm_usage::ActiveModel {
             org_id: Set(u.org_id),
             report_id: Set(u.report_id),
@@ -51,6 +74,8 @@ pub async fn record_many<C: ConnectionTrait>(db: &C, rows: Vec<NewUsage>) -> Res
             latency_ms: Set(u.latency_ms),
             outcome: Set(u.outcome),
             created_at: Set(now),
+            run_id: Set(u.run_id),
+            item: Set(u.item.clone()),
             ..Default::default()
         }))
         .exec_without_returning(db)

@@ -297,7 +297,7 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let row = |model: &str, p: i32, outcome| NewUsage {
             org_id: Some(7), report_id: None, stage: LlmStage::ArticleSummary, provider: "openai".into(),
-            model: model.into(), prompt_tokens: p, completion_tokens: 10, latency_ms: 5, outcome,
+            model: model.into(), prompt_tokens: p, completion_tokens: 10, latency_ms: 5, outcome, run_id: None, item: None,
         };
         usage::record_many(&db.conn, vec![
             row("a", 100, LlmOutcome::Ok), row("a", 50, LlmOutcome::Error), row("b", 1, LlmOutcome::Ok),

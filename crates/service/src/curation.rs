@@ -49,6 +49,23 @@ async fn record(
     Ok(())
 }
 
+/// Moves the report to its next version, from `expected` if given.
+pub(crate) async fn check_version(
+    txn: &DatabaseTransaction,
+    report_id: i32,
+    expected: Option<i32>,
+) -> Result<(), ServiceError> {
+    if reports::bump_version(txn, report_id, expected).await? {
+        return Ok(());
+    }
+    Err(match expected {
+        Some(version) => ServiceError::PreconditionFailed(format!(
+            "the report is no longer at version {version}; reload it and retry"
+        )),
+        None => ServiceError::NotFound("report"),
+    })
+}
+
 fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
     match notes
         .as_deref()
@@ -63,12 +80,35 @@ fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
 #[derive(Clone)]
 pub struct CurationService {
     db: DatabaseConnection,
+    /// The report version the caller's change is based on (`If-Match`).
+    expected_version: Option<i32>,
 }
 
 impl CurationService {
     /// Over a pool (cheap to clone).
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            expected_version: None,
+        }
+    }
+
+    /// The same service, changing a report only while it is at `version`
+    /// (none: whatever its version); a change to another version is a
+    /// `PreconditionFailed`.
+    pub fn if_match(&self, version: Option<i32>) -> Self {
+        Self {
+            db: self.db.clone(),
+            expected_version: version,
+        }
+    }
+
+    /// Opens the change's transaction by moving the report to its next
+    /// version, from the expected one if there is one.
+    async fn begin(&self, report_id: i32) -> Result<DatabaseTransaction, ServiceError> {
+        let txn = repository::database::begin_write(&self.db).await?;
+        check_version(&txn, report_id, self.expected_version).await?;
+        Ok(txn)
     }
 
     /// Excludes (`hidden`) or re-includes an article of a report.
@@ -83,7 +123,7 @@ impl CurationService {
         let db = &self.db;
         get_for_change(db, actor, report_id).await?;
         check_notes(&notes)?;
-        let txn = repository::database::begin_write(db).await?;
+        let txn = self.begin(report_id).await?;
         let current = associations::find(&txn, report_id, article_id)
             .await?
             .ok_or(ServiceError::NotFound("report article"))?;
@@ -147,7 +187,7 @@ impl CurationService {
             "ai_summary_changed": input.ai_summary.is_some(),
             "presentation_categories": input.presentation_categories,
         });
-        let txn = repository::database::begin_write(db).await?;
+        let txn = self.begin(report_id).await?;
         let current = associations::find(&txn, report_id, article_id)
             .await?
             .ok_or(ServiceError::NotFound("report article"))?;
@@ -197,7 +237,7 @@ impl CurationService {
                 "must not list an article twice",
             ));
         }
-        let txn = repository::database::begin_write(db).await?;
+        let txn = self.begin(report_id).await?;
         let visible = associations::visible_article_ids(&txn, report_id).await?;
         if given != visible.iter().copied().collect::<HashSet<_>>() {
             return Err(ServiceError::Conflict(format!(
@@ -229,7 +269,7 @@ impl CurationService {
     pub async fn approve(&self, actor: &Actor, report_id: i32) -> Result<Report, ServiceError> {
         let db = &self.db;
         get_for_change(db, actor, report_id).await?;
-        let txn = repository::database::begin_write(db).await?;
+        let txn = self.begin(report_id).await?;
         if associations::count_visible(&txn, report_id).await? == 0 {
             return Err(ServiceError::Conflict(
                 "a report with no visible articles cannot be approved".into(),
@@ -268,7 +308,7 @@ impl CurationService {
                 format!("must be 1 to {} characters", limits::NOTES_CHARS),
             ));
         }
-        let txn = repository::database::begin_write(db).await?;
+        let txn = self.begin(report_id).await?;
         let report = reports::set_approval(
             &txn,
             report_id,

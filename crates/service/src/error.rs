@@ -21,7 +21,7 @@ impl FieldError {
 }
 
 /// An item of an LLM run that did not complete.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FailedItem {
     /// `article_summary`, `category_summary` or `executive_summary`.
     pub stage: String,
@@ -42,6 +42,9 @@ pub enum ServiceError {
     /// The request conflicts with the current state (duplicate, stale).
     #[error("{0}")]
     Conflict(String),
+    /// An `If-Match` version that is no longer current.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// Input rejected, field by field.
     #[error("validation failed")]
     Validation(Vec<FieldError>),

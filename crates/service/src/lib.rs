@@ -36,7 +36,7 @@ pub use access::Actor;
 pub use entity::enums;
 pub use error::{FieldError, ServiceError};
 pub use repository::{Page, Paginated, pagination};
-pub use settings::{AuthSettings, LlmSettings};
+pub use settings::{AuthSettings, JobSettings, LlmSettings};
 
 /// Every service, sharing one pool; cheap to clone. The pool itself stays
 /// inside: callers go through the services, and so through their rules.
@@ -72,6 +72,12 @@ impl Services {
             curation: curation::CurationService::new(db.clone()),
             db,
         })
+    }
+
+    /// The same services with other summary-run settings (workers, lease).
+    pub fn with_jobs(mut self, jobs: JobSettings) -> Self {
+        self.summaries = self.summaries.with_jobs(jobs);
+        self
     }
 
     /// Opens the configured database, applies pending migrations when

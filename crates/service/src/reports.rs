@@ -176,13 +176,15 @@ impl ReportService {
         Ok(reports::list_visible_with_counts(db, &actor.viewer(), filter, page).await?)
     }
 
-    /// Renames or re-dates a report.
+    /// Renames or re-dates a report; with `expected_version`, only while
+    /// the report is at that version (`If-Match`).
     pub async fn update(
         &self,
         actor: &Actor,
         id: i32,
         report_name: Option<String>,
         report_date: Option<NaiveDate>,
+        expected_version: Option<i32>,
     ) -> Result<Report, ServiceError> {
         let db = &self.db;
         get_for_change(db, actor, id).await?;
@@ -194,15 +196,19 @@ impl ReportService {
                 format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
             ));
         }
-        Ok(reports::update(
-            db,
+        let txn = repository::database::begin_write(db).await?;
+        crate::curation::check_version(&txn, id, expected_version).await?;
+        let report = reports::update(
+            &txn,
             id,
             ReportUpdate {
                 report_name: report_name.map(|n| n.trim().to_owned()),
                 report_date,
             },
         )
-        .await?)
+        .await?;
+        txn.commit().await?;
+        Ok(report)
     }
 
     /// Deletes a report with its associations and events.

@@ -159,3 +159,31 @@ impl std::fmt::Debug for LlmSettings {
             .finish_non_exhaustive()
     }
 }
+
+/// Summary runs as durable jobs: how many this process works on at once and
+/// how long its claim on one lasts without a heartbeat.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSettings {
+    /// Runs this process works on at once. A run mostly waits for the LLM,
+    /// so this is far above the core count; LLM calls are capped separately
+    /// by `llm.global_concurrency`, per process.
+    pub workers: usize,
+    /// How long a claim on a run lasts; renewed every third of it. When a
+    /// process dies, another resumes its runs this long after the last
+    /// renewal. Clocks of the processes must agree to well within it.
+    pub lease_secs: u64,
+    /// How often a process looks for runs to take (queued ones no process
+    /// started, expired leases) and for progress of runs elsewhere.
+    pub poll_ms: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            workers: 64,
+            lease_secs: 30,
+            poll_ms: 250,
+        }
+    }
+}

@@ -56,3 +56,101 @@ pub struct PreviewOut {
     pub provider: String,
     pub model: String,
 }
+
+/// Where a summary run stands.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatusOut {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl From<service::enums::RunStatus> for RunStatusOut {
+    fn from(s: service::enums::RunStatus) -> Self {
+        use service::enums::RunStatus as S;
+        match s {
+            S::Queued => RunStatusOut::Queued,
+            S::Running => RunStatusOut::Running,
+            S::Succeeded => RunStatusOut::Succeeded,
+            S::Failed => RunStatusOut::Failed,
+            S::Cancelled => RunStatusOut::Cancelled,
+        }
+    }
+}
+
+/// An LLM item of a run that failed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RunFailure {
+    /// `article_summary`, `category_summary` or `executive_summary`.
+    pub stage: String,
+    /// The article id or category id.
+    pub item: Option<String>,
+    /// The failure's category (`timeout`, `rate_limited`, …).
+    pub error: String,
+}
+
+/// A summary run: its progress, cost so far, and how it ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryRunOut {
+    pub id: i32,
+    pub report_id: i32,
+    pub status: RunStatusOut,
+    /// The stage in progress or reached last: `article_summary`,
+    /// `category_summary` or `executive_summary`.
+    pub stage: Option<String>,
+    /// Article summaries this run has made, of `articles_total` it set out to make.
+    pub articles_done: i32,
+    pub articles_total: i32,
+    /// Calls and tokens of this run so far, every attempt included.
+    pub usage: UsageTotals,
+    /// Why it failed: `llm_failed`, `llm_timeout`, `conflict`, `not_found`,
+    /// `interrupted` or `internal`.
+    pub error: Option<String>,
+    pub error_detail: Option<String>,
+    /// The items whose LLM calls failed.
+    pub failures: Vec<RunFailure>,
+    pub force: bool,
+    /// Claims of the run by a worker: above 1 when it was resumed.
+    pub attempt: i32,
+    pub requested_by: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<service::summaries::SummaryRun> for SummaryRunOut {
+    fn from(r: service::summaries::SummaryRun) -> Self {
+        SummaryRunOut {
+            id: r.id,
+            report_id: r.report_id,
+            status: r.status.into(),
+            stage: r
+                .stage
+                .map(|s| service::summaries::stage_name(s).to_owned()),
+            articles_done: r.articles_done,
+            articles_total: r.articles_total,
+            usage: UsageTotals {
+                llm_calls: r.llm_calls.max(0) as u32,
+                prompt_tokens: r.prompt_tokens.max(0) as u64,
+                completion_tokens: r.completion_tokens.max(0) as u64,
+            },
+            error: r.error,
+            error_detail: r.error_detail,
+            failures: r
+                .failures
+                .and_then(|f| serde_json::from_value(f).ok())
+                .unwrap_or_default(),
+            force: r.force,
+            attempt: r.attempt,
+            requested_by: r.requested_by,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            updated_at: r.updated_at,
+        }
+    }
+}

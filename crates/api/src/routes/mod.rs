@@ -7,4 +7,5 @@ pub mod ops;
 pub mod organizations;
 pub mod reports;
 pub mod streams;
+pub mod summary_runs;
 pub mod users;

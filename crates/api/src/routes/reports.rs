@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use serde::Deserialize;
 use service::curation::EditArticle;
 use service::reports::ReportFilter;
@@ -10,10 +10,11 @@ use crate::dto::{
     ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, Enrichments, EventOut,
     List, NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest, PromptTypeIn,
     RankingRequest, RejectRequest, ReportDetailOut, ReportOut, SummarizeRequest, SummaryOut,
-    UsageTotals,
+    SummaryRunOut, UsageTotals,
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
+use crate::preconditions::{IfMatch, etag, prefers_async};
 use crate::state::AppState;
 
 /// Filters of the report list.
@@ -60,13 +61,14 @@ pub async fn create(
 }
 
 /// A report with its visible articles (by ranking) and its enrichments.
-#[utoipa::path(operation_id = "getReport", tag = "reports", security(("bearer" = [])), responses((status = 200, description = "The report", body = ReportDetailOut)))]
+#[utoipa::path(operation_id = "getReport", tag = "reports", security(("bearer" = [])), responses((status = 200, description = "The report; `ETag` is its version, for `If-Match` on curation writes", body = ReportDetailOut,
+        headers(("ETag" = String, description = "The report's version, e.g. `\"3\"`")))))]
 #[get("/reports/{report_id}")]
 pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
-) -> ApiResult<web::Json<ReportDetailOut>> {
+) -> ApiResult<HttpResponse> {
     let loaded = state
         .services
         .reports
@@ -74,11 +76,14 @@ pub async fn get(
         .await?;
     let enrichments = Enrichments::from_json(loaded.report.enrichments.as_ref());
     let count = loaded.articles.len() as u64;
-    Ok(web::Json(ReportDetailOut {
-        report: ReportOut::from((loaded.report, count)),
-        articles: loaded.articles.into_iter().map(Into::into).collect(),
-        enrichments,
-    }))
+    let version = loaded.report.version;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(version))
+        .json(ReportDetailOut {
+            report: ReportOut::from((loaded.report, count)),
+            articles: loaded.articles.into_iter().map(Into::into).collect(),
+            enrichments,
+        }))
 }
 
 /// Visible reports, newest first, with their article counts.
@@ -104,22 +109,31 @@ pub async fn list(
 }
 
 /// Rename or re-date a report.
-#[utoipa::path(operation_id = "updateReport", tag = "reports", security(("bearer" = [])), request_body = PatchReportRequest,
+#[utoipa::path(operation_id = "updateReport", tag = "reports", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = PatchReportRequest,
     responses((status = 200, description = "Changed", body = ReportOut)))]
 #[patch("/reports/{report_id}")]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
+    if_match: IfMatch,
     body: web::Json<PatchReportRequest>,
-) -> ApiResult<web::Json<ReportOut>> {
+) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let report = state
         .services
         .reports
-        .update(&user.0, path.into_inner(), b.report_name, b.report_date)
+        .update(
+            &user.0,
+            path.into_inner(),
+            b.report_name,
+            b.report_date,
+            if_match.0,
+        )
         .await?;
-    Ok(web::Json(report.into()))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(report.version))
+        .json(ReportOut::from(report)))
 }
 
 /// Delete a report with its associations and events.
@@ -142,6 +156,7 @@ async fn set_excluded(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(i32, i32)>,
+    if_match: IfMatch,
     body: Option<web::Json<NotesRequest>>,
     excluded: bool,
 ) -> ApiResult<web::Json<AssociationOut>> {
@@ -150,45 +165,49 @@ async fn set_excluded(
     let a = state
         .services
         .curation
+        .if_match(if_match.0)
         .set_excluded(&user.0, report_id, article_id, excluded, notes)
         .await?;
     Ok(web::Json(a.into()))
 }
 
 /// Exclude an article from a report.
-#[utoipa::path(operation_id = "excludeReportArticle", tag = "curation", security(("bearer" = [])), request_body = Option<NotesRequest>,
+#[utoipa::path(operation_id = "excludeReportArticle", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = Option<NotesRequest>,
     responses((status = 200, description = "Excluded", body = AssociationOut)))]
 #[post("/reports/{report_id}/articles/{article_id}/exclude")]
 pub async fn exclude(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(i32, i32)>,
+    if_match: IfMatch,
     body: Option<web::Json<NotesRequest>>,
 ) -> ApiResult<web::Json<AssociationOut>> {
-    set_excluded(state, user, path, body, true).await
+    set_excluded(state, user, path, if_match, body, true).await
 }
 
 /// Re-include an excluded article.
-#[utoipa::path(operation_id = "includeReportArticle", tag = "curation", security(("bearer" = [])), request_body = Option<NotesRequest>,
+#[utoipa::path(operation_id = "includeReportArticle", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = Option<NotesRequest>,
     responses((status = 200, description = "Included", body = AssociationOut)))]
 #[post("/reports/{report_id}/articles/{article_id}/include")]
 pub async fn include(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(i32, i32)>,
+    if_match: IfMatch,
     body: Option<web::Json<NotesRequest>>,
 ) -> ApiResult<web::Json<AssociationOut>> {
-    set_excluded(state, user, path, body, false).await
+    set_excluded(state, user, path, if_match, body, false).await
 }
 
 /// Edit an article's ranking, summary, categories or notes (the first edit keeps the original).
-#[utoipa::path(operation_id = "editReportArticle", tag = "curation", security(("bearer" = [])), request_body = EditArticleRequest,
+#[utoipa::path(operation_id = "editReportArticle", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = EditArticleRequest,
     responses((status = 200, description = "Edited", body = AssociationOut)))]
 #[patch("/reports/{report_id}/articles/{article_id}")]
 pub async fn edit_article(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<(i32, i32)>,
+    if_match: IfMatch,
     body: web::Json<EditArticleRequest>,
 ) -> ApiResult<web::Json<AssociationOut>> {
     let (report_id, article_id) = path.into_inner();
@@ -203,6 +222,7 @@ pub async fn edit_article(
         state
             .services
             .curation
+            .if_match(if_match.0)
             .edit(&user.0, report_id, article_id, edit)
             .await?
             .into(),
@@ -210,57 +230,65 @@ pub async fn edit_article(
 }
 
 /// Reorder all visible articles atomically.
-#[utoipa::path(operation_id = "rankReportArticles", tag = "curation", security(("bearer" = [])), request_body = RankingRequest,
+#[utoipa::path(operation_id = "rankReportArticles", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = RankingRequest,
     responses((status = 204, description = "Reordered")))]
 #[put("/reports/{report_id}/ranking")]
 pub async fn ranking(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
+    if_match: IfMatch,
     body: web::Json<RankingRequest>,
 ) -> ApiResult<HttpResponse> {
     state
         .services
         .curation
+        .if_match(if_match.0)
         .reorder(&user.0, path.into_inner(), body.into_inner().article_ids)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Approve a report (409 without visible articles).
-#[utoipa::path(operation_id = "approveReport", tag = "curation", security(("bearer" = [])), responses((status = 200, description = "Approved", body = ReportOut)))]
+#[utoipa::path(operation_id = "approveReport", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), responses((status = 200, description = "Approved", body = ReportOut)))]
 #[post("/reports/{report_id}/approve")]
 pub async fn approve(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
-) -> ApiResult<web::Json<ReportOut>> {
-    Ok(web::Json(
-        state
-            .services
-            .curation
-            .approve(&user.0, path.into_inner())
-            .await?
-            .into(),
-    ))
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let report = state
+        .services
+        .curation
+        .if_match(if_match.0)
+        .approve(&user.0, path.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(report.version))
+        .json(ReportOut::from(report)))
 }
 
 /// Reject a report with a reason.
-#[utoipa::path(operation_id = "rejectReport", tag = "curation", security(("bearer" = [])), request_body = RejectRequest,
+#[utoipa::path(operation_id = "rejectReport", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = RejectRequest,
     responses((status = 200, description = "Rejected", body = ReportOut)))]
 #[post("/reports/{report_id}/reject")]
 pub async fn reject(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
+    if_match: IfMatch,
     body: web::Json<RejectRequest>,
-) -> ApiResult<web::Json<ReportOut>> {
+) -> ApiResult<HttpResponse> {
     let report = state
         .services
         .curation
+        .if_match(if_match.0)
         .reject(&user.0, path.into_inner(), body.into_inner().reason)
         .await?;
-    Ok(web::Json(report.into()))
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(report.version))
+        .json(ReportOut::from(report)))
 }
 
 /// The report's audit trail, oldest first.
@@ -282,22 +310,35 @@ pub async fn events(
 }
 
 /// Generate article, category and executive summaries (parallel, bounded, resumable).
+/// The request starts a summary run, or joins the report's run in progress
+/// (in any process), and answers when it ends; with `Prefer: respond-async`
+/// it answers at once with the run.
 #[utoipa::path(operation_id = "summarizeReport", tag = "summaries", security(("bearer" = [])), request_body = Option<SummarizeRequest>,
-    responses((status = 200, description = "Summarized", body = SummaryOut)))]
+    params(("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the run instead of waiting for it")),
+    responses((status = 200, description = "Summarized", body = SummaryOut),
+        (status = 202, description = "Started or joined; follow `Location`", body = SummaryRunOut,
+            headers(("Location" = String, description = "`/api/v1/summary-runs/{id}`")))))]
 #[post("/reports/{report_id}/summarize")]
 pub async fn summarize(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
+    req: HttpRequest,
     body: Option<web::Json<SummarizeRequest>>,
-) -> ApiResult<web::Json<SummaryOut>> {
+) -> ApiResult<HttpResponse> {
     let force = body.map(|b| b.force).unwrap_or(false);
-    let r = state
-        .services
-        .summaries
+    let summaries = &state.services.summaries;
+    if prefers_async(&req) {
+        let (run, _) = summaries.start(&user.0, path.into_inner(), force).await?;
+        return Ok(HttpResponse::Accepted()
+            .insert_header(("Location", format!("/api/v1/summary-runs/{}", run.id)))
+            .insert_header(("Preference-Applied", "respond-async"))
+            .json(SummaryRunOut::from(run)));
+    }
+    let r = summaries
         .summarize(&user.0, path.into_inner(), force)
         .await?;
-    Ok(web::Json(SummaryOut {
+    Ok(HttpResponse::Ok().json(SummaryOut {
         report_id: r.report_id,
         executive_summary: r.executive_summary,
         category_summaries: r.category_summaries,

@@ -8,17 +8,19 @@ mod preview;
 mod prompts;
 pub mod provider;
 mod run;
+mod runs;
 pub mod templates;
+mod workers;
 
 pub use preview::{Preview, PreviewPrompts};
+pub use runs::{SummaryRun, status_name};
+pub use workers::Workers;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use entity::enums::{LlmOutcome, LlmStage};
-use futures::future::{BoxFuture, FutureExt, Shared, WeakShared};
-use repository::associations;
 use repository::reports::{self, Report};
 use repository::streams::Stream;
 use repository::usage::NewUsage;
@@ -27,9 +29,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use tokio::sync::Semaphore;
 
-use crate::access::Actor;
-use crate::error::FailedItem;
-use crate::settings::ProviderKind;
+use crate::settings::{JobSettings, ProviderKind};
 use crate::stream_config::StreamConfig;
 use crate::{LlmSettings, ServiceError};
 use provider::{LlmError, LlmProvider, LlmRequest, LlmResponse};
@@ -75,67 +75,6 @@ pub struct SummaryResult {
     pub usage: Usage,
 }
 
-/// A run's failure, cloneable so that callers sharing one run all get it.
-#[derive(Debug, Clone)]
-enum RunError {
-    Llm {
-        failed: Vec<FailedItem>,
-        timeout: bool,
-    },
-    Service(Arc<ServiceError>),
-}
-
-impl From<ServiceError> for RunError {
-    fn from(err: ServiceError) -> Self {
-        match err {
-            ServiceError::LlmFailed { failed, timeout } => RunError::Llm { failed, timeout },
-            other => RunError::Service(Arc::new(other)),
-        }
-    }
-}
-
-/// A shared run's error as each of its callers sees it: the original's
-/// cause chain, not a copy of its text.
-#[derive(Debug)]
-struct SharedCause(Arc<ServiceError>);
-
-impl std::fmt::Display for SharedCause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match std::error::Error::source(&*self.0) {
-            Some(cause) => std::fmt::Display::fmt(cause, f),
-            None => std::fmt::Display::fmt(&*self.0, f),
-        }
-    }
-}
-
-impl std::error::Error for SharedCause {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&*self.0).and_then(std::error::Error::source)
-    }
-}
-
-impl From<RunError> for ServiceError {
-    fn from(err: RunError) -> Self {
-        let shared = match err {
-            RunError::Llm { failed, timeout } => {
-                return ServiceError::LlmFailed { failed, timeout };
-            }
-            RunError::Service(shared) => shared,
-        };
-        match &*shared {
-            ServiceError::NotFound(what) => ServiceError::NotFound(what),
-            ServiceError::Conflict(why) => ServiceError::Conflict(why.clone()),
-            ServiceError::Unavailable(_) => {
-                ServiceError::Unavailable(Box::new(SharedCause(shared)))
-            }
-            _ => ServiceError::Internal(Box::new(SharedCause(shared))),
-        }
-    }
-}
-
-type RunFuture = BoxFuture<'static, Result<SummaryResult, RunError>>;
-type Run = Shared<RunFuture>;
-
 /// One LLM call's outcome, as the ledger records it.
 struct Call {
     stage: LlmStage,
@@ -150,11 +89,11 @@ pub struct SummaryService {
     db: DatabaseConnection,
     provider: Arc<dyn LlmProvider>,
     settings: Arc<LlmSettings>,
-    /// Caps concurrent LLM calls across all requests (provider rate limits).
+    /// Caps concurrent LLM calls across all runs of this process (provider
+    /// rate limits).
     global: Arc<Semaphore>,
-    /// Runs in progress by report, so concurrent calls share one run. Weak:
-    /// when every caller has gone, the run is dropped and its calls cancelled.
-    running: Arc<Mutex<HashMap<i32, WeakShared<RunFuture>>>>,
+    /// This process's share of the durable runs: its workers and leases.
+    local: Arc<workers::Local>,
 }
 
 /// LLM settings of one stage: the stream's `llm_config` over the defaults.
@@ -179,8 +118,14 @@ impl SummaryService {
             global: Arc::new(Semaphore::new(settings.global_concurrency.max(1))),
             provider,
             settings: Arc::new(settings),
-            running: Arc::new(Mutex::new(HashMap::new())),
+            local: Arc::new(workers::Local::new(JobSettings::default())),
         }
+    }
+
+    /// The same service with other job settings (worker count, lease).
+    pub fn with_jobs(mut self, jobs: JobSettings) -> Self {
+        self.local = Arc::new(workers::Local::new(jobs));
+        self
     }
 
     /// The provider's name (`openai` or `offline`).
@@ -252,75 +197,26 @@ impl SummaryService {
         }
     }
 
-    /// Summarizes a report the caller may change. Concurrent calls for one
-    /// report share a single run; see the API contract for the failure
-    /// semantics (article summaries are kept, enrichments are all or nothing).
-    pub async fn summarize(
-        &self,
-        actor: &Actor,
-        report_id: i32,
-        force: bool,
-    ) -> Result<SummaryResult, ServiceError> {
-        let (_, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
-        crate::streams::require_active(&stream, "summarize its reports")?;
-        let org_id = billed_org(&self.db, &stream).await?;
-        if associations::count_visible(&self.db, report_id).await? == 0 {
-            return Err(ServiceError::Conflict(
-                "a report with no visible articles has nothing to summarize".into(),
-            ));
-        }
-        let run = {
-            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-            match running.get(&report_id).and_then(WeakShared::upgrade) {
-                Some(run) => run,
-                None => {
-                    let this = self.clone();
-                    let run: Run = async move { this.run(report_id, org_id, force).await }
-                        .boxed()
-                        .shared();
-                    if let Some(weak) = run.downgrade() {
-                        running.insert(report_id, weak);
-                    }
-                    run
-                }
-            }
+    /// The ledger row of one call (of no run, until the caller says).
+    fn usage_row(&self, call: &Call, org_id: Option<i32>, report_id: i32) -> NewUsage {
+        let (prompt_tokens, completion_tokens, outcome) = match &call.result {
+            Ok(r) => (r.prompt_tokens, r.completion_tokens, LlmOutcome::Ok),
+            Err(e) if e.is_timeout() => (0, 0, LlmOutcome::Timeout),
+            Err(_) => (0, 0, LlmOutcome::Error),
         };
-        let result = run.clone().await;
-        {
-            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-            if running
-                .get(&report_id)
-                .and_then(WeakShared::upgrade)
-                .is_none_or(|r| r.ptr_eq(&run))
-            {
-                running.remove(&report_id);
-            }
+        NewUsage {
+            org_id,
+            report_id: Some(report_id),
+            stage: call.stage,
+            provider: self.provider.name().to_owned(),
+            model: call.model.clone(),
+            prompt_tokens: prompt_tokens.min(i32::MAX as u32) as i32,
+            completion_tokens: completion_tokens.min(i32::MAX as u32) as i32,
+            latency_ms: call.started.elapsed().as_millis().min(i32::MAX as u128) as i32,
+            outcome,
+            run_id: None,
+            item: None,
         }
-        result.map_err(ServiceError::from)
-    }
-
-    fn usage_rows(&self, calls: &[Call], org_id: Option<i32>, report_id: i32) -> Vec<NewUsage> {
-        calls
-            .iter()
-            .map(|c| {
-                let (prompt_tokens, completion_tokens, outcome) = match &c.result {
-                    Ok(r) => (r.prompt_tokens, r.completion_tokens, LlmOutcome::Ok),
-                    Err(e) if e.is_timeout() => (0, 0, LlmOutcome::Timeout),
-                    Err(_) => (0, 0, LlmOutcome::Error),
-                };
-                NewUsage {
-                    org_id,
-                    report_id: Some(report_id),
-                    stage: c.stage,
-                    provider: self.provider.name().to_owned(),
-                    model: c.model.clone(),
-                    prompt_tokens: prompt_tokens.min(i32::MAX as u32) as i32,
-                    completion_tokens: completion_tokens.min(i32::MAX as u32) as i32,
-                    latency_ms: c.started.elapsed().as_millis().min(i32::MAX as u128) as i32,
-                    outcome,
-                }
-            })
-            .collect()
     }
 }
 
@@ -345,7 +241,8 @@ fn client_error(e: &LlmError) -> String {
     e.category().to_owned()
 }
 
-fn stage_name(stage: LlmStage) -> &'static str {
+/// A stage as the API and the metrics spell it.
+pub fn stage_name(stage: LlmStage) -> &'static str {
     match stage {
         LlmStage::ArticleSummary => "article_summary",
         LlmStage::CategorySummary => "category_summary",

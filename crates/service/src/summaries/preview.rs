@@ -88,8 +88,8 @@ impl SummaryService {
         // A preview is paid for like any call: on the ledger of the
         // organization that owns the stream.
         let org_id = billed_org(&self.db, &stream).await?;
-        let rows = self.usage_rows(std::slice::from_ref(&call), org_id, report_id);
-        usage::record_many(&self.db, rows).await?;
+        let row = self.usage_row(&call, org_id, report_id);
+        usage::record_many(&self.db, vec![row]).await?;
         match call.result {
             Ok(r) => Ok(Preview {
                 prompt_type: prompt,

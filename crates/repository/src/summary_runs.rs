@@ -1,0 +1,330 @@
+//! Summary runs: the rows through which processes share, claim, renew and
+//! finish runs. Every write of a run in progress is fenced by its lease
+//! owner, so a process that lost its lease cannot write over the one that
+//! took the run over.
+
+use chrono::{DateTime, Utc};
+use entity::enums::{LlmStage, RunStatus};
+use entity::summary_run::{self, Column};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::Value as Json;
+
+use crate::pagination::{Page, Paginated, fetch_page};
+use crate::{RepoError, rows};
+
+pub use entity::summary_run::Model as SummaryRun;
+
+/// A run to queue.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub report_id: i32,
+    pub org_id: Option<i32>,
+    pub requested_by: Option<i32>,
+    pub force: bool,
+}
+
+/// One finished LLM call's share of a run's progress.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub articles_done: i32,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    /// The category summaries made so far, when this call added one.
+    pub category_summaries: Option<Json>,
+}
+
+/// How a run ended, as stored.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: RunStatus,
+    pub error: Option<String>,
+    pub error_detail: Option<String>,
+    pub failures: Option<Json>,
+}
+
+/// Queues a run for the report, or returns the report's active run when it
+/// has one; `true` when this call queued it. The unique index on
+/// `active_report_id` decides between concurrent callers in any process.
+pub async fn queue_or_join<C: ConnectionTrait>(
+    db: &C,
+    new: NewRun,
+) -> Result<(SummaryRun, bool), RepoError> {
+    // A run can finish between the refused insert and the read; then the
+    // next insert succeeds. Three rounds cover any real interleaving.
+    for _ in 0..3 {
+        let now = Utc::now();
+        let inserted = summary_run::ActiveModel {
+            report_id: Set(new.report_id),
+            org_id: Set(new.org_id),
+            requested_by: Set(new.requested_by),
+            active_report_id: Set(Some(new.report_id)),
+            status: Set(RunStatus::Queued),
+            force: Set(new.force),
+            stage: Set(None),
+            articles_done: Set(0),
+            articles_total: Set(0),
+            llm_calls: Set(0),
+            prompt_tokens: Set(0),
+            completion_tokens: Set(0),
+            attempt: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await;
+        match inserted.map_err(RepoError::from) {
+            Ok(run) => return Ok((run, true)),
+            Err(RepoError::Duplicate(_)) => {
+                if let Some(active) = active_for_report(db, new.report_id).await? {
+                    return Ok((active, false));
+                }
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Err(RepoError::Db(sea_orm::DbErr::Custom(format!(
+        "report {}: its active run kept changing",
+        new.report_id
+    ))))
+}
+
+/// The report's queued or running run, if any.
+pub async fn active_for_report<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+) -> Result<Option<SummaryRun>, RepoError> {
+    Ok(summary_run::Entity::find()
+        .filter(Column::ActiveReportId.eq(report_id))
+        .one(db)
+        .await?)
+}
+
+/// The run with this id.
+pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<SummaryRun>, RepoError> {
+    Ok(summary_run::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The run with this id, or `NotFound`.
+pub async fn get<C: ConnectionTrait>(db: &C, id: i32) -> Result<SummaryRun, RepoError> {
+    rows::get_by_id::<summary_run::Entity, _>(db, "summary run", id).await
+}
+
+/// A report's runs, newest first.
+pub async fn list_for_report<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+    page: Page,
+) -> Result<Paginated<SummaryRun>, RepoError> {
+    let query = summary_run::Entity::find()
+        .filter(Column::ReportId.eq(report_id))
+        .order_by_desc(Column::Id);
+    fetch_page(db, query, page).await
+}
+
+/// Condition of a run any process may claim now: queued, or running under
+/// a lease that has expired.
+fn claimable(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(Column::Status.eq(RunStatus::Queued))
+        .add(
+            Condition::all()
+                .add(Column::Status.eq(RunStatus::Running))
+                .add(Column::LeaseExpiresAt.lt(now)),
+        )
+}
+
+/// Up to `limit` runs that may be claimed now, oldest first.
+pub async fn claimable_ids<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<i32>, RepoError> {
+    Ok(summary_run::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(claimable(now))
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Takes the run for `owner` until `until` if it is claimable: one
+/// conditional `UPDATE`, so of several processes exactly one wins. Returns
+/// the claimed run.
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Option<SummaryRun>, RepoError> {
+    let result = summary_run::Entity::update_many()
+        .col_expr(Column::Status, Expr::value(RunStatus::Running))
+        .col_expr(Column::LeaseOwner, Expr::value(owner))
+        .col_expr(Column::LeaseExpiresAt, Expr::value(until))
+        .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
+        .col_expr(
+            Column::StartedAt,
+            Func::coalesce([Expr::col(Column::StartedAt).into(), Expr::value(now)]).into(),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(claimable(now))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    find(db, id).await
+}
+
+/// Extends `owner`'s lease; `false` when the run is no longer running
+/// under it (finished, cancelled, or taken over).
+pub async fn renew<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    owner: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, RepoError> {
+    let result = summary_run::Entity::update_many()
+        .col_expr(Column::LeaseExpiresAt, Expr::value(until))
+        .filter(Column::Id.eq(id))
+        .filter(Column::LeaseOwner.eq(owner))
+        .filter(Column::Status.eq(RunStatus::Running))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Names the stage `owner` is in and how many articles the run covers.
+pub async fn set_stage<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    owner: &str,
+    stage: LlmStage,
+    articles_total: Option<i32>,
+) -> Result<bool, RepoError> {
+    let mut update = summary_run::Entity::update_many()
+        .col_expr(Column::Stage, Expr::value(stage))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()));
+    if let Some(total) = articles_total {
+        update = update.col_expr(Column::ArticlesTotal, Expr::value(total));
+    }
+    let result = update
+        .filter(Column::Id.eq(id))
+        .filter(Column::LeaseOwner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Adds one LLM call to the run's progress; `false` when `owner` no longer
+/// holds the run, and then the caller's transaction must not commit.
+pub async fn add_progress<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    owner: &str,
+    progress: Progress,
+) -> Result<bool, RepoError> {
+    let mut update = summary_run::Entity::update_many()
+        .col_expr(Column::LlmCalls, Expr::col(Column::LlmCalls).add(1))
+        .col_expr(
+            Column::ArticlesDone,
+            Expr::col(Column::ArticlesDone).add(progress.articles_done),
+        )
+        .col_expr(
+            Column::PromptTokens,
+            Expr::col(Column::PromptTokens).add(progress.prompt_tokens),
+        )
+        .col_expr(
+            Column::CompletionTokens,
+            Expr::col(Column::CompletionTokens).add(progress.completion_tokens),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()));
+    if let Some(categories) = progress.category_summaries {
+        update = update.col_expr(Column::CategorySummaries, Expr::value(categories));
+    }
+    let result = update
+        .filter(Column::Id.eq(id))
+        .filter(Column::LeaseOwner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Ends a run `owner` is running; `false` when it is not (cancelled or taken
+/// over meanwhile), and then nothing changed.
+pub async fn finish<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    owner: &str,
+    outcome: Outcome,
+) -> Result<bool, RepoError> {
+    let now = Utc::now();
+    let result = summary_run::Entity::update_many()
+        .col_expr(Column::Status, Expr::value(outcome.status))
+        .col_expr(Column::Error, Expr::value(outcome.error))
+        .col_expr(Column::ErrorDetail, Expr::value(outcome.error_detail))
+        .col_expr(Column::Failures, Expr::value(outcome.failures))
+        .col_expr(Column::ActiveReportId, Expr::value(Option::<i32>::None))
+        .col_expr(Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::FinishedAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::LeaseOwner.eq(owner))
+        .filter(Column::Status.eq(RunStatus::Running))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Gives up `owner`'s lease. A run still running goes back to the queue for
+/// any process to resume; a cancelled one just loses its owner.
+pub async fn release<C: ConnectionTrait>(db: &C, id: i32, owner: &str) -> Result<(), RepoError> {
+    let requeue = Expr::case(
+        Column::Status.eq(RunStatus::Running),
+        Expr::value(RunStatus::Queued),
+    )
+    .finally(Expr::col(Column::Status));
+    summary_run::Entity::update_many()
+        .col_expr(Column::Status, requeue.into())
+        .col_expr(Column::LeaseOwner, Expr::value(Option::<String>::None))
+        .col_expr(
+            Column::LeaseExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::LeaseOwner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Cancels a queued or running run: it stops being the report's active
+/// run at once; its owner, if any, finishes the calls in flight and lets
+/// go. `false` when the run had already ended.
+pub async fn cancel<C: ConnectionTrait>(db: &C, id: i32) -> Result<bool, RepoError> {
+    let now = Utc::now();
+    let result = summary_run::Entity::update_many()
+        .col_expr(Column::Status, Expr::value(RunStatus::Cancelled))
+        .col_expr(Column::ActiveReportId, Expr::value(Option::<i32>::None))
+        .col_expr(Column::FinishedAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.is_in([RunStatus::Queued, RunStatus::Running]))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

@@ -1,0 +1,222 @@
+//! Summary runs as a resource: start or join one, wait for it, read its
+//! progress and history, cancel it. The rules are the report's: whoever
+//! may see the report sees its runs; whoever may change it starts and
+//! cancels them.
+
+use std::collections::BTreeMap;
+
+use entity::enums::RunStatus;
+use repository::summary_runs::{self, NewRun};
+use repository::{Page, Paginated, associations};
+use tokio::sync::broadcast;
+
+use super::workers::Halt;
+use super::{SummaryResult, SummaryService, Usage, billed_org};
+use crate::ServiceError;
+use crate::access::Actor;
+use crate::error::FailedItem;
+
+pub use repository::summary_runs::SummaryRun;
+
+impl SummaryService {
+    /// Summarizes a report the caller may change and answers when the run
+    /// ends. A request for a report with a run in progress (started by any
+    /// process) joins that run; see the API contract for the failure
+    /// semantics (article summaries are kept, enrichments are all or nothing).
+    pub async fn summarize(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        force: bool,
+    ) -> Result<SummaryResult, ServiceError> {
+        let (run, _) = self.start(actor, report_id, force).await?;
+        let run = self.wait(run.id).await?;
+        self.result_of(run).await
+    }
+
+    /// Queues a run of a report the caller may change, or joins the one in
+    /// progress; `true` when this call queued it. Returns at once.
+    pub async fn start(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        force: bool,
+    ) -> Result<(SummaryRun, bool), ServiceError> {
+        let (_, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
+        crate::streams::require_active(&stream, "summarize its reports")?;
+        let org_id = billed_org(&self.db, &stream).await?;
+        if associations::count_visible(&self.db, report_id).await? == 0 {
+            return Err(ServiceError::Conflict(
+                "a report with no visible articles has nothing to summarize".into(),
+            ));
+        }
+        let (run, queued) = summary_runs::queue_or_join(
+            &self.db,
+            NewRun {
+                report_id,
+                org_id,
+                requested_by: Some(actor.id),
+                force,
+            },
+        )
+        .await?;
+        if queued {
+            self.dispatch(run.id);
+        }
+        Ok((run, queued))
+    }
+
+    /// Waits until the run ends, and returns it as it ended.
+    async fn wait(&self, run_id: i32) -> Result<SummaryRun, ServiceError> {
+        let mut changes = self.local.changed.subscribe();
+        loop {
+            let run = summary_runs::get(&self.db, run_id).await?;
+            if run.status.is_finished() {
+                return Ok(run);
+            }
+            if run.status == RunStatus::Queued {
+                // Queued while every worker here was busy: take it as soon
+                // as one is free, unless another process does first.
+                self.dispatch(run_id);
+            }
+            self.changed_or_poll(&mut changes, run_id).await;
+        }
+    }
+
+    /// Returns when this process changed the run, or after one poll period
+    /// (a change made by another process).
+    async fn changed_or_poll(&self, changes: &mut broadcast::Receiver<i32>, run_id: i32) {
+        let changed = async {
+            loop {
+                match changes.recv().await {
+                    Ok(id) if id == run_id => return,
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => return,
+                    Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(self.local.poll(), changed).await;
+    }
+
+    /// What a waiter of a finished run gets: the report's summaries, or the
+    /// run's failure as the error it was.
+    async fn result_of(&self, run: SummaryRun) -> Result<SummaryResult, ServiceError> {
+        match run.status {
+            RunStatus::Succeeded => {}
+            RunStatus::Cancelled => {
+                return Err(ServiceError::Conflict(
+                    "the summary run was cancelled".into(),
+                ));
+            }
+            _ => return Err(run_error(&run)),
+        }
+        let enrichments = super::report_enrichments(&self.db, run.report_id)
+            .await?
+            .unwrap_or_default();
+        let text = |key: &str| enrichments[key].as_str().unwrap_or_default().to_owned();
+        let category_summaries: BTreeMap<String, String> =
+            serde_json::from_value(enrichments["category_summaries"].clone()).unwrap_or_default();
+        Ok(SummaryResult {
+            report_id: run.report_id,
+            executive_summary: text("executive_summary"),
+            category_summaries,
+            article_summaries: run.articles_done.max(0) as usize,
+            provider: text("provider"),
+            model: text("model"),
+            usage: Usage {
+                llm_calls: run.llm_calls.max(0) as u32,
+                prompt_tokens: run.prompt_tokens.max(0) as u64,
+                completion_tokens: run.completion_tokens.max(0) as u64,
+            },
+        })
+    }
+
+    /// A run of a report the caller may see.
+    pub async fn run_of(&self, actor: &Actor, run_id: i32) -> Result<SummaryRun, ServiceError> {
+        let run = summary_runs::find(&self.db, run_id)
+            .await?
+            .ok_or(ServiceError::NotFound("summary run"))?;
+        crate::reports::get_visible(&self.db, actor, run.report_id)
+            .await
+            .map_err(|_| ServiceError::NotFound("summary run"))?;
+        Ok(run)
+    }
+
+    /// The runs of a report the caller may see, newest first.
+    pub async fn runs_of_report(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        page: Page,
+    ) -> Result<Paginated<SummaryRun>, ServiceError> {
+        crate::reports::get_visible(&self.db, actor, report_id).await?;
+        Ok(summary_runs::list_for_report(&self.db, report_id, page).await?)
+    }
+
+    /// Cancels a queued or running run of a report the caller may change:
+    /// no new LLM calls; calls in flight and finished article summaries are
+    /// kept; the report's enrichments stay as they were.
+    pub async fn cancel(&self, actor: &Actor, run_id: i32) -> Result<SummaryRun, ServiceError> {
+        let run = self.run_of(actor, run_id).await?;
+        crate::reports::get_for_change(&self.db, actor, run.report_id).await?;
+        if !summary_runs::cancel(&self.db, run_id).await? {
+            return Err(ServiceError::Conflict(format!(
+                "the summary run has already ended ({})",
+                status_name(summary_runs::get(&self.db, run_id).await?.status)
+            )));
+        }
+        self.local.halt(run_id, Halt::Cancelled);
+        let _ = self.local.changed.send(run_id);
+        Ok(summary_runs::get(&self.db, run_id).await?)
+    }
+
+    /// The run once it differs from `seen` (progress, stage or status), or
+    /// as it is after `timeout`; for live progress streams. Access is the
+    /// caller's to check first ([`SummaryService::run_of`]).
+    pub async fn next_state(
+        &self,
+        seen: &SummaryRun,
+        timeout: std::time::Duration,
+    ) -> Result<SummaryRun, ServiceError> {
+        let mut changes = self.local.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let run = summary_runs::get(&self.db, seen.id).await?;
+            if run != *seen || tokio::time::Instant::now() >= deadline {
+                return Ok(run);
+            }
+            self.changed_or_poll(&mut changes, seen.id).await;
+        }
+    }
+}
+
+/// The error a failed run stands for.
+fn run_error(run: &SummaryRun) -> ServiceError {
+    let detail = run.error_detail.clone().unwrap_or_default();
+    match run.error.as_deref() {
+        Some(kind @ ("llm_failed" | "llm_timeout")) => ServiceError::LlmFailed {
+            failed: run
+                .failures
+                .clone()
+                .and_then(|f| serde_json::from_value::<Vec<FailedItem>>(f).ok())
+                .unwrap_or_default(),
+            timeout: kind == "llm_timeout",
+        },
+        Some("conflict") => ServiceError::Conflict(detail),
+        Some("not_found") => ServiceError::NotFound("report"),
+        Some("interrupted") => ServiceError::Conflict(detail),
+        _ => ServiceError::Internal(format!("summary run {} failed", run.id).into()),
+    }
+}
+
+/// A status as the API spells it.
+pub fn status_name(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Queued => "queued",
+        RunStatus::Running => "running",
+        RunStatus::Succeeded => "succeeded",
+        RunStatus::Failed => "failed",
+        RunStatus::Cancelled => "cancelled",
+    }
+}

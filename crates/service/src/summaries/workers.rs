@@ -1,0 +1,333 @@
+//! This process's run workers: they claim runs (the ones it queued itself at
+//! once, others when they are left queued or their lease expires), keep the
+//! lease alive while a run works, and hand runs back on shutdown.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use repository::summary_runs::{self, SummaryRun};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast};
+
+use super::SummaryService;
+use super::run::{Ended, Job};
+use crate::settings::JobSettings;
+
+/// A run that keeps failing to end (its process dies each time, or the
+/// database keeps going away) is given up after this many claims.
+pub(super) const MAX_ATTEMPTS: i32 = 5;
+
+/// Why a run must make no further LLM calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Halt {
+    /// A user cancelled it: calls in flight are kept, then it ends.
+    Cancelled,
+    /// This process is stopping: calls in flight are kept, then the run
+    /// goes back to the queue for another process.
+    HandBack,
+    /// Another process took the run over: this one writes nothing more.
+    Lost,
+}
+
+/// A running run's halt flag, set by the heartbeat, a cancel or shutdown.
+#[derive(Debug, Default)]
+pub(super) struct HaltFlag(AtomicU8);
+
+impl HaltFlag {
+    pub(super) fn set(&self, halt: Halt) {
+        let code = match halt {
+            Halt::Cancelled => 1,
+            Halt::HandBack => 2,
+            Halt::Lost => 3,
+        };
+        // The strongest reason wins: losing the lease beats handing back,
+        // which beats a cancel.
+        self.0.fetch_max(code, Ordering::SeqCst);
+    }
+
+    pub(super) fn get(&self) -> Option<Halt> {
+        match self.0.load(Ordering::SeqCst) {
+            1 => Some(Halt::Cancelled),
+            2 => Some(Halt::HandBack),
+            3 => Some(Halt::Lost),
+            _ => None,
+        }
+    }
+}
+
+/// What one process holds of the shared runs.
+pub(crate) struct Local {
+    pub(super) jobs: JobSettings,
+    /// This process's name on the leases it holds.
+    pub(super) owner: String,
+    /// One permit per worker.
+    slots: Arc<Semaphore>,
+    /// Ids of runs this process changed (progress, end), for its waiters.
+    pub(super) changed: broadcast::Sender<i32>,
+    /// Wakes the claim loop (a worker became free, a run was queued).
+    wake: Notify,
+    /// Halt flags of the runs this process works on.
+    running: Mutex<HashMap<i32, Arc<HaltFlag>>>,
+    /// The runtime runs are spawned on: the one that started the workers,
+    /// which outlives any request (HTTP workers' runtimes stop first).
+    runtime: Mutex<Option<tokio::runtime::Handle>>,
+}
+
+impl Local {
+    pub(super) fn new(jobs: JobSettings) -> Self {
+        let (changed, _) = broadcast::channel(1024);
+        Self {
+            slots: Arc::new(Semaphore::new(jobs.workers.max(1))),
+            owner: lease_owner(),
+            jobs,
+            changed,
+            wake: Notify::new(),
+            running: Mutex::new(HashMap::new()),
+            runtime: Mutex::new(None),
+        }
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<HaltFlag>>> {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Halts a run this process works on, if it does.
+    pub(super) fn halt(&self, run_id: i32, halt: Halt) {
+        if let Some(flag) = self.running().get(&run_id) {
+            flag.set(halt);
+        }
+    }
+
+    pub(super) fn lease(&self) -> Duration {
+        Duration::from_secs(self.jobs.lease_secs.max(1))
+    }
+
+    pub(super) fn poll(&self) -> Duration {
+        Duration::from_millis(self.jobs.poll_ms.max(10))
+    }
+
+    fn lease_until(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + chrono::Duration::from_std(self.lease()).unwrap_or(chrono::Duration::MAX)
+    }
+}
+
+/// A name unique to this process among all that share the database.
+fn lease_owner() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut owner = format!("{}:{}:{:x}", host, std::process::id(), nanos);
+    owner.truncate(64);
+    owner
+}
+
+/// The claim loop of a process, stopped by [`Workers::shutdown`].
+pub struct Workers {
+    service: SummaryService,
+    poller: tokio::task::JoinHandle<()>,
+}
+
+impl SummaryService {
+    /// Starts this process's workers on the current runtime: runs it queues
+    /// start at once, and every `jobs.poll_ms` it takes queued runs no
+    /// process started and runs whose lease expired.
+    pub fn start_workers(&self) -> Workers {
+        *self.local.runtime.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(tokio::runtime::Handle::current());
+        let this = self.clone();
+        let poller = tokio::spawn(async move {
+            loop {
+                this.claim_while_free().await;
+                let _ = tokio::time::timeout(this.local.poll(), this.local.wake.notified()).await;
+            }
+        });
+        Workers {
+            service: self.clone(),
+            poller,
+        }
+    }
+
+    /// Takes claimable runs while a worker is free.
+    async fn claim_while_free(&self) {
+        loop {
+            let Ok(slot) = self.local.slots.clone().try_acquire_owned() else {
+                return;
+            };
+            let now = Utc::now();
+            let ids = match summary_runs::claimable_ids(&self.db, now, 8).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "looking for summary runs failed");
+                    return;
+                }
+            };
+            let mut claimed = None;
+            for id in ids {
+                match summary_runs::claim(
+                    &self.db,
+                    id,
+                    &self.local.owner,
+                    now,
+                    self.local.lease_until(),
+                )
+                .await
+                {
+                    Ok(Some(run)) => {
+                        claimed = Some(run);
+                        break;
+                    }
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, run_id = id, "claiming a summary run failed");
+                        return;
+                    }
+                }
+            }
+            match claimed {
+                Some(run) => self.spawn_run(run, slot),
+                None => return,
+            }
+        }
+    }
+
+    /// Starts a queued run here if a worker is free; otherwise it stays
+    /// queued for whichever process frees a worker first.
+    pub(super) fn dispatch(&self, run_id: i32) {
+        let Ok(slot) = self.local.slots.clone().try_acquire_owned() else {
+            return;
+        };
+        let this = self.clone();
+        self.spawn(async move {
+            let now = Utc::now();
+            match summary_runs::claim(
+                &this.db,
+                run_id,
+                &this.local.owner,
+                now,
+                this.local.lease_until(),
+            )
+            .await
+            {
+                Ok(Some(run)) => this.execute(run, slot).await,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, run_id, "claiming a summary run failed"),
+            }
+        });
+    }
+
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let runtime = self
+            .local
+            .runtime
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match runtime {
+            Some(handle) => drop(handle.spawn(task)),
+            None => drop(tokio::spawn(task)),
+        }
+    }
+
+    fn spawn_run(&self, run: SummaryRun, slot: OwnedSemaphorePermit) {
+        let this = self.clone();
+        self.spawn(async move { this.execute(run, slot).await });
+    }
+
+    /// Works on a claimed run until it ends, is halted, or is handed back.
+    async fn execute(self, run: SummaryRun, slot: OwnedSemaphorePermit) {
+        let halt = Arc::new(HaltFlag::default());
+        self.local.running().insert(run.id, halt.clone());
+        let job = Job {
+            id: run.id,
+            report_id: run.report_id,
+            org_id: run.org_id,
+            force: run.force,
+            owner: self.local.owner.clone(),
+            halt: halt.clone(),
+        };
+        let heartbeat = tokio::spawn(self.clone().heartbeat(run.id, halt.clone()));
+        let ended = if run.attempt > MAX_ATTEMPTS {
+            Ended::Abandoned
+        } else {
+            self.run(&job, &run).await
+        };
+        heartbeat.abort();
+        if let Err(e) = self.conclude(&job, ended).await {
+            // The lease expires and another process (or this one) resumes.
+            tracing::warn!(error = %e, run_id = run.id, "ending a summary run failed");
+        }
+        self.local.running().remove(&run.id);
+        let _ = self.local.changed.send(run.id);
+        drop(slot);
+        self.local.wake.notify_one();
+    }
+
+    /// Renews the lease every third of its length; halts the run when it
+    /// was cancelled or taken over.
+    async fn heartbeat(self, run_id: i32, halt: Arc<HaltFlag>) {
+        let mut every = tokio::time::interval(self.local.lease() / 3);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            match summary_runs::renew(
+                &self.db,
+                run_id,
+                &self.local.owner,
+                self.local.lease_until(),
+            )
+            .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    let why = match summary_runs::find(&self.db, run_id).await {
+                        Ok(Some(run)) if run.lease_owner.as_deref() == Some(&self.local.owner) => {
+                            Halt::Cancelled
+                        }
+                        _ => Halt::Lost,
+                    };
+                    halt.set(why);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, run_id, "renewing a summary run's lease failed")
+                }
+            }
+        }
+    }
+}
+
+impl Workers {
+    /// Stops taking runs, lets the running ones end within `grace`, then
+    /// hands the rest back: their calls in flight are kept, and another
+    /// process resumes them at once, without waiting for the lease.
+    pub async fn shutdown(self, grace: Duration) {
+        self.poller.abort();
+        let local = &self.service.local;
+        let all = local.jobs.workers.max(1) as u32;
+        if tokio::time::timeout(grace, local.slots.acquire_many(all))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        let running: Vec<i32> = local.running().keys().copied().collect();
+        tracing::info!(runs = running.len(), "handing summary runs back");
+        for id in &running {
+            local.halt(*id, Halt::HandBack);
+        }
+        // Calls in flight end within the LLM deadline; a few seconds more
+        // are enough for most, and the lease covers the rest.
+        let _ = tokio::time::timeout(Duration::from_secs(5), local.slots.acquire_many(all)).await;
+        let still_running: Vec<i32> = local.running().keys().copied().collect();
+        for id in still_running {
+            if let Err(e) = summary_runs::release(&self.service.db, id, &local.owner).await {
+                tracing::warn!(error = %e, run_id = id, "handing a summary run back failed");
+            }
+        }
+    }
+}
