@@ -53,6 +53,22 @@ backend_tests! {
                 }
             }
         }
+        // Its summary runs follow the report: seen by whoever sees it, and
+        // cancelled only by whoever may change it (409: the run has ended).
+        let history = format!("/api/v1/reports/{r}/summary-runs");
+        let latest: serde_json::Value = app.get(&history, &w.admin_a.1).await.json().await.unwrap();
+        let run = latest["data"][0]["id"].as_i64().expect("a run of the report");
+        for (method, path, expected) in [
+            (Method::GET, history.clone(), [200, 200, 200, 404, 404]),
+            (Method::GET, format!("/api/v1/summary-runs/{run}"), [200, 200, 200, 404, 404]),
+            (Method::GET, format!("/api/v1/summary-runs/{run}/events"), [200, 200, 200, 404, 404]),
+            (Method::DELETE, format!("/api/v1/summary-runs/{run}"), [409, 409, 403, 404, 404]),
+        ] {
+            for (i, (name, token)) in roles.iter().enumerate() {
+                let got = app.request(method.clone(), &path, Some(token), None).await.status().as_u16();
+                assert_eq!(got, expected[i], "{name} {method} {path}");
+            }
+        }
         // A report id of another organization looks exactly like a missing one.
         let other = app.get(&format!("/api/v1/reports/{r}"), &w.member_b.1).await;
         let missing = app.get("/api/v1/reports/987654", &w.member_b.1).await;

@@ -7,4 +7,5 @@ mod endpoints;
 mod faults;
 mod openapi;
 mod security;
+mod summary_runs;
 mod tokens;

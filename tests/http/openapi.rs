@@ -46,6 +46,10 @@ const CONTRACT: &[&str] = &[
     "get /api/v1/reports/{report_id}/events",
     "post /api/v1/reports/{report_id}/summarize",
     "post /api/v1/reports/{report_id}/summaries/preview",
+    "get /api/v1/reports/{report_id}/summary-runs",
+    "get /api/v1/summary-runs/{run_id}",
+    "delete /api/v1/summary-runs/{run_id}",
+    "get /api/v1/summary-runs/{run_id}/events",
     "get /health",
     "get /ready",
     "get /metrics",
@@ -65,7 +69,9 @@ backend_tests! {
                     let mut needed = vec!["400", "422", "500", "503"];
                     needed.extend(if path.ends_with("/login") { vec!["401", "429"] } else { vec!["401", "403", "404"] });
                     if method != "get" { needed.extend(["409", "413"]); }
-                    if path.contains("summar") { needed.extend(["502", "504"]); }
+                    if path.ends_with("/summarize") || path.ends_with("/summaries/preview") { needed.extend(["502", "504"]); }
+                    let conditional = op["parameters"].as_array().is_some_and(|ps| ps.iter().any(|p| p["name"] == "If-Match"));
+                    if conditional { needed.push("412"); }
                     for code in needed {
                         assert!(codes.iter().any(|c| *c == code), "{method} {path} documents {code}");
                     }
@@ -75,10 +81,24 @@ backend_tests! {
         for route in CONTRACT {
             assert!(documented.iter().any(|d| d == route), "{route} is in /openapi.json");
         }
+        // Every curation write states that it takes If-Match (and its 412).
+        for (method, path) in [
+            ("patch", "/api/v1/reports/{report_id}"),
+            ("patch", "/api/v1/reports/{report_id}/articles/{article_id}"),
+            ("post", "/api/v1/reports/{report_id}/articles/{article_id}/exclude"),
+            ("post", "/api/v1/reports/{report_id}/articles/{article_id}/include"),
+            ("put", "/api/v1/reports/{report_id}/ranking"),
+            ("post", "/api/v1/reports/{report_id}/approve"),
+            ("post", "/api/v1/reports/{report_id}/reject"),
+        ] {
+            let op = &doc["paths"][path][method];
+            assert!(op["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "If-Match" && p["in"] == "header"), "{method} {path} takes If-Match");
+            assert!(op["responses"]["412"].is_object(), "{method} {path} documents 412");
+        }
         // Every registered route is documented: an undocumented path is a 404.
         for route in &documented {
             let (method, path) = route.split_once(' ').unwrap();
-            let concrete = path.replace("{org_id}", "1").replace("{stream_id}", "1").replace("{report_id}", "1").replace("{article_id}", "1").replace("{user_id}", "1");
+            let concrete = path.replace("{org_id}", "1").replace("{stream_id}", "1").replace("{report_id}", "1").replace("{article_id}", "1").replace("{user_id}", "1").replace("{run_id}", "1");
             let r = app.client.request(method.to_uppercase().parse().unwrap(), format!("{}{}", app.address, concrete)).send().await.unwrap();
             assert_ne!(r.status(), 404, "{route} is served") ;
         }

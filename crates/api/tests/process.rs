@@ -533,3 +533,256 @@ backend_tests! {
         std::fs::remove_dir_all(dir).ok();
     }
 }
+
+/// Environment for a curio process summarizing through the mock LLM.
+fn llm_env(llm: &MockLlm, extra: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("CURIO__LLM__PROVIDER", "openai".to_owned()),
+        ("CURIO__LLM__BASE_URL", llm.base_url()),
+        ("CURIO__LLM__API_KEY", "k".to_owned()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    env
+}
+
+/// Every summary run of the database.
+async fn runs(db: &TestDb) -> Vec<entity::summary_run::Model> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    entity::summary_run::Entity::find()
+        .order_by_asc(entity::summary_run::Column::Id)
+        .all(&db.conn)
+        .await
+        .unwrap()
+}
+
+/// The ledger's article-summary rows: (run, article id, succeeded).
+async fn article_ledger(db: &TestDb) -> Vec<(i32, String, bool)> {
+    use entity::enums::{LlmOutcome, LlmStage};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    entity::llm_usage::Entity::find()
+        .filter(entity::llm_usage::Column::Stage.eq(LlmStage::ArticleSummary))
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| {
+            (
+                u.run_id.unwrap_or_default(),
+                u.item.unwrap_or_default(),
+                u.outcome == LlmOutcome::Ok,
+            )
+        })
+        .collect()
+}
+
+/// Article titles by id, as the article prompts name them.
+async fn titles(db: &TestDb) -> std::collections::HashMap<String, String> {
+    use sea_orm::EntityTrait;
+    entity::article::Entity::find()
+        .all(&db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.id.to_string(), a.title))
+        .collect()
+}
+
+/// The mock's article-summary requests for the article titled `title`,
+/// received after `since` if given.
+fn article_calls(llm: &MockLlm, title: &str, since: Option<Instant>) -> usize {
+    let marker = format!("Title: {title}\n");
+    llm.received()
+        .iter()
+        .filter(|r| r.user.contains(&marker) && since.is_none_or(|t| r.at > t))
+        .count()
+}
+
+async fn summarize_async(port: u16, token: &str, report: i32) -> i32 {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{port}/api/v1/reports/{report}/summarize"
+        ))
+        .bearer_auth(token)
+        .header("Prefer", "respond-async")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    response.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap() as i32
+}
+
+async fn wait_until_all_succeeded(db: &TestDb, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let all = runs(db).await;
+        if all
+            .iter()
+            .all(|r| r.status == entity::enums::RunStatus::Succeeded)
+        {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "runs not done within {within:?}: {all:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+backend_tests! {
+    async fn three_processes_serve_fifty_requests_for_ten_reports_with_exactly_ten_runs(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let reports = seed(&db, 10).await;
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(300), workers: 2, ..MockConfig::default() }).await.unwrap();
+        let env = llm_env(&llm, &[]);
+        let processes = [start(&db.url, &env).await, start(&db.url, &env).await, start(&db.url, &env).await];
+        let token = login(processes[0].port, "admin@org.test").await;
+        let client = reqwest::Client::new();
+        let requests = (0..50).map(|i| {
+            let url = format!("http://127.0.0.1:{}/api/v1/reports/{}/summarize", processes[i % 3].port, reports[i % 10]);
+            let (client, token) = (client.clone(), token.clone());
+            async move { client.post(url).bearer_auth(token).json(&json!({})).send().await.unwrap().status().as_u16() }
+        });
+        let statuses = futures::future::join_all(requests).await;
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        let all = runs(&db).await;
+        assert_eq!(all.len(), 10, "one run per report, whichever process got the request");
+        assert!(all.iter().all(|r| r.status == entity::enums::RunStatus::Succeeded && r.attempt == 1), "{all:#?}");
+        for title in titles(&db).await.values() {
+            assert_eq!(article_calls(&llm, title, None), 1, "{title} was summarized once");
+        }
+        // 3 articles, 1 category, 1 executive summary per report.
+        assert_eq!(llm.count(), 10 * 5);
+    }
+}
+
+backend_tests! {
+    async fn a_killed_process_s_runs_resume_elsewhere_and_no_stored_article_is_paid_twice(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let reports = seed(&db, 4).await;
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(600), workers: 2, ..MockConfig::default() }).await.unwrap();
+        let lease = Duration::from_secs(3);
+        let env = llm_env(&llm, &[("CURIO__JOBS__LEASE_SECS", "3"), ("CURIO__LLM__DEFAULT_MAX_CONCURRENT", "1")]);
+        let mut doomed = start(&db.url, &env).await;
+        let _survivor = start(&db.url, &env).await;
+        let token = login(doomed.port, "admin@org.test").await;
+        for r in &reports {
+            summarize_async(doomed.port, &token, *r).await;
+        }
+        // Let every run store an article summary, then pull the plug.
+        let waiting = Instant::now();
+        loop {
+            let stored: std::collections::HashSet<i32> = article_ledger(&db).await.into_iter().filter(|(_, _, ok)| *ok).map(|(run, _, _)| run).collect();
+            if stored.len() == reports.len() {
+                break;
+            }
+            assert!(waiting.elapsed() < Duration::from_secs(30), "runs did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        signal(&doomed.child, "-KILL");
+        let killed = Instant::now();
+        doomed.child.wait().unwrap();
+        let stored_before = article_ledger(&db).await;
+        assert!(runs(&db).await.iter().all(|r| r.status == entity::enums::RunStatus::Running), "killed mid-run");
+        llm.set_latency(Duration::from_millis(20));
+
+        let took = wait_until_all_succeeded(&db, lease + Duration::from_secs(5)).await;
+        eprintln!("resumed and finished {took:?} after the kill");
+        assert!(runs(&db).await.iter().all(|r| r.attempt == 2), "each run was resumed once");
+        let ledger = article_ledger(&db).await;
+        let titles = titles(&db).await;
+        let mut stored = std::collections::HashMap::new();
+        for (run, item, ok) in &ledger {
+            if *ok {
+                *stored.entry((run, item)).or_insert(0) += 1;
+            }
+        }
+        assert_eq!(stored.len(), 4 * 3, "every article summarized");
+        assert!(stored.values().all(|n| *n == 1), "no article summary stored twice: {stored:?}");
+        for (_, item, ok) in stored_before.iter().filter(|(_, _, ok)| *ok) {
+            assert!(*ok);
+            assert_eq!(article_calls(&llm, &titles[item], Some(killed)), 0, "article {item} was stored before the kill and not asked for again");
+        }
+        // The ledger and the provider agree, except for the calls in flight
+        // when the process died: sent, never answered to anyone.
+        for (item, title) in &titles {
+            let ledger_rows = ledger.iter().filter(|(_, i, _)| i == item).count();
+            let in_flight = stored_before.iter().all(|(_, i, _)| i != item) && llm.received().iter().any(|r| r.at < killed && r.user.contains(&format!("Title: {title}\n")));
+            assert_eq!(article_calls(&llm, title, None), ledger_rows + usize::from(in_flight), "article {item}");
+        }
+    }
+}
+
+backend_tests! {
+    async fn sigterm_hands_unfinished_runs_back_and_another_process_finishes_them(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let reports = seed(&db, 3).await;
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(2000), workers: 2, ..MockConfig::default() }).await.unwrap();
+        let env = llm_env(&llm, &[("CURIO__SERVER__SHUTDOWN_GRACE_SECS", "1"), ("CURIO__LLM__DEFAULT_MAX_CONCURRENT", "1")]);
+        let mut first = start(&db.url, &env).await;
+        let token = login(first.port, "admin@org.test").await;
+        for r in &reports {
+            summarize_async(first.port, &token, *r).await;
+        }
+        let waiting = Instant::now();
+        while llm.count() < reports.len() {
+            assert!(waiting.elapsed() < Duration::from_secs(10), "runs did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        signal(&first.child, "-TERM");
+        let stopped = Instant::now();
+        let status = loop {
+            if let Some(status) = first.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(stopped.elapsed() < Duration::from_secs(20), "did not exit");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "exit status {status:?}");
+        let handed_back = runs(&db).await;
+        for run in &handed_back {
+            assert_eq!(run.status, entity::enums::RunStatus::Queued, "{run:#?}");
+            assert_eq!(run.lease_owner, None, "no owner left behind");
+            assert_eq!(run.articles_done, 1, "the call in flight at shutdown was kept");
+        }
+        let calls_before = llm.count();
+        llm.set_latency(Duration::from_millis(20));
+        let _second = start(&db.url, &env).await;
+        wait_until_all_succeeded(&db, Duration::from_secs(30)).await;
+        // Each run still needed 2 articles, 1 category and 1 executive summary.
+        assert_eq!(llm.count() - calls_before, reports.len() * 4);
+    }
+}
+
+backend_tests! {
+    async fn two_processes_racing_a_ranking_with_if_match_give_one_success_and_one_412(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let report = seed(&db, 1).await[0];
+        let (a, b) = (start(&db.url, &[]).await, start(&db.url, &[]).await);
+        let token = login(a.port, "admin@org.test").await;
+        let client = reqwest::Client::new();
+        let current = client.get(format!("http://127.0.0.1:{}/api/v1/reports/{report}", a.port)).bearer_auth(&token).send().await.unwrap();
+        let etag = current.headers()["etag"].to_str().unwrap().to_owned();
+        let body: Value = current.json().await.unwrap();
+        let ids: Vec<i64> = body["articles"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+        let reversed: Vec<i64> = ids.iter().rev().copied().collect();
+        let rotated: Vec<i64> = ids[1..].iter().chain(&ids[..1]).copied().collect();
+        let put = |port: u16, order: Vec<i64>| {
+            let (client, token, etag) = (client.clone(), token.clone(), etag.clone());
+            async move {
+                client.put(format!("http://127.0.0.1:{port}/api/v1/reports/{report}/ranking")).bearer_auth(token).header("If-Match", etag).json(&json!({"article_ids": order})).send().await.unwrap().status().as_u16()
+            }
+        };
+        let (first, second) = tokio::join!(put(a.port, reversed.clone()), put(b.port, rotated.clone()));
+        let mut statuses = [first, second];
+        statuses.sort();
+        assert_eq!(statuses, [204, 412]);
+        let now: Value = client.get(format!("http://127.0.0.1:{}/api/v1/reports/{report}", b.port)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let stored: Vec<i64> = now["articles"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect();
+        assert!(stored == reversed || stored == rotated, "{stored:?}");
+        assert_eq!(stored == reversed, first == 204, "the stored order is the winner's");
+    }
+}
