@@ -172,7 +172,7 @@ pub async fn claim<C: ConnectionTrait>(
         .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
         .col_expr(
             Column::StartedAt,
-            Func::coalesce([Expr::col(Column::StartedAt).into(), Expr::value(now)]).into(),
+            Func::coalesce([Expr::col(Column::StartedAt), Expr::value(now)]).into(),
         )
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))

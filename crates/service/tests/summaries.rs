@@ -200,3 +200,26 @@ backend_tests! {
         assert!(matches!(bad, Err(ServiceError::Validation(_))));
     }
 }
+
+backend_tests! {
+    async fn a_run_s_bookkeeping_costs_a_fixed_number_of_statements_plus_one_per_call(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let llm = mock(1).await;
+        let (conn, counter) = test_support::counting(&db.conn);
+        let w = common::world(&conn, common::mock_llm(&llm.base_url()), 4).await;
+        counter.reset();
+        let result = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        let calls = result.usage.llm_calls as usize;
+        assert_eq!(calls, 4 + 2 + 1);
+        let on_runs: Vec<String> = counter.statements().into_iter().filter(|s| s.contains("summary_runs")).collect();
+        let updates = on_runs.iter().filter(|s| s.starts_with("UPDATE")).count();
+        // The claim, three stages, one fenced progress update per call, the end.
+        assert_eq!(updates, 1 + 3 + calls + 1, "{on_runs:#?}");
+        // The insert that queues the run and the few reads around it (the
+        // claimed row, the waiter's first and last look; the insert's
+        // read-back on engines without RETURNING).
+        let others = on_runs.len() - updates;
+        assert!(others <= 6, "{others} other statements: {on_runs:#?}");
+        eprintln!("{} statements on summary_runs for {calls} calls ({updates} updates)", on_runs.len());
+    }
+}

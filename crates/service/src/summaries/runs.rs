@@ -10,7 +10,7 @@ use repository::summary_runs::{self, NewRun};
 use repository::{Page, Paginated, associations};
 use tokio::sync::broadcast;
 
-use super::workers::Halt;
+use super::workers::{Change, Halt};
 use super::{SummaryResult, SummaryService, Usage, billed_org};
 use crate::ServiceError;
 use crate::access::Actor;
@@ -69,34 +69,49 @@ impl SummaryService {
     /// Waits until the run ends, and returns it as it ended.
     async fn wait(&self, run_id: i32) -> Result<SummaryRun, ServiceError> {
         let mut changes = self.local.changed.subscribe();
+        let mut first_look = true;
         loop {
             let run = summary_runs::get(&self.db, run_id).await?;
             if run.status.is_finished() {
                 return Ok(run);
             }
-            if run.status == RunStatus::Queued {
-                // Queued while every worker here was busy: take it as soon
-                // as one is free, unless another process does first.
+            if run.status == RunStatus::Queued && !first_look {
+                // Still queued (every worker here was busy, or it was handed
+                // back): take it as soon as one is free, unless another
+                // process does first. The first look may precede the claim
+                // its creator started.
                 self.dispatch(run_id);
             }
-            self.changed_or_poll(&mut changes, run_id).await;
+            first_look = false;
+            self.changed_or_poll(&mut changes, run_id, true).await;
         }
     }
 
-    /// Returns when this process changed the run, or after one poll period
-    /// (a change made by another process).
-    async fn changed_or_poll(&self, changes: &mut broadcast::Receiver<i32>, run_id: i32) {
+    /// Returns when this process changed the run (only its end, with
+    /// `ends_only`), or after one poll period (a change made elsewhere).
+    async fn changed_or_poll(
+        &self,
+        changes: &mut broadcast::Receiver<Change>,
+        run_id: i32,
+        ends_only: bool,
+    ) {
         let changed = async {
             loop {
                 match changes.recv().await {
-                    Ok(id) if id == run_id => return,
+                    Ok(c) if c.run_id == run_id && (c.ended || !ends_only) => return,
                     Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(_)) => return,
                     Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
                 }
             }
         };
-        let _ = tokio::time::timeout(self.local.poll(), changed).await;
+        // A run worked on here announces its end: no need to poll for it.
+        let period = if ends_only && self.local.works_on(run_id) {
+            self.local.lease()
+        } else {
+            self.local.poll()
+        };
+        let _ = tokio::time::timeout(period, changed).await;
     }
 
     /// What a waiter of a finished run gets: the report's summaries, or the
@@ -167,7 +182,7 @@ impl SummaryService {
             )));
         }
         self.local.halt(run_id, Halt::Cancelled);
-        let _ = self.local.changed.send(run_id);
+        let _ = self.local.changed.send(Change::end(run_id));
         Ok(summary_runs::get(&self.db, run_id).await?)
     }
 
@@ -186,7 +201,7 @@ impl SummaryService {
             if run != *seen || tokio::time::Instant::now() >= deadline {
                 return Ok(run);
             }
-            self.changed_or_poll(&mut changes, seen.id).await;
+            self.changed_or_poll(&mut changes, seen.id, false).await;
         }
     }
 }

@@ -57,6 +57,30 @@ impl HaltFlag {
     }
 }
 
+/// A run this process changed: progress, or the end of its work here.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Change {
+    pub run_id: i32,
+    /// The run ended, was cancelled, or went back to the queue.
+    pub ended: bool,
+}
+
+impl Change {
+    pub(super) fn progress(run_id: i32) -> Self {
+        Self {
+            run_id,
+            ended: false,
+        }
+    }
+
+    pub(super) fn end(run_id: i32) -> Self {
+        Self {
+            run_id,
+            ended: true,
+        }
+    }
+}
+
 /// What one process holds of the shared runs.
 pub(crate) struct Local {
     pub(super) jobs: JobSettings,
@@ -64,8 +88,8 @@ pub(crate) struct Local {
     pub(super) owner: String,
     /// One permit per worker.
     slots: Arc<Semaphore>,
-    /// Ids of runs this process changed (progress, end), for its waiters.
-    pub(super) changed: broadcast::Sender<i32>,
+    /// Runs this process changed, for its waiters and event streams.
+    pub(super) changed: broadcast::Sender<Change>,
     /// Wakes the claim loop (a worker became free, a run was queued).
     wake: Notify,
     /// Halt flags of the runs this process works on.
@@ -91,6 +115,11 @@ impl Local {
 
     fn running(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<HaltFlag>>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this process works on the run now.
+    pub(super) fn works_on(&self, run_id: i32) -> bool {
+        self.running().contains_key(&run_id)
     }
 
     /// Halts a run this process works on, if it does.
@@ -261,7 +290,7 @@ impl SummaryService {
             tracing::warn!(error = %e, run_id = run.id, "ending a summary run failed");
         }
         self.local.running().remove(&run.id);
-        let _ = self.local.changed.send(run.id);
+        let _ = self.local.changed.send(Change::end(run.id));
         drop(slot);
         self.local.wake.notify_one();
     }
