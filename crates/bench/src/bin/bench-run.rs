@@ -1,6 +1,6 @@
 #![allow(clippy::disallowed_methods)] // a CLI: its file writes happen after the load, never under it
 //! `make bench`: starts the mock LLM and curio (release builds) on
-//! 127.0.0.1, seeds bench data, runs the bounded scenarios S1–S6, and writes
+//! 127.0.0.1, seeds bench data, runs the bounded scenarios S1–S7, and writes
 //! `bench/results/<date>-<db>.{json,md,svg}`. Every process it starts is
 //! stopped by PID before it exits.
 //!
@@ -30,6 +30,8 @@ const PASSWORD: &str = "bench-password-123";
 struct Managed {
     name: &'static str,
     child: Child,
+    /// The port it serves on, if it serves.
+    port: u16,
 }
 
 impl Managed {
@@ -181,6 +183,8 @@ fn lag_p99(before: &[(f64, f64)], after: &[(f64, f64)]) -> f64 {
 /// What the `BENCH_*` variables ask for.
 struct Options {
     kind: String,
+    /// The bench database, once created.
+    url: String,
     latency_ms: u64,
     /// Zero: the scenarios; otherwise a soak of this long.
     soak: Duration,
@@ -199,6 +203,7 @@ impl Options {
         }
         Self {
             kind: var("BENCH_DB", "mariadb".to_owned()),
+            url: String::new(),
             latency_ms: var("BENCH_MOCK_LATENCY_MS", 250),
             soak: Duration::from_secs(var("BENCH_SOAK_SECS", 0)),
             failure_rate: var("BENCH_MOCK_FAILURE_RATE", 0.0),
@@ -211,12 +216,15 @@ impl Options {
 /// caps, bounds S1.
 const LLM_GLOBAL_CONCURRENCY: usize = 4096;
 const LLM_STAGE_FANOUT: usize = 64;
+/// Summary runs per process: enough for S1's 512 clients over 50 reports.
+const JOB_WORKERS: usize = 128;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let options = Options::from_env();
+    let mut options = Options::from_env();
     let started = Instant::now();
     let url = fresh_database(&options.kind).await?;
+    options.url = url.clone();
     let db = create_users(&url).await?;
     let stack = Stack::start(&options, &url).await?;
     let users = stack.sign_in().await?;
@@ -236,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
     let ceiling = database_ceiling(&url, users.curator_id).await?;
     let bulk_rows_per_sec = s5_bulk_import(&mut recorder, &users).await;
     s6_eager_loading(&mut recorder, &users, &seeded.eager).await;
+    s7_two_processes(&mut recorder, &users, &seeded, &options, &db).await?;
     let rows = recorder.rows;
 
     let peak_rss = procstat::peak_rss_mib(stack.curio.pid());
@@ -333,6 +342,40 @@ struct Stack {
     client: Client,
 }
 
+/// A curio process on `port` over `url`, summarizing through the mock.
+fn spawn_curio(url: &str, mock_port: u16, port: u16) -> anyhow::Result<Managed> {
+    let bin = std::path::Path::new("target/release");
+    Ok(Managed {
+        name: "curio",
+        child: Command::new(bin.join("curio"))
+            .env("CURIO__SERVER__PORT", port.to_string())
+            .env("DATABASE_URL", url)
+            .env("CURIO__AUTH__JWT_SECRET", SECRET)
+            .env("CURIO__AUTH__MAX_FAILED_LOGINS", "1000")
+            .env("CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS", "100000")
+            .env("CURIO__LLM__PROVIDER", "openai")
+            .env(
+                "CURIO__LLM__BASE_URL",
+                format!("http://127.0.0.1:{mock_port}/v1"),
+            )
+            .env("CURIO__LLM__API_KEY", "bench")
+            .env(
+                "CURIO__LLM__GLOBAL_CONCURRENCY",
+                LLM_GLOBAL_CONCURRENCY.to_string(),
+            )
+            .env(
+                "CURIO__LLM__DEFAULT_MAX_CONCURRENT",
+                LLM_STAGE_FANOUT.to_string(),
+            )
+            .env("CURIO__JOBS__WORKERS", JOB_WORKERS.to_string())
+            .env("CURIO__LOG__LEVEL", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("start target/release/curio")?,
+        port,
+    })
+}
+
 impl Stack {
     async fn start(options: &Options, url: &str) -> anyhow::Result<Self> {
         let bin = std::path::Path::new("target/release");
@@ -347,40 +390,14 @@ impl Stack {
                 .stdout(Stdio::null())
                 .spawn()
                 .context("start target/release/mock-llm (run `make bench`)")?,
+            port: mock_port,
         };
-        let port = free_port()?;
-        let curio = Managed {
-            name: "curio",
-            child: Command::new(bin.join("curio"))
-                .env("CURIO__SERVER__PORT", port.to_string())
-                .env("DATABASE_URL", url)
-                .env("CURIO__AUTH__JWT_SECRET", SECRET)
-                .env("CURIO__AUTH__MAX_FAILED_LOGINS", "1000")
-                .env("CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS", "100000")
-                .env("CURIO__LLM__PROVIDER", "openai")
-                .env(
-                    "CURIO__LLM__BASE_URL",
-                    format!("http://127.0.0.1:{mock_port}/v1"),
-                )
-                .env("CURIO__LLM__API_KEY", "bench")
-                .env(
-                    "CURIO__LLM__GLOBAL_CONCURRENCY",
-                    LLM_GLOBAL_CONCURRENCY.to_string(),
-                )
-                .env(
-                    "CURIO__LLM__DEFAULT_MAX_CONCURRENT",
-                    LLM_STAGE_FANOUT.to_string(),
-                )
-                .env("CURIO__LOG__LEVEL", "warn")
-                .stdout(Stdio::null())
-                .spawn()
-                .context("start target/release/curio")?,
-        };
+        let curio = spawn_curio(url, mock_port, free_port()?)?;
         let stack = Self {
+            base: format!("http://127.0.0.1:{}", curio.port),
             curio,
             mock,
             mock_port,
-            base: format!("http://127.0.0.1:{port}"),
             client: Client::builder()
                 .pool_max_idle_per_host(1024)
                 .timeout(Duration::from_secs(120))
@@ -811,6 +828,94 @@ async fn s6_eager_loading(recorder: &mut Recorder<'_>, users: &Users, eager: &[(
         let per_request = (statements().await - before) / row.result.requests.max(1) as f64;
         row.notes = format!("{per_request:.2} statements/request");
     }
+}
+
+/// S7: S1's summarize load against one process and against two on the
+/// same database (requests alternate between them), and the statements the
+/// run bookkeeping (`summary_runs`) costs per run, from both processes'
+/// `/metrics`.
+async fn s7_two_processes(
+    recorder: &mut Recorder<'_>,
+    users: &Users,
+    seeded: &Seeded,
+    options: &Options,
+    db: &DatabaseConnection,
+) -> anyhow::Result<()> {
+    let stack = recorder.stack;
+    let second = spawn_curio(&options.url, stack.mock_port, free_port()?)?;
+    let bases = [
+        stack.base.clone(),
+        format!("http://127.0.0.1:{}", second.port),
+    ];
+    let second_stack_ready = async {
+        for _ in 0..100 {
+            let ready = stack.client.get(format!("{}/ready", bases[1])).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("the second curio did not become ready")
+    };
+    second_stack_ready.await?;
+    let bookkeeping = || async {
+        let mut sum = 0.0;
+        for base in &bases {
+            let Ok(r) = stack.client.get(format!("{base}/metrics")).send().await else {
+                continue;
+            };
+            sum += r
+                .text()
+                .await
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("curio_db_statement_seconds_count{"))
+                .filter(|l| l.contains("kind=\"run_bookkeeping\""))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>();
+        }
+        sum
+    };
+    let runs = || async {
+        db.query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM summary_runs",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<i64>("", "n").ok())
+        .unwrap_or(0) as f64
+    };
+    for c in [64usize, 256] {
+        for processes in [1usize, 2] {
+            let (statements0, runs0) = (bookkeeping().await, runs().await);
+            let (client, bases, token, reports) = (
+                stack.client.clone(),
+                bases.clone(),
+                users.curator.clone(),
+                seeded.sweep_reports.clone(),
+            );
+            let load = load::run(c, options.point, (c as u64) * 40, move |i| {
+                let report = reports[i as usize % reports.len()];
+                let base = &bases[i as usize % processes];
+                let request = client
+                    .post(format!("{base}/api/v1/reports/{report}/summarize"))
+                    .bearer_auth(&token)
+                    .json(&json!({"force": true}));
+                async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
+            });
+            let scenario = format!("S7 summarize c={c}, {processes} process(es)");
+            let row = recorder.measure(scenario, String::new(), load).await;
+            let made = runs().await - runs0;
+            let per_run = (bookkeeping().await - statements0) / made.max(1.0);
+            row.notes = format!(
+                "{made:.0} runs; {per_run:.1} run-bookkeeping statements/run (pollers included)"
+            );
+        }
+    }
+    drop(second);
+    Ok(())
 }
 
 /// Everything the report files say.
