@@ -4,9 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::{spawn_app_with, world};
+use integration_tests::{spawn_app_with, use_llm_at, world};
 use serde_json::json;
-use service::settings::ProviderKind;
 use test_support::backend_tests;
 use test_support::mock_llm::{MockConfig, MockLlm};
 
@@ -16,9 +15,7 @@ backend_tests! {
         let llm = MockLlm::start(MockConfig { latency, workers: 2, ..MockConfig::default() }).await.unwrap();
         let base = llm.base_url();
         let app = spawn_app_with(backend, |s| {
-            s.llm.provider = ProviderKind::Openai;
-            s.llm.base_url = base;
-            s.llm.api_key = Some("k".to_owned().into());
+            use_llm_at(s, base);
             s.llm.global_concurrency = 1024;
             s.llm.default_max_concurrent = 16;
             s.database.max_connections = 15;

@@ -2,10 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::{TestApp, spawn_app_on, spawn_app_with, world};
+use integration_tests::{TestApp, spawn_app_on, spawn_app_with, use_llm_at, world};
 use reqwest::Method;
 use serde_json::{Value, json};
-use service::settings::ProviderKind;
 use test_support::mock_llm::{Action, MockConfig, MockLlm, Rule};
 use test_support::proxy::Proxy;
 use test_support::{Backend, backend_tests};
@@ -131,9 +130,7 @@ backend_tests! {
 async fn llm_app(backend: Backend, llm: &MockLlm) -> TestApp {
     let base = llm.base_url();
     spawn_app_with(backend, |s| {
-        s.llm.provider = ProviderKind::Openai;
-        s.llm.base_url = base;
-        s.llm.api_key = Some("k".to_owned().into());
+        use_llm_at(s, base);
         s.llm.max_attempts = 2;
         s.llm.retry_base_ms = 10;
         s.llm.retry_max_ms = 20;

@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::{TestApp, spawn_app_with, world};
+use integration_tests::{TestApp, spawn_app_with, use_llm_at, world};
 use reqwest::Method;
 use serde_json::{Value, json};
-use service::settings::ProviderKind;
 use test_support::backend_tests;
 use test_support::mock_llm::{MockConfig, MockLlm};
 
@@ -22,9 +21,7 @@ async fn app_with_mock(backend: test_support::Backend, latency: Duration) -> (Te
     .unwrap();
     let base = llm.base_url();
     let app = spawn_app_with(backend, |s| {
-        s.llm.provider = ProviderKind::Openai;
-        s.llm.base_url = base;
-        s.llm.api_key = Some("k".to_owned().into());
+        use_llm_at(s, base);
         s.llm.default_max_concurrent = 1;
     })
     .await;

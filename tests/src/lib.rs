@@ -35,6 +35,13 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings
 }
 
+/// Points the app's summaries at an OpenAI-compatible server (the mock).
+pub fn use_llm_at(settings: &mut Settings, base_url: String) {
+    settings.llm.provider = ProviderKind::Openai;
+    settings.llm.base_url = base_url;
+    settings.llm.api_key = Some("k".to_owned().into());
+}
+
 /// Starts curio on a fresh database of `backend`.
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await

@@ -59,14 +59,7 @@ impl Application {
         {
             settings.auth.jwt_secret = Some(crate::secrets::load_or_create(&file).await?);
         }
-        let services = Services::connect(
-            &settings.database,
-            settings.app.migrate_on_start,
-            settings.auth.clone(),
-            settings.llm.clone(),
-        )
-        .await?
-        .with_jobs(settings.jobs.clone());
+        let services = connect(&settings).await?;
         if settings.app.demo {
             services
                 .seed_demo_data()
@@ -111,6 +104,18 @@ impl Application {
     }
 }
 
+/// The services over the configured database, migrated as configured.
+async fn connect(settings: &Settings) -> anyhow::Result<Services> {
+    let services = Services::connect(
+        &settings.database,
+        settings.app.migrate_on_start,
+        settings.auth.clone(),
+        settings.llm.clone(),
+    )
+    .await?;
+    Ok(services.with_jobs(settings.jobs.clone()))
+}
+
 /// `curio worker`: summary-run workers without the HTTP listener, until
 /// SIGTERM/SIGINT; then runs in progress get the grace period to end, and
 /// the rest go back to the queue.
@@ -125,14 +130,7 @@ pub async fn run_workers(mut settings: Settings) -> anyhow::Result<()> {
         );
         settings.auth.jwt_secret = Some(unused.into());
     }
-    let services = Services::connect(
-        &settings.database,
-        settings.app.migrate_on_start,
-        settings.auth.clone(),
-        settings.llm.clone(),
-    )
-    .await?
-    .with_jobs(settings.jobs.clone());
+    let services = connect(&settings).await?;
     let workers = services.summaries.start_workers();
     tracing::info!(workers = settings.jobs.workers, "summary workers started");
     stop_signal().await?;

@@ -786,3 +786,49 @@ backend_tests! {
         assert_eq!(stored == reversed, first == 204, "the stored order is the winner's");
     }
 }
+
+backend_tests! {
+    async fn curio_worker_runs_the_summaries_an_api_only_process_queues(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let reports = seed(&db, 2).await;
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(50), workers: 2, ..MockConfig::default() }).await.unwrap();
+        let env = llm_env(&llm, &[("CURIO__JOBS__WORKERS", "0")]);
+        let api = start(&db.url, &env).await;
+        let token = login(api.port, "admin@org.test").await;
+        summarize_async(api.port, &token, reports[0]).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        assert_eq!(runs(&db).await[0].status, entity::enums::RunStatus::Queued, "no process works on runs yet");
+        assert_eq!(llm.count(), 0);
+
+        let log = std::env::temp_dir().join(format!("curio-worker-{}-{}.log", std::process::id(), api.port));
+        let file = std::fs::File::create(&log).unwrap();
+        let worker_env = llm_env(&llm, &[]);
+        let mut worker = command(&db.url, free_port(), &worker_env)
+            .arg("worker")
+            .stdout(Stdio::from(file.try_clone().unwrap()))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .unwrap();
+        let synchronous = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/api/v1/reports/{}/summarize", api.port, reports[1]))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(synchronous.status(), 200, "{}", std::fs::read_to_string(&log).unwrap_or_default());
+        wait_until_all_succeeded(&db, Duration::from_secs(30)).await;
+        assert_eq!(llm.count(), 2 * 5);
+        signal(&worker, "-TERM");
+        let stopped = Instant::now();
+        let status = loop {
+            if let Some(status) = worker.try_wait().unwrap() {
+                break status;
+            }
+            assert!(stopped.elapsed() < Duration::from_secs(10), "the worker did not stop");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "{status:?}: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        let _ = std::fs::remove_file(&log);
+    }
+}

@@ -9,7 +9,7 @@ use entity::summary_run::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, UpdateMany,
 };
 use serde_json::Value as Json;
 
@@ -193,14 +193,10 @@ pub async fn renew<C: ConnectionTrait>(
     owner: &str,
     until: DateTime<Utc>,
 ) -> Result<bool, RepoError> {
-    let result = summary_run::Entity::update_many()
+    let update = summary_run::Entity::update_many()
         .col_expr(Column::LeaseExpiresAt, Expr::value(until))
-        .filter(Column::Id.eq(id))
-        .filter(Column::LeaseOwner.eq(owner))
-        .filter(Column::Status.eq(RunStatus::Running))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .filter(Column::Status.eq(RunStatus::Running));
+    fenced(db, update, id, owner).await
 }
 
 /// Names the stage `owner` is in and how many articles the run covers.
@@ -217,21 +213,18 @@ pub async fn set_stage<C: ConnectionTrait>(
     if let Some(total) = articles_total {
         update = update.col_expr(Column::ArticlesTotal, Expr::value(total));
     }
-    let result = update
-        .filter(Column::Id.eq(id))
-        .filter(Column::LeaseOwner.eq(owner))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+    fenced(db, update, id, owner).await
 }
 
-/// Adds one LLM call to the run's progress; `false` when `owner` no longer
-/// holds the run, and then the caller's transaction must not commit.
+/// Adds one LLM call to the run's progress if `owner` holds the run (and,
+/// with `while_running`, if it has not been cancelled); `false` otherwise,
+/// and then nothing changed.
 pub async fn add_progress<C: ConnectionTrait>(
     db: &C,
     id: i32,
     owner: &str,
     progress: Progress,
+    while_running: bool,
 ) -> Result<bool, RepoError> {
     let mut update = summary_run::Entity::update_many()
         .col_expr(Column::LlmCalls, Expr::col(Column::LlmCalls).add(1))
@@ -251,12 +244,10 @@ pub async fn add_progress<C: ConnectionTrait>(
     if let Some(categories) = progress.category_summaries {
         update = update.col_expr(Column::CategorySummaries, Expr::value(categories));
     }
-    let result = update
-        .filter(Column::Id.eq(id))
-        .filter(Column::LeaseOwner.eq(owner))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+    if while_running {
+        update = update.filter(Column::Status.eq(RunStatus::Running));
+    }
+    fenced(db, update, id, owner).await
 }
 
 /// Ends a run `owner` is running; `false` when it is not (cancelled or taken
@@ -268,7 +259,7 @@ pub async fn finish<C: ConnectionTrait>(
     outcome: Outcome,
 ) -> Result<bool, RepoError> {
     let now = Utc::now();
-    let result = summary_run::Entity::update_many()
+    let update = summary_run::Entity::update_many()
         .col_expr(Column::Status, Expr::value(outcome.status))
         .col_expr(Column::Error, Expr::value(outcome.error))
         .col_expr(Column::ErrorDetail, Expr::value(outcome.error_detail))
@@ -281,12 +272,8 @@ pub async fn finish<C: ConnectionTrait>(
         )
         .col_expr(Column::FinishedAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(Column::LeaseOwner.eq(owner))
-        .filter(Column::Status.eq(RunStatus::Running))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .filter(Column::Status.eq(RunStatus::Running));
+    fenced(db, update, id, owner).await
 }
 
 /// Gives up `owner`'s lease. A run still running goes back to the queue for
@@ -310,6 +297,21 @@ pub async fn release<C: ConnectionTrait>(db: &C, id: i32, owner: &str) -> Result
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Applies `update` to the run if `owner` holds its lease; whether it did.
+async fn fenced<C: ConnectionTrait>(
+    db: &C,
+    update: UpdateMany<summary_run::Entity>,
+    id: i32,
+    owner: &str,
+) -> Result<bool, RepoError> {
+    let result = update
+        .filter(Column::Id.eq(id))
+        .filter(Column::LeaseOwner.eq(owner))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// Cancels a queued or running run: it stops being the report's active

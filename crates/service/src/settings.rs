@@ -167,7 +167,8 @@ impl std::fmt::Debug for LlmSettings {
 pub struct JobSettings {
     /// Runs this process works on at once. A run mostly waits for the LLM,
     /// so this is far above the core count; LLM calls are capped separately
-    /// by `llm.global_concurrency`, per process.
+    /// by `llm.global_concurrency`, per process. Zero makes an API-only
+    /// process: its runs are worked on by others (`curio worker`).
     pub workers: usize,
     /// How long a claim on a run lasts; renewed every third of it. When a
     /// process dies, another resumes its runs this long after the last

@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use super::templates::PromptType;
 use super::workers::{Change, Halt, HaltFlag};
-use super::{Call, SummaryService, client_error, prompts};
+use super::{Call, StageConfig, SummaryService, client_error, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
 use crate::stream_config::StreamConfig;
@@ -259,25 +259,9 @@ impl SummaryService {
             items = jobs.len()
         );
         let started = Instant::now();
-        // Unordered: a slow article does not hold back storing the others.
-        let mut results = stream::iter(jobs.into_iter().map(|(id, prompt)| {
-            let config = &config;
-            async move {
-                if job.halt.get().is_some() {
-                    return None;
-                }
-                Some((
-                    id,
-                    self.call(LlmStage::ArticleSummary, config, prompt).await,
-                ))
-            }
-        }))
-        .buffer_unordered(config.max_concurrent);
+        let mut results = self.calls(job, LlmStage::ArticleSummary, &config, jobs);
         let mut generated = 0;
-        while let Some(finished) = results.next().instrument(span.clone()).await {
-            let Some((article_id, call)) = finished else {
-                continue;
-            };
+        while let Some((article_id, call)) = results.next().instrument(span.clone()).await {
             let effect = match &call.result {
                 Ok(r) => Effect::ArticleSummary {
                     article_id,
@@ -338,23 +322,8 @@ impl SummaryService {
             items = jobs.len()
         );
         let started = Instant::now();
-        let mut results = stream::iter(jobs.into_iter().map(|(id, prompt)| {
-            let config = &config;
-            async move {
-                if job.halt.get().is_some() {
-                    return None;
-                }
-                Some((
-                    id,
-                    self.call(LlmStage::CategorySummary, config, prompt).await,
-                ))
-            }
-        }))
-        .buffer_unordered(config.max_concurrent);
-        while let Some(finished) = results.next().instrument(span.clone()).await {
-            let Some((id, call)) = finished else {
-                continue;
-            };
+        let mut results = self.calls(job, LlmStage::CategorySummary, &config, jobs);
+        while let Some((id, call)) = results.next().instrument(span.clone()).await {
             let item = Some(id.clone());
             let mut with_this = done.clone();
             if let Ok(r) = &call.result {
@@ -407,6 +376,27 @@ impl SummaryService {
         Ok(text)
     }
 
+    /// One stage's calls, `max_concurrent` at a time, as they finish (a
+    /// slow one does not hold back storing the others). Once the run is
+    /// halted no call starts; those in flight still come back.
+    fn calls<'a, K: Send + 'a>(
+        &'a self,
+        job: &'a Job,
+        stage: LlmStage,
+        config: &'a StageConfig,
+        jobs: Vec<(K, String)>,
+    ) -> impl futures::Stream<Item = (K, Call)> + 'a {
+        stream::iter(jobs)
+            .map(move |(key, prompt)| async move {
+                if job.halt.get().is_some() {
+                    return None;
+                }
+                Some((key, self.call(stage, config, prompt).await))
+            })
+            .buffer_unordered(config.max_concurrent)
+            .filter_map(std::future::ready)
+    }
+
     async fn enter_stage(
         &self,
         job: &Job,
@@ -449,10 +439,17 @@ impl SummaryService {
             ..self.usage_row(call, job.org_id, job.report_id)
         };
         let txn = repository::database::begin_write(&self.db).await?;
-        if !summary_runs::add_progress(&txn, job.id, &job.owner, progress).await? {
-            txn.rollback().await?;
-            job.halt.set(Halt::Lost);
-            return Err(Stop::Halted(Halt::Lost));
+        // Stored either way while the lease is ours; a cancel made in any
+        // process shows here, so the next call is not started.
+        let running =
+            summary_runs::add_progress(&txn, job.id, &job.owner, progress.clone(), true).await?;
+        if !running {
+            if !summary_runs::add_progress(&txn, job.id, &job.owner, progress, false).await? {
+                txn.rollback().await?;
+                job.halt.set(Halt::Lost);
+                return Err(Stop::Halted(Halt::Lost));
+            }
+            job.halt.set(Halt::Cancelled);
         }
         if let Effect::ArticleSummary { article_id, text } = effect {
             associations::set_ai_summary(&txn, job.report_id, article_id, text).await?;

@@ -198,7 +198,10 @@ impl SummaryService {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let run = summary_runs::get(&self.db, seen.id).await?;
-            if run != *seen || tokio::time::Instant::now() >= deadline {
+            // Every change a client sees moves `updated_at`; lease renewals
+            // do not, and are not news.
+            let changed = (run.status, run.updated_at) != (seen.status, seen.updated_at);
+            if changed || tokio::time::Instant::now() >= deadline {
                 return Ok(run);
             }
             self.changed_or_poll(&mut changes, seen.id, false).await;

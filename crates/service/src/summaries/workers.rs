@@ -100,10 +100,15 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    pub(super) fn new(jobs: JobSettings) -> Self {
+    pub(super) fn new(mut jobs: JobSettings) -> Self {
+        // Bounds that keep the arithmetic below sound whatever is configured.
+        jobs.workers = jobs.workers.min(4096);
+        jobs.lease_secs = jobs.lease_secs.clamp(1, 86_400);
+        jobs.poll_ms = jobs.poll_ms.clamp(10, 60_000);
         let (changed, _) = broadcast::channel(1024);
         Self {
-            slots: Arc::new(Semaphore::new(jobs.workers.max(1))),
+            // Zero workers: an API-only process; its runs wait for others.
+            slots: Arc::new(Semaphore::new(jobs.workers)),
             owner: lease_owner(),
             jobs,
             changed,
@@ -130,15 +135,15 @@ impl Local {
     }
 
     pub(super) fn lease(&self) -> Duration {
-        Duration::from_secs(self.jobs.lease_secs.max(1))
+        Duration::from_secs(self.jobs.lease_secs)
     }
 
     pub(super) fn poll(&self) -> Duration {
-        Duration::from_millis(self.jobs.poll_ms.max(10))
+        Duration::from_millis(self.jobs.poll_ms)
     }
 
     fn lease_until(&self) -> chrono::DateTime<Utc> {
-        Utc::now() + chrono::Duration::from_std(self.lease()).unwrap_or(chrono::Duration::MAX)
+        Utc::now() + chrono::Duration::seconds(self.jobs.lease_secs as i64)
     }
 }
 
@@ -186,8 +191,7 @@ impl SummaryService {
             let Ok(slot) = self.local.slots.clone().try_acquire_owned() else {
                 return;
             };
-            let now = Utc::now();
-            let ids = match summary_runs::claimable_ids(&self.db, now, 8).await {
+            let ids = match summary_runs::claimable_ids(&self.db, Utc::now(), 8).await {
                 Ok(ids) => ids,
                 Err(e) => {
                     tracing::warn!(error = %e, "looking for summary runs failed");
@@ -196,15 +200,7 @@ impl SummaryService {
             };
             let mut claimed = None;
             for id in ids {
-                match summary_runs::claim(
-                    &self.db,
-                    id,
-                    &self.local.owner,
-                    now,
-                    self.local.lease_until(),
-                )
-                .await
-                {
+                match self.claim(id).await {
                     Ok(Some(run)) => {
                         claimed = Some(run);
                         break;
@@ -223,6 +219,19 @@ impl SummaryService {
         }
     }
 
+    /// Takes the run for this process if it is claimable now.
+    async fn claim(&self, run_id: i32) -> Result<Option<SummaryRun>, repository::RepoError> {
+        let owner = &self.local.owner;
+        summary_runs::claim(
+            &self.db,
+            run_id,
+            owner,
+            Utc::now(),
+            self.local.lease_until(),
+        )
+        .await
+    }
+
     /// Starts a queued run here if a worker is free; otherwise it stays
     /// queued for whichever process frees a worker first.
     pub(super) fn dispatch(&self, run_id: i32) {
@@ -231,16 +240,7 @@ impl SummaryService {
         };
         let this = self.clone();
         self.spawn(async move {
-            let now = Utc::now();
-            match summary_runs::claim(
-                &this.db,
-                run_id,
-                &this.local.owner,
-                now,
-                this.local.lease_until(),
-            )
-            .await
-            {
+            match this.claim(run_id).await {
                 Ok(Some(run)) => this.execute(run, slot).await,
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, run_id, "claiming a summary run failed"),
@@ -337,7 +337,7 @@ impl Workers {
     pub async fn shutdown(self, grace: Duration) {
         self.poller.abort();
         let local = &self.service.local;
-        let all = local.jobs.workers.max(1) as u32;
+        let all = u32::try_from(local.jobs.workers).unwrap_or(u32::MAX);
         if tokio::time::timeout(grace, local.slots.acquire_many(all))
             .await
             .is_ok()
