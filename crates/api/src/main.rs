@@ -60,9 +60,11 @@ async fn main() {
             println!("{USAGE}");
             Ok(())
         }
-        Command::Serve { demo } => serve(demo).await,
-        Command::Worker => worker().await,
-        Command::CreateAdmin { email } => create_admin(&email).await,
+        // Boxed: the futures are large, and one layout holding all three
+        // is deeper than the compiler's default recursion limit.
+        Command::Serve { demo } => Box::pin(serve(demo)).await,
+        Command::Worker => Box::pin(worker()).await,
+        Command::CreateAdmin { email } => Box::pin(create_admin(&email)).await,
     };
     if let Err(err) = result {
         // One clear line: what failed and why (never a password).
