@@ -66,6 +66,19 @@ impl RepoError {
     pub fn is_duplicate(&self, constraint: &Constraint) -> bool {
         matches!(self, RepoError::Duplicate(c) if c == constraint)
     }
+
+    /// True when the database gave up the statement to break a deadlock or
+    /// a serialization conflict (InnoDB, for one, deadlocks inserters of
+    /// the same unique key): running it again is correct.
+    pub fn is_deadlock(&self) -> bool {
+        match self {
+            RepoError::Db(err) => matches!(
+                database_code(err).as_deref(),
+                Some("40001" | "40P01" | "1213")
+            ),
+            _ => false,
+        }
+    }
 }
 
 impl From<DbErr> for RepoError {

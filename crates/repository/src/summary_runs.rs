@@ -53,9 +53,13 @@ pub async fn queue_or_join<C: ConnectionTrait>(
     db: &C,
     new: NewRun,
 ) -> Result<(SummaryRun, bool), RepoError> {
-    // A run can finish between the refused insert and the read; then the
-    // next insert succeeds. Three rounds cover any real interleaving.
+    // Most concurrent callers join: one read, no refused insert. A run can
+    // finish between a refused insert and the next read; then the next
+    // insert succeeds. Three rounds cover any real interleaving.
     for _ in 0..3 {
+        if let Some(active) = active_for_report(db, new.report_id).await? {
+            return Ok((active, false));
+        }
         let now = Utc::now();
         let inserted = summary_run::ActiveModel {
             report_id: Set(new.report_id),
@@ -79,11 +83,8 @@ pub async fn queue_or_join<C: ConnectionTrait>(
         .await;
         match inserted.map_err(RepoError::from) {
             Ok(run) => return Ok((run, true)),
-            Err(RepoError::Duplicate(_)) => {
-                if let Some(active) = active_for_report(db, new.report_id).await? {
-                    return Ok((active, false));
-                }
-            }
+            Err(RepoError::Duplicate(_)) => continue,
+            Err(e) if e.is_deadlock() => continue,
             Err(other) => return Err(other),
         }
     }

@@ -5,7 +5,9 @@
 //! stopped by PID before it exits.
 //!
 //! Environment: `BENCH_DB=mariadb|postgres|sqlite` (default mariadb),
-//! `BENCH_MOCK_LATENCY_MS` (250), `BENCH_POINT_SECS` (15, at most 20).
+//! `BENCH_MOCK_LATENCY_MS` (250), `BENCH_POINT_SECS` (15, at most 20),
+//! `BENCH_S1_LEVELS` (S1's concurrency levels, default
+//! `1,8,32,64,128,256,512`), `BENCH_ONLY=S1` (S1 alone, for iterating on it).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -191,6 +193,8 @@ struct Options {
     failure_rate: f64,
     /// How long each load point runs.
     point: Duration,
+    s1_levels: Vec<usize>,
+    s1_only: bool,
 }
 
 impl Options {
@@ -208,6 +212,12 @@ impl Options {
             soak: Duration::from_secs(var("BENCH_SOAK_SECS", 0)),
             failure_rate: var("BENCH_MOCK_FAILURE_RATE", 0.0),
             point: Duration::from_secs(var("BENCH_POINT_SECS", 15u64).min(20)),
+            s1_levels: var("BENCH_S1_LEVELS", "1,8,32,64,128,256,512".to_owned())
+                .split(',')
+                .filter_map(|l| l.trim().parse().ok())
+                .filter(|&c| (1..=1024).contains(&c))
+                .collect(),
+            s1_only: var("BENCH_ONLY", String::new()) == "S1",
         }
     }
 }
@@ -239,6 +249,9 @@ async fn main() -> anyhow::Result<()> {
         rows: Vec::new(),
     };
     let health = s1_summarize_sweep(&mut recorder, &users, &seeded, &options).await?;
+    if options.s1_only {
+        return Ok(());
+    }
     let svg = sweep_svg(&recorder.rows, &options);
     s2_s3_reads(&mut recorder, &users, &seeded).await;
     let ceiling = database_ceiling(&url, users.curator_id).await?;
@@ -342,9 +355,13 @@ struct Stack {
     client: Client,
 }
 
-/// A curio process on `port` over `url`, summarizing through the mock.
+/// A curio process on `port` over `url`, summarizing through the mock; its
+/// log in `target/bench/curio-<port>.log`.
 fn spawn_curio(url: &str, mock_port: u16, port: u16) -> anyhow::Result<Managed> {
     let bin = std::path::Path::new("target/release");
+    // Warnings and errors, for when a point reports errors.
+    std::fs::create_dir_all("target/bench")?;
+    let log = std::fs::File::create(format!("target/bench/curio-{port}.log"))?;
     Ok(Managed {
         name: "curio",
         child: Command::new(bin.join("curio"))
@@ -369,7 +386,8 @@ fn spawn_curio(url: &str, mock_port: u16, port: u16) -> anyhow::Result<Managed> 
             )
             .env("CURIO__JOBS__WORKERS", JOB_WORKERS.to_string())
             .env("CURIO__LOG__LEVEL", "warn")
-            .stdout(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
             .spawn()
             .context("start target/release/curio")?,
         port,
@@ -646,7 +664,7 @@ async fn s1_summarize_sweep(
 ) -> anyhow::Result<Health> {
     let stack = recorder.stack;
     let mut health = None;
-    for c in [1usize, 8, 32, 64, 128, 256, 512] {
+    for &c in &options.s1_levels {
         let stop = Arc::new(AtomicBool::new(false));
         let probe =
             (c == 128).then(|| tokio::spawn(probe_health(stack.url("/health"), stop.clone())));

@@ -19,7 +19,7 @@ use serde_json::json;
 use tracing::Instrument;
 
 use super::templates::PromptType;
-use super::workers::{Change, Halt, HaltFlag};
+use super::workers::{Halt, HaltFlag};
 use super::{Call, StageConfig, SummaryService, client_error, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
@@ -406,7 +406,7 @@ impl SummaryService {
         if !summary_runs::set_stage(&self.db, job.id, &job.owner, stage, total).await? {
             return Err(Stop::Halted(Halt::Lost));
         }
-        let _ = self.local.changed.send(Change::progress(job.id));
+        self.local.changed(job.id);
         Ok(())
     }
 
@@ -457,7 +457,7 @@ impl SummaryService {
         }
         usage::record_many(&txn, vec![row]).await?;
         txn.commit().await?;
-        let _ = self.local.changed.send(Change::progress(job.id));
+        self.local.changed(job.id);
         Ok(())
     }
 

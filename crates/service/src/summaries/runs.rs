@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 use entity::enums::RunStatus;
 use repository::summary_runs::{self, NewRun};
 use repository::{Page, Paginated, associations};
-use tokio::sync::broadcast;
 
-use super::workers::{Change, Halt};
+use super::workers::Halt;
 use super::{SummaryResult, SummaryService, Usage, billed_org};
 use crate::ServiceError;
 use crate::access::Actor;
@@ -30,7 +29,7 @@ impl SummaryService {
         force: bool,
     ) -> Result<SummaryResult, ServiceError> {
         let (run, _) = self.start(actor, report_id, force).await?;
-        let run = self.wait(run.id).await?;
+        let run = self.wait(run).await?;
         self.result_of(run).await
     }
 
@@ -66,12 +65,10 @@ impl SummaryService {
         Ok((run, queued))
     }
 
-    /// Waits until the run ends, and returns it as it ended.
-    async fn wait(&self, run_id: i32) -> Result<SummaryRun, ServiceError> {
-        let mut changes = self.local.changed.subscribe();
+    /// Waits until the run (as last seen) ends, and returns it as it ended.
+    async fn wait(&self, mut run: SummaryRun) -> Result<SummaryRun, ServiceError> {
         let mut first_look = true;
         loop {
-            let run = summary_runs::get(&self.db, run_id).await?;
             if run.status.is_finished() {
                 return Ok(run);
             }
@@ -80,38 +77,31 @@ impl SummaryService {
                 // back): take it as soon as one is free, unless another
                 // process does first. The first look may precede the claim
                 // its creator started.
-                self.dispatch(run_id);
+                self.dispatch(run.id);
             }
             first_look = false;
-            self.changed_or_poll(&mut changes, run_id, true).await;
+            self.until_changed(run.id, true).await;
+            run = summary_runs::get(&self.db, run.id).await?;
         }
     }
 
-    /// Returns when this process changed the run (only its end, with
-    /// `ends_only`), or after one poll period (a change made elsewhere).
-    async fn changed_or_poll(
-        &self,
-        changes: &mut broadcast::Receiver<Change>,
-        run_id: i32,
-        ends_only: bool,
-    ) {
+    /// Returns when the run changed here (with `ends_only`, when this
+    /// process's work on it ended), or after a poll period when another
+    /// process works on it.
+    async fn until_changed(&self, run_id: i32, ends_only: bool) {
+        let Some(mut changes) = self.local.watch(run_id) else {
+            tokio::time::sleep(self.local.poll()).await;
+            return;
+        };
         let changed = async {
-            loop {
-                match changes.recv().await {
-                    Ok(c) if c.run_id == run_id && (c.ended || !ends_only) => return,
-                    Ok(_) => continue,
-                    Err(broadcast::error::RecvError::Lagged(_)) => return,
-                    Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+            while changes.changed().await.is_ok() {
+                if !ends_only {
+                    return;
                 }
             }
         };
-        // A run worked on here announces its end: no need to poll for it.
-        let period = if ends_only && self.local.works_on(run_id) {
-            self.local.lease()
-        } else {
-            self.local.poll()
-        };
-        let _ = tokio::time::timeout(period, changed).await;
+        // The lease bounds the wait should a notification be lost.
+        let _ = tokio::time::timeout(self.local.lease(), changed).await;
     }
 
     /// What a waiter of a finished run gets: the report's summaries, or the
@@ -182,7 +172,7 @@ impl SummaryService {
             )));
         }
         self.local.halt(run_id, Halt::Cancelled);
-        let _ = self.local.changed.send(Change::end(run_id));
+        self.local.changed(run_id);
         Ok(summary_runs::get(&self.db, run_id).await?)
     }
 
@@ -194,7 +184,6 @@ impl SummaryService {
         seen: &SummaryRun,
         timeout: std::time::Duration,
     ) -> Result<SummaryRun, ServiceError> {
-        let mut changes = self.local.changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let run = summary_runs::get(&self.db, seen.id).await?;
@@ -204,7 +193,8 @@ impl SummaryService {
             if changed || tokio::time::Instant::now() >= deadline {
                 return Ok(run);
             }
-            self.changed_or_poll(&mut changes, seen.id, false).await;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let _ = tokio::time::timeout(left, self.until_changed(seen.id, false)).await;
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use repository::summary_runs::{self, SummaryRun};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, broadcast};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::SummaryService;
 use super::run::{Ended, Job};
@@ -57,28 +57,11 @@ impl HaltFlag {
     }
 }
 
-/// A run this process changed: progress, or the end of its work here.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Change {
-    pub run_id: i32,
-    /// The run ended, was cancelled, or went back to the queue.
-    pub ended: bool,
-}
-
-impl Change {
-    pub(super) fn progress(run_id: i32) -> Self {
-        Self {
-            run_id,
-            ended: false,
-        }
-    }
-
-    pub(super) fn end(run_id: i32) -> Self {
-        Self {
-            run_id,
-            ended: true,
-        }
-    }
+/// A run this process works on: how to halt it, and a counter its waiters
+/// watch (bumped on each change; dropped when the work here ends).
+struct Working {
+    halt: Arc<HaltFlag>,
+    changes: watch::Sender<u64>,
 }
 
 /// What one process holds of the shared runs.
@@ -88,12 +71,11 @@ pub(crate) struct Local {
     pub(super) owner: String,
     /// One permit per worker.
     slots: Arc<Semaphore>,
-    /// Runs this process changed, for its waiters and event streams.
-    pub(super) changed: broadcast::Sender<Change>,
     /// Wakes the claim loop (a worker became free, a run was queued).
     wake: Notify,
-    /// Halt flags of the runs this process works on.
-    running: Mutex<HashMap<i32, Arc<HaltFlag>>>,
+    /// The runs this process works on. Per run, so that a change wakes
+    /// only that run's waiters.
+    running: Mutex<HashMap<i32, Working>>,
     /// The runtime runs are spawned on: the one that started the workers,
     /// which outlives any request (HTTP workers' runtimes stop first).
     runtime: Mutex<Option<tokio::runtime::Handle>>,
@@ -105,32 +87,54 @@ impl Local {
         jobs.workers = jobs.workers.min(4096);
         jobs.lease_secs = jobs.lease_secs.clamp(1, 86_400);
         jobs.poll_ms = jobs.poll_ms.clamp(10, 60_000);
-        let (changed, _) = broadcast::channel(1024);
         Self {
             // Zero workers: an API-only process; its runs wait for others.
             slots: Arc::new(Semaphore::new(jobs.workers)),
             owner: lease_owner(),
             jobs,
-            changed,
             wake: Notify::new(),
             running: Mutex::new(HashMap::new()),
             runtime: Mutex::new(None),
         }
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<HaltFlag>>> {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Working>> {
         self.running.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether this process works on the run now.
-    pub(super) fn works_on(&self, run_id: i32) -> bool {
-        self.running().contains_key(&run_id)
+    /// Notes that this process works on the run; its halt flag.
+    fn register(&self, run_id: i32) -> Arc<HaltFlag> {
+        let halt = Arc::new(HaltFlag::default());
+        let working = Working {
+            halt: halt.clone(),
+            changes: watch::channel(0).0,
+        };
+        self.running().insert(run_id, working);
+        halt
+    }
+
+    /// Notes that this process's work on the run ended; wakes its waiters.
+    fn unregister(&self, run_id: i32) {
+        self.running().remove(&run_id);
+    }
+
+    /// Changes of a run this process works on, if it does: the counter
+    /// moves on each, and the channel closes when the work here ends.
+    pub(super) fn watch(&self, run_id: i32) -> Option<watch::Receiver<u64>> {
+        self.running().get(&run_id).map(|w| w.changes.subscribe())
+    }
+
+    /// Tells the run's waiters here that it changed.
+    pub(super) fn changed(&self, run_id: i32) {
+        if let Some(w) = self.running().get(&run_id) {
+            w.changes.send_modify(|n| *n += 1);
+        }
     }
 
     /// Halts a run this process works on, if it does.
     pub(super) fn halt(&self, run_id: i32, halt: Halt) {
-        if let Some(flag) = self.running().get(&run_id) {
-            flag.set(halt);
+        if let Some(w) = self.running().get(&run_id) {
+            w.halt.set(halt);
         }
     }
 
@@ -238,12 +242,19 @@ impl SummaryService {
         let Ok(slot) = self.local.slots.clone().try_acquire_owned() else {
             return;
         };
+        // Registered before the claim, so that the caller's wait can watch
+        // it at once; unregistered (which wakes the watchers) if another
+        // process claims it first.
+        let halt = self.local.register(run_id);
         let this = self.clone();
         self.spawn(async move {
             match this.claim(run_id).await {
-                Ok(Some(run)) => this.execute(run, slot).await,
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, run_id, "claiming a summary run failed"),
+                Ok(Some(run)) => this.execute(run, halt, slot).await,
+                Ok(None) => this.local.unregister(run_id),
+                Err(e) => {
+                    this.local.unregister(run_id);
+                    tracing::warn!(error = %e, run_id, "claiming a summary run failed");
+                }
             }
         });
     }
@@ -262,14 +273,13 @@ impl SummaryService {
     }
 
     fn spawn_run(&self, run: SummaryRun, slot: OwnedSemaphorePermit) {
+        let halt = self.local.register(run.id);
         let this = self.clone();
-        self.spawn(async move { this.execute(run, slot).await });
+        self.spawn(async move { this.execute(run, halt, slot).await });
     }
 
     /// Works on a claimed run until it ends, is halted, or is handed back.
-    async fn execute(self, run: SummaryRun, slot: OwnedSemaphorePermit) {
-        let halt = Arc::new(HaltFlag::default());
-        self.local.running().insert(run.id, halt.clone());
+    async fn execute(self, run: SummaryRun, halt: Arc<HaltFlag>, slot: OwnedSemaphorePermit) {
         let job = Job {
             id: run.id,
             report_id: run.report_id,
@@ -289,8 +299,8 @@ impl SummaryService {
             // The lease expires and another process (or this one) resumes.
             tracing::warn!(error = %e, run_id = run.id, "ending a summary run failed");
         }
-        self.local.running().remove(&run.id);
-        let _ = self.local.changed.send(Change::end(run.id));
+        // Closes the run's channel: its waiters here read how it ended.
+        self.local.unregister(run.id);
         drop(slot);
         self.local.wake.notify_one();
     }
