@@ -27,9 +27,10 @@ pub struct NewRun {
     pub force: bool,
 }
 
-/// One finished LLM call's share of a run's progress.
+/// Finished LLM calls' share of a run's progress.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
+    pub calls: i32,
     pub articles_done: i32,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
@@ -217,7 +218,7 @@ pub async fn set_stage<C: ConnectionTrait>(
     fenced(db, update, id, owner).await
 }
 
-/// Adds one LLM call to the run's progress if `owner` holds the run (and,
+/// Adds finished LLM calls to the run's progress if `owner` holds the run (and,
 /// with `while_running`, if it has not been cancelled); `false` otherwise,
 /// and then nothing changed.
 pub async fn add_progress<C: ConnectionTrait>(
@@ -228,7 +229,10 @@ pub async fn add_progress<C: ConnectionTrait>(
     while_running: bool,
 ) -> Result<bool, RepoError> {
     let mut update = summary_run::Entity::update_many()
-        .col_expr(Column::LlmCalls, Expr::col(Column::LlmCalls).add(1))
+        .col_expr(
+            Column::LlmCalls,
+            Expr::col(Column::LlmCalls).add(progress.calls),
+        )
         .col_expr(
             Column::ArticlesDone,
             Expr::col(Column::ArticlesDone).add(progress.articles_done),

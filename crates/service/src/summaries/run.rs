@@ -72,11 +72,28 @@ impl From<repository::RepoError> for Stop {
     }
 }
 
-/// What a finished call stores besides its ledger row.
-enum Effect<'a> {
-    Nothing,
-    ArticleSummary { article_id: i32, text: &'a str },
-    CategorySummaries(&'a BTreeMap<String, String>),
+/// A finished call to store, with what it summarized.
+struct Finished<'a> {
+    call: &'a Call,
+    /// The article or category id, for the ledger.
+    item: Option<String>,
+    /// The article and its new summary, when an article call succeeded.
+    article: Option<(i32, &'a str)>,
+}
+
+/// The calls that have finished: the next to arrive and every other one
+/// ready by then, so that calls finishing together are stored together.
+async fn next_batch<K>(
+    results: &mut (impl futures::Stream<Item = (K, Call)> + Unpin),
+    span: &tracing::Span,
+) -> Option<Vec<(K, Call)>> {
+    use futures::FutureExt;
+    let first = results.next().instrument(span.clone()).await?;
+    let mut batch = vec![first];
+    while let Some(Some(more)) = results.next().now_or_never() {
+        batch.push(more);
+    }
+    Some(batch)
 }
 
 /// The items of this attempt that failed, and the model of the last call.
@@ -261,19 +278,25 @@ impl SummaryService {
         let started = Instant::now();
         let mut results = self.calls(job, LlmStage::ArticleSummary, &config, jobs);
         let mut generated = 0;
-        while let Some((article_id, call)) = results.next().instrument(span.clone()).await {
-            let effect = match &call.result {
-                Ok(r) => Effect::ArticleSummary {
-                    article_id,
-                    text: &r.text,
-                },
-                Err(_) => Effect::Nothing,
-            };
-            let item = Some(article_id.to_string());
-            self.store(job, &call, item.clone(), effect).await?;
-            if let Some(text) = ledger.note(&call, item) {
-                by_article.insert(article_id, text);
-                generated += 1;
+        while let Some(batch) = next_batch(&mut results, &span).await {
+            let finished: Vec<Finished> = batch
+                .iter()
+                .map(|(article_id, call)| Finished {
+                    call,
+                    item: Some(article_id.to_string()),
+                    article: call
+                        .result
+                        .as_ref()
+                        .ok()
+                        .map(|r| (*article_id, r.text.as_str())),
+                })
+                .collect();
+            self.store(job, &finished, None).await?;
+            for (article_id, call) in &batch {
+                if let Some(text) = ledger.note(call, Some(article_id.to_string())) {
+                    by_article.insert(*article_id, text);
+                    generated += 1;
+                }
             }
         }
         span.in_scope(|| stage_finished(started, generated));
@@ -323,21 +346,24 @@ impl SummaryService {
         );
         let started = Instant::now();
         let mut results = self.calls(job, LlmStage::CategorySummary, &config, jobs);
-        while let Some((id, call)) = results.next().instrument(span.clone()).await {
-            let item = Some(id.clone());
-            let mut with_this = done.clone();
-            if let Ok(r) = &call.result {
-                with_this.insert(id.clone(), r.text.clone());
+        while let Some(batch) = next_batch(&mut results, &span).await {
+            for (id, call) in &batch {
+                if let Ok(r) = &call.result {
+                    done.insert(id.clone(), r.text.clone());
+                }
             }
-            self.store(
-                job,
-                &call,
-                item.clone(),
-                Effect::CategorySummaries(&with_this),
-            )
-            .await?;
-            done = with_this;
-            ledger.note(&call, item);
+            let finished: Vec<Finished> = batch
+                .iter()
+                .map(|(id, call)| Finished {
+                    call,
+                    item: Some(id.clone()),
+                    article: None,
+                })
+                .collect();
+            self.store(job, &finished, Some(&done)).await?;
+            for (id, call) in &batch {
+                ledger.note(call, Some(id.clone()));
+            }
         }
         span.in_scope(|| stage_finished(started, done.len()));
         Ok(done)
@@ -370,7 +396,12 @@ impl SummaryService {
             .call(LlmStage::ExecutiveSummary, &config, prompt)
             .instrument(span.clone())
             .await;
-        self.store(job, &call, None, Effect::Nothing).await?;
+        let finished = Finished {
+            call: &call,
+            item: None,
+            article: None,
+        };
+        self.store(job, &[finished], None).await?;
         let text = ledger.note(&call, None);
         span.in_scope(|| stage_finished(started, usize::from(text.is_some())));
         Ok(text)
@@ -410,34 +441,32 @@ impl SummaryService {
         Ok(())
     }
 
-    /// Stores one finished call: its ledger row, its result and the run's
-    /// progress, in one transaction fenced by the lease, so that a call is
-    /// either stored whole or (lease lost) not at all.
+    /// Stores finished calls: their ledger rows, their results (article
+    /// summaries; the category summaries so far) and the run's progress, in
+    /// one transaction fenced by the lease, so that a call is either stored
+    /// whole or (lease lost) not at all.
     async fn store(
         &self,
         job: &Job,
-        call: &Call,
-        item: Option<String>,
-        effect: Effect<'_>,
+        finished: &[Finished<'_>],
+        categories: Option<&BTreeMap<String, String>>,
     ) -> Result<(), Stop> {
-        let ok = call.result.as_ref().ok();
-        let mut progress = Progress {
-            prompt_tokens: ok.map_or(0, |r| r.prompt_tokens.into()),
-            completion_tokens: ok.map_or(0, |r| r.completion_tokens.into()),
-            ..Progress::default()
+        let answers = || finished.iter().filter_map(|f| f.call.result.as_ref().ok());
+        let progress = Progress {
+            calls: finished.len() as i32,
+            articles_done: finished.iter().filter(|f| f.article.is_some()).count() as i32,
+            prompt_tokens: answers().map(|r| i64::from(r.prompt_tokens)).sum(),
+            completion_tokens: answers().map(|r| i64::from(r.completion_tokens)).sum(),
+            category_summaries: categories.map(|done| json!(done)),
         };
-        match &effect {
-            Effect::ArticleSummary { .. } => progress.articles_done = 1,
-            Effect::CategorySummaries(done) => {
-                progress.category_summaries = Some(json!(done));
-            }
-            Effect::Nothing => {}
-        }
-        let row = NewUsage {
-            run_id: Some(job.id),
-            item,
-            ..self.usage_row(call, job.org_id, job.report_id)
-        };
+        let rows: Vec<NewUsage> = finished
+            .iter()
+            .map(|f| NewUsage {
+                run_id: Some(job.id),
+                item: f.item.clone(),
+                ..self.usage_row(f.call, job.org_id, job.report_id)
+            })
+            .collect();
         let txn = repository::database::begin_write(&self.db).await?;
         // Stored either way while the lease is ours; a cancel made in any
         // process shows here, so the next call is not started.
@@ -451,11 +480,15 @@ impl SummaryService {
             }
             job.halt.set(Halt::Cancelled);
         }
-        if let Effect::ArticleSummary { article_id, text } = effect {
+        let mut summarized = false;
+        for (article_id, text) in finished.iter().filter_map(|f| f.article) {
             associations::set_ai_summary(&txn, job.report_id, article_id, text).await?;
+            summarized = true;
+        }
+        if summarized {
             reports::bump_version(&txn, job.report_id, None).await?;
         }
-        usage::record_many(&txn, vec![row]).await?;
+        usage::record_many(&txn, rows).await?;
         txn.commit().await?;
         self.local.changed(job.id);
         Ok(())
