@@ -31,6 +31,8 @@ pub(super) struct Job {
     pub report_id: i32,
     pub org_id: Option<i32>,
     pub force: bool,
+    /// How many times the run was claimed, this claim included.
+    pub attempt: i32,
     /// The lease owner every write is fenced by.
     pub owner: String,
     pub halt: Arc<HaltFlag>,
@@ -247,11 +249,16 @@ impl SummaryService {
     ) -> Result<ArticleSummaries, Stop> {
         let (stream, articles) = (&input.stream, &input.loaded.articles);
         let config = self.stage_config(&input.config, PromptType::ArticleSummary);
-        let done_here: HashSet<i32> = usage::items_done(&self.db, job.id, LlmStage::ArticleSummary)
-            .await?
-            .iter()
-            .filter_map(|item| item.parse().ok())
-            .collect();
+        // What earlier attempts of this run stored (a first attempt has none).
+        let done_here: HashSet<i32> = if job.attempt > 1 {
+            usage::items_done(&self.db, job.id, LlmStage::ArticleSummary)
+                .await?
+                .iter()
+                .filter_map(|item| item.parse().ok())
+                .collect()
+        } else {
+            HashSet::new()
+        };
         let mut by_article: HashMap<i32, String> = articles
             .iter()
             .filter_map(|a| Some((a.article.id, a.association.ai_summary.clone()?)))

@@ -285,6 +285,7 @@ impl SummaryService {
             report_id: run.report_id,
             org_id: run.org_id,
             force: run.force,
+            attempt: run.attempt,
             owner: self.local.owner.clone(),
             halt: halt.clone(),
         };
