@@ -154,3 +154,28 @@ impl From<service::summaries::SummaryRun> for SummaryRunOut {
         }
     }
 }
+
+/// The name of a run's Server-Sent Event.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunEventName {
+    /// The run changed (stage, progress, status) and goes on.
+    Progress,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// One Server-Sent Event of `GET /summary-runs/{id}/events`, as an SSE
+/// parser reads it; the stream closes after the first event that is not
+/// `progress`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunEvent {
+    pub event: RunEventName,
+    /// The run at that moment: a `SummaryRunOut` as JSON text.
+    #[schema(pattern = r"^\{")]
+    pub data: String,
+    /// Milliseconds since the epoch of the run's last change.
+    #[schema(pattern = "^[0-9]+$")]
+    pub id: String,
+}

@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, delete, get, web};
 use futures::StreamExt;
 use service::summaries::SummaryRun;
 
-use crate::dto::{List, SummaryRunOut};
+use crate::dto::{List, RunEvent, SummaryRunOut};
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
 use crate::state::AppState;
@@ -74,7 +74,7 @@ pub async fn cancel(
 /// change (`progress`), and a last one named after how it ended
 /// (`succeeded`, `failed`, `cancelled`), after which the stream closes.
 #[utoipa::path(operation_id = "streamSummaryRunEvents", tag = "summaries", security(("bearer" = [])),
-    responses((status = 200, description = "`text/event-stream` of runs (SummaryRunOut as `data`)", content_type = "text/event-stream", body = String)))]
+    responses((status = 200, description = "`text/event-stream`: one `RunEvent` per change of the run", content_type = "text/event-stream", body = RunEvent)))]
 #[get("/summary-runs/{run_id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
