@@ -31,8 +31,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         batch.push(serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?);
     }
-    let db = database::connect(&DatabaseSettings::with_url(url)).await?;
-    database::migrate(&db).await?;
+    let settings = DatabaseSettings::with_url(url);
+    // Migrations on a connection of their own, before the pool opens.
+    let alone = database::connect_alone(&settings).await?;
+    database::migrate(&alone).await?;
+    alone.close().await?;
+    let db = database::connect(&settings).await?;
     let mut imported = 0;
     for part in batch.chunks(BATCH) {
         use repository::sea_orm::TransactionTrait;

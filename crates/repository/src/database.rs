@@ -236,6 +236,18 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(db.begin_with_options(options).await?)
 }
 
+/// Opens a pool of one connection described by `settings`: for applying
+/// migrations before the serving pool opens, so that no pooled connection
+/// has seen the schema the migrations change (a SQLite connection can keep
+/// reading the tables as they were; prepared statements on PostgreSQL and
+/// MySQL cache the shape of their results).
+pub async fn connect_alone(settings: &DatabaseSettings) -> Result<DatabaseConnection, RepoError> {
+    let mut alone = settings.clone();
+    alone.min_connections = 1;
+    alone.max_connections = 1;
+    connect(&alone).await
+}
+
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), RepoError> {
     Migrator::up(db, None).await.map_err(RepoError::from)

@@ -27,14 +27,19 @@ pub(crate) async fn open(
     settings: &DatabaseSettings,
     migrate: bool,
 ) -> Result<DatabaseConnection, ServiceError> {
+    if migrate {
+        // On a connection of its own, closed before the pool opens.
+        let alone = repository::database::connect_alone(settings)
+            .await
+            .map_err(ServiceError::Connect)?;
+        repository::database::migrate(&alone)
+            .await
+            .map_err(ServiceError::Migration)?;
+        alone.close().await.ok();
+    }
     let mut db = repository::database::connect(settings)
         .await
         .map_err(ServiceError::Connect)?;
-    if migrate {
-        repository::database::migrate(&db)
-            .await
-            .map_err(ServiceError::Migration)?;
-    }
     // Set before the pool is cloned into the services: clones share it.
     instrument_statements(&mut db);
     Ok(db)

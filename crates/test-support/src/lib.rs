@@ -104,9 +104,24 @@ impl TestDb {
         backend: Backend,
         adjust: impl FnOnce(&mut DatabaseSettings),
     ) -> TestDb {
-        let db = Self::unmigrated(backend, adjust).await;
-        database::migrate(&db.conn).await.expect("migrations apply");
-        db
+        let (url, name) = Self::create_empty(backend).await;
+        let mut settings = Self::settings_for(&url);
+        adjust(&mut settings);
+        // Migrated before the test's pool opens, as curio does at start-up.
+        let alone = database::connect_alone(&settings)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to the test database failed: {e}"));
+        database::migrate(&alone).await.expect("migrations apply");
+        alone.close().await.ok();
+        let conn = database::connect(&settings)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to the test database failed: {e}"));
+        TestDb {
+            backend,
+            url,
+            conn,
+            name,
+        }
     }
 
     /// A fresh, empty database (no migrations applied).

@@ -321,9 +321,11 @@ async fn fresh_database(kind: &str) -> anyhow::Result<String> {
 /// Migrates the database and creates the bench's platform admin and
 /// curator; the connection stays open for the soak's checks.
 async fn create_users(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = repository::database::connect(&repository::database::DatabaseSettings::with_url(url))
-        .await?;
-    repository::database::migrate(&db).await?;
+    let settings = repository::database::DatabaseSettings::with_url(url);
+    let alone = repository::database::connect_alone(&settings).await?;
+    repository::database::migrate(&alone).await?;
+    alone.close().await?;
+    let db = repository::database::connect(&settings).await?;
     let org = repository::organizations::create(&db, "Bench Org").await?;
     for (email, role, org_id) in [
         ("admin@bench.local", UserRole::PlatformAdmin, None),
