@@ -153,14 +153,18 @@ impl Local {
 
 /// A name unique to this process among all that share the database.
 fn lease_owner() -> String {
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    // The column holds 64 characters: pid and time take at most 10 + 32
+    // hexadecimal digits of it, the host name the rest.
+    let host: String = std::env::var("HOSTNAME")
+        .unwrap_or_else(|_| "host".into())
+        .chars()
+        .take(20)
+        .collect();
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    let mut owner = format!("{}:{}:{:x}", host, std::process::id(), nanos);
-    owner.truncate(64);
-    owner
+    format!("{host}:{}:{nanos:x}", std::process::id())
 }
 
 /// The claim loop of a process, stopped by [`Workers::shutdown`].
