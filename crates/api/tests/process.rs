@@ -85,6 +85,22 @@ fn signal(child: &Child, sig: &str) {
         .unwrap();
 }
 
+/// The exit status of `child`, which must exit within `within`.
+async fn exit_within(
+    child: &mut Child,
+    within: Duration,
+    failure: &str,
+) -> std::process::ExitStatus {
+    let stopped = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(stopped.elapsed() < within, "{failure}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn login(port: u16, email: &str) -> String {
     let r: Value = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
@@ -225,14 +241,7 @@ backend_tests! {
         for run in runs {
             assert_eq!(run.await.unwrap().expect("in-flight request answered"), 200);
         }
-        let stopped = Instant::now();
-        let status = loop {
-            if let Some(status) = curio.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(stopped.elapsed() < Duration::from_secs(20), "did not exit within the grace period");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let status = exit_within(&mut curio.child, Duration::from_secs(20), "did not exit within the grace period").await;
         assert!(status.success(), "exit status {status:?}");
         for r in reports {
             assert!(service::summaries::report_enrichments(&db.conn, r).await.unwrap().is_some(), "report {r} stored");
@@ -733,14 +742,7 @@ backend_tests! {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         signal(&first.child, "-TERM");
-        let stopped = Instant::now();
-        let status = loop {
-            if let Some(status) = first.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(stopped.elapsed() < Duration::from_secs(20), "did not exit");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let status = exit_within(&mut first.child, Duration::from_secs(20), "did not exit").await;
         assert!(status.success(), "exit status {status:?}");
         let handed_back = runs(&db).await;
         for run in &handed_back {
@@ -820,14 +822,7 @@ backend_tests! {
         wait_until_all_succeeded(&db, Duration::from_secs(30)).await;
         assert_eq!(llm.count(), 2 * 5);
         signal(&worker, "-TERM");
-        let stopped = Instant::now();
-        let status = loop {
-            if let Some(status) = worker.try_wait().unwrap() {
-                break status;
-            }
-            assert!(stopped.elapsed() < Duration::from_secs(10), "the worker did not stop");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let status = exit_within(&mut worker, Duration::from_secs(10), "the worker did not stop").await;
         assert!(status.success(), "{status:?}: {}", std::fs::read_to_string(&log).unwrap_or_default());
         let _ = std::fs::remove_file(&log);
     }

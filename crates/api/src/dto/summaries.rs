@@ -81,17 +81,6 @@ impl From<service::enums::RunStatus> for RunStatusOut {
     }
 }
 
-/// An LLM item of a run that failed.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RunFailure {
-    /// `article_summary`, `category_summary` or `executive_summary`.
-    pub stage: String,
-    /// The article id or category id.
-    pub item: Option<String>,
-    /// The failure's category (`timeout`, `rate_limited`, …).
-    pub error: String,
-}
-
 /// A summary run: its progress, cost so far, and how it ended.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SummaryRunOut {
@@ -111,7 +100,8 @@ pub struct SummaryRunOut {
     pub error: Option<String>,
     pub error_detail: Option<String>,
     /// The items whose LLM calls failed.
-    pub failures: Vec<RunFailure>,
+    #[schema(value_type = Vec<crate::error::ProblemFailedItem>)]
+    pub failures: Vec<service::error::FailedItem>,
     pub force: bool,
     /// Claims of the run by a worker: above 1 when it was resumed.
     pub attempt: i32,

@@ -250,7 +250,8 @@ pub fn stage_name(stage: LlmStage) -> &'static str {
     }
 }
 
-/// Exposed for tests: the report a run would read.
+/// The enrichments a report has now (what a finished run's waiters read;
+/// tests check it too).
 #[doc(hidden)]
 pub async fn report_enrichments(
     db: &DatabaseConnection,

@@ -139,13 +139,31 @@ impl SummaryService {
 
     /// A run of a report the caller may see.
     pub async fn run_of(&self, actor: &Actor, run_id: i32) -> Result<SummaryRun, ServiceError> {
+        self.run_for(actor, run_id, false).await
+    }
+
+    /// A run, checked against the report's rules: visible to the caller,
+    /// and with `change`, changeable by it. A report the caller may not see
+    /// makes its runs look missing.
+    async fn run_for(
+        &self,
+        actor: &Actor,
+        run_id: i32,
+        change: bool,
+    ) -> Result<SummaryRun, ServiceError> {
         let run = summary_runs::find(&self.db, run_id)
             .await?
             .ok_or(ServiceError::NotFound("summary run"))?;
-        crate::reports::get_visible(&self.db, actor, run.report_id)
-            .await
-            .map_err(|_| ServiceError::NotFound("summary run"))?;
-        Ok(run)
+        let report = if change {
+            crate::reports::get_for_change(&self.db, actor, run.report_id).await
+        } else {
+            crate::reports::get_visible(&self.db, actor, run.report_id).await
+        };
+        match report {
+            Ok(_) => Ok(run),
+            Err(ServiceError::NotFound(_)) => Err(ServiceError::NotFound("summary run")),
+            Err(other) => Err(other),
+        }
     }
 
     /// The runs of a report the caller may see, newest first.
@@ -163,8 +181,7 @@ impl SummaryService {
     /// no new LLM calls; calls in flight and finished article summaries are
     /// kept; the report's enrichments stay as they were.
     pub async fn cancel(&self, actor: &Actor, run_id: i32) -> Result<SummaryRun, ServiceError> {
-        let run = self.run_of(actor, run_id).await?;
-        crate::reports::get_for_change(&self.db, actor, run.report_id).await?;
+        self.run_for(actor, run_id, true).await?;
         if !summary_runs::cancel(&self.db, run_id).await? {
             return Err(ServiceError::Conflict(format!(
                 "the summary run has already ended ({})",
