@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test test-pinned migrate examples bench soak lint fmt docs-check openapi-check fuzz services
+.PHONY: run test test-pinned migrate examples bench profile soak lint fmt docs-check openapi-check fuzz services
 
 ## Start curio on the embedded SQLite default (migrated, demo data, offline summarizer).
 run:
@@ -30,6 +30,13 @@ migrate:
 bench:
 	$(CARGO) build --release -p api -p bench
 	./target/release/bench-run
+
+## perf profiles of curio under S1 (c=128, 256), S2 and S3: flame graphs and top-20 symbols in bench/results/.
+## Installs inferno (crates.io) into target/tools once; perf must be allowed to attach (root, or kernel.perf_event_paranoid <= 1).
+profile:
+	$(CARGO) build --release -p api -p bench
+	test -x target/tools/bin/inferno-flamegraph || $(CARGO) install --locked --root target/tools inferno
+	BENCH_PROFILE=1 BENCH_ONLY=$${BENCH_ONLY-S1} BENCH_S1_LEVELS=$${BENCH_S1_LEVELS:-128,256} ./target/release/bench-run
 
 ## 10 minutes of mixed traffic at concurrency 64 with 1 % injected LLM failures.
 soak:

@@ -10,7 +10,8 @@ use test_support::backend_tests;
 use test_support::mock_llm::{MockConfig, MockLlm};
 
 /// The app pointed at a mock LLM answering after `latency`, one call per
-/// stage at a time (so that runs take a predictable number of rounds).
+/// stage at a time (so that runs take a predictable number of rounds), each
+/// stored as it finishes (so that every step shows as progress).
 async fn app_with_mock(backend: test_support::Backend, latency: Duration) -> (TestApp, MockLlm) {
     let llm = MockLlm::start(MockConfig {
         latency,
@@ -23,6 +24,7 @@ async fn app_with_mock(backend: test_support::Backend, latency: Duration) -> (Te
     let app = spawn_app_with(backend, |s| {
         use_llm_at(s, base);
         s.llm.default_max_concurrent = 1;
+        s.jobs.flush_ms = 0;
     })
     .await;
     (app, llm)

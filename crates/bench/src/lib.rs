@@ -5,4 +5,5 @@ pub mod load;
 /// The mock OpenAI-compatible server lives with the test harness.
 pub use test_support::mock_llm as mock;
 pub mod procstat;
+pub mod profile;
 pub mod report;

@@ -144,7 +144,7 @@ pub async fn upsert_many<C: ConnectionTrait>(
     let mut ids = vec![0; groups.len()];
     let rows = chunk::insert_rows(INSERT_COLUMNS);
     let mut start = 0;
-    for part in chunk::by_size(&merged, rows, statement_bytes(db), row_bytes) {
+    for part in chunk::by_size(&merged, rows, chunk::statement_bytes(db), row_bytes) {
         let part_ids = upsert_chunk(db, part).await?;
         for (offset, id) in part_ids.into_iter().enumerate() {
             ids[start + offset] = id;
@@ -152,12 +152,6 @@ pub async fn upsert_many<C: ConnectionTrait>(
         start += part.len();
     }
     Ok(groups.into_iter().map(|g| ids[g]).collect())
-}
-
-/// The byte budget of one statement on this backend (see
-/// [`chunk::POSTGRES_STATEMENT_BYTES`]).
-fn statement_bytes<C: ConnectionTrait>(db: &C) -> Option<usize> {
-    (db.get_database_backend() == DbBackend::Postgres).then_some(chunk::POSTGRES_STATEMENT_BYTES)
 }
 
 /// Roughly the bytes an article adds to a statement: placeholders and
@@ -453,7 +447,7 @@ pub async fn update_many<C: ConnectionTrait>(
     for part in chunk::by_size(
         &changes,
         chunk::update_rows(8),
-        statement_bytes(db),
+        chunk::statement_bytes(db),
         change_bytes,
     ) {
         let mut columns: Vec<(article::Column, Vec<(i32, Value)>)> = Vec::new();

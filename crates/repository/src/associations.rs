@@ -151,6 +151,31 @@ pub async fn count_visible<C: ConnectionTrait>(db: &C, report_id: i32) -> Result
         .await?)
 }
 
+/// Visible articles of a report, and how many of them have a generated
+/// summary, in one query.
+pub async fn count_summarized<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+) -> Result<(u64, u64), RepoError> {
+    let counts: Option<(i64, i64)> = association::Entity::find()
+        .select_only()
+        .column_as(Expr::col(association::Column::ArticleId).count(), "visible")
+        .column_as(
+            Expr::col(association::Column::AiSummary).count(),
+            "summarized",
+        )
+        .filter(association::Column::ReportId.eq(report_id))
+        .filter(association::Column::IsHidden.eq(false))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (visible, summarized) = counts.unwrap_or_default();
+    Ok((
+        u64::try_from(visible).unwrap_or(0),
+        u64::try_from(summarized).unwrap_or(0),
+    ))
+}
+
 /// The ids of a report's visible articles, by ranking.
 pub async fn visible_article_ids<C: ConnectionTrait>(
     db: &C,
@@ -227,22 +252,40 @@ pub async fn edit<C: ConnectionTrait>(
     Ok(active.update(db).await?)
 }
 
-/// Stores a generated article summary (not a curator edit).
-pub async fn set_ai_summary<C: ConnectionTrait>(
+/// Stores generated article summaries (not curator edits) of one report:
+/// one `UPDATE … SET ai_summary = CASE article_id WHEN … END` per chunk.
+pub async fn set_ai_summaries<C: ConnectionTrait>(
     db: &C,
     report_id: i32,
-    article_id: i32,
-    summary: &str,
+    summaries: &[(i32, String)],
 ) -> Result<(), RepoError> {
-    association::Entity::update_many()
-        .col_expr(
-            association::Column::AiSummary,
-            Expr::value(summary.to_owned()),
-        )
-        .filter(association::Column::ReportId.eq(report_id))
-        .filter(association::Column::ArticleId.eq(article_id))
-        .exec(db)
-        .await?;
+    let parts = chunk::by_size(
+        summaries,
+        chunk::update_rows(1),
+        chunk::statement_bytes(db),
+        |(_, summary)| 32 + summary.len(),
+    );
+    for part in parts {
+        let mut case = CaseStatement::new();
+        for (article_id, summary) in part {
+            case = case.case(
+                Expr::col(association::Column::ArticleId).eq(*article_id),
+                Expr::val(summary.as_str()),
+            );
+        }
+        let update = Query::update()
+            .table(association::Entity)
+            .value(
+                association::Column::AiSummary,
+                case.finally(Expr::col(association::Column::AiSummary)),
+            )
+            .and_where(Expr::col(association::Column::ReportId).eq(report_id))
+            .and_where(
+                Expr::col(association::Column::ArticleId).is_in(part.iter().map(|(a, _)| *a)),
+            )
+            .to_owned();
+        db.execute(&update).await?;
+    }
     Ok(())
 }
 

@@ -30,6 +30,12 @@ pub const fn update_rows(columns: usize) -> usize {
 /// 160 rows 45 ms. Statements are kept below that.
 pub const POSTGRES_STATEMENT_BYTES: usize = 16 * 1024;
 
+/// The byte budget of one statement on this backend (see
+/// [`POSTGRES_STATEMENT_BYTES`]).
+pub(crate) fn statement_bytes<C: sea_orm::ConnectionTrait>(db: &C) -> Option<usize> {
+    (db.get_database_backend() == sea_orm::DbBackend::Postgres).then_some(POSTGRES_STATEMENT_BYTES)
+}
+
 /// Splits `items` into consecutive chunks of at most `max_rows` rows and,
 /// when `max_bytes` is set, at most that many estimated bytes (a chunk always
 /// holds at least one row).

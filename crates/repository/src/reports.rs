@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, Utc};
 use entity::enums::ApprovalStatus;
 use entity::{report, report_article_association as association};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -275,23 +275,39 @@ pub async fn mark_curated<C: ConnectionTrait>(db: &C, id: i32, by: i32) -> Resul
     Ok(())
 }
 
-/// Stores generated enrichments; the first ones are also kept as
-/// `original_enrichments`.
+/// Stores generated enrichments (the first ones also as
+/// `original_enrichments`) and moves the report to its next version, in one
+/// statement. `NotFound` when the report is gone.
 pub async fn set_enrichments<C: ConnectionTrait>(
     db: &C,
     id: i32,
     enrichments: Json,
-) -> Result<Report, RepoError> {
-    let mut active: report::ActiveModel = get(db, id).await?.into();
-    if matches!(
-        &active.original_enrichments,
-        sea_orm::ActiveValue::Unchanged(None)
-    ) {
-        active.original_enrichments = Set(Some(enrichments.clone()));
+) -> Result<(), RepoError> {
+    let result = report::Entity::update_many()
+        .col_expr(
+            report::Column::OriginalEnrichments,
+            Func::coalesce([
+                Expr::col(report::Column::OriginalEnrichments),
+                Expr::value(enrichments.clone()),
+            ])
+            .into(),
+        )
+        .col_expr(report::Column::Enrichments, Expr::value(enrichments))
+        .col_expr(
+            report::Column::Version,
+            sea_orm::sea_query::ExprTrait::add(Expr::col(report::Column::Version), 1),
+        )
+        .col_expr(report::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(report::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(RepoError::NotFound {
+            entity: "report",
+            id: id.into(),
+        });
     }
-    active.enrichments = Set(Some(enrichments));
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    Ok(())
 }
 
 /// Deletes a report with its associations and events (cascade).

@@ -25,11 +25,17 @@ pub struct NewRun {
     pub org_id: Option<i32>,
     pub requested_by: Option<i32>,
     pub force: bool,
+    /// The articles it is expected to summarize (its worker corrects this).
+    pub articles_total: i32,
 }
 
-/// Finished LLM calls' share of a run's progress.
+/// Finished LLM calls' share of a run's progress, and where the run is.
 #[derive(Debug, Clone, Default)]
 pub struct Progress {
+    /// The stage the run is in from now on, when it moved.
+    pub stage: Option<LlmStage>,
+    /// How many articles the run covers, once known.
+    pub articles_total: Option<i32>,
     pub calls: i32,
     pub articles_done: i32,
     pub prompt_tokens: i64,
@@ -71,7 +77,7 @@ pub async fn queue_or_join<C: ConnectionTrait>(
             force: Set(new.force),
             stage: Set(None),
             articles_done: Set(0),
-            articles_total: Set(0),
+            articles_total: Set(new.articles_total),
             llm_calls: Set(0),
             prompt_tokens: Set(0),
             completion_tokens: Set(0),
@@ -173,6 +179,14 @@ pub async fn claim<C: ConnectionTrait>(
         .col_expr(Column::LeaseExpiresAt, Expr::value(until))
         .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
         .col_expr(
+            Column::Stage,
+            Func::coalesce([
+                Expr::col(Column::Stage),
+                Expr::value(LlmStage::ArticleSummary),
+            ])
+            .into(),
+        )
+        .col_expr(
             Column::StartedAt,
             Func::coalesce([Expr::col(Column::StartedAt), Expr::value(now)]).into(),
         )
@@ -201,26 +215,9 @@ pub async fn renew<C: ConnectionTrait>(
     fenced(db, update, id, owner).await
 }
 
-/// Names the stage `owner` is in and how many articles the run covers.
-pub async fn set_stage<C: ConnectionTrait>(
-    db: &C,
-    id: i32,
-    owner: &str,
-    stage: LlmStage,
-    articles_total: Option<i32>,
-) -> Result<bool, RepoError> {
-    let mut update = summary_run::Entity::update_many()
-        .col_expr(Column::Stage, Expr::value(stage))
-        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()));
-    if let Some(total) = articles_total {
-        update = update.col_expr(Column::ArticlesTotal, Expr::value(total));
-    }
-    fenced(db, update, id, owner).await
-}
-
-/// Adds finished LLM calls to the run's progress if `owner` holds the run (and,
-/// with `while_running`, if it has not been cancelled); `false` otherwise,
-/// and then nothing changed.
+/// Adds finished LLM calls to the run's progress (and moves its stage) if
+/// `owner` holds the run (and, with `while_running`, if it has not been
+/// cancelled); `false` otherwise, and then nothing changed.
 pub async fn add_progress<C: ConnectionTrait>(
     db: &C,
     id: i32,
@@ -228,43 +225,64 @@ pub async fn add_progress<C: ConnectionTrait>(
     progress: Progress,
     while_running: bool,
 ) -> Result<bool, RepoError> {
-    let mut update = summary_run::Entity::update_many()
-        .col_expr(
-            Column::LlmCalls,
-            Expr::col(Column::LlmCalls).add(progress.calls),
-        )
-        .col_expr(
-            Column::ArticlesDone,
-            Expr::col(Column::ArticlesDone).add(progress.articles_done),
-        )
-        .col_expr(
-            Column::PromptTokens,
-            Expr::col(Column::PromptTokens).add(progress.prompt_tokens),
-        )
-        .col_expr(
-            Column::CompletionTokens,
-            Expr::col(Column::CompletionTokens).add(progress.completion_tokens),
-        )
+    let mut update = with_progress(summary_run::Entity::update_many(), progress)
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()));
-    if let Some(categories) = progress.category_summaries {
-        update = update.col_expr(Column::CategorySummaries, Expr::value(categories));
-    }
     if while_running {
         update = update.filter(Column::Status.eq(RunStatus::Running));
     }
     fenced(db, update, id, owner).await
 }
 
-/// Ends a run `owner` is running; `false` when it is not (cancelled or taken
-/// over meanwhile), and then nothing changed.
+/// `update` adding `progress` to the run's counters.
+fn with_progress(
+    mut update: UpdateMany<summary_run::Entity>,
+    progress: Progress,
+) -> UpdateMany<summary_run::Entity> {
+    let add =
+        |column: Column, n: i64| sea_orm::sea_query::SimpleExpr::from(Expr::col(column).add(n));
+    if progress.calls > 0 {
+        update = update
+            .col_expr(
+                Column::LlmCalls,
+                add(Column::LlmCalls, progress.calls.into()),
+            )
+            .col_expr(
+                Column::ArticlesDone,
+                add(Column::ArticlesDone, progress.articles_done.into()),
+            )
+            .col_expr(
+                Column::PromptTokens,
+                add(Column::PromptTokens, progress.prompt_tokens),
+            )
+            .col_expr(
+                Column::CompletionTokens,
+                add(Column::CompletionTokens, progress.completion_tokens),
+            );
+    }
+    if let Some(stage) = progress.stage {
+        update = update.col_expr(Column::Stage, Expr::value(stage));
+    }
+    if let Some(total) = progress.articles_total {
+        update = update.col_expr(Column::ArticlesTotal, Expr::value(total));
+    }
+    if let Some(categories) = progress.category_summaries {
+        update = update.col_expr(Column::CategorySummaries, Expr::value(categories));
+    }
+    update
+}
+
+/// Ends a run `owner` is running, adding the last calls' `progress`;
+/// `false` when it is not (cancelled or taken over meanwhile), and then
+/// nothing changed.
 pub async fn finish<C: ConnectionTrait>(
     db: &C,
     id: i32,
     owner: &str,
     outcome: Outcome,
+    progress: Progress,
 ) -> Result<bool, RepoError> {
     let now = Utc::now();
-    let update = summary_run::Entity::update_many()
+    let update = with_progress(summary_run::Entity::update_many(), progress)
         .col_expr(Column::Status, Expr::value(outcome.status))
         .col_expr(Column::Error, Expr::value(outcome.error))
         .col_expr(Column::ErrorDetail, Expr::value(outcome.error_detail))

@@ -177,6 +177,12 @@ pub struct JobSettings {
     /// How often a process looks for runs to take (queued ones no process
     /// started, expired leases) and for progress of runs elsewhere.
     pub poll_ms: u64,
+    /// How long finished LLM calls of a stage may wait to be stored together.
+    /// A stage's calls mostly finish close together, so one write per stage
+    /// is the common case; a slow stage is still stored (and its progress
+    /// shown) this often. A process that dies loses at most this much paid
+    /// work, never a finished stage. Zero stores every call as it finishes.
+    pub flush_ms: u64,
 }
 
 impl Default for JobSettings {
@@ -185,6 +191,7 @@ impl Default for JobSettings {
             workers: 64,
             lease_secs: 30,
             poll_ms: 250,
+            flush_ms: 1000,
         }
     }
 }

@@ -7,7 +7,12 @@
 //! Environment: `BENCH_DB=mariadb|postgres|sqlite` (default mariadb),
 //! `BENCH_MOCK_LATENCY_MS` (250), `BENCH_POINT_SECS` (15, at most 20),
 //! `BENCH_S1_LEVELS` (S1's concurrency levels, default
-//! `1,8,32,64,128,256,512`), `BENCH_ONLY=S1` (S1 alone, for iterating on it).
+//! `1,8,32,64,128,256,512`), `BENCH_ONLY=S1` (S1 and the reads S2, S3 only,
+//! for iterating on them),
+//! `BENCH_BASELINE=<path to another curio binary>` (S1 point by point on
+//! both, against the same database and mock, with the ratios),
+//! `BENCH_PROFILE=1` (a `perf` profile of curio per profiled scenario: flame
+//! graph and top symbols under `bench/results/`; `make profile`).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -17,9 +22,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use bench::load::{self, LoadResult};
-use bench::procstat;
 use bench::report::{self, SweepPoint};
+use bench::{procstat, profile};
 use entity::enums::UserRole;
+use futures::StreamExt;
 use hdrhistogram::Histogram;
 use reqwest::Client;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -195,6 +201,9 @@ struct Options {
     point: Duration,
     s1_levels: Vec<usize>,
     s1_only: bool,
+    /// Another curio build to compare S1 against, point by point.
+    baseline: Option<std::path::PathBuf>,
+    profile: bool,
 }
 
 impl Options {
@@ -218,6 +227,10 @@ impl Options {
                 .filter(|&c| (1..=1024).contains(&c))
                 .collect(),
             s1_only: var("BENCH_ONLY", String::new()) == "S1",
+            baseline: std::env::var_os("BENCH_BASELINE")
+                .filter(|p| !p.is_empty())
+                .map(Into::into),
+            profile: var("BENCH_PROFILE", String::new()) == "1",
         }
     }
 }
@@ -226,8 +239,12 @@ impl Options {
 /// caps, bounds S1.
 const LLM_GLOBAL_CONCURRENCY: usize = 4096;
 const LLM_STAGE_FANOUT: usize = 64;
-/// Summary runs per process: enough for S1's 512 clients over 50 reports.
-const JOB_WORKERS: usize = 128;
+/// Summary runs per process: one per client of S1's largest point, whose
+/// reports are distinct.
+const JOB_WORKERS: usize = 1024;
+/// S1's reports per client of its largest point: a report comes round again
+/// only after ten times the concurrency, so requests rarely join a run.
+const REPORTS_PER_CLIENT: usize = 10;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -238,7 +255,7 @@ async fn main() -> anyhow::Result<()> {
     let db = create_users(&url).await?;
     let stack = Stack::start(&options, &url).await?;
     let users = stack.sign_in().await?;
-    let seeded = seed_reports(&stack, &users).await?;
+    let seeded = seed_reports(&stack, &users, &options).await?;
     if !options.soak.is_zero() {
         return run_soak(stack, &users, &seeded, &options, &db).await;
     }
@@ -247,18 +264,22 @@ async fn main() -> anyhow::Result<()> {
         stack: &stack,
         kind: &options.kind,
         rows: Vec::new(),
+        profile: options.profile,
+        profiles: Vec::new(),
     };
-    let health = s1_summarize_sweep(&mut recorder, &users, &seeded, &options).await?;
-    if options.s1_only {
-        return Ok(());
-    }
+    let health = s1_summarize_sweep(&mut recorder, &users, &seeded, &options, &db).await?;
+    let peak_rss_s1 = procstat::peak_rss_mib(stack.curio.pid());
     let svg = sweep_svg(&recorder.rows, &options);
     s2_s3_reads(&mut recorder, &users, &seeded).await;
-    let ceiling = database_ceiling(&url, users.curator_id).await?;
-    let bulk_rows_per_sec = s5_bulk_import(&mut recorder, &users).await;
-    s6_eager_loading(&mut recorder, &users, &seeded.eager).await;
-    s7_two_processes(&mut recorder, &users, &seeded, &options, &db).await?;
-    let rows = recorder.rows;
+    let mut ceiling_qps = 0.0;
+    let mut bulk_rows_per_sec = 0.0;
+    if !options.s1_only {
+        ceiling_qps = database_ceiling(&url, users.curator_id).await?.rps;
+        bulk_rows_per_sec = s5_bulk_import(&mut recorder, &users).await;
+        s6_eager_loading(&mut recorder, &users, &seeded.eager).await;
+        s7_two_processes(&mut recorder, &users, &seeded, &options, &db).await?;
+    }
+    let Recorder { rows, profiles, .. } = recorder;
 
     let peak_rss = procstat::peak_rss_mib(stack.curio.pid());
     let lag_max =
@@ -268,14 +289,15 @@ async fn main() -> anyhow::Result<()> {
         options: &options,
         rows,
         health,
-        ceiling_qps: ceiling.rps,
+        ceiling_qps,
         bulk_rows_per_sec,
         peak_rss,
+        peak_rss_s1,
         lag_max,
         seed_secs: seeded.seed_secs,
         total_secs: started.elapsed().as_secs_f64(),
     };
-    summary.write(svg)
+    summary.write(svg, &profiles)
 }
 
 /// Drops and creates the bench database; its URL.
@@ -347,26 +369,44 @@ async fn create_users(url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
-/// The mock LLM and curio, started from the release build, and a client.
-/// Dropping it stops both (curio first).
+/// The curio build under test.
+const CURIO: &str = "target/release/curio";
+
+/// A curio process a measurement reads the CPU and metrics of.
+#[derive(Clone)]
+struct Target {
+    /// Empty for the build under test, `baseline` for the other.
+    label: &'static str,
+    base: String,
+    pid: u32,
+}
+
+/// The mock LLM and curio, started from the release build (and the baseline
+/// build, when asked for), and a client. Dropping it stops them (curio
+/// first).
 struct Stack {
     curio: Managed,
+    baseline: Option<Managed>,
     mock: Managed,
     mock_port: u16,
     base: String,
     client: Client,
 }
 
-/// A curio process on `port` over `url`, summarizing through the mock; its
-/// log in `target/bench/curio-<port>.log`.
-fn spawn_curio(url: &str, mock_port: u16, port: u16) -> anyhow::Result<Managed> {
-    let bin = std::path::Path::new("target/release");
+/// A curio process (the `bin` build) on `port` over `url`, summarizing
+/// through the mock; its log in `target/bench/curio-<port>.log`.
+fn spawn_curio(
+    bin: &std::path::Path,
+    url: &str,
+    mock_port: u16,
+    port: u16,
+) -> anyhow::Result<Managed> {
     // Warnings and errors, for when a point reports errors.
     std::fs::create_dir_all("target/bench")?;
     let log = std::fs::File::create(format!("target/bench/curio-{port}.log"))?;
     Ok(Managed {
         name: "curio",
-        child: Command::new(bin.join("curio"))
+        child: Command::new(bin)
             .env("CURIO__SERVER__PORT", port.to_string())
             .env("DATABASE_URL", url)
             .env("CURIO__AUTH__JWT_SECRET", SECRET)
@@ -391,7 +431,7 @@ fn spawn_curio(url: &str, mock_port: u16, port: u16) -> anyhow::Result<Managed> 
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
-            .context("start target/release/curio")?,
+            .with_context(|| format!("start {}", bin.display()))?,
         port,
     })
 }
@@ -412,10 +452,12 @@ impl Stack {
                 .context("start target/release/mock-llm (run `make bench`)")?,
             port: mock_port,
         };
-        let curio = spawn_curio(url, mock_port, free_port()?)?;
+        let curio = spawn_curio(CURIO.as_ref(), url, mock_port, free_port()?)?;
+        // Started after curio has migrated the database.
         let stack = Self {
             base: format!("http://127.0.0.1:{}", curio.port),
             curio,
+            baseline: None,
             mock,
             mock_port,
             client: Client::builder()
@@ -423,19 +465,49 @@ impl Stack {
                 .timeout(Duration::from_secs(120))
                 .build()?,
         };
-        stack.wait_ready().await?;
+        let mut stack = stack;
+        stack.wait_ready(&stack.base).await?;
+        if let Some(bin) = &options.baseline {
+            let baseline = spawn_curio(bin, url, mock_port, free_port()?)?;
+            stack
+                .wait_ready(&format!("http://127.0.0.1:{}", baseline.port))
+                .await?;
+            stack.baseline = Some(baseline);
+        }
         Ok(stack)
     }
 
-    async fn wait_ready(&self) -> anyhow::Result<()> {
+    async fn wait_ready(&self, base: &str) -> anyhow::Result<()> {
         for _ in 0..100 {
-            let ready = self.client.get(self.url("/ready")).send().await;
+            let ready = self.client.get(format!("{base}/ready")).send().await;
             if ready.is_ok_and(|r| r.status().is_success()) {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("curio did not become ready on {}", self.base)
+        bail!("curio did not become ready on {base}")
+    }
+
+    /// The build under test.
+    fn target(&self) -> Target {
+        Target {
+            label: "",
+            base: self.base.clone(),
+            pid: self.curio.pid(),
+        }
+    }
+
+    /// The build under test, then the baseline if there is one.
+    fn targets(&self) -> Vec<Target> {
+        let mut targets = vec![self.target()];
+        if let Some(b) = &self.baseline {
+            targets.push(Target {
+                label: "baseline",
+                base: format!("http://127.0.0.1:{}", b.port),
+                pid: b.pid(),
+            });
+        }
+        targets
     }
 
     fn url(&self, path: &str) -> String {
@@ -498,16 +570,17 @@ struct Users {
 
 /// What the scenarios run against.
 struct Seeded {
-    /// 50 reports of 8 articles, for S1, S2 and the soak.
+    /// Reports of 8 articles: [`REPORTS_PER_CLIENT`] per client of S1's
+    /// largest point (at least 50), for S1, S2, S7 and the soak.
     sweep_reports: Vec<i64>,
     /// Reports of 10, 100 and 1,000 articles, for S6.
     eager: Vec<(usize, i64)>,
     seed_secs: f64,
 }
 
-/// One stream, 50 reports × 8 articles, and reports of 10, 100, 1,000,
-/// all through the API.
-async fn seed_reports(stack: &Stack, users: &Users) -> anyhow::Result<Seeded> {
+/// One stream, the sweep's reports of 8 articles, and reports of 10, 100,
+/// 1,000, all through the API.
+async fn seed_reports(stack: &Stack, users: &Users, options: &Options) -> anyhow::Result<Seeded> {
     let started = Instant::now();
     let stream = stack
         .post(
@@ -521,21 +594,31 @@ async fn seed_reports(stack: &Stack, users: &Users) -> anyhow::Result<Seeded> {
         )
         .await?;
     let stream_id = stream["id"].as_i64().context("stream id")?;
+    // In batches of 5,000, the bulk import's bound.
     let import = |n: usize, tag: String| async move {
-        let articles: Vec<Value> = (0..n)
-            .map(|i| json!({"title": format!("Bench article {tag}-{i}: T cell exhaustion in tumours"),
-                "abstract": "Exhausted T cells were profiled in tumours. Blockade restored their function in mice. The effect depended on dose and timing. Responders showed expanded progenitor cells.",
-                "journal": "Journal of Benchmarks", "pub_year": 2026, "doi": format!("10.9999/{tag}.{i}")}))
-            .collect();
-        let r = stack
-            .post(
-                "/api/v1/articles/bulk",
-                &users.admin,
-                &json!({"articles": articles}),
-            )
-            .await?;
-        let ids = r["ids"].as_array().context("ids")?;
-        anyhow::Ok(ids.iter().filter_map(Value::as_i64).collect::<Vec<i64>>())
+        let mut ids = Vec::with_capacity(n);
+        for start in (0..n).step_by(5000) {
+            let articles: Vec<Value> = (start..n.min(start + 5000))
+                .map(|i| json!({"title": format!("Bench article {tag}-{i}: T cell exhaustion in tumours"),
+                    "abstract": "Exhausted T cells were profiled in tumours. Blockade restored their function in mice. The effect depended on dose and timing. Responders showed expanded progenitor cells.",
+                    "journal": "Journal of Benchmarks", "pub_year": 2026, "doi": format!("10.9999/{tag}.{i}")}))
+                .collect();
+            let r = stack
+                .post(
+                    "/api/v1/articles/bulk",
+                    &users.admin,
+                    &json!({"articles": articles}),
+                )
+                .await?;
+            ids.extend(
+                r["ids"]
+                    .as_array()
+                    .context("ids")?
+                    .iter()
+                    .filter_map(Value::as_i64),
+            );
+        }
+        anyhow::Ok(ids)
     };
     let create_report = |ids: Vec<i64>, name: String| async move {
         let articles: Vec<Value> = ids
@@ -555,18 +638,23 @@ async fn seed_reports(stack: &Stack, users: &Users) -> anyhow::Result<Seeded> {
             .await?;
         r["id"].as_i64().context("report id")
     };
-    let pool = import(400, "sweep".into()).await?;
-    let mut sweep_reports = Vec::new();
-    for (i, chunk) in pool.chunks(8).enumerate() {
-        sweep_reports.push(create_report(chunk.to_vec(), format!("Sweep {i}")).await?);
-    }
+    let largest = options.s1_levels.iter().copied().max().unwrap_or(1);
+    let count = (REPORTS_PER_CLIENT * largest).max(50);
+    let pool = import(count * 8, "sweep".into()).await?;
+    let sweep_reports: Vec<i64> = futures::stream::iter(pool.chunks(8).enumerate())
+        .map(|(i, chunk)| create_report(chunk.to_vec(), format!("Sweep {i}")))
+        .buffered(16)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
     let mut eager = Vec::new();
     for n in [10usize, 100, 1000] {
         let ids = import(n, format!("eager{n}")).await?;
         eager.push((n, create_report(ids, format!("Eager {n}")).await?));
     }
     let seed_secs = started.elapsed().as_secs_f64();
-    eprintln!("seeded in {seed_secs:.1} s");
+    eprintln!("seeded {count} sweep reports and 3 large ones in {seed_secs:.1} s");
     Ok(Seeded {
         sweep_reports,
         eager,
@@ -616,23 +704,51 @@ struct Recorder<'a> {
     stack: &'a Stack,
     kind: &'a str,
     rows: Vec<Row>,
+    /// Record a `perf` profile of the profiled scenarios.
+    profile: bool,
+    profiles: Vec<profile::Recorded>,
 }
 
 impl Recorder<'_> {
-    /// Runs one load and records its row.
+    /// Runs one load against the build under test and records its row.
     async fn measure(
         &mut self,
         scenario: String,
         notes: String,
         load: impl std::future::Future<Output = LoadResult>,
     ) -> &mut Row {
-        let (curio_pid, mock_pid) = (self.stack.curio.pid(), self.stack.mock.pid());
-        let (client, base) = (&self.stack.client, &self.stack.base);
+        let target = self.stack.target();
+        self.measure_on(&target, scenario, notes, load).await
+    }
+
+    /// Runs one load against `target` and records its row.
+    async fn measure_on(
+        &mut self,
+        target: &Target,
+        scenario: String,
+        notes: String,
+        load: impl std::future::Future<Output = LoadResult>,
+    ) -> &mut Row {
+        let scenario = match target.label {
+            "" => scenario,
+            label => format!("{scenario} [{label}]"),
+        };
+        let (curio_pid, mock_pid) = (target.pid, self.stack.mock.pid());
+        let (client, base) = (&self.stack.client, &target.base);
+        let perf = (self.profile && target.label.is_empty() && profile::wanted(&scenario))
+            .then(|| profile::start(curio_pid, &scenario))
+            .and_then(|started| started.inspect_err(|e| eprintln!("perf: {e:#}")).ok());
         let c0 = cpu(curio_pid, mock_pid, self.kind);
         let lag0 = lag_buckets(client, base).await;
         let result = load.await;
         let c1 = cpu(curio_pid, mock_pid, self.kind);
         let lag1 = lag_buckets(client, base).await;
+        if let Some(perf) = perf {
+            match perf.stop() {
+                Ok(recorded) => self.profiles.push(recorded),
+                Err(e) => eprintln!("perf: {e:#}"),
+            }
+        }
         eprintln!(
             "{scenario} c={} rps={:.0} p50={:.1} p99={:.1} errors={}",
             result.concurrency, result.rps, result.p50_ms, result.p99_ms, result.errors
@@ -656,51 +772,123 @@ impl Recorder<'_> {
 /// `/health` latencies (µs) and failures while S1 ran at c=128.
 type Health = Option<(Histogram<u64>, u64)>;
 
-/// S1: summarize with `force` at rising concurrency; S4: `/health`
-/// probed while S1 runs at 128.
+/// Summary runs in the bench database.
+async fn run_count(db: &DatabaseConnection) -> f64 {
+    db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        "SELECT COUNT(*) AS n FROM summary_runs",
+    ))
+    .await
+    .ok()
+    .flatten()
+    .and_then(|row| row.try_get::<i64>("", "n").ok())
+    .unwrap_or(0) as f64
+}
+
+/// S1: summarize with `force` at rising concurrency, each request for a
+/// report no other request in flight asks for (on the build under test and,
+/// point by point, on the baseline); then 256 clients on one report, where
+/// single flight makes one run serve many requests. S4: `/health` probed
+/// while S1 runs at 128.
 async fn s1_summarize_sweep(
     recorder: &mut Recorder<'_>,
     users: &Users,
     seeded: &Seeded,
     options: &Options,
+    db: &DatabaseConnection,
 ) -> anyhow::Result<Health> {
     let stack = recorder.stack;
     let mut health = None;
+    let ideal = 3 * options.latency_ms;
     for &c in &options.s1_levels {
-        let stop = Arc::new(AtomicBool::new(false));
-        let probe =
-            (c == 128).then(|| tokio::spawn(probe_health(stack.url("/health"), stop.clone())));
-        let calls_before = stack.mock_calls().await?;
-        let (client, base, token, reports) = (
-            stack.client.clone(),
-            stack.base.clone(),
-            users.curator.clone(),
-            seeded.sweep_reports.clone(),
-        );
-        let load = load::run(c, options.point, (c as u64) * 40, move |i| {
-            let report = reports[i as usize % reports.len()];
-            let request = client
-                .post(format!("{base}/api/v1/reports/{report}/summarize"))
-                .bearer_auth(&token)
-                .json(&json!({"force": true}));
-            async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
-        });
-        let notes = format!("ideal {} ms", 3 * options.latency_ms);
-        let row = recorder
-            .measure(format!("S1 summarize c={c}"), notes, load)
-            .await;
-        let calls = stack.mock_calls().await? - calls_before;
-        row.notes = format!(
-            "{}; {:.0} mock calls/s",
-            row.notes,
-            calls / row.result.elapsed_secs
-        );
-        stop.store(true, Ordering::Relaxed);
-        if let Some(p) = probe {
-            health = Some(p.await?);
+        for target in stack.targets() {
+            let probe = (c == 128 && target.label.is_empty()).then(|| {
+                let stop = Arc::new(AtomicBool::new(false));
+                let probe = tokio::spawn(probe_health(stack.url("/health"), stop.clone()));
+                (stop, probe)
+            });
+            let reports = seeded.sweep_reports.clone();
+            let row = s1_point(
+                recorder,
+                &target,
+                users,
+                c,
+                reports,
+                options,
+                db,
+                "S1 summarize",
+            )
+            .await?;
+            row.notes = format!("ideal {ideal} ms; {}", row.notes);
+            if let Some((stop, probe)) = probe {
+                stop.store(true, Ordering::Relaxed);
+                health = Some(probe.await?);
+            }
         }
     }
+    if !options.s1_only {
+        let hot = vec![seeded.sweep_reports[0]];
+        let target = stack.target();
+        let scenario = "S1 summarize, one hot report";
+        let row = s1_point(recorder, &target, users, 256, hot, options, db, scenario).await?;
+        row.notes = format!("single flight: {}", row.notes);
+    }
     Ok(health)
+}
+
+/// One S1 point: `c` clients summarizing `reports` round-robin on `target`;
+/// its notes count the runs made, the requests that joined one, and the
+/// statements per request.
+#[allow(clippy::too_many_arguments)] // one load point's inputs, named at the call
+async fn s1_point<'r>(
+    recorder: &'r mut Recorder<'_>,
+    target: &Target,
+    users: &Users,
+    c: usize,
+    reports: Vec<i64>,
+    options: &Options,
+    db: &DatabaseConnection,
+    scenario: &str,
+) -> anyhow::Result<&'r mut Row> {
+    let stack = recorder.stack;
+    let statements = || {
+        metric_sum(
+            &stack.client,
+            &target.base,
+            "curio_db_statement_seconds_count",
+        )
+    };
+    let (calls0, runs0, statements0) = (
+        stack.mock_calls().await?,
+        run_count(db).await,
+        statements().await,
+    );
+    let (client, base, token) = (
+        stack.client.clone(),
+        target.base.clone(),
+        users.curator.clone(),
+    );
+    let load = load::run(c, options.point, (c as u64) * 40, move |i| {
+        let report = reports[i as usize % reports.len()];
+        let request = client
+            .post(format!("{base}/api/v1/reports/{report}/summarize"))
+            .bearer_auth(&token)
+            .json(&json!({"force": true}));
+        async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
+    });
+    let row = recorder
+        .measure_on(target, format!("{scenario} c={c}"), String::new(), load)
+        .await;
+    let calls = stack.mock_calls().await? - calls0;
+    let runs = run_count(db).await - runs0;
+    let requests = row.result.requests.max(1) as f64;
+    let per_request = (statements().await - statements0) / requests;
+    row.notes = format!(
+        "{runs:.0} runs, {:.0} joined; {per_request:.1} statements/request; {:.0} mock calls/s",
+        (requests - runs).max(0.0),
+        calls / row.result.elapsed_secs
+    );
+    Ok(row)
 }
 
 /// GETs `/health` every 20 ms until stopped.
@@ -723,7 +911,7 @@ async fn probe_health(url: String, stop: Arc<AtomicBool>) -> (Histogram<u64>, u6
 fn sweep_svg(rows: &[Row], options: &Options) -> String {
     let points: Vec<SweepPoint> = rows
         .iter()
-        .filter(|r| r.scenario.starts_with("S1"))
+        .filter(|r| r.scenario.starts_with("S1 summarize c=") && !r.scenario.ends_with("]"))
         .map(|r| SweepPoint {
             result: &r.result,
             ideal_ms: (3 * options.latency_ms) as f64,
@@ -743,20 +931,20 @@ async fn s2_s3_reads(recorder: &mut Recorder<'_>, users: &Users, seeded: &Seeded
     let stack = recorder.stack;
     let report8 = seeded.sweep_reports[0];
     let ten_secs = Duration::from_secs(10);
-    let url = stack.url(&format!("/api/v1/reports/{report8}"));
-    let load = get_loop(&stack.client, url, &users.curator, 64, ten_secs);
-    recorder
-        .measure(
-            "S2 GET /reports/{id} (8 articles)".into(),
-            String::new(),
-            load,
-        )
-        .await;
-    let url = stack.url(&format!("/api/v1/users/{}", users.curator_id));
-    let load = get_loop(&stack.client, url, &users.curator, 64, ten_secs);
-    recorder
-        .measure("S3 GET /users/{id}".into(), String::new(), load)
-        .await;
+    for target in stack.targets() {
+        let url = format!("{}/api/v1/reports/{report8}", target.base);
+        let load = get_loop(&stack.client, url, &users.curator, 64, ten_secs);
+        let scenario = "S2 GET /reports/{id} (8 articles)".to_owned();
+        recorder
+            .measure_on(&target, scenario, String::new(), load)
+            .await;
+        let url = format!("{}/api/v1/users/{}", target.base, users.curator_id);
+        let load = get_loop(&stack.client, url, &users.curator, 64, ten_secs);
+        let scenario = "S3 GET /users/{id}".to_owned();
+        recorder
+            .measure_on(&target, scenario, String::new(), load)
+            .await;
+    }
 }
 
 /// The database alone: the statement of S3 in a raw loop, pool of 15.
@@ -862,7 +1050,7 @@ async fn s7_two_processes(
     db: &DatabaseConnection,
 ) -> anyhow::Result<()> {
     let stack = recorder.stack;
-    let second = spawn_curio(&options.url, stack.mock_port, free_port()?)?;
+    let second = spawn_curio(CURIO.as_ref(), &options.url, stack.mock_port, free_port()?)?;
     let bases = [
         stack.base.clone(),
         format!("http://127.0.0.1:{}", second.port),
@@ -896,17 +1084,7 @@ async fn s7_two_processes(
         }
         sum
     };
-    let runs = || async {
-        db.query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM summary_runs",
-        ))
-        .await
-        .ok()
-        .flatten()
-        .and_then(|row| row.try_get::<i64>("", "n").ok())
-        .unwrap_or(0) as f64
-    };
+    let runs = || run_count(db);
     for c in [64usize, 256] {
         for processes in [1usize, 2] {
             let (statements0, runs0) = (bookkeeping().await, runs().await);
@@ -946,18 +1124,31 @@ struct Summary<'a> {
     ceiling_qps: f64,
     bulk_rows_per_sec: f64,
     peak_rss: f64,
+    /// curio's peak RSS once S1 (the concurrent summaries) was over.
+    peak_rss_s1: f64,
     lag_max: f64,
     seed_secs: f64,
     total_secs: f64,
 }
 
 impl Summary<'_> {
-    /// Writes `bench/results/<date>-<db>.{json,md,svg}` and prints the table.
-    fn write(&self, svg: String) -> anyhow::Result<()> {
+    /// Writes `bench/results/<date>-<db>.{json,md,svg}` (`-s1` with
+    /// `BENCH_ONLY=S1`), the profiles' flame graphs, and prints the table.
+    fn write(&self, svg: String, profiles: &[profile::Recorded]) -> anyhow::Result<()> {
         let date = chrono::Utc::now().format("%Y-%m-%d");
         std::fs::create_dir_all("bench/results")?;
-        let stem = format!("bench/results/{date}-{}", self.options.kind);
-        let md = self.markdown(&date.to_string());
+        let only = if self.options.s1_only { "-s1" } else { "" };
+        let stem = format!("bench/results/{date}-{}{only}", self.options.kind);
+        let mut md = self.markdown(&date.to_string());
+        if !profiles.is_empty() {
+            md.push_str("\n### Profiles (perf, 199 Hz, curio only; the profiled points ran with perf attached)\n\n");
+            for p in profiles {
+                match p.render(&stem) {
+                    Ok(table) => md.push_str(&format!("{table}\n")),
+                    Err(e) => eprintln!("profile of {}: {e:#}", p.scenario),
+                }
+            }
+        }
         std::fs::write(
             format!("{stem}.json"),
             serde_json::to_string_pretty(&self.json(&date.to_string()))?,
@@ -967,6 +1158,48 @@ impl Summary<'_> {
         println!("{md}");
         println!("wrote {stem}.json, {stem}.md, {stem}.svg");
         Ok(())
+    }
+
+    /// The build under test against the baseline, point by point: each
+    /// ratio is better above 1.
+    fn ratios(&self) -> String {
+        let mut md = String::new();
+        for base in self
+            .rows
+            .iter()
+            .filter(|r| r.scenario.ends_with(" [baseline]"))
+        {
+            let name = base.scenario.trim_end_matches(" [baseline]");
+            let Some(new) = self.rows.iter().find(|r| r.scenario == name) else {
+                continue;
+            };
+            let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+            md.push_str(&format!(
+                "| {name} | {:.0} / {:.0} | {:.2} | {:.0} / {:.0} | {:.2} | {:.2} / {:.2} | {:.2} | {:.0} / {:.0} |\n",
+                new.result.rps,
+                base.result.rps,
+                ratio(new.result.rps, base.result.rps),
+                new.result.p99_ms,
+                base.result.p99_ms,
+                ratio(base.result.p99_ms, new.result.p99_ms),
+                new.curio_cpu_ms_per_request,
+                base.curio_cpu_ms_per_request,
+                ratio(base.curio_cpu_ms_per_request, new.curio_cpu_ms_per_request),
+                new.curio_rss_mib,
+                base.curio_rss_mib,
+            ));
+        }
+        if md.is_empty() {
+            return md;
+        }
+        format!(
+            "\n**This build vs the baseline** (`{}`), one run, same database and mock, points alternating:\n\n| point | req/s new / base | × | p99 ms new / base | × (base/new) | curio CPU ms/req new / base | × (base/new) | RSS MiB new / base |\n|---|---:|---:|---:|---:|---:|---:|---:|\n{md}",
+            self.options
+                .baseline
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )
     }
 
     /// p50, p99 and max of `/health` in ms, and its errors.
@@ -1002,9 +1235,10 @@ impl Summary<'_> {
                 .map(|r| (r.scenario.clone(), &r.result, r.notes.clone()))
                 .collect::<Vec<_>>(),
         ));
+        md.push_str(&self.ratios());
         md.push_str(&format!(
-            "\n**S4** `/health` while S1 runs at c=128: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms, errors {errors}.\n\n**Database ceiling** (same statement as S3 in a raw loop, pool of 15, c=64): {:.0} queries/s.\n\n**curio peak RSS** {:.1} MiB; **runtime lag** max {:.1} ms over the run.\n\n",
-            self.ceiling_qps, self.peak_rss, self.lag_max
+            "\n**S4** `/health` while S1 runs at c=128: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms, errors {errors}.\n\n**Database ceiling** (same statement as S3 in a raw loop, pool of 15, c=64): {:.0} queries/s.\n\n**curio peak RSS** {:.1} MiB after S1, {:.1} MiB over the run (S5's bulk import included); **runtime lag** max {:.1} ms over the run.\n\n",
+            self.ceiling_qps, self.peak_rss_s1, self.peak_rss, self.lag_max
         ));
         md.push_str("| scenario | CPU s curio | CPU s database | CPU s mock | CPU s load generator | wall s | curio CPU ms/request | runtime lag p99 ms | curio RSS MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for r in &self.rows {
@@ -1032,7 +1266,8 @@ impl Summary<'_> {
             "limits": {"llm_global_concurrency": LLM_GLOBAL_CONCURRENCY, "llm_stage_fanout": LLM_STAGE_FANOUT, "db_pool_max": 15},
             "rows": self.rows, "s4_health": {"p50_ms": p50, "p99_ms": p99, "max_ms": max, "errors": errors},
             "database_ceiling_qps": self.ceiling_qps, "bulk_rows_per_sec": self.bulk_rows_per_sec,
-            "peak_rss_mib": self.peak_rss, "runtime_lag_max_ms": self.lag_max,
+            "peak_rss_mib": self.peak_rss, "peak_rss_after_s1_mib": self.peak_rss_s1, "runtime_lag_max_ms": self.lag_max,
+            "baseline": self.options.baseline.as_ref().map(|p| p.display().to_string()),
         })
     }
 }

@@ -1,8 +1,9 @@
 //! One summary run: read the report, article summaries, category summaries,
 //! the executive summary, then save. Each stage is parallel and bounded; no
-//! database connection is held while the LLM works. Every finished call is
-//! stored at once with its result, so a run resumed by another process pays
-//! for nothing twice.
+//! database connection is held while the LLM works. Finished calls are stored
+//! with their results in one transaction per stage (and every
+//! `jobs.flush_ms` while a stage runs), so a run resumed by another process
+//! pays for nothing stored twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -40,8 +41,8 @@ pub(super) struct Job {
 
 /// How a worker's part of a run ended.
 pub(super) enum Ended {
-    /// Every stage succeeded: the enrichments to save.
-    Done(serde_json::Value),
+    /// Every stage succeeded: the enrichments to save, with the last call.
+    Done(serde_json::Value, Pending),
     /// An LLM call failed, or the run cannot go on.
     Failed(ServiceError),
     /// Halted before the end (cancelled, handed back, lease lost).
@@ -74,28 +75,74 @@ impl From<repository::RepoError> for Stop {
     }
 }
 
-/// A finished call to store, with what it summarized.
-struct Finished<'a> {
-    call: &'a Call,
-    /// The article or category id, for the ledger.
-    item: Option<String>,
-    /// The article and its new summary, when an article call succeeded.
-    article: Option<(i32, &'a str)>,
+/// Finished calls not stored yet: their ledger rows, article summaries and
+/// share of the run's progress (with the stage the run moves to, if any).
+#[derive(Default)]
+pub(super) struct Pending {
+    rows: Vec<NewUsage>,
+    articles: Vec<(i32, String)>,
+    progress: Progress,
+    /// When the oldest of them finished.
+    since: Option<Instant>,
 }
 
-/// The calls that have finished: the next to arrive and every other one
-/// ready by then, so that calls finishing together are stored together.
+impl Pending {
+    /// Adds a finished call and its ledger row; `article` is the article it
+    /// summarized, if it did.
+    fn push(&mut self, row: NewUsage, call: &Call, article: Option<i32>) {
+        self.progress.calls += 1;
+        if let Ok(r) = &call.result {
+            self.progress.prompt_tokens += i64::from(r.prompt_tokens);
+            self.progress.completion_tokens += i64::from(r.completion_tokens);
+            if let Some(id) = article {
+                self.progress.articles_done += 1;
+                self.articles.push((id, r.text.clone()));
+            }
+        }
+        self.rows.push(row);
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    /// When these calls are due to be stored, if there are any.
+    fn due(&self, flush: std::time::Duration) -> Option<Instant> {
+        self.since.map(|since| since + flush)
+    }
+}
+
+/// What a stage's calls brought next.
+enum Next<K> {
+    /// The next call to finish and every other one ready by then, so that
+    /// calls finishing together are noted together.
+    Batch(Vec<(K, Call)>),
+    /// Pending calls are due to be stored before more finish.
+    Due,
+    /// Every call has come back.
+    End,
+}
+
 async fn next_batch<K>(
     results: &mut (impl futures::Stream<Item = (K, Call)> + Unpin),
     span: &tracing::Span,
-) -> Option<Vec<(K, Call)>> {
+    due: Option<Instant>,
+) -> Next<K> {
     use futures::FutureExt;
-    let first = results.next().instrument(span.clone()).await?;
+    let next = results.next().instrument(span.clone());
+    // A stream's `next` is cancel-safe: a timed-out wait loses no call.
+    let first = match due {
+        None => next.await,
+        Some(due) => match tokio::time::timeout_at(due.into(), next).await {
+            Ok(first) => first,
+            Err(_) => return Next::Due,
+        },
+    };
+    let Some(first) = first else {
+        return Next::End;
+    };
     let mut batch = vec![first];
     while let Some(Some(more)) = results.next().now_or_never() {
         batch.push(more);
     }
-    Some(batch)
+    Next::Batch(batch)
 }
 
 /// The items of this attempt that failed, and the model of the last call.
@@ -171,56 +218,110 @@ impl SummaryService {
             articles = input.loaded.articles.len()
         );
         let ended = match self.stages(job, row, &input).instrument(span.clone()).await {
-            Ok(enrichments) => Ended::Done(enrichments),
+            Ok((enrichments, last_call)) => Ended::Done(enrichments, last_call),
             Err(Stop::Halted(halt)) => Ended::Halted(halt),
             Err(Stop::Failed(e)) => Ended::Failed(e),
         };
         span.in_scope(|| {
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                ok = matches!(ended, Ended::Done(_)),
+                ok = matches!(ended, Ended::Done(..)),
                 "summary run finished"
             )
         });
         ended
     }
 
+    /// The stages in order; the enrichments and the executive call, still to
+    /// be stored with the end of the run.
     async fn stages(
         &self,
         job: &Job,
         row: &SummaryRun,
         input: &Input,
-    ) -> Result<serde_json::Value, Stop> {
+    ) -> Result<(serde_json::Value, Pending), Stop> {
         let mut ledger = Ledger::default();
-        let summaries = self.article_stage(job, input, &mut ledger).await?;
-        halted(job)?;
-        if !ledger.all_ok() {
-            return Err(ledger.into_error());
-        }
-        let category_summaries = self
+        let (summaries, pending) = self.article_stage(job, input, &mut ledger).await?;
+        self.end_stage(job, pending, &ledger, LlmStage::CategorySummary)
+            .await?;
+        let (category_summaries, pending) = self
             .category_stage(job, row, input, &summaries, &mut ledger)
             .await?;
-        halted(job)?;
-        if !ledger.all_ok() {
-            return Err(ledger.into_error());
-        }
+        self.end_stage(job, pending, &ledger, LlmStage::ExecutiveSummary)
+            .await?;
         let lines = summaries.lines(&input.loaded.articles);
-        let executive_summary = self
+        let (executive_summary, pending) = self
             .executive_stage(job, input, &lines, &category_summaries, &mut ledger)
             .await?;
         let Some(executive_summary) = executive_summary else {
-            return Err(ledger.into_error());
+            self.store(job, pending).await?;
+            return Err(ledger.error());
         };
         let model = ledger
             .model
             .unwrap_or_else(|| self.provider.default_model().to_owned());
-        Ok(json!({
+        let enrichments = json!({
             "executive_summary": executive_summary,
             "category_summaries": category_summaries,
             "provider": self.provider.name(),
             "model": model,
             "generated_at": chrono::Utc::now().to_rfc3339(),
-        }))
+        });
+        Ok((enrichments, pending))
+    }
+
+    /// Stores a stage's last calls, moving the run to `next` when the stage
+    /// succeeded and the run goes on; stops when it does not.
+    async fn end_stage(
+        &self,
+        job: &Job,
+        mut pending: Pending,
+        ledger: &Ledger,
+        next: LlmStage,
+    ) -> Result<(), Stop> {
+        let go_on = ledger.all_ok() && job.halt.get().is_none();
+        if go_on {
+            pending.progress.stage = Some(next);
+        }
+        self.store(job, pending).await?;
+        halted(job)?;
+        if !ledger.all_ok() {
+            return Err(ledger.error());
+        }
+        Ok(())
+    }
+
+    /// Notes each call of a stage as it finishes and stores them when due;
+    /// returns, once every call is back, the ones still to store.
+    async fn drive<K>(
+        &self,
+        job: &Job,
+        mut results: impl futures::Stream<Item = (K, Call)> + Unpin,
+        span: &tracing::Span,
+        mut note: impl FnMut(K, Call, &mut Pending),
+    ) -> Result<Pending, Stop> {
+        let flush = self.local.flush();
+        let mut pending = Pending::default();
+        loop {
+            match next_batch(&mut results, span, pending.due(flush)).await {
+                Next::Batch(batch) => {
+                    for (key, call) in batch {
+                        note(key, call, &mut pending);
+                    }
+                }
+                Next::Due => self.store(job, std::mem::take(&mut pending)).await?,
+                Next::End => return Ok(pending),
+            }
+        }
+    }
+
+    /// The ledger row of a call of this run.
+    fn ledger_row(&self, job: &Job, call: &Call, item: Option<String>) -> NewUsage {
+        NewUsage {
+            run_id: Some(job.id),
+            item,
+            ..self.usage_row(call, job.org_id, job.report_id)
+        }
     }
 
     /// The report with its visible articles, and its stream; each query
@@ -239,14 +340,13 @@ impl SummaryService {
     }
 
     /// Stage 1: one call per visible article lacking a summary (with
-    /// `force`, every one this run has not summarized yet); each summary is
-    /// stored as soon as it arrives.
+    /// `force`, every one this run has not summarized yet).
     async fn article_stage(
         &self,
         job: &Job,
         input: &Input,
         ledger: &mut Ledger,
-    ) -> Result<ArticleSummaries, Stop> {
+    ) -> Result<(ArticleSummaries, Pending), Stop> {
         let (stream, articles) = (&input.stream, &input.loaded.articles);
         let config = self.stage_config(&input.config, PromptType::ArticleSummary);
         // What earlier attempts of this run stored (a first attempt has none).
@@ -275,39 +375,29 @@ impl SummaryService {
             })
             .collect::<Result<Vec<(i32, String)>, ServiceError>>()?;
         let total = (done_here.len() + jobs.len()) as i32;
-        self.enter_stage(job, LlmStage::ArticleSummary, Some(total))
-            .await?;
         let span = tracing::info_span!(
             "summary_stage",
             stage = "article_summary",
             items = jobs.len()
         );
         let started = Instant::now();
-        let mut results = self.calls(job, LlmStage::ArticleSummary, &config, jobs);
+        let results = self.calls(job, LlmStage::ArticleSummary, &config, jobs);
         let mut generated = 0;
-        while let Some(batch) = next_batch(&mut results, &span).await {
-            let finished: Vec<Finished> = batch
-                .iter()
-                .map(|(article_id, call)| Finished {
-                    call,
-                    item: Some(article_id.to_string()),
-                    article: call
-                        .result
-                        .as_ref()
-                        .ok()
-                        .map(|r| (*article_id, r.text.as_str())),
-                })
-                .collect();
-            self.store(job, &finished, None).await?;
-            for (article_id, call) in &batch {
-                if let Some(text) = ledger.note(call, Some(article_id.to_string())) {
-                    by_article.insert(*article_id, text);
+        let mut pending = self
+            .drive(job, results, &span, |article_id, call, pending| {
+                let item = article_id.to_string();
+                let row = self.ledger_row(job, &call, Some(item.clone()));
+                pending.push(row, &call, Some(article_id));
+                pending.progress.articles_total = Some(total);
+                if let Some(text) = ledger.note(&call, Some(item)) {
+                    by_article.insert(article_id, text);
                     generated += 1;
                 }
-            }
-        }
+            })
+            .await?;
+        pending.progress.articles_total = Some(total);
         span.in_scope(|| stage_finished(started, generated));
-        Ok(ArticleSummaries { by_article })
+        Ok((ArticleSummaries { by_article }, pending))
     }
 
     /// Stage 2: one call per presentation category that has summarized
@@ -319,7 +409,7 @@ impl SummaryService {
         input: &Input,
         summaries: &ArticleSummaries,
         ledger: &mut Ledger,
-    ) -> Result<BTreeMap<String, String>, Stop> {
+    ) -> Result<(BTreeMap<String, String>, Pending), Stop> {
         let (stream, articles) = (&input.stream, &input.loaded.articles);
         let config = self.stage_config(&input.config, PromptType::CategorySummary);
         let mut done: BTreeMap<String, String> = row
@@ -344,39 +434,31 @@ impl SummaryService {
             let prompt = prompts::render(PromptType::CategorySummary, &config.template, &values)?;
             jobs.push((category.id.clone(), prompt));
         }
-        self.enter_stage(job, LlmStage::CategorySummary, None)
-            .await?;
         let span = tracing::info_span!(
             "summary_stage",
             stage = "category_summary",
             items = jobs.len()
         );
         let started = Instant::now();
-        let mut results = self.calls(job, LlmStage::CategorySummary, &config, jobs);
-        while let Some(batch) = next_batch(&mut results, &span).await {
-            for (id, call) in &batch {
+        let results = self.calls(job, LlmStage::CategorySummary, &config, jobs);
+        let pending = self
+            .drive(job, results, &span, |id, call, pending| {
                 if let Ok(r) = &call.result {
                     done.insert(id.clone(), r.text.clone());
                 }
-            }
-            let finished: Vec<Finished> = batch
-                .iter()
-                .map(|(id, call)| Finished {
-                    call,
-                    item: Some(id.clone()),
-                    article: None,
-                })
-                .collect();
-            self.store(job, &finished, Some(&done)).await?;
-            for (id, call) in &batch {
-                ledger.note(call, Some(id.clone()));
-            }
-        }
+                // The summaries so far, stored with the calls that made them.
+                pending.progress.category_summaries = Some(json!(done));
+                let row = self.ledger_row(job, &call, Some(id.clone()));
+                pending.push(row, &call, None);
+                ledger.note(&call, Some(id));
+            })
+            .await?;
         span.in_scope(|| stage_finished(started, done.len()));
-        Ok(done)
+        Ok((done, pending))
     }
 
-    /// Stage 3: the executive summary over every article and category.
+    /// Stage 3: the executive summary over every article and category; its
+    /// text, if the call succeeded, and the call to store.
     async fn executive_stage(
         &self,
         job: &Job,
@@ -384,7 +466,7 @@ impl SummaryService {
         article_lines: &[String],
         category_summaries: &BTreeMap<String, String>,
         ledger: &mut Ledger,
-    ) -> Result<Option<String>, Stop> {
+    ) -> Result<(Option<String>, Pending), Stop> {
         let config = self.stage_config(&input.config, PromptType::ExecutiveSummary);
         let values = prompts::executive(
             &input.stream,
@@ -395,23 +477,17 @@ impl SummaryService {
                 .map(|(id, text)| (id.as_str(), text.as_str())),
         );
         let prompt = prompts::render(PromptType::ExecutiveSummary, &config.template, &values)?;
-        self.enter_stage(job, LlmStage::ExecutiveSummary, None)
-            .await?;
         let span = tracing::info_span!("summary_stage", stage = "executive_summary", items = 1);
         let started = Instant::now();
         let call = self
             .call(LlmStage::ExecutiveSummary, &config, prompt)
             .instrument(span.clone())
             .await;
-        let finished = Finished {
-            call: &call,
-            item: None,
-            article: None,
-        };
-        self.store(job, &[finished], None).await?;
+        let mut pending = Pending::default();
+        pending.push(self.ledger_row(job, &call, None), &call, None);
         let text = ledger.note(&call, None);
         span.in_scope(|| stage_finished(started, usize::from(text.is_some())));
-        Ok(text)
+        Ok((text, pending))
     }
 
     /// One stage's calls, `max_concurrent` at a time, as they finish (a
@@ -435,64 +511,39 @@ impl SummaryService {
             .filter_map(std::future::ready)
     }
 
-    async fn enter_stage(
-        &self,
-        job: &Job,
-        stage: LlmStage,
-        total: Option<i32>,
-    ) -> Result<(), Stop> {
-        if !summary_runs::set_stage(&self.db, job.id, &job.owner, stage, total).await? {
-            return Err(Stop::Halted(Halt::Lost));
-        }
-        self.local.changed(job.id);
-        Ok(())
-    }
-
     /// Stores finished calls: their ledger rows, their results (article
     /// summaries; the category summaries so far) and the run's progress, in
     /// one transaction fenced by the lease, so that a call is either stored
     /// whole or (lease lost) not at all.
-    async fn store(
-        &self,
-        job: &Job,
-        finished: &[Finished<'_>],
-        categories: Option<&BTreeMap<String, String>>,
-    ) -> Result<(), Stop> {
-        let answers = || finished.iter().filter_map(|f| f.call.result.as_ref().ok());
-        let progress = Progress {
-            calls: finished.len() as i32,
-            articles_done: finished.iter().filter(|f| f.article.is_some()).count() as i32,
-            prompt_tokens: answers().map(|r| i64::from(r.prompt_tokens)).sum(),
-            completion_tokens: answers().map(|r| i64::from(r.completion_tokens)).sum(),
-            category_summaries: categories.map(|done| json!(done)),
-        };
-        let rows: Vec<NewUsage> = finished
-            .iter()
-            .map(|f| NewUsage {
-                run_id: Some(job.id),
-                item: f.item.clone(),
-                ..self.usage_row(f.call, job.org_id, job.report_id)
-            })
-            .collect();
+    async fn store(&self, job: &Job, pending: Pending) -> Result<(), Stop> {
+        let Pending {
+            rows,
+            articles,
+            progress,
+            ..
+        } = pending;
+        if rows.is_empty() && progress.stage.is_none() {
+            return Ok(());
+        }
         let txn = repository::database::begin_write(&self.db).await?;
         // Stored either way while the lease is ours; a cancel made in any
         // process shows here, so the next call is not started.
         let running =
             summary_runs::add_progress(&txn, job.id, &job.owner, progress.clone(), true).await?;
         if !running {
-            if !summary_runs::add_progress(&txn, job.id, &job.owner, progress, false).await? {
+            let kept = Progress {
+                stage: None,
+                ..progress
+            };
+            if !summary_runs::add_progress(&txn, job.id, &job.owner, kept, false).await? {
                 txn.rollback().await?;
                 job.halt.set(Halt::Lost);
                 return Err(Stop::Halted(Halt::Lost));
             }
             job.halt.set(Halt::Cancelled);
         }
-        let mut summarized = false;
-        for (article_id, text) in finished.iter().filter_map(|f| f.article) {
-            associations::set_ai_summary(&txn, job.report_id, article_id, text).await?;
-            summarized = true;
-        }
-        if summarized {
+        if !articles.is_empty() {
+            associations::set_ai_summaries(&txn, job.report_id, &articles).await?;
             reports::bump_version(&txn, job.report_id, None).await?;
         }
         usage::record_many(&txn, rows).await?;
@@ -506,18 +557,27 @@ impl SummaryService {
     pub(super) async fn conclude(&self, job: &Job, ended: Ended) -> Result<(), ServiceError> {
         let db = &self.db;
         let outcome = match ended {
-            Ended::Done(enrichments) => {
+            Ended::Done(enrichments, pending) => {
+                // The executive call, the enrichments and the end of the run
+                // in one transaction.
                 let txn = repository::database::begin_write(db).await?;
-                let ours = summary_runs::finish(&txn, job.id, &job.owner, succeeded()).await?;
+                let progress = pending.progress.clone();
+                let ours =
+                    summary_runs::finish(&txn, job.id, &job.owner, succeeded(), progress).await?;
                 if ours {
-                    reports::bump_version(&txn, job.report_id, None).await?;
                     reports::set_enrichments(&txn, job.report_id, enrichments).await?;
+                    usage::record_many(&txn, pending.rows).await?;
                     txn.commit().await?;
-                } else {
-                    // Cancelled meanwhile: the enrichments are not published.
-                    txn.rollback().await?;
-                    summary_runs::release(db, job.id, &job.owner).await?;
+                    return Ok(());
                 }
+                // Cancelled meanwhile: the call is stored, the enrichments
+                // are not published.
+                txn.rollback().await?;
+                match self.store(job, pending).await {
+                    Ok(()) | Err(Stop::Halted(_)) => {}
+                    Err(Stop::Failed(e)) => return Err(e),
+                }
+                summary_runs::release(db, job.id, &job.owner).await?;
                 return Ok(());
             }
             Ended::Halted(Halt::Lost) => return Ok(()),
@@ -543,7 +603,9 @@ impl SummaryService {
                 failures: None,
             },
         };
-        if !summary_runs::finish(db, job.id, &job.owner, outcome).await? {
+        let finished =
+            summary_runs::finish(db, job.id, &job.owner, outcome, Progress::default()).await?;
+        if !finished {
             summary_runs::release(db, job.id, &job.owner).await?;
         }
         Ok(())
@@ -595,9 +657,9 @@ fn halted(job: &Job) -> Result<(), Stop> {
 }
 
 impl Ledger {
-    fn into_error(self) -> Stop {
+    fn error(&self) -> Stop {
         Stop::Failed(ServiceError::LlmFailed {
-            failed: self.failed,
+            failed: self.failed.clone(),
             timeout: self.timeout,
         })
     }

@@ -44,11 +44,13 @@ impl SummaryService {
         let (_, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
         crate::streams::require_active(&stream, "summarize its reports")?;
         let org_id = billed_org(&self.db, &stream).await?;
-        if associations::count_visible(&self.db, report_id).await? == 0 {
+        let (visible, summarized) = associations::count_summarized(&self.db, report_id).await?;
+        if visible == 0 {
             return Err(ServiceError::Conflict(
                 "a report with no visible articles has nothing to summarize".into(),
             ));
         }
+        let articles_total = if force { visible } else { visible - summarized };
         let (run, queued) = summary_runs::queue_or_join(
             &self.db,
             NewRun {
@@ -56,6 +58,7 @@ impl SummaryService {
                 org_id,
                 requested_by: Some(actor.id),
                 force,
+                articles_total: i32::try_from(articles_total).unwrap_or(i32::MAX),
             },
         )
         .await?;

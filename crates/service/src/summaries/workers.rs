@@ -87,6 +87,7 @@ impl Local {
         jobs.workers = jobs.workers.min(4096);
         jobs.lease_secs = jobs.lease_secs.clamp(1, 86_400);
         jobs.poll_ms = jobs.poll_ms.clamp(10, 60_000);
+        jobs.flush_ms = jobs.flush_ms.min(60_000);
         Self {
             // Zero workers: an API-only process; its runs wait for others.
             slots: Arc::new(Semaphore::new(jobs.workers)),
@@ -140,6 +141,11 @@ impl Local {
 
     pub(super) fn lease(&self) -> Duration {
         Duration::from_secs(self.jobs.lease_secs)
+    }
+
+    /// How long finished calls may wait to be stored together.
+    pub(super) fn flush(&self) -> Duration {
+        Duration::from_millis(self.jobs.flush_ms)
     }
 
     pub(super) fn poll(&self) -> Duration {
