@@ -3,6 +3,10 @@
 //! `curio worker` runs summary-run workers without the HTTP listener;
 //! `curio create-admin --email EMAIL` makes a platform admin and exits.
 
+// The serve future nests actix's, the workers' and the shutdown's futures;
+// computing its layout in release builds needs more than the default 128.
+#![recursion_limit = "256"]
+
 use anyhow::{Context, bail};
 use api::config::Settings;
 use api::observability;

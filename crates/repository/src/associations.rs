@@ -266,25 +266,10 @@ pub async fn set_ai_summaries<C: ConnectionTrait>(
         |(_, summary)| 32 + summary.len(),
     );
     for part in parts {
-        let mut case = CaseStatement::new();
-        for (article_id, summary) in part {
-            case = case.case(
-                Expr::col(association::Column::ArticleId).eq(*article_id),
-                Expr::val(summary.as_str()),
-            );
-        }
-        let update = Query::update()
-            .table(association::Entity)
-            .value(
-                association::Column::AiSummary,
-                case.finally(Expr::col(association::Column::AiSummary)),
-            )
-            .and_where(Expr::col(association::Column::ReportId).eq(report_id))
-            .and_where(
-                Expr::col(association::Column::ArticleId).is_in(part.iter().map(|(a, _)| *a)),
-            )
-            .to_owned();
-        db.execute(&update).await?;
+        let values = part
+            .iter()
+            .map(|(a, summary)| (*a, summary.as_str().into()));
+        set_per_article(db, report_id, association::Column::AiSummary, values).await?;
     }
     Ok(())
 }
@@ -298,27 +283,36 @@ pub async fn set_rankings<C: ConnectionTrait>(
 ) -> Result<u64, RepoError> {
     let mut matched = 0;
     for part in rankings.chunks(chunk::update_rows(1)) {
-        let mut case = CaseStatement::new();
-        for &(article_id, ranking) in part {
-            case = case.case(
-                Expr::col(association::Column::ArticleId).eq(article_id),
-                Expr::val(ranking),
-            );
-        }
-        let update = Query::update()
-            .table(association::Entity)
-            .value(
-                association::Column::Ranking,
-                case.finally(Expr::col(association::Column::Ranking)),
-            )
-            .and_where(Expr::col(association::Column::ReportId).eq(report_id))
-            .and_where(
-                Expr::col(association::Column::ArticleId).is_in(part.iter().map(|(a, _)| *a)),
-            )
-            .to_owned();
-        matched += db.execute(&update).await?.rows_affected();
+        let values = part.iter().map(|&(a, ranking)| (a, ranking.into()));
+        matched += set_per_article(db, report_id, association::Column::Ranking, values).await?;
     }
     Ok(matched)
+}
+
+/// `UPDATE … SET column = CASE article_id WHEN … END` over the given
+/// articles of one report; the rows it matched.
+async fn set_per_article<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+    column: association::Column,
+    values: impl Iterator<Item = (i32, sea_orm::Value)>,
+) -> Result<u64, RepoError> {
+    let mut case = CaseStatement::new();
+    let mut ids = Vec::new();
+    for (article_id, value) in values {
+        case = case.case(
+            Expr::col(association::Column::ArticleId).eq(article_id),
+            Expr::val(value),
+        );
+        ids.push(article_id);
+    }
+    let update = Query::update()
+        .table(association::Entity)
+        .value(column, case.finally(Expr::col(column)))
+        .and_where(Expr::col(association::Column::ReportId).eq(report_id))
+        .and_where(Expr::col(association::Column::ArticleId).is_in(ids))
+        .to_owned();
+    Ok(db.execute(&update).await?.rows_affected())
 }
 
 /// The presentation categories of an association as strings.

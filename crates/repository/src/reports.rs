@@ -266,13 +266,7 @@ pub async fn mark_curated<C: ConnectionTrait>(db: &C, id: i32, by: i32) -> Resul
         .filter(report::Column::Id.eq(id))
         .exec(db)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(RepoError::NotFound {
-            entity: "report",
-            id: id.into(),
-        });
-    }
-    Ok(())
+    one_updated(result.rows_affected, id)
 }
 
 /// Stores generated enrichments (the first ones also as
@@ -301,7 +295,12 @@ pub async fn set_enrichments<C: ConnectionTrait>(
         .filter(report::Column::Id.eq(id))
         .exec(db)
         .await?;
-    if result.rows_affected == 0 {
+    one_updated(result.rows_affected, id)
+}
+
+/// `NotFound` unless the statement matched the report.
+fn one_updated(rows_affected: u64, id: i32) -> Result<(), RepoError> {
+    if rows_affected == 0 {
         return Err(RepoError::NotFound {
             entity: "report",
             id: id.into(),
@@ -313,11 +312,5 @@ pub async fn set_enrichments<C: ConnectionTrait>(
 /// Deletes a report with its associations and events (cascade).
 pub async fn delete<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), RepoError> {
     let result = report::Entity::delete_by_id(id).exec(db).await?;
-    if result.rows_affected == 0 {
-        return Err(RepoError::NotFound {
-            entity: "report",
-            id: id.into(),
-        });
-    }
-    Ok(())
+    one_updated(result.rows_affected, id)
 }
