@@ -96,7 +96,7 @@ impl Recorded {
         let flamegraph = Path::new(TOOLS).join("inferno-flamegraph");
         if collapse.exists() && flamegraph.exists() {
             let script = format!(
-                "perf script -i {data} 2>/dev/null | {collapse} | {flamegraph} --title '{title}' > {svg}",
+                "perf script --no-inline -i {data} 2>/dev/null | {collapse} | {flamegraph} --title '{title}' > {svg}",
                 data = self.data.display(),
                 collapse = collapse.display(),
                 flamegraph = flamegraph.display(),
@@ -110,7 +110,14 @@ impl Recorded {
             eprintln!("no flame graph: {TOOLS} lacks inferno (`make profile` installs it)");
         }
         let report = Command::new("perf")
-            .args(["report", "--stdio", "--no-children", "-g", "none"])
+            .args([
+                "report",
+                "--no-inline",
+                "--stdio",
+                "--no-children",
+                "-g",
+                "none",
+            ])
             .args(["--sort", "dso,symbol", "--percent-limit", "0.1", "-i"])
             .arg(&self.data)
             .stderr(Stdio::null())
