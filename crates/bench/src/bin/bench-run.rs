@@ -1055,17 +1055,7 @@ async fn s7_two_processes(
         stack.base.clone(),
         format!("http://127.0.0.1:{}", second.port),
     ];
-    let second_stack_ready = async {
-        for _ in 0..100 {
-            let ready = stack.client.get(format!("{}/ready", bases[1])).send().await;
-            if ready.is_ok_and(|r| r.status().is_success()) {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        bail!("the second curio did not become ready")
-    };
-    second_stack_ready.await?;
+    stack.wait_ready(&bases[1]).await?;
     let bookkeeping = || async {
         let mut sum = 0.0;
         for base in &bases {
