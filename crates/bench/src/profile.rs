@@ -57,7 +57,7 @@ pub fn start(pid: u32, scenario: &str) -> anyhow::Result<Recording> {
     std::fs::create_dir_all("target/bench")?;
     let data = PathBuf::from(format!("target/bench/perf-{slug}.data"));
     let child = Command::new("perf")
-        .args(["record", "-q", "-F", "199", "--call-graph", "dwarf,16384"])
+        .args(["record", "-q", "-F", "199", "--call-graph", "dwarf,65528"])
         .args(["-p", &pid.to_string(), "-o"])
         .arg(&data)
         .stdout(Stdio::null())
@@ -95,14 +95,27 @@ impl Recorded {
         let collapse = Path::new(TOOLS).join("inferno-collapse-perf");
         let flamegraph = Path::new(TOOLS).join("inferno-flamegraph");
         if collapse.exists() && flamegraph.exists() {
+            let folded = self.data.with_extension("folded");
             let script = format!(
-                "perf script --no-inline -i {data} 2>/dev/null | {collapse} | {flamegraph} --title '{title}' > {svg}",
+                "perf script --no-inline -i {data} 2>/dev/null | {collapse} > {folded}",
                 data = self.data.display(),
                 collapse = collapse.display(),
-                flamegraph = flamegraph.display(),
-                title = self.scenario.replace('\'', ""),
+                folded = folded.display(),
             );
             let status = Command::new("sh").args(["-c", &script]).status()?;
+            let stacks = std::fs::metadata(&folded).map_or(0, |m| m.len());
+            if !status.success() || stacks == 0 {
+                bail!(
+                    "collapsing {} gave no stacks ({status})",
+                    self.data.display()
+                );
+            }
+            let svg_file = std::fs::File::create(&svg)?;
+            let status = Command::new(flamegraph)
+                .args(["--title", &self.scenario])
+                .arg(&folded)
+                .stdout(svg_file)
+                .status()?;
             if !status.success() {
                 bail!("rendering {svg} failed: {status}");
             }
@@ -132,8 +145,12 @@ impl Recorded {
                 let mut parts = l.split_whitespace();
                 let share = parts.next().unwrap_or_default();
                 let dso = parts.next().unwrap_or_default();
-                // "[.]" user space or "[k]" kernel, then the symbol.
-                let symbol: Vec<&str> = parts.skip(1).collect();
+                // "[.]" user space or "[k]" kernel, then the symbol; some
+                // perf builds pad the row with "-" placeholder columns.
+                let mut symbol: Vec<&str> = parts.skip(1).collect();
+                while symbol.len() > 1 && symbol.last() == Some(&"-") {
+                    symbol.pop();
+                }
                 format!(
                     "| {share} | {dso} | `{}` |",
                     symbol.join(" ").replace('|', "\\|")

@@ -81,6 +81,34 @@ pub async fn find<C: ConnectionTrait>(
         .await?)
 }
 
+/// The articles of one report with their associations, ordered by ranking,
+/// in one statement (a join; an association has exactly one article).
+/// `include_hidden` adds excluded articles.
+pub async fn load_for_report<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+    include_hidden: bool,
+) -> Result<Vec<ReportArticle>, RepoError> {
+    let mut query = association::Entity::find().filter(association::Column::ReportId.eq(report_id));
+    if !include_hidden {
+        query = query.filter(association::Column::IsHidden.eq(false));
+    }
+    Ok(query
+        .order_by_asc(association::Column::Ranking)
+        .order_by_asc(association::Column::ArticleId)
+        .find_also_related(entity::article::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(association, article)| {
+            Some(ReportArticle {
+                association,
+                article: article?,
+            })
+        })
+        .collect())
+}
+
 /// The articles of many reports, keyed by report id, ordered by ranking:
 /// one statement for the associations and one for the articles per chunk of
 /// ids (never one per report or per article).

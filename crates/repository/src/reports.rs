@@ -184,19 +184,30 @@ pub async fn article_counts<C: ConnectionTrait>(
     Ok(counts)
 }
 
-/// A report with its articles ordered by ranking: at most three statements
-/// (report, associations, articles) whatever the number of articles.
-/// `include_hidden` adds excluded articles (for curators).
+/// A report's articles ordered by ranking, added to the report: one
+/// statement whatever the number of articles. `include_hidden` adds
+/// excluded articles (for curators).
 pub async fn load_with_articles<C: ConnectionTrait>(
     db: &C,
     report: Report,
     include_hidden: bool,
 ) -> Result<ReportWithArticles, RepoError> {
-    let mut by_report = associations::load_for_reports(db, &[report.id], include_hidden).await?;
     Ok(ReportWithArticles {
-        articles: by_report.remove(&report.id).unwrap_or_default(),
+        articles: associations::load_for_report(db, report.id, include_hidden).await?,
         report,
     })
+}
+
+/// The report with this id and its stream, in one statement (a join).
+pub async fn find_with_stream<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+) -> Result<Option<(Report, crate::streams::Stream)>, RepoError> {
+    Ok(report::Entity::find_by_id(id)
+        .find_also_related(entity::research_stream::Entity)
+        .one(db)
+        .await?
+        .and_then(|(report, stream)| Some((report, stream?))))
 }
 
 /// Applies a partial update and returns the new row.

@@ -34,7 +34,7 @@ backend_tests! {
             assert!(rankings.windows(2).all(|w| w[0] < w[1]), "ordered by ranking");
             costs.push(counter.get());
         }
-        assert_eq!(costs, vec![3, 3, 3], "report + associations + articles, whatever the count");
+        assert_eq!(costs, vec![2, 2, 2], "the report, then its articles joined to their associations, whatever the count");
     }
 }
 
@@ -269,6 +269,34 @@ backend_tests! {
 
         let missing = users::get(c, 999_999).await.unwrap_err();
         assert!(matches!(missing, RepoError::NotFound { .. }));
+    }
+}
+
+backend_tests! {
+    async fn credentials_carry_what_authentication_checks_in_one_statement(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let c = &db.conn;
+        let org = common::org(c, "Org").await;
+        let member = common::user(c, "member@example.com", UserRole::OrgAdmin, Some(org)).await;
+        let admin = common::user(c, "admin@example.com", UserRole::PlatformAdmin, None).await;
+        users::update(c, member.id, users::UserUpdate { revoke_tokens: true, ..Default::default() }).await.unwrap();
+        organizations::update(c, org, organizations::OrganizationUpdate { is_active: Some(false), ..Default::default() }).await.unwrap();
+
+        let (conn, counter) = counting(c);
+        let found = users::credentials(&conn, member.id).await.unwrap().expect("member");
+        assert_eq!(counter.get(), 1);
+        assert_eq!(found, users::Credentials {
+            id: member.id,
+            email: "member@example.com".into(),
+            role: UserRole::OrgAdmin,
+            org_id: Some(org),
+            is_active: true,
+            token_version: 1,
+            org_active: Some(false),
+        });
+        let found = users::credentials(&conn, admin.id).await.unwrap().expect("admin");
+        assert_eq!((found.role, found.org_id, found.org_active), (UserRole::PlatformAdmin, None, None));
+        assert_eq!(users::credentials(&conn, 999_999).await.unwrap(), None);
     }
 }
 

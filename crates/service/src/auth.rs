@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use entity::enums::UserRole;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use repository::users::{self, User};
+use repository::users::{self, Credentials, User};
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -129,7 +130,7 @@ impl AuthService {
         .await?;
         let user = match (found, verified) {
             (Some((user, org_active)), verified @ (Verified::Yes | Verified::YesRehashed(_)))
-                if may_act(&user, org_active) =>
+                if may_act(user.is_active, org_active) =>
             {
                 if let Verified::YesRehashed(new_hash) = verified {
                     users::replace_password_hash(&self.db, user.id, &user.password_hash, &new_hash)
@@ -169,14 +170,18 @@ impl AuthService {
     /// expires after the token lifetime or at the session limit, whichever
     /// comes first.
     pub fn issue(&self, user: &User, auth_time: i64) -> Result<IssuedToken, ServiceError> {
+        self.sign(Subject::from(user), auth_time)
+    }
+
+    fn sign(&self, user: Subject<'_>, auth_time: i64) -> Result<IssuedToken, ServiceError> {
         let now = Utc::now().timestamp();
         let exp =
             (now + self.settings.token_lifetime_minutes * 60).min(self.session_end(auth_time));
         let claims = Claims {
             sub: user.id.to_string(),
-            email: user.email.clone(),
+            email: user.email.to_owned(),
             org_id: user.org_id,
-            role: role_name(user),
+            role: role_name(user.role),
             iat: now,
             exp,
             ver: user.token_version,
@@ -216,10 +221,10 @@ impl AuthService {
             .map_err(|_| unauthorized())?
             .claims;
         let user_id: i32 = claims.sub.parse().map_err(|_| unauthorized())?;
-        let (user, org_active) = users::find_with_org_status(&self.db, user_id)
+        let user = users::credentials(&self.db, user_id)
             .await?
             .ok_or_else(unauthorized)?;
-        if !may_act(&user, org_active) || claims.ver != user.token_version {
+        if !may_act(user.is_active, user.org_active) || claims.ver != user.token_version {
             return Err(unauthorized());
         }
         let now = Utc::now().timestamp();
@@ -238,12 +243,17 @@ impl AuthService {
         let changed = claims.org_id != user.org_id;
         let renewable = claims.exp < session_end;
         let refreshed = if renewable && (changed || elapsed * 5 >= lifetime * 4) {
-            Some(self.issue(&user, auth_time)?)
+            Some(self.sign(Subject::from(&user), auth_time)?)
         } else {
             None
         };
         Ok(Authenticated {
-            actor: Actor::from(&user),
+            actor: Actor {
+                id: user.id,
+                email: user.email,
+                org_id: user.org_id,
+                role: user.role,
+            },
             refreshed,
         })
     }
@@ -292,14 +302,47 @@ impl AuthService {
     }
 }
 
-/// Whether a user may sign in and act: active, in an active organization
-/// (`org_active` is `None` for a user without one).
-fn may_act(user: &User, org_active: Option<bool>) -> bool {
-    user.is_active && org_active != Some(false)
+/// Whom a token is signed for.
+struct Subject<'a> {
+    id: i32,
+    email: &'a str,
+    org_id: Option<i32>,
+    role: UserRole,
+    token_version: i32,
 }
 
-fn role_name(user: &User) -> String {
-    serde_json::to_value(user.role)
+impl<'a> From<&'a User> for Subject<'a> {
+    fn from(u: &'a User) -> Self {
+        Subject {
+            id: u.id,
+            email: &u.email,
+            org_id: u.org_id,
+            role: u.role,
+            token_version: u.token_version,
+        }
+    }
+}
+
+impl<'a> From<&'a Credentials> for Subject<'a> {
+    fn from(u: &'a Credentials) -> Self {
+        Subject {
+            id: u.id,
+            email: &u.email,
+            org_id: u.org_id,
+            role: u.role,
+            token_version: u.token_version,
+        }
+    }
+}
+
+/// Whether a user may sign in and act: active, in an active organization
+/// (`org_active` is `None` for a user without one).
+fn may_act(is_active: bool, org_active: Option<bool>) -> bool {
+    is_active && org_active != Some(false)
+}
+
+fn role_name(role: UserRole) -> String {
+    serde_json::to_value(role)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()

@@ -228,8 +228,12 @@ backend_tests! {
         assert_eq!(writes.len(), 1 + 4 + 1 + 3 + 2, "nothing else is written: {writes:#?}");
         let reads = statements.len() - writes.len();
         eprintln!("{} statements for a summarize of 4 articles: {} writes, {reads} reads", statements.len(), writes.len());
-        // The request's checks, the run's reads of its input and the waiter's
-        // look at the result.
-        assert!(reads <= 14, "{reads} reads: {statements:#?}");
+        // The request's checks (report with stream, article counts, active
+        // run), the claim's read-back, the run's input (report with stream,
+        // articles with associations) and the waiter's look at the result
+        // (run, enrichments). MariaDB has no INSERT … RETURNING: the new
+        // run is read back.
+        let read_back = usize::from(backend == test_support::Backend::MariaDb);
+        assert!(reads <= 8 + read_back, "{reads} reads: {statements:#?}");
     }
 }

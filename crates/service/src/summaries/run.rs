@@ -327,10 +327,9 @@ impl SummaryService {
     /// The report with its visible articles, and its stream; each query
     /// takes a pooled connection and gives it back.
     async fn read(&self, report_id: i32) -> Result<Input, ServiceError> {
-        let report = reports::get(&self.db, report_id).await?;
-        let stream = repository::streams::find(&self.db, report.stream_id)
+        let (report, stream) = reports::find_with_stream(&self.db, report_id)
             .await?
-            .ok_or(ServiceError::NotFound("stream"))?;
+            .ok_or(ServiceError::NotFound("report"))?;
         let loaded = reports::load_with_articles(&self.db, report, false).await?;
         Ok(Input {
             config: StreamConfig::of(&stream),
