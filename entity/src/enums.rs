@@ -34,15 +34,20 @@ pub enum StreamScope {
     Global,
 }
 
-/// Where a report stands in its review.
+/// Where a report stands in its life cycle: curators edit a `draft`,
+/// submit it (`awaiting_approval`), and it is `approved` (published to
+/// members, immutable until reopened) or `rejected`; reopening takes it
+/// back to `draft`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalStatus {
-    #[sea_orm(string_value = "pending")]
-    Pending,
+    #[sea_orm(string_value = "draft")]
+    Draft,
+    #[sea_orm(string_value = "awaiting_approval")]
+    AwaitingApproval,
     #[sea_orm(string_value = "approved")]
     Approved,
     #[sea_orm(string_value = "rejected")]
@@ -68,6 +73,10 @@ pub enum CurationEventType {
     Approve,
     #[sea_orm(string_value = "reject")]
     Reject,
+    #[sea_orm(string_value = "submit")]
+    Submit,
+    #[sea_orm(string_value = "reopen")]
+    Reopen,
 }
 
 /// The pipeline stage an LLM call belongs to.

@@ -15,6 +15,7 @@ mod m20260101_000004_llm_usage;
 mod m20261127_000005_token_versions;
 mod m20261127_000006_login_throttles;
 mod m20261127_000007_summary_runs;
+mod m20261128_000008_report_life_cycle;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_token_versions::Migration),
             Box::new(m20261127_000006_login_throttles::Migration),
             Box::new(m20261127_000007_summary_runs::Migration),
+            Box::new(m20261128_000008_report_life_cycle::Migration),
         ]
     }
 }

@@ -37,19 +37,25 @@ backend_tests! {
                 assert_eq!(got, expected[i], "{name} {method} {path}");
             }
         }
-        // Once approved, members of A see the report but still may not change it.
+        // Once submitted and approved, members of A see the report but still
+        // may not change it, and its curators may only reopen it.
+        assert_eq!(app.request(Method::POST, &format!("/api/v1/reports/{r}/submit"), Some(&w.admin_a.1), None).await.status(), 200);
         assert_eq!(app.request(Method::POST, &format!("/api/v1/reports/{r}/approve"), Some(&w.admin_a.1), None).await.status(), 200);
         for (method, path, body, expected) in [
             (Method::GET, format!("/api/v1/reports/{r}"), None, [200, 200, 200, 404, 404]),
-            (Method::POST, format!("/api/v1/reports/{r}/reject"), Some(json!({"reason": "r"})), [200, 200, 403, 404, 404]),
-            (Method::POST, format!("/api/v1/reports/{r}/summarize"), Some(json!({})), [200, 200, 403, 404, 404]),
+            (Method::POST, format!("/api/v1/reports/{r}/reject"), Some(json!({"reason": "r"})), [409, 409, 403, 404, 404]),
+            (Method::POST, format!("/api/v1/reports/{r}/summarize"), Some(json!({})), [409, 409, 403, 404, 404]),
+            (Method::POST, format!("/api/v1/reports/{r}/reopen"), Some(json!({"reason": "r"})), [200, 200, 403, 404, 404]),
         ] {
             for (i, (name, token)) in roles.iter().enumerate() {
                 let got = app.request(method.clone(), &path, Some(token), body.clone()).await.status().as_u16();
                 assert_eq!(got, expected[i], "{name} {method} {path}");
-                if got == 200 && path.ends_with("/reject") {
-                    // Put it back for the next role.
-                    app.request(Method::POST, &format!("/api/v1/reports/{r}/approve"), Some(&w.admin_a.1), None).await;
+                if got == 200 && path.ends_with("/reopen") {
+                    // Approve it again for the next role.
+                    for step in ["submit", "approve"] {
+                        let again = app.request(Method::POST, &format!("/api/v1/reports/{r}/{step}"), Some(&w.admin_a.1), None).await;
+                        assert_eq!(again.status(), 200);
+                    }
                 }
             }
         }

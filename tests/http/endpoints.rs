@@ -152,12 +152,19 @@ backend_tests! {
         // Approval and the audit trail
         assert_eq!(status(&app, M::GET, &format!("/api/v1/reports/{r}"), ma, None).await, 404, "pending: members do not see it");
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/reject"), aa, Some(json!({"reason": ""}))).await, 422);
+        assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/approve"), aa, None).await, 409, "a draft is submitted first");
+        assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/submit"), aa, None).await, 200);
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/approve"), aa, None).await, 200);
         assert_eq!(status(&app, M::GET, &format!("/api/v1/reports/{r}"), ma, None).await, 200);
+        let frozen = app.request(M::PATCH, &format!("/api/v1/reports/{r}"), Some(aa), Some(json!({"report_name": "Renamed"}))).await;
+        assert_eq!(frozen.status(), 409);
+        assert_eq!(frozen.headers()["content-type"], "application/problem+json");
+        let problem: Value = frozen.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains("reopen"), "{problem}");
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/reject"), ma, Some(json!({"reason": "no"}))).await, 403);
         let events: Value = app.get(&format!("/api/v1/reports/{r}/events"), aa).await.json().await.unwrap();
         let kinds: Vec<&str> = events["data"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
-        assert_eq!(kinds, vec!["exclude_article", "include_article", "edit_article", "reorder", "approve"]);
+        assert_eq!(kinds, vec!["exclude_article", "include_article", "edit_article", "reorder", "submit", "approve"]);
         assert_eq!(status(&app, M::DELETE, &format!("/api/v1/reports/{r}"), ma, None).await, 403);
         assert_eq!(status(&app, M::DELETE, &format!("/api/v1/reports/{r}"), aa, None).await, 204);
         assert_eq!(status(&app, M::GET, &format!("/api/v1/reports/{r}"), aa, None).await, 404);

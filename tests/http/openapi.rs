@@ -41,8 +41,10 @@ const CONTRACT: &[&str] = &[
     "post /api/v1/reports/{report_id}/articles/{article_id}/include",
     "patch /api/v1/reports/{report_id}/articles/{article_id}",
     "put /api/v1/reports/{report_id}/ranking",
+    "post /api/v1/reports/{report_id}/submit",
     "post /api/v1/reports/{report_id}/approve",
     "post /api/v1/reports/{report_id}/reject",
+    "post /api/v1/reports/{report_id}/reopen",
     "get /api/v1/reports/{report_id}/events",
     "post /api/v1/reports/{report_id}/summarize",
     "post /api/v1/reports/{report_id}/summaries/preview",
@@ -88,8 +90,10 @@ backend_tests! {
             ("post", "/api/v1/reports/{report_id}/articles/{article_id}/exclude"),
             ("post", "/api/v1/reports/{report_id}/articles/{article_id}/include"),
             ("put", "/api/v1/reports/{report_id}/ranking"),
+            ("post", "/api/v1/reports/{report_id}/submit"),
             ("post", "/api/v1/reports/{report_id}/approve"),
             ("post", "/api/v1/reports/{report_id}/reject"),
+            ("post", "/api/v1/reports/{report_id}/reopen"),
         ] {
             let op = &doc["paths"][path][method];
             assert!(op["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "If-Match" && p["in"] == "header"), "{method} {path} takes If-Match");

@@ -14,7 +14,9 @@ backend_tests! {
         let edit = app.request(Method::PATCH, &format!("/api/v1/reports/{}/articles/{article}", w.report), Some(&w.admin_a.1),
             Some(json!({"ai_summary": "Edited by the curator.", "notes": "internal: source looks weak"}))).await;
         assert_eq!(edit.status(), 200);
-        assert_eq!(app.post(&format!("/api/v1/reports/{}/approve", w.report), &w.admin_a.1, json!({})).await.status(), 200);
+        for step in ["submit", "approve"] {
+            assert_eq!(app.post(&format!("/api/v1/reports/{}/{step}", w.report), &w.admin_a.1, json!({})).await.status(), 200);
+        }
 
         let as_member: Value = app.get(&format!("/api/v1/reports/{}", w.report), &w.member_a.1).await.json().await.unwrap();
         let mine = as_member["articles"].as_array().unwrap().iter().find(|a| a["id"] == article).unwrap();

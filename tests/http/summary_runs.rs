@@ -224,10 +224,10 @@ backend_tests! {
             assert_eq!(weak.status(), 412, "a weak tag never matches: {method} {path}");
         }
         assert_eq!(integration_tests::fingerprint(&app.db.conn).await, before, "a refused write changes nothing");
-        let approved = write(Method::POST, format!("{report_path}/approve"), Some(newer.clone()), None).await;
-        assert_eq!(approved.status(), 200);
-        let after_approval = approved.headers()["etag"].to_str().unwrap().to_owned();
-        assert_ne!(after_approval, newer);
+        let submitted = write(Method::POST, format!("{report_path}/submit"), Some(newer.clone()), None).await;
+        assert_eq!(submitted.status(), 200);
+        let after_submission = submitted.headers()["etag"].to_str().unwrap().to_owned();
+        assert_ne!(after_submission, newer);
         // Without If-Match, writes work as they always did.
         assert_eq!(write(Method::PUT, ranking, None, Some(json!({"article_ids": w.articles}))).await.status(), 204);
         app.stop().await;

@@ -285,7 +285,7 @@ fn request_limits() -> Vec<(&'static str, &'static str, Limit)> {
             Limit::Items(0, ARTICLES_PER_REPORT),
         ),
         ("RankingRequest", "article_ids", Limit::Unique),
-        ("RejectRequest", "reason", Limit::NonBlank(NOTES_CHARS)),
+        ("ReasonRequest", "reason", Limit::NonBlank(NOTES_CHARS)),
         (
             "PreviewRequest",
             "system_prompt",

@@ -55,7 +55,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewReport) -> Result<Report
         stream_id: Set(new.stream_id),
         report_name: Set(new.report_name),
         report_date: Set(new.report_date),
-        approval_status: Set(ApprovalStatus::Pending),
+        approval_status: Set(ApprovalStatus::Draft),
         has_curation_edits: Set(false),
         created_by: Set(new.created_by),
         created_at: Set(now),
@@ -227,6 +227,22 @@ pub async fn update<C: ConnectionTrait>(
     Ok(active.update(db).await?)
 }
 
+/// Moves the report to `draft` or `awaiting_approval`, clearing the last
+/// decision (who, when, why).
+pub async fn set_undecided<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    status: ApprovalStatus,
+) -> Result<Report, RepoError> {
+    let mut active: report::ActiveModel = get(db, id).await?.into();
+    active.approval_status = Set(status);
+    active.approved_by = Set(None);
+    active.approved_at = Set(None);
+    active.rejection_reason = Set(None);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}
+
 /// Sets the approval status, with who decided and why.
 pub async fn set_approval<C: ConnectionTrait>(
     db: &C,
@@ -254,6 +270,22 @@ pub async fn bump_version<C: ConnectionTrait>(
     id: i32,
     expected: Option<i32>,
 ) -> Result<bool, RepoError> {
+    Ok(version_update(id, expected).exec(db).await?.rows_affected == 1)
+}
+
+/// Like [`bump_version`], for changes of a report's contents: `false` also
+/// when the report is approved (approved reports are immutable).
+pub async fn bump_version_if_editable<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    expected: Option<i32>,
+) -> Result<bool, RepoError> {
+    let update = version_update(id, expected)
+        .filter(report::Column::ApprovalStatus.ne(ApprovalStatus::Approved));
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+fn version_update(id: i32, expected: Option<i32>) -> sea_orm::UpdateMany<report::Entity> {
     let mut update = report::Entity::update_many()
         .col_expr(
             report::Column::Version,
@@ -263,7 +295,7 @@ pub async fn bump_version<C: ConnectionTrait>(
     if let Some(version) = expected {
         update = update.filter(report::Column::Version.eq(version));
     }
-    Ok(update.exec(db).await?.rows_affected == 1)
+    update
 }
 
 /// Records that a curator changed the report.

@@ -238,7 +238,7 @@ backend_tests! {
         assert_eq!(report_ids(viewer(&admin_a)).await, vec![pending_org, approved_org]);
         assert_eq!(report_ids(viewer(&member_a)).await, vec![approved_org, pending_personal]);
         assert_eq!(report_ids(viewer(&member_b)).await, vec![approved_global]);
-        let filtered = reports::list_visible(c, &viewer(&admin_a), ReportFilter { stream_id: Some(org_stream.id), approval_status: Some(ApprovalStatus::Pending) }, Page::first()).await.unwrap();
+        let filtered = reports::list_visible(c, &viewer(&admin_a), ReportFilter { stream_id: Some(org_stream.id), approval_status: Some(ApprovalStatus::Draft) }, Page::first()).await.unwrap();
         assert_eq!(filtered.items.iter().map(|r| r.id).collect::<Vec<_>>(), vec![pending_org]);
         assert!(reports::find_visible(c, &viewer(&member_b), pending_org).await.unwrap().is_none());
     }

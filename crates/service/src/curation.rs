@@ -1,6 +1,7 @@
-//! Curation: exclude, include, edit, reorder, approve, reject. Each change
-//! writes its state, the report's curation fields and one audit event in the
-//! same transaction.
+//! Curation: exclude, include, edit, reorder, and the report's life cycle
+//! (submit, approve, reject, reopen). Each change writes its state, the
+//! report's curation fields and one audit event in the same transaction.
+//! An approved report's contents do not change until it is reopened.
 
 use std::collections::HashSet;
 
@@ -66,6 +67,50 @@ pub(crate) async fn check_version(
     })
 }
 
+/// Moves an editable report to its next version, from `expected` if given;
+/// an approved report is a `Conflict` that says to reopen it.
+pub(crate) async fn check_editable(
+    txn: &DatabaseTransaction,
+    report_id: i32,
+    expected: Option<i32>,
+) -> Result<(), ServiceError> {
+    if reports::bump_version_if_editable(txn, report_id, expected).await? {
+        return Ok(());
+    }
+    match reports::find(txn, report_id).await? {
+        Some(r) if r.approval_status == ApprovalStatus::Approved => Err(approved(report_id)),
+        _ => check_version(txn, report_id, expected).await,
+    }
+}
+
+/// Why an approved report's contents cannot change.
+pub(crate) fn approved(report_id: i32) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "the report is approved and cannot change; reopen it first (POST /api/v1/reports/{report_id}/reopen)"
+    ))
+}
+
+/// The status as the API spells it.
+pub fn status_name(status: ApprovalStatus) -> &'static str {
+    match status {
+        ApprovalStatus::Draft => "draft",
+        ApprovalStatus::AwaitingApproval => "awaiting_approval",
+        ApprovalStatus::Approved => "approved",
+        ApprovalStatus::Rejected => "rejected",
+    }
+}
+
+fn check_reason(reason: String) -> Result<String, ServiceError> {
+    let reason = reason.trim().to_owned();
+    if !limits::is_name(&reason, limits::NOTES_CHARS) {
+        return Err(ServiceError::invalid(
+            "reason",
+            format!("must be 1 to {} characters", limits::NOTES_CHARS),
+        ));
+    }
+    Ok(reason)
+}
+
 fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
     match notes
         .as_deref()
@@ -104,11 +149,76 @@ impl CurationService {
     }
 
     /// Opens the change's transaction by moving the report to its next
-    /// version, from the expected one if there is one.
+    /// version, from the expected one if there is one; an approved report
+    /// is refused.
     async fn begin(&self, report_id: i32) -> Result<DatabaseTransaction, ServiceError> {
         let txn = repository::database::begin_write(&self.db).await?;
-        check_version(&txn, report_id, self.expected_version).await?;
+        check_editable(&txn, report_id, self.expected_version).await?;
         Ok(txn)
+    }
+
+    /// Opens a life-cycle transition's transaction: the caller may change
+    /// the report, and the report (read under the transaction's lock on
+    /// it) is in one of `from`; otherwise a `Conflict` naming its status.
+    async fn begin_transition(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        from: &[ApprovalStatus],
+        action: &str,
+    ) -> Result<DatabaseTransaction, ServiceError> {
+        get_for_change(&self.db, actor, report_id).await?;
+        let txn = repository::database::begin_write(&self.db).await?;
+        check_version(&txn, report_id, self.expected_version).await?;
+        let status = reports::get(&txn, report_id).await?.approval_status;
+        if !from.contains(&status) {
+            let allowed: Vec<&str> = from.iter().map(|s| status_name(*s)).collect();
+            return Err(ServiceError::Conflict(format!(
+                "a report that is {} cannot be {action}; only a report that is {} can",
+                status_name(status),
+                allowed.join(" or ")
+            )));
+        }
+        Ok(txn)
+    }
+
+    /// Submits a draft for approval.
+    pub async fn submit(&self, actor: &Actor, report_id: i32) -> Result<Report, ServiceError> {
+        let from = [ApprovalStatus::Draft];
+        let txn = self
+            .begin_transition(actor, report_id, &from, "submitted")
+            .await?;
+        if associations::count_visible(&txn, report_id).await? == 0 {
+            return Err(ServiceError::Conflict(
+                "a report with no visible articles cannot be submitted".into(),
+            ));
+        }
+        let report =
+            reports::set_undecided(&txn, report_id, ApprovalStatus::AwaitingApproval).await?;
+        let event = CurationEventType::Submit;
+        record(&txn, actor, report_id, None, event, None, None).await?;
+        txn.commit().await?;
+        Ok(report)
+    }
+
+    /// Takes an approved or rejected report back to `draft`, with a reason
+    /// kept in its audit trail.
+    pub async fn reopen(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        reason: String,
+    ) -> Result<Report, ServiceError> {
+        let reason = check_reason(reason)?;
+        let from = [ApprovalStatus::Approved, ApprovalStatus::Rejected];
+        let txn = self
+            .begin_transition(actor, report_id, &from, "reopened")
+            .await?;
+        let report = reports::set_undecided(&txn, report_id, ApprovalStatus::Draft).await?;
+        let event = CurationEventType::Reopen;
+        record(&txn, actor, report_id, None, event, Some(reason), None).await?;
+        txn.commit().await?;
+        Ok(report)
     }
 
     /// Excludes (`hidden`) or re-includes an article of a report.
@@ -265,50 +375,48 @@ impl CurationService {
         Ok(())
     }
 
-    /// Approves a report; refused while it has no visible article.
+    /// Approves a report awaiting approval; refused while it has no visible
+    /// article or a summary run is queued or running for it.
     pub async fn approve(&self, actor: &Actor, report_id: i32) -> Result<Report, ServiceError> {
-        let db = &self.db;
-        get_for_change(db, actor, report_id).await?;
-        let txn = self.begin(report_id).await?;
+        let from = [ApprovalStatus::AwaitingApproval];
+        let txn = self
+            .begin_transition(actor, report_id, &from, "approved")
+            .await?;
         if associations::count_visible(&txn, report_id).await? == 0 {
             return Err(ServiceError::Conflict(
                 "a report with no visible articles cannot be approved".into(),
             ));
         }
+        if repository::summary_runs::active_for_report(&txn, report_id)
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(
+                "a summary run of this report is in progress; wait for it to end or cancel it"
+                    .into(),
+            ));
+        }
         let report =
             reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None)
                 .await?;
-        record(
-            &txn,
-            actor,
-            report_id,
-            None,
-            CurationEventType::Approve,
-            None,
-            None,
-        )
-        .await?;
+        let event = CurationEventType::Approve;
+        record(&txn, actor, report_id, None, event, None, None).await?;
         txn.commit().await?;
         Ok(report)
     }
 
-    /// Rejects a report with a reason.
+    /// Rejects a report awaiting approval, with a reason.
     pub async fn reject(
         &self,
         actor: &Actor,
         report_id: i32,
         reason: String,
     ) -> Result<Report, ServiceError> {
-        let db = &self.db;
-        get_for_change(db, actor, report_id).await?;
-        let reason = reason.trim().to_owned();
-        if !limits::is_name(&reason, limits::NOTES_CHARS) {
-            return Err(ServiceError::invalid(
-                "reason",
-                format!("must be 1 to {} characters", limits::NOTES_CHARS),
-            ));
-        }
-        let txn = self.begin(report_id).await?;
+        let reason = check_reason(reason)?;
+        let from = [ApprovalStatus::AwaitingApproval];
+        let txn = self
+            .begin_transition(actor, report_id, &from, "rejected")
+            .await?;
         let report = reports::set_approval(
             &txn,
             report_id,
@@ -317,16 +425,8 @@ impl CurationService {
             Some(reason.clone()),
         )
         .await?;
-        record(
-            &txn,
-            actor,
-            report_id,
-            None,
-            CurationEventType::Reject,
-            Some(reason),
-            None,
-        )
-        .await?;
+        let event = CurationEventType::Reject;
+        record(&txn, actor, report_id, None, event, Some(reason), None).await?;
         txn.commit().await?;
         Ok(report)
     }

@@ -208,6 +208,7 @@ impl Services {
                 report("Editing digest", 20, &[2, 3, 6]),
             )
             .await?;
+        self.curation.submit(curator, week1.id).await?;
         self.curation.approve(curator, week1.id).await?;
         Ok(true)
     }

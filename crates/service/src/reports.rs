@@ -197,7 +197,7 @@ impl ReportService {
             ));
         }
         let txn = repository::database::begin_write(db).await?;
-        crate::curation::check_version(&txn, id, expected_version).await?;
+        crate::curation::check_editable(&txn, id, expected_version).await?;
         let report = reports::update(
             &txn,
             id,

@@ -58,6 +58,7 @@ backend_tests! {
             assert_eq!(outcome(w.services.curation.edit(actor, w.report, w.article_ids[0], edit).await), *curate, "{name} curates");
         }
         // Approved: members of A see it but may not curate, approve or reject it.
+        assert_eq!(outcome(w.services.curation.submit(&w.admin_a, w.report).await), "ok");
         assert_eq!(outcome(w.services.curation.approve(&w.admin_a, w.report).await), "ok");
         assert_eq!(outcome(w.services.reports.get(&w.member_a, w.report).await), "ok");
         assert_eq!(outcome(w.services.curation.approve(&w.member_a, w.report).await), "403");

@@ -48,7 +48,7 @@ backend_tests! {
         ids.reverse();
         assert!(w.services.curation.reorder(&w.admin_a, w.report, ids).await.is_err());
         assert!(w.services.curation.set_excluded(&w.admin_a, w.report, w.article_ids[0], true, None).await.is_err());
-        assert!(w.services.curation.approve(&w.admin_a, w.report).await.is_err());
+        assert!(w.services.curation.submit(&w.admin_a, w.report).await.is_err());
         assert_eq!(snapshot(c, w.report).await, before, "nothing of any operation remains");
     }
 }
@@ -96,11 +96,12 @@ backend_tests! {
         assert_eq!(r.last_curated_by, Some(w.admin_a.id));
         let events = curation_events::list_for_report(c, w.report, Page::first()).await.unwrap();
         assert_eq!(events.total, 2);
-        // Approval is refused without visible articles.
+        // Submission is refused without visible articles.
         for &id in &w.article_ids {
             w.services.curation.set_excluded(&w.admin_a, w.report, id, true, None).await.unwrap();
         }
-        assert!(matches!(w.services.curation.approve(&w.admin_a, w.report).await, Err(ServiceError::Conflict(_))));
+        let refused = w.services.curation.submit(&w.admin_a, w.report).await;
+        assert!(matches!(&refused, Err(ServiceError::Conflict(m)) if m.contains("no visible articles")), "{refused:?}");
     }
 }
 

@@ -60,6 +60,9 @@ backend_tests! {
         let first = article_calls.iter().find(|r| r.user.contains("Article w0 on T cell exhaustion")).unwrap();
         assert!(first.user.contains("Abstract w0.") && first.user.contains("Journal of Tests") && first.user.contains("Follow translational oncology."));
         assert!(executive.user.contains("Week 1"));
+        // Category summaries reach the executive prompt under their names.
+        assert!(executive.user.contains("- Immunology: ") && executive.user.contains("- Genomics: "), "{}", executive.user);
+        assert!(!executive.user.contains("- immuno: "), "{}", executive.user);
         assert_eq!(first.model, "mock-model");
 
         // Results are on the right rows.

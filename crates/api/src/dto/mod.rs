@@ -164,10 +164,14 @@ impl From<Scope> for service::enums::StreamScope {
     }
 }
 
+/// Where a report stands: `draft` → `awaiting_approval` (submit) →
+/// `approved` or `rejected`; reopening takes either back to `draft`. An
+/// approved report is immutable; members see approved reports only.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalStatus {
-    Pending,
+    Draft,
+    AwaitingApproval,
     Approved,
     Rejected,
 }
@@ -176,7 +180,8 @@ impl From<service::enums::ApprovalStatus> for ApprovalStatus {
     fn from(s: service::enums::ApprovalStatus) -> Self {
         use service::enums::ApprovalStatus as A;
         match s {
-            A::Pending => ApprovalStatus::Pending,
+            A::Draft => ApprovalStatus::Draft,
+            A::AwaitingApproval => ApprovalStatus::AwaitingApproval,
             A::Approved => ApprovalStatus::Approved,
             A::Rejected => ApprovalStatus::Rejected,
         }
@@ -187,7 +192,8 @@ impl From<ApprovalStatus> for service::enums::ApprovalStatus {
     fn from(s: ApprovalStatus) -> Self {
         use service::enums::ApprovalStatus as A;
         match s {
-            ApprovalStatus::Pending => A::Pending,
+            ApprovalStatus::Draft => A::Draft,
+            ApprovalStatus::AwaitingApproval => A::AwaitingApproval,
             ApprovalStatus::Approved => A::Approved,
             ApprovalStatus::Rejected => A::Rejected,
         }

@@ -200,9 +200,10 @@ pub struct RankingRequest {
     pub article_ids: Vec<i32>,
 }
 
+/// Why a report is rejected or reopened (kept in its audit trail).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RejectRequest {
+pub struct ReasonRequest {
     pub reason: String,
 }
 

@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 use crate::dto::{
     ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, Enrichments, EventOut,
     List, NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest, PromptTypeIn,
-    RankingRequest, RejectRequest, ReportDetailOut, ReportOut, SummarizeRequest, SummaryOut,
+    RankingRequest, ReasonRequest, ReportDetailOut, ReportOut, SummarizeRequest, SummaryOut,
     SummaryRunOut, UsageTotals,
 };
 use crate::error::ApiResult;
@@ -249,7 +249,22 @@ pub async fn ranking(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Approve a report (409 without visible articles).
+/// Submit a draft for approval (409 unless it is a draft with visible articles).
+#[utoipa::path(operation_id = "submitReport", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), responses((status = 200, description = "Awaiting approval", body = ReportOut)))]
+#[post("/reports/{report_id}/submit")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let curation = state.services.curation.if_match(if_match.0);
+    transitioned(curation.submit(&user.0, path.into_inner()).await?)
+}
+
+/// Approve a report awaiting approval (409 from any other status, without
+/// visible articles, or while a summary run is in progress). An approved
+/// report is immutable until reopened.
 #[utoipa::path(operation_id = "approveReport", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), responses((status = 200, description = "Approved", body = ReportOut)))]
 #[post("/reports/{report_id}/approve")]
 pub async fn approve(
@@ -258,19 +273,12 @@ pub async fn approve(
     path: web::Path<i32>,
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
-    let report = state
-        .services
-        .curation
-        .if_match(if_match.0)
-        .approve(&user.0, path.into_inner())
-        .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(report.version))
-        .json(ReportOut::from(report)))
+    let curation = state.services.curation.if_match(if_match.0);
+    transitioned(curation.approve(&user.0, path.into_inner()).await?)
 }
 
-/// Reject a report with a reason.
-#[utoipa::path(operation_id = "rejectReport", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = RejectRequest,
+/// Reject a report awaiting approval, with a reason.
+#[utoipa::path(operation_id = "rejectReport", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = ReasonRequest,
     responses((status = 200, description = "Rejected", body = ReportOut)))]
 #[post("/reports/{report_id}/reject")]
 pub async fn reject(
@@ -278,14 +286,32 @@ pub async fn reject(
     user: AuthUser,
     path: web::Path<i32>,
     if_match: IfMatch,
-    body: web::Json<RejectRequest>,
+    body: web::Json<ReasonRequest>,
 ) -> ApiResult<HttpResponse> {
-    let report = state
-        .services
-        .curation
-        .if_match(if_match.0)
-        .reject(&user.0, path.into_inner(), body.into_inner().reason)
-        .await?;
+    let curation = state.services.curation.if_match(if_match.0);
+    let reason = body.into_inner().reason;
+    transitioned(curation.reject(&user.0, path.into_inner(), reason).await?)
+}
+
+/// Reopen an approved or rejected report: back to `draft`, with a reason
+/// kept in its audit trail.
+#[utoipa::path(operation_id = "reopenReport", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = ReasonRequest,
+    responses((status = 200, description = "Back to draft", body = ReportOut)))]
+#[post("/reports/{report_id}/reopen")]
+pub async fn reopen(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    if_match: IfMatch,
+    body: web::Json<ReasonRequest>,
+) -> ApiResult<HttpResponse> {
+    let curation = state.services.curation.if_match(if_match.0);
+    let reason = body.into_inner().reason;
+    transitioned(curation.reopen(&user.0, path.into_inner(), reason).await?)
+}
+
+/// A report after a life-cycle transition, with its new `ETag`.
+fn transitioned(report: service::reports::Report) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .insert_header(etag(report.version))
         .json(ReportOut::from(report)))

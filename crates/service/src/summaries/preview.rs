@@ -165,6 +165,7 @@ fn preview_values(
                 .and_then(|e| e["category_summaries"].as_object());
             prompts::executive(
                 stream,
+                &config.presentation.categories,
                 &loaded.report.report_name,
                 &lines,
                 stored

@@ -53,13 +53,21 @@ pub(super) fn category(stream: &Stream, category: &Category, lines: &[String]) -
 }
 
 /// The executive-summary prompt's values: every article's line and every
-/// category summary.
+/// category summary, under the category's name (its id when the stream no
+/// longer names it).
 pub(super) fn executive<'a>(
     stream: &Stream,
+    categories: &[Category],
     report_name: &str,
     article_lines: &[String],
     category_summaries: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Values {
+    let name_of = |id: &'a str| -> &str {
+        categories
+            .iter()
+            .find(|c| c.id == id && !c.name.trim().is_empty())
+            .map_or(id, |c| c.name.as_str())
+    };
     let mut values = stream_values(stream);
     values.extend([
         ("report_name", report_name.to_owned()),
@@ -68,7 +76,7 @@ pub(super) fn executive<'a>(
             "categories_summaries",
             category_summaries
                 .into_iter()
-                .map(|(id, text)| format!("- {id}: {text}"))
+                .map(|(id, text)| format!("- {}: {text}", name_of(id)))
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),

@@ -469,6 +469,7 @@ impl SummaryService {
         let config = self.stage_config(&input.config, PromptType::ExecutiveSummary);
         let values = prompts::executive(
             &input.stream,
+            &input.config.presentation.categories,
             &input.loaded.report.report_name,
             article_lines,
             category_summaries

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use entity::enums::RunStatus;
+use entity::enums::{ApprovalStatus, RunStatus};
 use repository::summary_runs::{self, NewRun};
 use repository::{Page, Paginated, associations};
 
@@ -41,8 +41,11 @@ impl SummaryService {
         report_id: i32,
         force: bool,
     ) -> Result<(SummaryRun, bool), ServiceError> {
-        let (_, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
+        let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
         crate::streams::require_active(&stream, "summarize its reports")?;
+        if report.approval_status == ApprovalStatus::Approved {
+            return Err(crate::curation::approved(report_id));
+        }
         let org_id = billed_org(&self.db, &stream).await?;
         let (visible, summarized) = associations::count_summarized(&self.db, report_id).await?;
         if visible == 0 {
