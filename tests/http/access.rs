@@ -25,6 +25,7 @@ backend_tests! {
             (Method::GET, format!("/api/v1/reports/{r}/events"), None, [200, 200, 404, 404, 404]),
             (Method::PATCH, format!("/api/v1/reports/{r}/articles/{a}"), Some(json!({"notes": "n"})), [200, 200, 404, 404, 404]),
             (Method::POST, format!("/api/v1/reports/{r}/summaries/preview"), Some(json!({"prompt_type": "article_summary"})), [200, 200, 404, 404, 404]),
+            (Method::POST, format!("/api/v1/reports/{r}/summarize"), Some(json!({})), [200, 200, 404, 404, 404]),
             (Method::GET, format!("/api/v1/organizations/{}", w.org_a), None, [200, 200, 200, 404, 404]),
             (Method::GET, format!("/api/v1/organizations/{}/usage", w.org_a), None, [200, 200, 403, 404, 404]),
             (Method::GET, format!("/api/v1/users/{}", w.member_a.0), None, [200, 200, 200, 404, 404]),

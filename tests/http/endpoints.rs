@@ -116,7 +116,7 @@ backend_tests! {
         assert_eq!(report["articles"].as_array().unwrap().len(), 3);
         assert_eq!(report["articles"][0]["ranking"], 1);
         assert_eq!(report["enrichments"]["executive_summary"], Value::Null);
-        let list: Value = app.get(&format!("/api/v1/reports?stream_id={}&approval_status=pending", w.org_stream), aa).await.json().await.unwrap();
+        let list: Value = app.get(&format!("/api/v1/reports?stream_id={}&approval_status=draft", w.org_stream), aa).await.json().await.unwrap();
         assert_eq!(list["meta"]["total"], 1);
         assert_eq!(status(&app, M::GET, "/api/v1/reports?approval_status=bogus", aa, None).await, 400);
         assert_eq!(status(&app, M::PATCH, &format!("/api/v1/reports/{}", w.report), aa, Some(json!({"report_name": "Week 1 (final)"}))).await, 200);
@@ -150,7 +150,7 @@ backend_tests! {
         assert!(usage[0]["calls"].as_i64().unwrap() >= 4);
 
         // Approval and the audit trail
-        assert_eq!(status(&app, M::GET, &format!("/api/v1/reports/{r}"), ma, None).await, 404, "pending: members do not see it");
+        assert_eq!(status(&app, M::GET, &format!("/api/v1/reports/{r}"), ma, None).await, 404, "a draft: members do not see it");
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/reject"), aa, Some(json!({"reason": ""}))).await, 422);
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/approve"), aa, None).await, 409, "a draft is submitted first");
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/submit"), aa, None).await, 200);

@@ -100,6 +100,20 @@ pub fn status_name(status: ApprovalStatus) -> &'static str {
     }
 }
 
+/// A `Conflict` unless the report has a visible article.
+async fn require_visible(
+    txn: &DatabaseTransaction,
+    report_id: i32,
+    action: &str,
+) -> Result<(), ServiceError> {
+    if associations::count_visible(txn, report_id).await? == 0 {
+        return Err(ServiceError::Conflict(format!(
+            "a report with no visible articles cannot be {action}"
+        )));
+    }
+    Ok(())
+}
+
 fn check_reason(reason: String) -> Result<String, ServiceError> {
     let reason = reason.trim().to_owned();
     if !limits::is_name(&reason, limits::NOTES_CHARS) {
@@ -188,11 +202,7 @@ impl CurationService {
         let txn = self
             .begin_transition(actor, report_id, &from, "submitted")
             .await?;
-        if associations::count_visible(&txn, report_id).await? == 0 {
-            return Err(ServiceError::Conflict(
-                "a report with no visible articles cannot be submitted".into(),
-            ));
-        }
+        require_visible(&txn, report_id, "submitted").await?;
         let report =
             reports::set_undecided(&txn, report_id, ApprovalStatus::AwaitingApproval).await?;
         let event = CurationEventType::Submit;
@@ -382,11 +392,7 @@ impl CurationService {
         let txn = self
             .begin_transition(actor, report_id, &from, "approved")
             .await?;
-        if associations::count_visible(&txn, report_id).await? == 0 {
-            return Err(ServiceError::Conflict(
-                "a report with no visible articles cannot be approved".into(),
-            ));
-        }
+        require_visible(&txn, report_id, "approved").await?;
         if repository::summary_runs::active_for_report(&txn, report_id)
             .await?
             .is_some()

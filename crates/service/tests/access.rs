@@ -3,20 +3,9 @@
 
 mod common;
 
-use service::{Actor, ServiceError};
+use common::outcome;
+use service::Actor;
 use test_support::{TestDb, backend_tests};
-
-/// What an action returned, reduced to the status class the API maps it to.
-fn outcome<T>(r: Result<T, ServiceError>) -> &'static str {
-    match r {
-        Ok(_) => "ok",
-        Err(ServiceError::NotFound(_)) => "404",
-        Err(ServiceError::Forbidden(_)) => "403",
-        Err(ServiceError::Conflict(_)) => "409",
-        Err(ServiceError::Validation(_)) => "422",
-        Err(e) => panic!("unexpected {e:?}"),
-    }
-}
 
 backend_tests! {
     async fn streams_reports_curation_and_approval_follow_the_access_rules(backend: Backend) {

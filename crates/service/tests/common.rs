@@ -10,7 +10,7 @@ use serde_json::json;
 use service::reports::{CreateReport, ReportArticleInput};
 use service::settings::ProviderKind;
 use service::streams::CreateStream;
-use service::{Actor, AuthSettings, LlmSettings, Services};
+use service::{Actor, AuthSettings, LlmSettings, ServiceError, Services};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -194,5 +194,17 @@ pub fn report_input(article_ids: &[i32]) -> CreateReport {
                 ]),
             })
             .collect(),
+    }
+}
+
+/// What an action returned, reduced to the status class the API maps it to.
+pub fn outcome<T>(r: Result<T, ServiceError>) -> &'static str {
+    match r {
+        Ok(_) => "ok",
+        Err(ServiceError::NotFound(_)) => "404",
+        Err(ServiceError::Forbidden(_)) => "403",
+        Err(ServiceError::Conflict(_)) => "409",
+        Err(ServiceError::Validation(_)) => "422",
+        Err(e) => panic!("unexpected {e:?}"),
     }
 }

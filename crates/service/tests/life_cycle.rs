@@ -4,22 +4,11 @@
 
 mod common;
 
+use common::outcome;
 use entity::enums::{ApprovalStatus, CurationEventType};
 use service::curation::EditArticle;
 use service::{Actor, ServiceError};
 use test_support::{TestDb, backend_tests};
-
-/// What an action returned, reduced to the status class the API maps it to.
-fn outcome<T>(r: Result<T, ServiceError>) -> &'static str {
-    match r {
-        Ok(_) => "ok",
-        Err(ServiceError::NotFound(_)) => "404",
-        Err(ServiceError::Forbidden(_)) => "403",
-        Err(ServiceError::Conflict(_)) => "409",
-        Err(ServiceError::Validation(_)) => "422",
-        Err(e) => panic!("unexpected {e:?}"),
-    }
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Move {
