@@ -748,7 +748,7 @@ backend_tests! {
         for run in &handed_back {
             assert_eq!(run.status, entity::enums::RunStatus::Queued, "{run:#?}");
             assert_eq!(run.lease_owner, None, "no owner left behind");
-            assert_eq!(run.articles_done, 1, "the call in flight at shutdown was kept");
+            assert_eq!(run.articles_done, 1, "the call in flight at shutdown was kept: {run:#?}\n{}", std::fs::read_to_string(&first.log).unwrap_or_default());
         }
         let calls_before = llm.count();
         llm.set_latency(Duration::from_millis(20));
