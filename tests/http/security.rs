@@ -14,9 +14,28 @@ backend_tests! {
         let edit = app.request(Method::PATCH, &format!("/api/v1/reports/{}/articles/{article}", w.report), Some(&w.admin_a.1),
             Some(json!({"ai_summary": "Edited by the curator.", "notes": "internal: source looks weak"}))).await;
         assert_eq!(edit.status(), 200);
+        let hidden = w.articles[1];
+        let exclude = app.post(&format!("/api/v1/reports/{}/articles/{hidden}/exclude", w.report), &w.admin_a.1, json!({"notes": "off topic"})).await;
+        assert_eq!(exclude.status(), 200);
         for step in ["submit", "approve"] {
             assert_eq!(app.post(&format!("/api/v1/reports/{}/{step}", w.report), &w.admin_a.1, json!({})).await.status(), 200);
         }
+
+        // The curator's view lists the excluded article; nobody else gets it.
+        let ids = |report: &Value| -> Vec<(i64, bool)> {
+            report["articles"].as_array().unwrap().iter().map(|a| (a["id"].as_i64().unwrap(), a["is_hidden"].as_bool().unwrap())).collect()
+        };
+        let view = format!("/api/v1/reports/{}?include_hidden=true", w.report);
+        let curator_view: Value = app.get(&view, &w.admin_a.1).await.json().await.unwrap();
+        assert!(ids(&curator_view).contains(&(i64::from(hidden), true)), "{curator_view}");
+        assert_eq!(curator_view["article_count"], ids(&curator_view).len() as i64 - 1, "the count is of what members see");
+        let plain: Value = app.get(&format!("/api/v1/reports/{}", w.report), &w.admin_a.1).await.json().await.unwrap();
+        assert!(ids(&plain).iter().all(|(id, is_hidden)| *id != i64::from(hidden) && !is_hidden));
+        let refused = app.get(&view, &w.member_a.1).await;
+        assert_eq!(refused.status(), 403, "members see the report, not what was excluded");
+        assert_eq!(refused.headers()["content-type"], "application/problem+json");
+        assert_eq!(app.get(&view, &w.admin_b.1).await.status(), 404, "another organization does not see the report at all");
+        assert_eq!(app.get(&format!("/api/v1/reports/{}?include_hidden=maybe", w.report), &w.admin_a.1).await.status(), 400);
 
         let as_member: Value = app.get(&format!("/api/v1/reports/{}", w.report), &w.member_a.1).await.json().await.unwrap();
         let mine = as_member["articles"].as_array().unwrap().iter().find(|a| a["id"] == article).unwrap();

@@ -152,11 +152,38 @@ impl ReportService {
     /// notes and the original AI summaries go only to those who may curate the
     /// report's stream.
     pub async fn get(&self, actor: &Actor, id: i32) -> Result<ReportWithArticles, ServiceError> {
+        self.load(actor, id, false).await
+    }
+
+    /// The curator's view of a report: like [`ReportService::get`], with the
+    /// excluded articles too (`is_hidden`), so that they can be brought back.
+    /// Only those who may curate the report's stream get it (`Forbidden`).
+    pub async fn get_including_hidden(
+        &self,
+        actor: &Actor,
+        id: i32,
+    ) -> Result<ReportWithArticles, ServiceError> {
+        self.load(actor, id, true).await
+    }
+
+    async fn load(
+        &self,
+        actor: &Actor,
+        id: i32,
+        include_hidden: bool,
+    ) -> Result<ReportWithArticles, ServiceError> {
         let db = &self.db;
-        // Three statements in all: the report with its stream, then its articles.
+        // Three statements in all: the caller, the report with its stream,
+        // then its articles.
         let (report, stream) = get_visible(db, actor, id).await?;
-        let mut loaded = reports::load_with_articles(db, report, false).await?;
-        if !access::can_change_stream(actor, &stream) {
+        let curator = access::can_change_stream(actor, &stream);
+        if include_hidden && !curator {
+            return Err(ServiceError::Forbidden(
+                "only the stream's curators see a report's excluded articles".into(),
+            ));
+        }
+        let mut loaded = reports::load_with_articles(db, report, include_hidden).await?;
+        if !curator {
             for a in &mut loaded.articles {
                 a.association.curator_notes = None;
                 a.association.original_ai_summary = None;

@@ -27,6 +27,15 @@ pub struct ReportListParams {
     pub limit: Option<u64>,
 }
 
+/// How a report is shown.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportViewParams {
+    /// The curator's view: excluded articles too, with `is_hidden: true`
+    /// (403 for those who may not curate the report's stream).
+    pub include_hidden: Option<bool>,
+}
+
 /// Create a report with its articles, in one transaction.
 #[utoipa::path(operation_id = "createReport", tag = "reports", security(("bearer" = [])), request_body = CreateReportRequest,
     responses((status = 201, description = "Created", body = ReportOut)))]
@@ -60,22 +69,32 @@ pub async fn create(
     Ok(HttpResponse::Created().json(ReportOut::from(report)))
 }
 
-/// A report with its visible articles (by ranking) and its enrichments.
-#[utoipa::path(operation_id = "getReport", tag = "reports", security(("bearer" = [])), responses((status = 200, description = "The report; `ETag` is its version, for `If-Match` on curation writes", body = ReportDetailOut,
+/// A report with its visible articles (by ranking) and its enrichments;
+/// with `include_hidden=true`, the curator's view with excluded ones too.
+#[utoipa::path(operation_id = "getReport", tag = "reports", security(("bearer" = [])), params(ReportViewParams), responses((status = 200, description = "The report; `ETag` is its version, for `If-Match` on curation writes", body = ReportDetailOut,
         headers(("ETag" = String, description = "The report's version, e.g. `\"3\"`")))))]
 #[get("/reports/{report_id}")]
 pub async fn get(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
+    view: web::Query<ReportViewParams>,
 ) -> ApiResult<HttpResponse> {
-    let loaded = state
-        .services
-        .reports
-        .get(&user.0, path.into_inner())
-        .await?;
+    let reports = &state.services.reports;
+    let loaded = if view.include_hidden.unwrap_or(false) {
+        reports
+            .get_including_hidden(&user.0, path.into_inner())
+            .await?
+    } else {
+        reports.get(&user.0, path.into_inner()).await?
+    };
     let enrichments = Enrichments::from_json(loaded.report.enrichments.as_ref());
-    let count = loaded.articles.len() as u64;
+    // `article_count` counts what members see, whichever view this is.
+    let count = loaded
+        .articles
+        .iter()
+        .filter(|a| !a.association.is_hidden)
+        .count() as u64;
     let version = loaded.report.version;
     Ok(HttpResponse::Ok()
         .insert_header(etag(version))
