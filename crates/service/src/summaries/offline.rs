@@ -2,8 +2,12 @@
 //!
 //! It scores the sentences of the prompt's content by the frequency of their
 //! content words (a classic frequency-based extractive method) and returns
-//! the best ones in their original order. Prompt scaffolding lines such as
-//! `Title:` or `Research stream:` are not content and are skipped.
+//! the best ones in their original order, each once, within
+//! [`MAX_CHARS`]. Prompt scaffolding lines such as `Title:` or `Research
+//! stream:` are not content and are skipped; a listed line (`- head: text`,
+//! how category and executive prompts list articles and categories)
+//! contributes its text, not its head, so a title is never offered as its
+//! own summary.
 
 use std::collections::HashMap;
 
@@ -14,6 +18,13 @@ use super::provider::{LlmError, LlmProvider, LlmRequest, LlmResponse};
 /// Sentences kept in a summary.
 const KEEP: usize = 3;
 
+/// The longest summary, in characters: three ordinary sentences fit; one
+/// run-on sentence is cut at a word.
+pub const MAX_CHARS: usize = 600;
+
+/// What an article prompt without any content sentence (no abstract) gets.
+const NOTHING: &str = "No abstract is available to summarize.";
+
 const STOPWORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "been", "by", "for", "from", "has", "have", "in",
     "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "these", "this", "to",
@@ -23,6 +34,7 @@ const STOPWORDS: &[&str] = &[
 
 /// Prefixes of the prompt's scaffolding lines (not summarized).
 const SCAFFOLD: &[&str] = &[
+    "title:",
     "research stream:",
     "purpose:",
     "journal:",
@@ -67,6 +79,7 @@ impl OfflineProvider {
             .collect();
         // Highest score first; ties keep document order, so output is stable.
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let best = scored[0].0;
         let keep = if sentences.len() > KEEP {
             KEEP.min(sentences.len() - 1)
         } else {
@@ -74,14 +87,41 @@ impl OfflineProvider {
         };
         let mut chosen: Vec<usize> = scored.into_iter().take(keep).map(|(i, _)| i).collect();
         chosen.sort_unstable();
-        let summary: Vec<&str> = chosen.into_iter().map(|i| sentences[i].as_str()).collect();
-        let summary = summary.join(" ");
-        if summary.len() >= text.trim().len() {
-            // Never longer than the input: trim to the first sentence.
-            return sentences[0].clone();
+        let mut summary = String::new();
+        for i in chosen {
+            let sentence = &sentences[i];
+            let len = summary.chars().count() + usize::from(!summary.is_empty());
+            if len + sentence.chars().count() > MAX_CHARS {
+                continue;
+            }
+            if !summary.is_empty() {
+                summary.push(' ');
+            }
+            summary.push_str(sentence);
+        }
+        if summary.is_empty() {
+            // Every chosen sentence alone is too long: the best one, cut.
+            summary = cut(&sentences[best], MAX_CHARS);
         }
         summary
     }
+}
+
+/// `text` cut at the last word that fits in `max` characters, with an
+/// ellipsis.
+fn cut(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for word in text.split_whitespace() {
+        if out.chars().count() + word.chars().count() + 2 > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push('…');
+    out
 }
 
 fn content_lines(text: &str) -> impl Iterator<Item = &str> {
@@ -99,17 +139,38 @@ fn content_lines(text: &str) -> impl Iterator<Item = &str> {
                 None
             }
             Some(_) if trimmed.ends_with(':') => None,
-            _ => Some(
-                trimmed
-                    .strip_prefix("Title:")
-                    .map(str::trim)
-                    .unwrap_or(trimmed),
-            ),
+            _ => Some(listed_text(trimmed)),
         }
     })
 }
 
+/// The text of a listed line (`- head: text`), or the line itself.
+fn listed_text(line: &str) -> &str {
+    let Some(item) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) else {
+        return line;
+    };
+    match item.split_once(": ") {
+        Some((_, text)) if !text.trim().is_empty() => text.trim(),
+        _ => item.trim(),
+    }
+}
+
+/// The content's sentences in order, each once (compared without case or
+/// spacing differences).
 fn sentences(text: &str) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut all = split_sentences(text);
+    all.retain(|s| {
+        let key: Vec<String> = s
+            .split_whitespace()
+            .map(|w| w.trim_end_matches(['.', '!', '?']).to_lowercase())
+            .collect();
+        seen.insert(key)
+    });
+    all
+}
+
+fn split_sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for line in content_lines(text) {
         let line = line.trim_start_matches(['-', '*', ' ']);
@@ -156,9 +217,10 @@ impl LlmProvider for OfflineProvider {
         Box::pin(async move {
             let mut text = Self::summarize(&request.user);
             if text.is_empty() {
-                // No content sentences (a template of scaffolding only): say
-                // so plainly rather than fail like a broken provider.
-                text = "No content to summarize.".into();
+                // No content sentences (an article without an abstract, a
+                // template of scaffolding only): say so plainly rather than
+                // echo the title or fail like a broken provider.
+                text = NOTHING.into();
             }
             Ok(LlmResponse {
                 prompt_tokens: (request.system.split_whitespace().count()
@@ -192,5 +254,79 @@ mod tests {
         }
         assert!(!a.contains("Research stream"), "scaffolding is not content");
         assert!(a.contains("organoid"), "keeps the central sentences: {a}");
+    }
+
+    fn sentence_list(summary: &str) -> Vec<String> {
+        split_sentences(summary)
+    }
+
+    #[tokio::test]
+    async fn an_article_summary_is_taken_from_the_abstract_never_from_the_title() {
+        let summary = OfflineProvider::summarize(ABSTRACT);
+        assert!(!summary.contains("PD-1 blockade in organoids"), "{summary}");
+        let untitled = "Research stream: Oncology\nPurpose: Track.\n\nTitle: A title that is all there is\nJournal: Cell (2026)\nAuthors: C. D\n\nAbstract:\n";
+        assert_eq!(
+            OfflineProvider::summarize(untitled),
+            "",
+            "nothing to summarize without an abstract"
+        );
+        let answered = OfflineProvider
+            .complete(LlmRequest {
+                system: String::new(),
+                user: untitled.into(),
+                model: "extractive-v1".into(),
+                temperature: 0.0,
+                max_tokens: 100,
+            })
+            .await
+            .unwrap();
+        assert_eq!(answered.text, NOTHING);
+    }
+
+    #[test]
+    fn no_sentence_is_repeated_and_listed_heads_are_not_content() {
+        // As the demo's executive prompt reads when summaries quote each other.
+        let prompt = "Report: Week 1\nResearch stream: Oncology\nPurpose: Track.\n\nCategory summaries:\n- Immunotherapy: Exhausted T cells recover under PD-1 blockade. Organoids predict response.\n\nArticle summaries:\n- PD-1 blockade reinvigorates T cells: Exhausted T cells recover under PD-1 blockade.\n- Organoid atlas: Organoids predict response. Exhausted T cells recover under PD-1 blockade.\n- Colorectal atlas: Microsatellite-stable tumours lack infiltrating T cells.";
+        let summary = OfflineProvider::summarize(prompt);
+        let listed = sentence_list(&summary);
+        let mut unique = listed.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), listed.len(), "a sentence repeated: {summary}");
+        for head in [
+            "Immunotherapy",
+            "PD-1 blockade reinvigorates",
+            "Organoid atlas",
+            "Colorectal atlas",
+        ] {
+            assert!(
+                !summary.contains(head),
+                "{head} is a heading, not content: {summary}"
+            );
+        }
+        assert!(summary.contains("Exhausted T cells recover"), "{summary}");
+    }
+
+    #[test]
+    fn summaries_stay_within_their_length_bound() {
+        let long_sentences: String = (0..40)
+            .map(|i| format!("Finding number {i} concerns tumour organoids and exhausted T cells in a long and detailed way that goes on. "))
+            .collect();
+        let one_run_on = "word ".repeat(2_000);
+        for abstract_ in [long_sentences.as_str(), one_run_on.as_str()] {
+            let prompt = format!("Title: T\n\nAbstract:\n{abstract_}");
+            let summary = OfflineProvider::summarize(&prompt);
+            assert!(!summary.is_empty());
+            assert!(
+                summary.chars().count() <= MAX_CHARS,
+                "{} characters",
+                summary.chars().count()
+            );
+            assert_eq!(
+                summary,
+                OfflineProvider::summarize(&prompt),
+                "deterministic"
+            );
+        }
     }
 }
