@@ -77,6 +77,8 @@ pub enum CurationEventType {
     Submit,
     #[sea_orm(string_value = "reopen")]
     Reopen,
+    #[sea_orm(string_value = "edit_summaries")]
+    EditSummaries,
 }
 
 /// The pipeline stage an LLM call belongs to.

@@ -3,6 +3,7 @@
 mod access;
 mod bad_input;
 mod concurrency;
+mod editorial;
 mod endpoints;
 mod faults;
 mod openapi;

@@ -40,6 +40,7 @@ const CONTRACT: &[&str] = &[
     "post /api/v1/reports/{report_id}/articles/{article_id}/exclude",
     "post /api/v1/reports/{report_id}/articles/{article_id}/include",
     "patch /api/v1/reports/{report_id}/articles/{article_id}",
+    "patch /api/v1/reports/{report_id}/summaries",
     "put /api/v1/reports/{report_id}/ranking",
     "post /api/v1/reports/{report_id}/submit",
     "post /api/v1/reports/{report_id}/approve",
@@ -87,6 +88,7 @@ backend_tests! {
         for (method, path) in [
             ("patch", "/api/v1/reports/{report_id}"),
             ("patch", "/api/v1/reports/{report_id}/articles/{article_id}"),
+            ("patch", "/api/v1/reports/{report_id}/summaries"),
             ("post", "/api/v1/reports/{report_id}/articles/{article_id}/exclude"),
             ("post", "/api/v1/reports/{report_id}/articles/{article_id}/include"),
             ("put", "/api/v1/reports/{report_id}/ranking"),

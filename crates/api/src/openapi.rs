@@ -280,6 +280,16 @@ fn request_limits() -> Vec<(&'static str, &'static str, Limit)> {
         ),
         ("EditArticleRequest", "notes", Limit::Chars(0, NOTES_CHARS)),
         (
+            "EditSummariesRequest",
+            "executive_summary",
+            Limit::Chars(0, SUMMARY_CHARS),
+        ),
+        (
+            "EditSummariesRequest",
+            "notes",
+            Limit::Chars(0, NOTES_CHARS),
+        ),
+        (
             "RankingRequest",
             "article_ids",
             Limit::Items(0, ARTICLES_PER_REPORT),

@@ -373,6 +373,7 @@ fn routes(bulk_limit: usize) -> impl FnOnce(&mut utoipa_actix_web::service_confi
                     .service(reports::exclude)
                     .service(reports::include)
                     .service(reports::edit_article)
+                    .service(reports::edit_summaries)
                     .service(reports::ranking)
                     .service(reports::submit)
                     .service(reports::approve)

@@ -341,6 +341,33 @@ pub async fn set_enrichments<C: ConnectionTrait>(
     one_updated(result.rows_affected, id)
 }
 
+/// Replaces a report's enrichments with a curator's edit; the first
+/// enrichments (the LLM's) stay in `original_enrichments`. Does not move the
+/// version: the edit's transaction did when it began.
+pub async fn edit_enrichments<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    enrichments: Json,
+) -> Result<(), RepoError> {
+    // First: MySQL evaluates assignments left to right, so this one must
+    // read the enrichments before the next replaces them.
+    let result = report::Entity::update_many()
+        .col_expr(
+            report::Column::OriginalEnrichments,
+            Func::coalesce([
+                Expr::col(report::Column::OriginalEnrichments),
+                Expr::col(report::Column::Enrichments),
+            ])
+            .into(),
+        )
+        .col_expr(report::Column::Enrichments, Expr::value(enrichments))
+        .col_expr(report::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(report::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    one_updated(result.rows_affected, id)
+}
+
 /// `NotFound` unless the statement matched the report.
 fn one_updated(rows_affected: u64, id: i32) -> Result<(), RepoError> {
     if rows_affected == 0 {

@@ -3,7 +3,7 @@
 //! report's curation fields and one audit event in the same transaction.
 //! An approved report's contents do not change until it is reopened.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use entity::enums::{ApprovalStatus, CurationEventType};
 use repository::associations::{self, Association, AssociationEdit};
@@ -15,6 +15,15 @@ use serde_json::json;
 use crate::access::Actor;
 use crate::reports::{check_categories, get_for_change};
 use crate::{FieldError, ServiceError, limits};
+
+/// A curator's edit of a report's summaries, as submitted: the executive
+/// summary, and category summaries by category id.
+#[derive(Debug, Clone, Default)]
+pub struct EditSummaries {
+    pub executive_summary: Option<String>,
+    pub category_summaries: BTreeMap<String, String>,
+    pub notes: Option<String>,
+}
 
 /// A curator's edit of one article of a report, as submitted.
 #[derive(Debug, Clone, Default)]
@@ -335,6 +344,91 @@ impl CurationService {
         .await?;
         txn.commit().await?;
         Ok(updated)
+    }
+
+    /// Edits the executive summary or category summaries of a report; the
+    /// first LLM text stays as the original. Category ids must be the
+    /// stream's.
+    pub async fn edit_summaries(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        input: EditSummaries,
+    ) -> Result<Report, ServiceError> {
+        let (_, stream) = get_for_change(&self.db, actor, report_id).await?;
+        let mut errors = Vec::new();
+        if input.executive_summary.is_none() && input.category_summaries.is_empty() {
+            errors.push(FieldError::new(
+                "body",
+                "change at least one of executive_summary, category_summaries",
+            ));
+        }
+        if let Some(text) = &input.executive_summary {
+            errors.extend(limits::too_long(
+                "executive_summary",
+                text,
+                limits::SUMMARY_CHARS,
+            ));
+        }
+        let ids: Vec<String> = input.category_summaries.keys().cloned().collect();
+        if ids.len() > limits::CATEGORIES_PER_STREAM {
+            errors.push(FieldError::new(
+                "category_summaries",
+                format!("at most {} categories", limits::CATEGORIES_PER_STREAM),
+            ));
+        } else {
+            let known = crate::reports::category_ids(&stream);
+            for id in &ids {
+                if !known.contains(id) {
+                    errors.push(FieldError::new(
+                        "category_summaries",
+                        format!("unknown presentation category `{id}`"),
+                    ));
+                }
+            }
+        }
+        for (id, text) in &input.category_summaries {
+            let field = format!("category_summaries.{id}");
+            errors.extend(limits::too_long(&field, text, limits::SUMMARY_CHARS));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        check_notes(&input.notes)?;
+        let txn = self.begin(report_id).await?;
+        let mut enrichments = reports::get(&txn, report_id)
+            .await?
+            .enrichments
+            .filter(serde_json::Value::is_object)
+            .unwrap_or_else(|| json!({}));
+        if let Some(text) = &input.executive_summary {
+            enrichments["executive_summary"] = json!(text);
+        }
+        if !enrichments["category_summaries"].is_object() {
+            enrichments["category_summaries"] = json!({});
+        }
+        for (id, text) in &input.category_summaries {
+            enrichments["category_summaries"][id] = json!(text);
+        }
+        reports::edit_enrichments(&txn, report_id, enrichments).await?;
+        let details = json!({
+            "executive_summary_changed": input.executive_summary.is_some(),
+            "category_summaries": ids,
+        });
+        let event = CurationEventType::EditSummaries;
+        record(
+            &txn,
+            actor,
+            report_id,
+            None,
+            event,
+            input.notes,
+            Some(details),
+        )
+        .await?;
+        let report = reports::get(&txn, report_id).await?;
+        txn.commit().await?;
+        Ok(report)
     }
 
     /// Sets the order of all visible articles of a report: `article_ids` must

@@ -149,8 +149,8 @@ impl ReportService {
     }
 
     /// A visible report with its visible articles ordered by ranking. Curator
-    /// notes and the original AI summaries go only to those who may curate the
-    /// report's stream.
+    /// notes and the original AI summaries (of articles and enrichments) go
+    /// only to those who may curate the report's stream.
     pub async fn get(&self, actor: &Actor, id: i32) -> Result<ReportWithArticles, ServiceError> {
         self.load(actor, id, false).await
     }
@@ -184,6 +184,7 @@ impl ReportService {
         }
         let mut loaded = reports::load_with_articles(db, report, include_hidden).await?;
         if !curator {
+            loaded.report.original_enrichments = None;
             for a in &mut loaded.articles {
                 a.association.curator_notes = None;
                 a.association.original_ai_summary = None;

@@ -119,25 +119,64 @@ pub struct Enrichments {
     pub category_summaries: BTreeMap<String, String>,
     pub provider: Option<String>,
     pub model: Option<String>,
+    /// The first LLM-written summaries, kept when a curator edits them
+    /// (curators only; `null` for others and before any edit or run).
+    pub original: Option<OriginalSummaries>,
+}
+
+/// The summaries as the LLM first wrote them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OriginalSummaries {
+    pub executive_summary: Option<String>,
+    pub category_summaries: BTreeMap<String, String>,
+}
+
+fn summaries_of(v: &Json) -> (Option<String>, BTreeMap<String, String>) {
+    let categories = v["category_summaries"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, s)| Some((k.clone(), s.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        v["executive_summary"].as_str().map(str::to_owned),
+        categories,
+    )
 }
 
 impl Enrichments {
-    pub fn from_json(v: Option<&Json>) -> Self {
-        let v = v.cloned().unwrap_or(Json::Null);
+    /// From a report's stored enrichments and, for curators, its originals.
+    pub fn of(report: &service::reports::Report) -> Self {
+        let v = report.enrichments.clone().unwrap_or(Json::Null);
+        let (executive_summary, category_summaries) = summaries_of(&v);
+        let original = report.original_enrichments.as_ref().map(|o| {
+            let (executive_summary, category_summaries) = summaries_of(o);
+            OriginalSummaries {
+                executive_summary,
+                category_summaries,
+            }
+        });
         Enrichments {
-            executive_summary: v["executive_summary"].as_str().map(str::to_owned),
-            category_summaries: v["category_summaries"]
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter_map(|(k, s)| Some((k.clone(), s.as_str()?.to_owned())))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            executive_summary,
+            category_summaries,
             provider: v["provider"].as_str().map(str::to_owned),
             model: v["model"].as_str().map(str::to_owned),
+            original,
         }
     }
+}
+
+/// `PATCH /reports/{id}/summaries`: the executive summary, category
+/// summaries by category id, or both.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditSummariesRequest {
+    pub executive_summary: Option<String>,
+    #[serde(default)]
+    pub category_summaries: BTreeMap<String, String>,
+    pub notes: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

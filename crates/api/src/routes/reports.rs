@@ -1,16 +1,16 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use serde::Deserialize;
-use service::curation::EditArticle;
+use service::curation::{EditArticle, EditSummaries};
 use service::reports::ReportFilter;
 use service::reports::{CreateReport, ReportArticleInput};
 use service::summaries::templates::PromptType;
 use utoipa::IntoParams;
 
 use crate::dto::{
-    ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, Enrichments, EventOut,
-    List, NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest, PromptTypeIn,
-    RankingRequest, ReasonRequest, ReportDetailOut, ReportOut, SummarizeRequest, SummaryOut,
-    SummaryRunOut, UsageTotals,
+    ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, EditSummariesRequest,
+    Enrichments, EventOut, List, NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest,
+    PromptTypeIn, RankingRequest, ReasonRequest, ReportDetailOut, ReportOut, SummarizeRequest,
+    SummaryOut, SummaryRunOut, UsageTotals,
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
@@ -88,7 +88,7 @@ pub async fn get(
     } else {
         reports.get(&user.0, path.into_inner()).await?
     };
-    let enrichments = Enrichments::from_json(loaded.report.enrichments.as_ref());
+    let enrichments = Enrichments::of(&loaded.report);
     // `article_count` counts what members see, whichever view this is.
     let count = loaded
         .articles
@@ -327,6 +327,33 @@ pub async fn reopen(
     let curation = state.services.curation.if_match(if_match.0);
     let reason = body.into_inner().reason;
     transitioned(curation.reopen(&user.0, path.into_inner(), reason).await?)
+}
+
+/// Edit the executive summary or category summaries (by category id); the
+/// first LLM text stays as `original`. 409 while the report is approved.
+#[utoipa::path(operation_id = "editReportSummaries", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = EditSummariesRequest,
+    responses((status = 200, description = "The report's summaries after the edit", body = Enrichments)))]
+#[patch("/reports/{report_id}/summaries")]
+pub async fn edit_summaries(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    if_match: IfMatch,
+    body: web::Json<EditSummariesRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let input = EditSummaries {
+        executive_summary: b.executive_summary,
+        category_summaries: b.category_summaries,
+        notes: b.notes,
+    };
+    let curation = state.services.curation.if_match(if_match.0);
+    let report = curation
+        .edit_summaries(&user.0, path.into_inner(), input)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(report.version))
+        .json(Enrichments::of(&report)))
 }
 
 /// A report after a life-cycle transition, with its new `ETag`.
