@@ -240,3 +240,36 @@ backend_tests! {
         assert!(reads <= 8 + read_back, "{reads} reads: {statements:#?}");
     }
 }
+
+backend_tests! {
+    async fn a_run_queued_just_after_its_report_was_approved_calls_nothing_and_fails_with_a_conflict(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let llm = mock(1).await;
+        let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 2).await;
+        // A request that passed its status check, and an approval that
+        // committed before the request queued its run (so it saw none).
+        let new = repository::summary_runs::NewRun { report_id: w.report, org_id: Some(w.org_a), requested_by: Some(w.admin_a.id), force: false, articles_total: 2 };
+        let (run, queued) = repository::summary_runs::queue_or_join(&db.conn, new).await.unwrap();
+        assert!(queued);
+        repository::reports::set_approval(&db.conn, w.report, entity::enums::ApprovalStatus::Approved, w.admin_a.id, None).await.unwrap();
+        let before = w.services.reports.get(&w.platform, w.report).await.unwrap();
+
+        let workers = w.services.summaries.start_workers();
+        let waiting = Instant::now();
+        let ended = loop {
+            let now = repository::summary_runs::get(&db.conn, run.id).await.unwrap();
+            if now.status.is_finished() {
+                break now;
+            }
+            assert!(waiting.elapsed() < Duration::from_secs(60), "the run did not end: {now:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        workers.shutdown(Duration::from_secs(1)).await;
+        assert_eq!(ended.status, entity::enums::RunStatus::Failed);
+        assert_eq!(ended.error.as_deref(), Some("conflict"));
+        assert!(ended.error_detail.as_deref().unwrap_or_default().contains("reopen"), "{ended:?}");
+        assert_eq!(llm.count(), 0, "no call for an approved report");
+        let after = w.services.reports.get(&w.platform, w.report).await.unwrap();
+        assert_eq!(after.report, before.report, "the approved report is as it was");
+    }
+}

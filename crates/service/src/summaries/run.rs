@@ -330,6 +330,13 @@ impl SummaryService {
         let (report, stream) = reports::find_with_stream(&self.db, report_id)
             .await?
             .ok_or(ServiceError::NotFound("report"))?;
+        // A request checks this before queueing; an approval that committed
+        // between that check and the queueing (it saw no run) shows here,
+        // before any call: approvals refuse while a run is active, so none
+        // can come later.
+        if report.approval_status == entity::enums::ApprovalStatus::Approved {
+            return Err(crate::curation::approved(report_id));
+        }
         let loaded = reports::load_with_articles(&self.db, report, false).await?;
         Ok(Input {
             config: StreamConfig::of(&stream),
