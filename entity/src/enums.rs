@@ -109,6 +109,10 @@ pub enum LlmOutcome {
     Error,
     #[sea_orm(string_value = "timeout")]
     Timeout,
+    /// Not a call: a summary this exact request already produced, reused
+    /// at no cost.
+    #[sea_orm(string_value = "reused")]
+    Reused,
 }
 
 /// Where a summary run stands.

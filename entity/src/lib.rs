@@ -15,6 +15,7 @@ pub mod organization;
 pub mod report;
 pub mod report_article_association;
 pub mod research_stream;
+pub mod summary_cache;
 pub mod summary_run;
 pub mod user;
 
@@ -28,6 +29,7 @@ pub mod prelude {
     pub use super::report::Entity as Report;
     pub use super::report_article_association::Entity as ReportArticleAssociation;
     pub use super::research_stream::Entity as ResearchStream;
+    pub use super::summary_cache::Entity as SummaryCache;
     pub use super::summary_run::Entity as SummaryRun;
     pub use super::user::Entity as User;
 }

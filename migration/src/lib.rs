@@ -16,6 +16,7 @@ mod m20261127_000005_token_versions;
 mod m20261127_000006_login_throttles;
 mod m20261127_000007_summary_runs;
 mod m20261128_000008_report_life_cycle;
+mod m20261128_000009_summary_cache;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_login_throttles::Migration),
             Box::new(m20261127_000007_summary_runs::Migration),
             Box::new(m20261128_000008_report_life_cycle::Migration),
+            Box::new(m20261128_000009_summary_cache::Migration),
         ]
     }
 }

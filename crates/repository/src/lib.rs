@@ -36,6 +36,7 @@ pub mod pagination;
 pub mod reports;
 mod rows;
 pub mod streams;
+pub mod summary_cache;
 pub mod summary_runs;
 pub mod usage;
 pub mod users;

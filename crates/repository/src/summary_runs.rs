@@ -240,15 +240,18 @@ fn with_progress(
 ) -> UpdateMany<summary_run::Entity> {
     let add =
         |column: Column, n: i64| sea_orm::sea_query::SimpleExpr::from(Expr::col(column).add(n));
+    // Reused summaries are articles done without a call.
+    if progress.articles_done > 0 {
+        update = update.col_expr(
+            Column::ArticlesDone,
+            add(Column::ArticlesDone, progress.articles_done.into()),
+        );
+    }
     if progress.calls > 0 {
         update = update
             .col_expr(
                 Column::LlmCalls,
                 add(Column::LlmCalls, progress.calls.into()),
-            )
-            .col_expr(
-                Column::ArticlesDone,
-                add(Column::ArticlesDone, progress.articles_done.into()),
             )
             .col_expr(
                 Column::PromptTokens,

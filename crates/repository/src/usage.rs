@@ -29,8 +29,8 @@ pub struct NewUsage {
     pub item: Option<String>,
 }
 
-/// The items a run has summarized successfully in `stage`, by any of its
-/// attempts: what a resumed run must not pay for again.
+/// The items a run has summarized successfully (or reused) in `stage`, by
+/// any of its attempts: what a resumed run must not pay for again.
 pub async fn items_done<C: ConnectionTrait>(
     db: &C,
     run_id: i32,
@@ -41,7 +41,7 @@ pub async fn items_done<C: ConnectionTrait>(
         .column(llm_usage::Column::Item)
         .filter(llm_usage::Column::RunId.eq(run_id))
         .filter(llm_usage::Column::Stage.eq(stage))
-        .filter(llm_usage::Column::Outcome.eq(LlmOutcome::Ok))
+        .filter(llm_usage::Column::Outcome.is_in([LlmOutcome::Ok, LlmOutcome::Reused]))
         .filter(llm_usage::Column::Item.is_not_null())
         .into_tuple::<String>()
         .all(db)
@@ -53,8 +53,11 @@ pub async fn items_done<C: ConnectionTrait>(
 pub struct UsageSummary {
     pub day: String,
     pub model: String,
+    /// Calls made (reuses are not calls).
     pub calls: i64,
     pub failed_calls: i64,
+    /// Summaries reused instead of called for, at no cost.
+    pub reused: i64,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
 }
@@ -97,16 +100,19 @@ pub async fn summary_for_org<C: ConnectionTrait>(
         DbBackend::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
         _ => "substr(created_at, 1, 10)",
     };
-    let failed = "SUM(CASE WHEN outcome = 'ok' THEN 0 ELSE 1 END)";
-    let rows: Vec<(String, String, i64, i64, i64, i64)> = llm_usage::Entity::find()
+    let calls = "SUM(CASE WHEN outcome = 'reused' THEN 0 ELSE 1 END)";
+    let failed = "SUM(CASE WHEN outcome IN ('error', 'timeout') THEN 1 ELSE 0 END)";
+    let reused = "SUM(CASE WHEN outcome = 'reused' THEN 1 ELSE 0 END)";
+    let rows: Vec<(String, String, i64, i64, i64, i64, i64)> = llm_usage::Entity::find()
         .select_only()
         .column_as(Expr::cust(day), "day")
         .column(llm_usage::Column::Model)
-        .column_as(Expr::cust("COUNT(*)"), "calls")
+        .column_as(Expr::cust(calls).cast_as(Alias::new(bigint(db))), "calls")
         .column_as(
             Expr::cust(failed).cast_as(Alias::new(bigint(db))),
             "failed_calls",
         )
+        .column_as(Expr::cust(reused).cast_as(Alias::new(bigint(db))), "reused")
         .column_as(
             Expr::cust("SUM(prompt_tokens)").cast_as(Alias::new(bigint(db))),
             "prompt_tokens",
@@ -126,13 +132,16 @@ pub async fn summary_for_org<C: ConnectionTrait>(
     Ok(rows
         .into_iter()
         .map(
-            |(day, model, calls, failed_calls, prompt_tokens, completion_tokens)| UsageSummary {
-                day,
-                model,
-                calls,
-                failed_calls,
-                prompt_tokens,
-                completion_tokens,
+            |(day, model, calls, failed_calls, reused, prompt_tokens, completion_tokens)| {
+                UsageSummary {
+                    day,
+                    model,
+                    calls,
+                    failed_calls,
+                    reused,
+                    prompt_tokens,
+                    completion_tokens,
+                }
             },
         )
         .collect())

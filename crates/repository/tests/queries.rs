@@ -329,13 +329,16 @@ backend_tests! {
         };
         usage::record_many(&db.conn, vec![
             row("a", 100, LlmOutcome::Ok), row("a", 50, LlmOutcome::Error), row("b", 1, LlmOutcome::Ok),
+            NewUsage { completion_tokens: 0, ..row("a", 0, LlmOutcome::Reused) }, row("a", 0, LlmOutcome::Timeout),
             NewUsage { org_id: Some(8), ..row("a", 1000, LlmOutcome::Ok) },
         ]).await.unwrap();
         let summary = usage::summary_for_org(&db.conn, 7).await.unwrap();
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         assert_eq!(summary.len(), 2);
         assert_eq!(summary[0].day, today);
-        assert_eq!((summary[0].model.as_str(), summary[0].calls, summary[0].failed_calls, summary[0].prompt_tokens, summary[0].completion_tokens), ("a", 2, 1, 150, 20));
+        // A reuse is not a call; a timeout is a failed one.
+        let a = &summary[0];
+        assert_eq!((a.model.as_str(), a.calls, a.failed_calls, a.reused, a.prompt_tokens, a.completion_tokens), ("a", 3, 2, 1, 150, 30));
         assert_eq!((summary[1].model.as_str(), summary[1].calls, summary[1].prompt_tokens), ("b", 1, 1));
     }
 }
@@ -381,5 +384,23 @@ backend_tests! {
         counter.reset();
         let (user, org) = users::find_with_organization(&conn, 2).await.unwrap().unwrap();
         assert_eq!((org.map(|o| o.name), user.id, counter.get()), (Some("Org 1".to_owned()), 2, 1));
+    }
+}
+
+backend_tests! {
+    async fn cached_summaries_are_kept_once_per_key_and_found_by_key(backend: Backend) {
+        use repository::summary_cache::{self, NewCachedSummary};
+        let db = TestDb::new(backend).await;
+        let row = |key: &str, text: &str| NewCachedSummary {
+            cache_key: key.into(), text: text.into(), model: "m".into(), prompt_tokens: 10, completion_tokens: 5,
+        };
+        summary_cache::put_many(&db.conn, &[row("a", "first"), row("b", &"long ".repeat(4_000))]).await.unwrap();
+        // A key kept already keeps its first summary, in the same statement as a new one.
+        summary_cache::put_many(&db.conn, &[row("a", "second"), row("c", "third")]).await.unwrap();
+        let found = summary_cache::find_many(&db.conn, &["a".into(), "c".into(), "missing".into()]).await.unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found["a"].text, "first");
+        assert_eq!((found["c"].text.as_str(), found["c"].prompt_tokens), ("third", 10));
+        assert_eq!(summary_cache::find_many(&db.conn, &["b".into()]).await.unwrap()["b"].text.len(), 20_000);
     }
 }

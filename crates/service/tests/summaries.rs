@@ -228,16 +228,18 @@ backend_tests! {
         assert_eq!(on("report_article_associations", "UPDATE"), 1, "{writes:#?}");
         assert_eq!(on("llm_usage", "INSERT"), 3, "{writes:#?}");
         assert_eq!(on("reports", "UPDATE"), 2, "{writes:#?}");
-        assert_eq!(writes.len(), 1 + 4 + 1 + 3 + 2, "nothing else is written: {writes:#?}");
+        // The four new summaries go to the summary cache in one insert.
+        assert_eq!(on("summary_cache", "INSERT"), 1, "{writes:#?}");
+        assert_eq!(writes.len(), 1 + 4 + 1 + 3 + 2 + 1, "nothing else is written: {writes:#?}");
         let reads = statements.len() - writes.len();
         eprintln!("{} statements for a summarize of 4 articles: {} writes, {reads} reads", statements.len(), writes.len());
         // The request's checks (report with stream, article counts, active
         // run), the claim's read-back, the run's input (report with stream,
         // articles with associations) and the waiter's look at the result
-        // (run, enrichments). MariaDB has no INSERT … RETURNING: the new
-        // run is read back.
+        // (run, enrichments), and one look in the summary cache. MariaDB has
+        // no INSERT … RETURNING: the new run is read back.
         let read_back = usize::from(backend == test_support::Backend::MariaDb);
-        assert!(reads <= 8 + read_back, "{reads} reads: {statements:#?}");
+        assert!(reads <= 9 + read_back, "{reads} reads: {statements:#?}");
     }
 }
 
@@ -271,5 +273,56 @@ backend_tests! {
         assert_eq!(llm.count(), 0, "no call for an approved report");
         let after = w.services.reports.get(&w.platform, w.report).await.unwrap();
         assert_eq!(after.report, before.report, "the approved report is as it was");
+    }
+}
+
+backend_tests! {
+    async fn a_summary_already_paid_for_is_reused_across_organizations_at_no_cost(backend: Backend) {
+        use entity::enums::StreamScope;
+        let db = TestDb::new(backend).await;
+        let llm = mock(1).await;
+        let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 4).await;
+        let first = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        assert_eq!(first.usage.llm_calls, 4 + 2 + 1);
+
+        // Organization B follows the same topic under the same name and
+        // purpose: its article prompts are the very requests A paid for.
+        let categories = serde_json::json!({"categories": [
+            {"id": "immuno", "name": "Immunology", "topics": ["T cells"]},
+            {"id": "genomics", "name": "Genomics", "topics": ["CRISPR"]}
+        ]});
+        let stream_b = w.services.streams.create(&w.admin_b, service::streams::CreateStream {
+            stream_name: "Org A stream".into(),
+            purpose: "Follow translational oncology.".into(),
+            scope: StreamScope::Organization,
+            org_id: None,
+            presentation_config: Some(categories),
+            enrichment_config: None,
+            llm_config: None,
+        }).await.unwrap().id;
+        let report_b = w.services.reports.create(&w.admin_b, stream_b, common::report_input(&w.article_ids)).await.unwrap().id;
+        llm.reset();
+        let second = w.services.summaries.summarize(&w.admin_b, report_b, false).await.unwrap();
+        assert_eq!(second.article_summaries, 4, "every article has its summary");
+        assert_eq!(second.usage.llm_calls, 2 + 1, "only the category and executive calls were made");
+        assert_eq!(llm.received().iter().filter(|r| r.user.contains("Authors:")).count(), 0, "no article call reached the provider");
+        // The ledger and the provider agree: B paid for 3 calls and reused 4.
+        let usage = w.services.organizations.usage(&w.admin_b, w.org_b).await.unwrap();
+        assert_eq!(usage.iter().map(|u| u.calls).sum::<i64>(), llm.count() as i64);
+        assert_eq!(usage.iter().map(|u| u.reused).sum::<i64>(), 4);
+        let reused: Vec<entity::llm_usage::Model> = entity::llm_usage::Entity::find()
+            .filter(entity::llm_usage::Column::ReportId.eq(report_b))
+            .filter(entity::llm_usage::Column::Outcome.eq(LlmOutcome::Reused))
+            .all(&db.conn).await.unwrap();
+        assert_eq!(reused.len(), 4);
+        assert!(reused.iter().all(|r| r.prompt_tokens == 0 && r.completion_tokens == 0 && r.org_id == Some(w.org_b)));
+        let a_summaries = report_enrichments(&db.conn, w.report).await.unwrap();
+        assert!(a_summaries.is_some());
+
+        // `force` asks the provider again.
+        llm.reset();
+        let forced = w.services.summaries.summarize(&w.admin_b, report_b, true).await.unwrap();
+        assert_eq!(forced.usage.llm_calls, 4 + 2 + 1);
+        assert_eq!(llm.count(), 7);
     }
 }

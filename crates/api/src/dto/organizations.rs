@@ -45,8 +45,11 @@ pub struct UsageOut {
     /// UTC day, `YYYY-MM-DD`.
     pub day: String,
     pub model: String,
+    /// Calls made to the provider.
     pub calls: i64,
     pub failed_calls: i64,
+    /// Article summaries reused instead of called for (no tokens).
+    pub reused: i64,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
 }

@@ -118,6 +118,7 @@ pub async fn usage(
                 model: r.model,
                 calls: r.calls,
                 failed_calls: r.failed_calls,
+                reused: r.reused,
                 prompt_tokens: r.prompt_tokens,
                 completion_tokens: r.completion_tokens,
             })

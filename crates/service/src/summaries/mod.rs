@@ -197,6 +197,36 @@ impl SummaryService {
         }
     }
 
+    /// The key of a request in the summary cache: SHA-256 over everything
+    /// that shapes the answer — provider, model, parameters and both
+    /// rendered prompts (the user prompt holds the article's text, so a
+    /// changed abstract or template is a new key).
+    fn cache_key(&self, config: &StageConfig, user: &str) -> String {
+        use sha2::{Digest, Sha256};
+        use std::fmt::Write;
+        let mut hash = Sha256::new();
+        let temperature = config.temperature.to_bits().to_string();
+        let max_tokens = config.max_tokens.to_string();
+        for part in [
+            self.provider.name(),
+            &config.model,
+            &temperature,
+            &max_tokens,
+            &config.system,
+            user,
+        ] {
+            // Length-prefixed, so that no two part lists hash alike.
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part.as_bytes());
+        }
+        hash.finalize()
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, b| {
+                let _ = write!(hex, "{b:02x}");
+                hex
+            })
+    }
+
     /// The ledger row of one call (of no run, until the caller says).
     fn usage_row(&self, call: &Call, org_id: Option<i32>, report_id: i32) -> NewUsage {
         let (prompt_tokens, completion_tokens, outcome) = match &call.result {

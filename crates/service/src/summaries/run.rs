@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use entity::enums::{LlmStage, RunStatus};
+use entity::enums::{LlmOutcome, LlmStage, RunStatus};
 use futures::stream::{self, StreamExt};
 use repository::associations::{self, ReportArticle};
 use repository::reports::{self, ReportWithArticles};
 use repository::streams::Stream;
+use repository::summary_cache::{self, NewCachedSummary};
 use repository::summary_runs::{self, Outcome, Progress, SummaryRun};
 use repository::usage::{self, NewUsage};
 use serde_json::json;
@@ -81,6 +82,8 @@ impl From<repository::RepoError> for Stop {
 pub(super) struct Pending {
     rows: Vec<NewUsage>,
     articles: Vec<(i32, String)>,
+    /// Article summaries to keep in the summary cache.
+    cache: Vec<NewCachedSummary>,
     progress: Progress,
     /// When the oldest of them finished.
     since: Option<Instant>,
@@ -99,6 +102,15 @@ impl Pending {
                 self.articles.push((id, r.text.clone()));
             }
         }
+        self.rows.push(row);
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    /// Adds an article summary reused from the cache, with its zero-cost
+    /// ledger row: progress, but no call.
+    fn reuse(&mut self, row: NewUsage, article: i32, text: String) {
+        self.progress.articles_done += 1;
+        self.articles.push((article, text));
         self.rows.push(row);
         self.since.get_or_insert_with(Instant::now);
     }
@@ -291,17 +303,18 @@ impl SummaryService {
         Ok(())
     }
 
-    /// Notes each call of a stage as it finishes and stores them when due;
-    /// returns, once every call is back, the ones still to store.
+    /// Notes each call of a stage as it finishes (after what `pending`
+    /// already holds) and stores them when due; returns, once every call is
+    /// back, the ones still to store.
     async fn drive<K>(
         &self,
         job: &Job,
         mut results: impl futures::Stream<Item = (K, Call)> + Unpin,
         span: &tracing::Span,
+        mut pending: Pending,
         mut note: impl FnMut(K, Call, &mut Pending),
     ) -> Result<Pending, Stop> {
         let flush = self.local.flush();
-        let mut pending = Pending::default();
         loop {
             match next_batch(&mut results, span, pending.due(flush)).await {
                 Next::Batch(batch) => {
@@ -312,6 +325,24 @@ impl SummaryService {
                 Next::Due => self.store(job, std::mem::take(&mut pending)).await?,
                 Next::End => return Ok(pending),
             }
+        }
+    }
+
+    /// The ledger row of an article summary this run reused: no call, no
+    /// tokens.
+    fn reuse_row(&self, job: &Job, model: &str, article_id: i32) -> NewUsage {
+        NewUsage {
+            org_id: job.org_id,
+            report_id: Some(job.report_id),
+            stage: LlmStage::ArticleSummary,
+            provider: self.provider.name().to_owned(),
+            model: model.to_owned(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            latency_ms: 0,
+            outcome: LlmOutcome::Reused,
+            run_id: Some(job.id),
+            item: Some(article_id.to_string()),
         }
     }
 
@@ -381,20 +412,55 @@ impl SummaryService {
             })
             .collect::<Result<Vec<(i32, String)>, ServiceError>>()?;
         let total = (done_here.len() + jobs.len()) as i32;
+        // Summaries this exact request already produced, for any report of
+        // any organization, cost nothing; `force` asks the provider again.
+        let keys: HashMap<i32, String> = jobs
+            .iter()
+            .map(|(id, prompt)| (*id, self.cache_key(&config, prompt)))
+            .collect();
+        let cached = if job.force {
+            HashMap::new()
+        } else {
+            let wanted: Vec<String> = keys.values().cloned().collect();
+            summary_cache::find_many(&self.db, &wanted).await?
+        };
+        let mut pending = Pending::default();
+        let mut calls = Vec::with_capacity(jobs.len());
+        for (article_id, prompt) in jobs {
+            match cached.get(&keys[&article_id]) {
+                Some(hit) => {
+                    let row = self.reuse_row(job, &hit.model, article_id);
+                    pending.reuse(row, article_id, hit.text.clone());
+                    by_article.insert(article_id, hit.text.clone());
+                }
+                None => calls.push((article_id, prompt)),
+            }
+        }
+        let reused = pending.articles.len();
         let span = tracing::info_span!(
             "summary_stage",
             stage = "article_summary",
-            items = jobs.len()
+            items = calls.len(),
+            reused
         );
         let started = Instant::now();
-        let results = self.calls(job, LlmStage::ArticleSummary, &config, jobs);
+        let results = self.calls(job, LlmStage::ArticleSummary, &config, calls);
         let mut generated = 0;
         let mut pending = self
-            .drive(job, results, &span, |article_id, call, pending| {
+            .drive(job, results, &span, pending, |article_id, call, pending| {
                 let item = article_id.to_string();
                 let row = self.ledger_row(job, &call, Some(item.clone()));
                 pending.push(row, &call, Some(article_id));
                 pending.progress.articles_total = Some(total);
+                if let Ok(r) = &call.result {
+                    pending.cache.push(NewCachedSummary {
+                        cache_key: keys[&article_id].clone(),
+                        text: r.text.clone(),
+                        model: call.model.clone(),
+                        prompt_tokens: i32::try_from(r.prompt_tokens).unwrap_or(i32::MAX),
+                        completion_tokens: i32::try_from(r.completion_tokens).unwrap_or(i32::MAX),
+                    });
+                }
                 if let Some(text) = ledger.note(&call, Some(item)) {
                     by_article.insert(article_id, text);
                     generated += 1;
@@ -448,16 +514,22 @@ impl SummaryService {
         let started = Instant::now();
         let results = self.calls(job, LlmStage::CategorySummary, &config, jobs);
         let pending = self
-            .drive(job, results, &span, |id, call, pending| {
-                if let Ok(r) = &call.result {
-                    done.insert(id.clone(), r.text.clone());
-                }
-                // The summaries so far, stored with the calls that made them.
-                pending.progress.category_summaries = Some(json!(done));
-                let row = self.ledger_row(job, &call, Some(id.clone()));
-                pending.push(row, &call, None);
-                ledger.note(&call, Some(id));
-            })
+            .drive(
+                job,
+                results,
+                &span,
+                Pending::default(),
+                |id, call, pending| {
+                    if let Ok(r) = &call.result {
+                        done.insert(id.clone(), r.text.clone());
+                    }
+                    // The summaries so far, stored with the calls that made them.
+                    pending.progress.category_summaries = Some(json!(done));
+                    let row = self.ledger_row(job, &call, Some(id.clone()));
+                    pending.push(row, &call, None);
+                    ledger.note(&call, Some(id));
+                },
+            )
             .await?;
         span.in_scope(|| stage_finished(started, done.len()));
         Ok((done, pending))
@@ -526,6 +598,7 @@ impl SummaryService {
         let Pending {
             rows,
             articles,
+            cache,
             progress,
             ..
         } = pending;
@@ -554,6 +627,7 @@ impl SummaryService {
             reports::bump_version(&txn, job.report_id, None).await?;
         }
         usage::record_many(&txn, rows).await?;
+        summary_cache::put_many(&txn, &cache).await?;
         txn.commit().await?;
         self.local.changed(job.id);
         Ok(())
