@@ -228,7 +228,8 @@ backend_tests! {
         assert_eq!(on("report_article_associations", "UPDATE"), 1, "{writes:#?}");
         assert_eq!(on("llm_usage", "INSERT"), 3, "{writes:#?}");
         assert_eq!(on("reports", "UPDATE"), 2, "{writes:#?}");
-        // The four new summaries go to the summary cache in one insert.
+        // The four new summaries go to the summary cache in one insert, after
+        // their stage's transaction (the cache only saves money).
         assert_eq!(on("summary_cache", "INSERT"), 1, "{writes:#?}");
         assert_eq!(writes.len(), 1 + 4 + 1 + 3 + 2 + 1, "nothing else is written: {writes:#?}");
         let reads = statements.len() - writes.len();

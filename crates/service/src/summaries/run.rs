@@ -328,6 +328,21 @@ impl SummaryService {
         }
     }
 
+    /// Keeps new article summaries in the summary cache, after the stage's
+    /// transaction: the cache only saves money, so a failure to write it
+    /// (concurrent runs writing the same keys can deadlock on MariaDB's
+    /// unique index) is logged, not a failed run. Sorted keys make such
+    /// deadlocks rarer.
+    async fn keep_in_cache(&self, mut cache: Vec<NewCachedSummary>) {
+        if cache.is_empty() {
+            return;
+        }
+        cache.sort_by(|a, b| a.cache_key.cmp(&b.cache_key));
+        if let Err(e) = summary_cache::put_many(&self.db, &cache).await {
+            tracing::warn!(error = %e, summaries = cache.len(), "keeping summaries in the cache failed");
+        }
+    }
+
     /// The ledger row of an article summary this run reused: no call, no
     /// tokens.
     fn reuse_row(&self, job: &Job, model: &str, article_id: i32) -> NewUsage {
@@ -627,9 +642,9 @@ impl SummaryService {
             reports::bump_version(&txn, job.report_id, None).await?;
         }
         usage::record_many(&txn, rows).await?;
-        summary_cache::put_many(&txn, &cache).await?;
         txn.commit().await?;
         self.local.changed(job.id);
+        self.keep_in_cache(cache).await;
         Ok(())
     }
 
