@@ -246,6 +246,9 @@ const JOB_WORKERS: usize = 1024;
 /// only after ten times the concurrency, so requests rarely join a run.
 const REPORTS_PER_CLIENT: usize = 10;
 
+/// Reports in each of S8's two passes.
+const REUSE_REPORTS: usize = 256;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut options = Options::from_env();
@@ -278,6 +281,7 @@ async fn main() -> anyhow::Result<()> {
         bulk_rows_per_sec = s5_bulk_import(&mut recorder, &users).await;
         s6_eager_loading(&mut recorder, &users, &seeded.eager).await;
         s7_two_processes(&mut recorder, &users, &seeded, &options, &db).await?;
+        s8_summary_reuse(&mut recorder, &users, &seeded).await;
     }
     let Recorder { rows, profiles, .. } = recorder;
 
@@ -575,6 +579,8 @@ struct Seeded {
     sweep_reports: Vec<i64>,
     /// Reports of 10, 100 and 1,000 articles, for S6.
     eager: Vec<(usize, i64)>,
+    /// S8's two sets of [`REUSE_REPORTS`] reports over the same articles.
+    reuse: [Vec<i64>; 2],
     seed_secs: f64,
 }
 
@@ -648,6 +654,17 @@ async fn seed_reports(stack: &Stack, users: &Users, options: &Options) -> anyhow
         .await
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
+    let reuse_pool = import(REUSE_REPORTS * 8, "reuse".into()).await?;
+    let mut reuse: [Vec<i64>; 2] = Default::default();
+    for (set, reports) in reuse.iter_mut().enumerate() {
+        *reports = futures::stream::iter(reuse_pool.chunks(8).enumerate())
+            .map(|(i, chunk)| create_report(chunk.to_vec(), format!("Reuse {set}-{i}")))
+            .buffered(16)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<_>>()?;
+    }
     let mut eager = Vec::new();
     for n in [10usize, 100, 1000] {
         let ids = import(n, format!("eager{n}")).await?;
@@ -658,6 +675,7 @@ async fn seed_reports(stack: &Stack, users: &Users, options: &Options) -> anyhow
     Ok(Seeded {
         sweep_reports,
         eager,
+        reuse,
         seed_secs,
     })
 }
@@ -889,6 +907,43 @@ async fn s1_point<'r>(
         calls / row.result.elapsed_secs
     );
     Ok(row)
+}
+
+/// S8: the summary cache. Two sets of reports hold the same articles; the
+/// first set is summarized (no `force`) at c=128, then the second, whose
+/// article summaries the first paid for: only the category and executive
+/// calls remain. Notes the LLM calls per request of each pass.
+async fn s8_summary_reuse(recorder: &mut Recorder<'_>, users: &Users, seeded: &Seeded) {
+    let stack = recorder.stack;
+    let target = stack.target();
+    for (pass, reports) in ["first pass", "second pass, same articles"]
+        .into_iter()
+        .zip(seeded.reuse.iter())
+    {
+        let calls0 = stack.mock_calls().await.unwrap_or_default();
+        let (client, base, token) = (
+            stack.client.clone(),
+            target.base.clone(),
+            users.curator.clone(),
+        );
+        let reports = reports.clone();
+        let budget = reports.len() as u64;
+        let load = load::run(128, Duration::from_secs(120), budget, move |i| {
+            let report = reports[i as usize % reports.len()];
+            let request = client
+                .post(format!("{base}/api/v1/reports/{report}/summarize"))
+                .bearer_auth(&token)
+                .json(&json!({}));
+            async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
+        });
+        let scenario = format!("S8 summary reuse, {pass} c=128");
+        let row = recorder.measure(scenario, String::new(), load).await;
+        let calls = stack.mock_calls().await.unwrap_or_default() - calls0;
+        row.notes = format!(
+            "{:.1} LLM calls/request",
+            calls / row.result.requests.max(1) as f64
+        );
+    }
 }
 
 /// GETs `/health` every 20 ms until stopped.
