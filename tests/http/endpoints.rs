@@ -137,6 +137,10 @@ backend_tests! {
         assert_eq!(reordered["articles"][0]["id"], *w.articles.last().unwrap());
 
         // Summaries (offline provider)
+        let estimate: Value = app.post(&format!("/api/v1/reports/{r}/summarize?dry_run=true"), aa, json!({})).await.json().await.unwrap();
+        assert_eq!(estimate["dry_run"], true);
+        assert!(estimate["llm_calls"].as_u64().unwrap() >= 2, "{estimate}");
+        assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/summarize?dry_run=perhaps"), aa, Some(json!({}))).await, 400);
         let summary = app.post(&format!("/api/v1/reports/{r}/summarize"), aa, json!({})).await;
         assert_eq!(summary.status(), 200);
         let summary: Value = summary.json().await.unwrap();

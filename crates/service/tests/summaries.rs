@@ -303,6 +303,8 @@ backend_tests! {
         }).await.unwrap().id;
         let report_b = w.services.reports.create(&w.admin_b, stream_b, common::report_input(&w.article_ids)).await.unwrap().id;
         llm.reset();
+        let estimate = w.services.summaries.estimate(&w.admin_b, report_b, false).await.unwrap();
+        assert_eq!((estimate.llm_calls, estimate.article_calls, estimate.reused), (3, 0, 4), "{estimate:?}");
         let second = w.services.summaries.summarize(&w.admin_b, report_b, false).await.unwrap();
         assert_eq!(second.article_summaries, 4, "every article has its summary");
         assert_eq!(second.usage.llm_calls, 2 + 1, "only the category and executive calls were made");
@@ -326,4 +328,40 @@ backend_tests! {
         assert_eq!(forced.usage.llm_calls, 4 + 2 + 1);
         assert_eq!(llm.count(), 7);
     }
+}
+
+backend_tests! {
+    async fn a_dry_run_calls_nothing_and_counts_the_calls_the_run_then_makes(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let llm = mock(1).await;
+        let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 4).await;
+        let summaries = &w.services.summaries;
+        for (force, expected_article_calls) in [(false, 4), (false, 0), (true, 4)] {
+            let before = summary_state(&db).await;
+            let estimate = summaries.estimate(&w.admin_a, w.report, force).await.unwrap();
+            assert_eq!(summary_state(&db).await, before, "a dry run stores nothing");
+            assert_eq!(estimate.article_calls, expected_article_calls, "force {force}: {estimate:?}");
+            assert!(estimate.prompt_tokens > 0 && estimate.max_completion_tokens > 0);
+            llm.reset();
+            let run = summaries.summarize(&w.admin_a, w.report, force).await.unwrap();
+            assert_eq!(run.usage.llm_calls, estimate.llm_calls, "force {force}: the run made the calls estimated");
+            assert_eq!(llm.count() as u32, estimate.llm_calls, "force {force}: and the provider saw them");
+        }
+        // A member may not even ask what it would cost.
+        assert!(matches!(summaries.estimate(&w.member_a, w.report, false).await, Err(ServiceError::NotFound(_))));
+    }
+}
+
+/// Runs and ledger rows: what a dry run must leave as it found them.
+async fn summary_state(db: &TestDb) -> (u64, u64) {
+    use sea_orm::PaginatorTrait;
+    let runs = entity::summary_run::Entity::find()
+        .count(&db.conn)
+        .await
+        .unwrap();
+    let ledger = entity::llm_usage::Entity::find()
+        .count(&db.conn)
+        .await
+        .unwrap();
+    (runs, ledger)
 }

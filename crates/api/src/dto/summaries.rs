@@ -29,6 +29,32 @@ pub struct SummaryOut {
     pub usage: UsageTotals,
 }
 
+/// What a summarize would cost now (`?dry_run=true`): nothing is called
+/// or stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EstimateOut {
+    pub report_id: i32,
+    pub dry_run: bool,
+    /// Calls it would make: article, category and executive.
+    pub llm_calls: u32,
+    pub article_calls: u32,
+    /// Article summaries the summary cache would answer at no cost.
+    pub reused: u32,
+    /// Prompt tokens, roughly (four characters a token).
+    pub prompt_tokens: u64,
+    /// The most completion tokens the calls may produce.
+    pub max_completion_tokens: u64,
+}
+
+/// A summarize's answer: the summaries, or with `?dry_run=true` the
+/// estimate.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SummarizeOut {
+    Summary(SummaryOut),
+    Estimate(EstimateOut),
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PromptTypeIn {

@@ -8,9 +8,9 @@ use utoipa::IntoParams;
 
 use crate::dto::{
     ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, EditSummariesRequest,
-    Enrichments, EventOut, List, NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest,
-    PromptTypeIn, RankingRequest, ReasonRequest, ReportDetailOut, ReportOut, SummarizeRequest,
-    SummaryOut, SummaryRunOut, UsageTotals,
+    Enrichments, EstimateOut, EventOut, List, NotesRequest, PatchReportRequest, PreviewOut,
+    PreviewRequest, PromptTypeIn, RankingRequest, ReasonRequest, ReportDetailOut, ReportOut,
+    SummarizeOut, SummarizeRequest, SummaryOut, SummaryRunOut, UsageTotals,
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
@@ -25,6 +25,15 @@ pub struct ReportListParams {
     pub approval_status: Option<ApprovalStatus>,
     pub offset: Option<u64>,
     pub limit: Option<u64>,
+}
+
+/// Options of a summarize.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SummarizeParams {
+    /// Answer what the summarize would cost (calls, tokens, reused
+    /// summaries) without calling or storing anything.
+    pub dry_run: Option<bool>,
 }
 
 /// How a report is shown.
@@ -386,8 +395,8 @@ pub async fn events(
 /// (in any process), and answers when it ends; with `Prefer: respond-async`
 /// it answers at once with the run.
 #[utoipa::path(operation_id = "summarizeReport", tag = "summaries", security(("bearer" = [])), request_body = Option<SummarizeRequest>,
-    params(("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the run instead of waiting for it")),
-    responses((status = 200, description = "Summarized", body = SummaryOut),
+    params(("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the run instead of waiting for it"), SummarizeParams),
+    responses((status = 200, description = "Summarized, or with `dry_run=true` what it would cost", body = SummarizeOut),
         (status = 202, description = "Started or joined; follow `Location`", body = SummaryRunOut,
             headers(("Location" = String, description = "`/api/v1/summary-runs/{id}`")))))]
 #[post("/reports/{report_id}/summarize")]
@@ -396,10 +405,24 @@ pub async fn summarize(
     user: AuthUser,
     path: web::Path<i32>,
     req: HttpRequest,
+    q: web::Query<SummarizeParams>,
     body: Option<web::Json<SummarizeRequest>>,
 ) -> ApiResult<HttpResponse> {
     let force = body.map(|b| b.force).unwrap_or(false);
     let summaries = &state.services.summaries;
+    if q.dry_run.unwrap_or(false) {
+        let report_id = path.into_inner();
+        let e = summaries.estimate(&user.0, report_id, force).await?;
+        return Ok(HttpResponse::Ok().json(SummarizeOut::Estimate(EstimateOut {
+            report_id,
+            dry_run: true,
+            llm_calls: e.llm_calls,
+            article_calls: e.article_calls,
+            reused: e.reused,
+            prompt_tokens: e.prompt_tokens,
+            max_completion_tokens: e.max_completion_tokens,
+        })));
+    }
     if prefers_async(&req) {
         let (run, _) = summaries.start(&user.0, path.into_inner(), force).await?;
         return Ok(HttpResponse::Accepted()
@@ -410,7 +433,7 @@ pub async fn summarize(
     let r = summaries
         .summarize(&user.0, path.into_inner(), force)
         .await?;
-    Ok(HttpResponse::Ok().json(SummaryOut {
+    Ok(HttpResponse::Ok().json(SummarizeOut::Summary(SummaryOut {
         report_id: r.report_id,
         executive_summary: r.executive_summary,
         category_summaries: r.category_summaries,
@@ -422,7 +445,7 @@ pub async fn summarize(
             prompt_tokens: r.usage.prompt_tokens,
             completion_tokens: r.usage.completion_tokens,
         },
-    }))
+    })))
 }
 
 /// What a prompt would produce for this report (or one article); nothing is saved.

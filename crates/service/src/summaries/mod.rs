@@ -2,6 +2,7 @@
 //! the executive summary, each stage parallel and bounded, with no database
 //! connection held while the LLM works.
 
+mod estimate;
 pub mod offline;
 pub mod openai;
 mod preview;
@@ -12,6 +13,7 @@ mod runs;
 pub mod templates;
 mod workers;
 
+pub use estimate::Estimate;
 pub use preview::{Preview, PreviewPrompts};
 pub use runs::{SummaryRun, status_name};
 pub use workers::Workers;

@@ -14,7 +14,7 @@ use futures::stream::{self, StreamExt};
 use repository::associations::{self, ReportArticle};
 use repository::reports::{self, ReportWithArticles};
 use repository::streams::Stream;
-use repository::summary_cache::{self, NewCachedSummary};
+use repository::summary_cache::{self, CachedSummary, NewCachedSummary};
 use repository::summary_runs::{self, Outcome, Progress, SummaryRun};
 use repository::usage::{self, NewUsage};
 use serde_json::json;
@@ -206,11 +206,20 @@ impl ArticleSummaries {
     }
 }
 
+/// The article stage's requests: the prompt of each article to summarize
+/// that the cache cannot answer, the cache's answers, and each request's
+/// cache key.
+pub(super) struct ArticlePlan {
+    pub(super) calls: Vec<(i32, String)>,
+    pub(super) hits: Vec<(i32, CachedSummary)>,
+    pub(super) keys: HashMap<i32, String>,
+}
+
 /// What a run reads before any LLM call.
-struct Input {
-    stream: Stream,
-    config: StreamConfig,
-    loaded: ReportWithArticles,
+pub(super) struct Input {
+    pub(super) stream: Stream,
+    pub(super) config: StreamConfig,
+    pub(super) loaded: ReportWithArticles,
 }
 
 impl SummaryService {
@@ -372,7 +381,7 @@ impl SummaryService {
 
     /// The report with its visible articles, and its stream; each query
     /// takes a pooled connection and gives it back.
-    async fn read(&self, report_id: i32) -> Result<Input, ServiceError> {
+    pub(super) async fn read(&self, report_id: i32) -> Result<Input, ServiceError> {
         let (report, stream) = reports::find_with_stream(&self.db, report_id)
             .await?
             .ok_or(ServiceError::NotFound("report"))?;
@@ -391,6 +400,54 @@ impl SummaryService {
         })
     }
 
+    /// The article stage's requests: each visible article lacking a summary
+    /// (with `force`, each one) that `done` does not hold, rendered; the
+    /// ones a summary kept in the cache answers (none with `force`: it asks
+    /// the provider again) are set apart.
+    pub(super) async fn plan_articles(
+        &self,
+        input: &Input,
+        config: &StageConfig,
+        force: bool,
+        done: &HashSet<i32>,
+    ) -> Result<ArticlePlan, ServiceError> {
+        let jobs = input
+            .loaded
+            .articles
+            .iter()
+            .filter(|a| !done.contains(&a.article.id))
+            .filter(|a| force || a.association.ai_summary.is_none())
+            .map(|a| {
+                let values = prompts::article(&input.stream, &a.article);
+                let prompt =
+                    prompts::render(PromptType::ArticleSummary, &config.template, &values)?;
+                Ok((a.article.id, prompt))
+            })
+            .collect::<Result<Vec<(i32, String)>, ServiceError>>()?;
+        let keys: HashMap<i32, String> = jobs
+            .iter()
+            .map(|(id, prompt)| (*id, self.cache_key(config, prompt)))
+            .collect();
+        let mut cached = if force || jobs.is_empty() {
+            HashMap::new()
+        } else {
+            let wanted: Vec<String> = keys.values().cloned().collect();
+            summary_cache::find_many(&self.db, &wanted).await?
+        };
+        let mut plan = ArticlePlan {
+            calls: Vec::with_capacity(jobs.len()),
+            hits: Vec::new(),
+            keys,
+        };
+        for (article_id, prompt) in jobs {
+            match cached.remove(&plan.keys[&article_id]) {
+                Some(hit) => plan.hits.push((article_id, hit)),
+                None => plan.calls.push((article_id, prompt)),
+            }
+        }
+        Ok(plan)
+    }
+
     /// Stage 1: one call per visible article lacking a summary (with
     /// `force`, every one this run has not summarized yet).
     async fn article_stage(
@@ -399,7 +456,7 @@ impl SummaryService {
         input: &Input,
         ledger: &mut Ledger,
     ) -> Result<(ArticleSummaries, Pending), Stop> {
-        let (stream, articles) = (&input.stream, &input.loaded.articles);
+        let articles = &input.loaded.articles;
         let config = self.stage_config(&input.config, PromptType::ArticleSummary);
         // What earlier attempts of this run stored (a first attempt has none).
         let done_here: HashSet<i32> = if job.attempt > 1 {
@@ -415,42 +472,17 @@ impl SummaryService {
             .iter()
             .filter_map(|a| Some((a.article.id, a.association.ai_summary.clone()?)))
             .collect();
-        let jobs = articles
-            .iter()
-            .filter(|a| !done_here.contains(&a.article.id))
-            .filter(|a| job.force || a.association.ai_summary.is_none())
-            .map(|a| {
-                let values = prompts::article(stream, &a.article);
-                let prompt =
-                    prompts::render(PromptType::ArticleSummary, &config.template, &values)?;
-                Ok((a.article.id, prompt))
-            })
-            .collect::<Result<Vec<(i32, String)>, ServiceError>>()?;
-        let total = (done_here.len() + jobs.len()) as i32;
-        // Summaries this exact request already produced, for any report of
-        // any organization, cost nothing; `force` asks the provider again.
-        let keys: HashMap<i32, String> = jobs
-            .iter()
-            .map(|(id, prompt)| (*id, self.cache_key(&config, prompt)))
-            .collect();
-        let cached = if job.force {
-            HashMap::new()
-        } else {
-            let wanted: Vec<String> = keys.values().cloned().collect();
-            summary_cache::find_many(&self.db, &wanted).await?
-        };
+        let plan = self
+            .plan_articles(input, &config, job.force, &done_here)
+            .await?;
+        let total = (done_here.len() + plan.calls.len() + plan.hits.len()) as i32;
         let mut pending = Pending::default();
-        let mut calls = Vec::with_capacity(jobs.len());
-        for (article_id, prompt) in jobs {
-            match cached.get(&keys[&article_id]) {
-                Some(hit) => {
-                    let row = self.reuse_row(job, &hit.model, article_id);
-                    pending.reuse(row, article_id, hit.text.clone());
-                    by_article.insert(article_id, hit.text.clone());
-                }
-                None => calls.push((article_id, prompt)),
-            }
+        for (article_id, hit) in plan.hits {
+            let row = self.reuse_row(job, &hit.model, article_id);
+            pending.reuse(row, article_id, hit.text.clone());
+            by_article.insert(article_id, hit.text);
         }
+        let (calls, keys) = (plan.calls, plan.keys);
         let reused = pending.articles.len();
         let span = tracing::info_span!(
             "summary_stage",

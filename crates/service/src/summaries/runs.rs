@@ -41,11 +41,7 @@ impl SummaryService {
         report_id: i32,
         force: bool,
     ) -> Result<(SummaryRun, bool), ServiceError> {
-        let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
-        crate::streams::require_active(&stream, "summarize its reports")?;
-        if report.approval_status == ApprovalStatus::Approved {
-            return Err(crate::curation::approved(report_id));
-        }
+        let stream = self.summarizable(actor, report_id).await?;
         let org_id = billed_org(&self.db, &stream).await?;
         let (visible, summarized) = associations::count_summarized(&self.db, report_id).await?;
         if visible == 0 {
@@ -69,6 +65,21 @@ impl SummaryService {
             self.dispatch(run.id);
         }
         Ok((run, queued))
+    }
+
+    /// The report's stream, if the caller may summarize the report: they may
+    /// change it, its stream is active, and it is not approved.
+    pub(super) async fn summarizable(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+    ) -> Result<repository::streams::Stream, ServiceError> {
+        let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
+        crate::streams::require_active(&stream, "summarize its reports")?;
+        if report.approval_status == ApprovalStatus::Approved {
+            return Err(crate::curation::approved(report_id));
+        }
+        Ok(stream)
     }
 
     /// Waits until the run (as last seen) ends, and returns it as it ended.
