@@ -8,6 +8,10 @@ pub struct Model {
     #[sea_orm(unique)]
     pub name: String,
     pub is_active: bool,
+    /// LLM calls allowed per UTC calendar month; no limit when `None`.
+    pub monthly_llm_calls: Option<i32>,
+    /// Prompt and completion tokens allowed per UTC calendar month.
+    pub monthly_llm_tokens: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

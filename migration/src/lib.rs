@@ -17,6 +17,7 @@ mod m20261127_000006_login_throttles;
 mod m20261127_000007_summary_runs;
 mod m20261128_000008_report_life_cycle;
 mod m20261128_000009_summary_cache;
+mod m20261128_000010_org_budgets;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_summary_runs::Migration),
             Box::new(m20261128_000008_report_life_cycle::Migration),
             Box::new(m20261128_000009_summary_cache::Migration),
+            Box::new(m20261128_000010_org_budgets::Migration),
         ]
     }
 }

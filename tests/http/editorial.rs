@@ -65,3 +65,31 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn platform_admins_set_monthly_limits_and_a_run_past_them_gets_429(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let org = format!("/api/v1/organizations/{}", w.org_a);
+        let limits = json!({"monthly_llm_calls": 1, "monthly_llm_tokens": null});
+        assert_eq!(app.request(Method::PATCH, &org, Some(&w.admin_a.1), Some(limits.clone())).await.status(), 403);
+        assert_eq!(app.request(Method::PATCH, &org, Some(&w.platform.1), Some(json!({"monthly_llm_calls": -1}))).await.status(), 422);
+        let set = app.request(Method::PATCH, &org, Some(&w.platform.1), Some(limits)).await;
+        assert_eq!(set.status(), 200);
+        let seen: Value = app.get(&org, &w.admin_a.1).await.json().await.unwrap();
+        assert_eq!((seen["monthly_llm_calls"].clone(), seen["monthly_llm_tokens"].clone()), (json!(1), Value::Null), "org admins read their limits");
+
+        let summarize = format!("/api/v1/reports/{}/summarize", w.report);
+        let refused = app.post(&summarize, &w.admin_a.1, json!({})).await;
+        assert_eq!(refused.status(), 429);
+        assert_eq!(refused.headers()["content-type"], "application/problem+json");
+        let problem: Value = refused.json().await.unwrap();
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("monthly limit of 1") && detail.contains("resets at"), "{detail}");
+        let runs: Value = app.get(&format!("/api/v1/reports/{}/summary-runs", w.report), &w.admin_a.1).await.json().await.unwrap();
+        assert_eq!(runs["meta"]["total"], 0, "refused before a run was queued");
+        // A dry run still answers what it would cost.
+        assert_eq!(app.post(&format!("{summarize}?dry_run=true"), &w.admin_a.1, json!({})).await.status(), 200);
+        app.stop().await;
+    }
+}

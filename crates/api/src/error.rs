@@ -91,6 +91,7 @@ impl ApiError {
                 ServiceError::Forbidden(why) => ("forbidden", why.clone()),
                 ServiceError::Conflict(why) => ("conflict", why.clone()),
                 ServiceError::PreconditionFailed(why) => ("precondition-failed", why.clone()),
+                ServiceError::BudgetExceeded(why) => ("budget-exceeded", why.clone()),
                 ServiceError::Validation(_) => {
                     ("validation", "the request has invalid fields".into())
                 }
@@ -154,6 +155,7 @@ impl ResponseError for ApiError {
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+                ServiceError::BudgetExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
                 ServiceError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
                 ServiceError::LlmFailed { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,

@@ -92,6 +92,12 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
                 codes.push(("502", "The LLM provider failed; `failed` lists the items"));
                 codes.push(("504", "The LLM provider timed out"));
             }
+            if path.ends_with("/summarize") {
+                codes.push((
+                    "429",
+                    "The organization's monthly LLM limit would be exceeded; `detail` names the limit and when it resets",
+                ));
+            }
             for (code, description) in codes {
                 op.responses
                     .responses
@@ -296,6 +302,16 @@ fn request_limits() -> Vec<(&'static str, &'static str, Limit)> {
         ),
         ("RankingRequest", "article_ids", Limit::Unique),
         ("ReasonRequest", "reason", Limit::NonBlank(NOTES_CHARS)),
+        (
+            "PatchOrganizationRequest",
+            "monthly_llm_calls",
+            Limit::Int(0, i32::MAX.into()),
+        ),
+        (
+            "PatchOrganizationRequest",
+            "monthly_llm_tokens",
+            Limit::Int(0, i64::MAX),
+        ),
         (
             "PreviewRequest",
             "system_prompt",

@@ -16,6 +16,9 @@ pub use entity::organization::Model as Organization;
 pub struct OrganizationUpdate {
     pub name: Option<String>,
     pub is_active: Option<bool>,
+    /// `Some(None)` removes the limit.
+    pub monthly_llm_calls: Option<Option<i32>>,
+    pub monthly_llm_tokens: Option<Option<i64>>,
 }
 
 /// Creates an organization. A taken name is `Duplicate(OrganizationName)`.
@@ -65,6 +68,12 @@ pub async fn update<C: ConnectionTrait>(
     let mut active: organization::ActiveModel = get(db, id).await?.into();
     if let Some(name) = changes.name {
         active.name = Set(name);
+    }
+    if let Some(limit) = changes.monthly_llm_calls {
+        active.monthly_llm_calls = Set(limit);
+    }
+    if let Some(limit) = changes.monthly_llm_tokens {
+        active.monthly_llm_tokens = Set(limit);
     }
     if let Some(is_active) = changes.is_active {
         active.is_active = Set(is_active);

@@ -48,6 +48,43 @@ pub async fn items_done<C: ConnectionTrait>(
         .await?)
 }
 
+/// What an organization spent since a moment: calls made (reuses are not
+/// calls) and tokens, prompt and completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Spent {
+    pub calls: i64,
+    pub tokens: i64,
+}
+
+/// What `org_id` spent since `since`, in one statement.
+pub async fn spent_since<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    since: chrono::DateTime<Utc>,
+) -> Result<Spent, RepoError> {
+    let row: Option<(Option<i64>, Option<i64>)> = llm_usage::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::cust("SUM(CASE WHEN outcome = 'reused' THEN 0 ELSE 1 END)")
+                .cast_as(Alias::new(bigint(db))),
+            "calls",
+        )
+        .column_as(
+            Expr::cust("SUM(prompt_tokens + completion_tokens)").cast_as(Alias::new(bigint(db))),
+            "tokens",
+        )
+        .filter(llm_usage::Column::OrgId.eq(org_id))
+        .filter(llm_usage::Column::CreatedAt.gte(since))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (calls, tokens) = row.unwrap_or_default();
+    Ok(Spent {
+        calls: calls.unwrap_or(0),
+        tokens: tokens.unwrap_or(0),
+    })
+}
+
 /// Calls and tokens of one model on one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsageSummary {

@@ -42,6 +42,10 @@ pub enum ServiceError {
     /// The request conflicts with the current state (duplicate, stale).
     #[error("{0}")]
     Conflict(String),
+    /// The organization's monthly LLM budget would be exceeded (says which
+    /// limit and when it resets).
+    #[error("{0}")]
+    BudgetExceeded(String),
     /// An `If-Match` version that is no longer current.
     #[error("{0}")]
     PreconditionFailed(String),

@@ -5,11 +5,23 @@ pub use repository::organizations::Organization;
 use repository::organizations::{self, OrganizationUpdate};
 use repository::usage;
 pub use repository::usage::UsageSummary;
+
+/// A platform admin's change of an organization; `None` leaves a field as
+/// it is, and `Some(None)` removes a monthly limit.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationChanges {
+    pub name: Option<String>,
+    pub is_active: Option<bool>,
+    /// LLM calls allowed per UTC calendar month.
+    pub monthly_llm_calls: Option<Option<i32>>,
+    /// Prompt and completion tokens allowed per UTC calendar month.
+    pub monthly_llm_tokens: Option<Option<i64>>,
+}
 use repository::{Page, Paginated, RepoError, streams};
 use sea_orm::DatabaseConnection;
 
-use crate::ServiceError;
 use crate::access::Actor;
+use crate::{FieldError, ServiceError};
 
 /// An organization with its member and stream counts.
 #[derive(Debug, Clone)]
@@ -99,21 +111,37 @@ impl OrganizationService {
         })
     }
 
-    /// Renames or (de)activates an organization (platform admins).
+    /// Renames, (de)activates or sets the monthly LLM limits of an
+    /// organization (platform admins).
     pub async fn update(
         &self,
         actor: &Actor,
         id: i32,
-        name: Option<String>,
-        is_active: Option<bool>,
+        changes: OrganizationChanges,
     ) -> Result<Organization, ServiceError> {
         let db = &self.db;
         if !visible(actor, id) {
             return Err(ServiceError::NotFound("organization"));
         }
         require_platform_admin(actor)?;
-        let name = name.map(|n| validate_name(&n)).transpose()?;
-        Ok(organizations::update(db, id, OrganizationUpdate { name, is_active }).await?)
+        let name = changes.name.map(|n| validate_name(&n)).transpose()?;
+        let mut errors = Vec::new();
+        if changes.monthly_llm_calls.flatten().is_some_and(|n| n < 0) {
+            errors.push(FieldError::new("monthly_llm_calls", "must be 0 or more"));
+        }
+        if changes.monthly_llm_tokens.flatten().is_some_and(|n| n < 0) {
+            errors.push(FieldError::new("monthly_llm_tokens", "must be 0 or more"));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let update = OrganizationUpdate {
+            name,
+            is_active: changes.is_active,
+            monthly_llm_calls: changes.monthly_llm_calls,
+            monthly_llm_tokens: changes.monthly_llm_tokens,
+        };
+        Ok(organizations::update(db, id, update).await?)
     }
 
     /// Deletes an organization (platform admins); refused while it has users.

@@ -365,3 +365,45 @@ async fn summary_state(db: &TestDb) -> (u64, u64) {
         .unwrap();
     (runs, ledger)
 }
+
+backend_tests! {
+    async fn a_run_past_the_monthly_budget_is_refused_before_its_first_call(backend: Backend) {
+        use service::organizations::OrganizationChanges;
+        let db = TestDb::new(backend).await;
+        let llm = mock(1).await;
+        let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 4).await;
+        let limits = |calls: Option<i32>, tokens: Option<i64>| OrganizationChanges {
+            monthly_llm_calls: Some(calls),
+            monthly_llm_tokens: Some(tokens),
+            ..Default::default()
+        };
+        let orgs = &w.services.organizations;
+        let refused = |r: Result<service::summaries::SummaryResult, ServiceError>, what: &str| match r {
+            Err(ServiceError::BudgetExceeded(detail)) => {
+                assert!(detail.contains(what) && detail.contains("resets at"), "{detail}");
+            }
+            other => panic!("expected a refusal naming {what}: {other:?}"),
+        };
+        assert!(matches!(orgs.update(&w.admin_a, w.org_a, limits(Some(100), None)).await, Err(ServiceError::Forbidden(_))), "org admins read limits, platform admins set them");
+        assert!(matches!(orgs.update(&w.platform, w.org_a, limits(Some(-1), None)).await, Err(ServiceError::Validation(_))));
+
+        // The run needs 4 + 2 + 1 calls.
+        orgs.update(&w.platform, w.org_a, limits(Some(6), None)).await.unwrap();
+        refused(w.services.summaries.summarize(&w.admin_a, w.report, false).await, "LLM calls");
+        assert_eq!(llm.count(), 0, "refused before the first call");
+        assert_eq!(summary_state(&db).await, (0, 0), "no run queued, nothing on the ledger");
+
+        // What the month spent counts: 7 of 9, and a second run needs 3.
+        orgs.update(&w.platform, w.org_a, limits(Some(9), None)).await.unwrap();
+        w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        refused(w.services.summaries.summarize(&w.admin_a, w.report, false).await, "LLM calls");
+        assert_eq!(llm.count(), 7);
+
+        orgs.update(&w.platform, w.org_a, limits(None, Some(1_000))).await.unwrap();
+        refused(w.services.summaries.summarize(&w.admin_a, w.report, false).await, "tokens");
+        let org = orgs.update(&w.platform, w.org_a, limits(None, None)).await.unwrap();
+        assert_eq!((org.monthly_llm_calls, org.monthly_llm_tokens), (None, None));
+        w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
+        assert_eq!(llm.count(), 10, "no limit, no refusal");
+    }
+}

@@ -7,6 +7,10 @@ pub struct OrganizationOut {
     pub id: i32,
     pub name: String,
     pub is_active: bool,
+    /// LLM calls allowed per UTC calendar month (`null`: no limit).
+    pub monthly_llm_calls: Option<i32>,
+    /// Prompt and completion tokens allowed per UTC calendar month.
+    pub monthly_llm_tokens: Option<i64>,
     pub created_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member_count: Option<u64>,
@@ -20,6 +24,8 @@ impl From<service::organizations::Organization> for OrganizationOut {
             id: o.id,
             name: o.name,
             is_active: o.is_active,
+            monthly_llm_calls: o.monthly_llm_calls,
+            monthly_llm_tokens: o.monthly_llm_tokens,
             created_at: o.created_at,
             member_count: None,
             stream_count: None,
@@ -38,6 +44,15 @@ pub struct CreateOrganizationRequest {
 pub struct PatchOrganizationRequest {
     pub name: Option<String>,
     pub is_active: Option<bool>,
+    /// LLM calls allowed per UTC calendar month; `null` removes the limit.
+    #[serde(default, deserialize_with = "whole::nullable")]
+    #[schema(value_type = Option<i32>)]
+    pub monthly_llm_calls: Option<Option<i32>>,
+    /// Prompt and completion tokens allowed per UTC calendar month; `null`
+    /// removes the limit.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub monthly_llm_tokens: Option<Option<i64>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

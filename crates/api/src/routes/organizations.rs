@@ -62,7 +62,8 @@ pub async fn get(
     }))
 }
 
-/// Rename or (de)activate an organization (platform admins).
+/// Rename, (de)activate or set the monthly LLM limits of an organization
+/// (platform admins).
 #[utoipa::path(operation_id = "updateOrganization", tag = "organizations", security(("bearer" = [])), request_body = PatchOrganizationRequest,
     responses((status = 200, description = "Changed", body = OrganizationOut)))]
 #[patch("/organizations/{org_id}")]
@@ -76,7 +77,16 @@ pub async fn update(
     let org = state
         .services
         .organizations
-        .update(&user.0, path.into_inner(), body.name, body.is_active)
+        .update(
+            &user.0,
+            path.into_inner(),
+            service::organizations::OrganizationChanges {
+                name: body.name,
+                is_active: body.is_active,
+                monthly_llm_calls: body.monthly_llm_calls,
+                monthly_llm_tokens: body.monthly_llm_tokens,
+            },
+        )
         .await?;
     Ok(web::Json(org.into()))
 }

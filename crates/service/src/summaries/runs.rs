@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use entity::enums::{ApprovalStatus, RunStatus};
 use repository::summary_runs::{self, NewRun};
 use repository::{Page, Paginated, associations};
@@ -49,6 +51,9 @@ impl SummaryService {
                 "a report with no visible articles has nothing to summarize".into(),
             ));
         }
+        if let Some(org_id) = org_id {
+            self.check_budget(org_id, report_id, force).await?;
+        }
         let articles_total = if force { visible } else { visible - summarized };
         let (run, queued) = summary_runs::queue_or_join(
             &self.db,
@@ -80,6 +85,59 @@ impl SummaryService {
             return Err(crate::curation::approved(report_id));
         }
         Ok(stream)
+    }
+
+    /// Refuses, before its first call, a new run that would take the
+    /// organization past a monthly limit (the estimate counts every call
+    /// and the most tokens it may use). Joining a run in progress costs
+    /// nothing and is not checked; neither is an organization without
+    /// limits (one statement).
+    async fn check_budget(
+        &self,
+        org_id: i32,
+        report_id: i32,
+        force: bool,
+    ) -> Result<(), ServiceError> {
+        let org = repository::organizations::get(&self.db, org_id).await?;
+        if org.monthly_llm_calls.is_none() && org.monthly_llm_tokens.is_none() {
+            return Ok(());
+        }
+        if summary_runs::active_for_report(&self.db, report_id)
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let input = self.read(report_id).await?;
+        let estimate = self.estimate_input(&input, force).await?;
+        let (month, resets) = month_of(Utc::now());
+        let spent = repository::usage::spent_since(&self.db, org_id, month).await?;
+        let over = |limit: i64, used: i64, needed: u64, what: &str| {
+            (used.saturating_add(i64::try_from(needed).unwrap_or(i64::MAX)) > limit).then(|| {
+                ServiceError::BudgetExceeded(format!(
+                    "this summary needs about {needed} {what}, and the organization has used {used} of its monthly limit of {limit}; the limit resets at {}",
+                    resets.format("%Y-%m-%dT%H:%M:%SZ")
+                ))
+            })
+        };
+        let refusal = org
+            .monthly_llm_calls
+            .and_then(|limit| {
+                over(
+                    limit.into(),
+                    spent.calls,
+                    estimate.llm_calls.into(),
+                    "LLM calls",
+                )
+            })
+            .or_else(|| {
+                org.monthly_llm_tokens
+                    .and_then(|limit| over(limit, spent.tokens, estimate.tokens(), "tokens"))
+            });
+        match refusal {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Waits until the run (as last seen) ends, and returns it as it ended.
@@ -260,5 +318,46 @@ pub fn status_name(status: RunStatus) -> &'static str {
         RunStatus::Succeeded => "succeeded",
         RunStatus::Failed => "failed",
         RunStatus::Cancelled => "cancelled",
+    }
+}
+
+/// The UTC calendar month of `now`: its first instant, and the next
+/// month's, when monthly limits reset.
+fn month_of(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    use chrono::{Datelike, TimeZone};
+    let first = |year: i32, month: u32| {
+        Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
+            .single()
+            .unwrap_or(now)
+    };
+    let start = first(now.year(), now.month());
+    let next = if now.month() == 12 {
+        first(now.year() + 1, 1)
+    } else {
+        first(now.year(), now.month() + 1)
+    };
+    (start, next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn monthly_limits_reset_at_the_first_instant_of_the_next_utc_month() {
+        let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap();
+        assert_eq!(
+            month_of(at(2026, 11, 28, 4)),
+            (at(2026, 11, 1, 0), at(2026, 12, 1, 0))
+        );
+        assert_eq!(
+            month_of(at(2026, 12, 31, 23)),
+            (at(2026, 12, 1, 0), at(2027, 1, 1, 0))
+        );
+        assert_eq!(
+            month_of(at(2027, 1, 1, 0)),
+            (at(2027, 1, 1, 0), at(2027, 2, 1, 0))
+        );
     }
 }
