@@ -320,22 +320,12 @@ pub async fn set_enrichments<C: ConnectionTrait>(
     id: i32,
     enrichments: Json,
 ) -> Result<(), RepoError> {
-    let result = report::Entity::update_many()
-        .col_expr(
-            report::Column::OriginalEnrichments,
-            Func::coalesce([
-                Expr::col(report::Column::OriginalEnrichments),
-                Expr::value(enrichments.clone()),
-            ])
-            .into(),
-        )
-        .col_expr(report::Column::Enrichments, Expr::value(enrichments))
+    let first = Expr::value(enrichments.clone());
+    let result = enrichments_update(id, enrichments, first)
         .col_expr(
             report::Column::Version,
             sea_orm::sea_query::ExprTrait::add(Expr::col(report::Column::Version), 1),
         )
-        .col_expr(report::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(report::Column::Id.eq(id))
         .exec(db)
         .await?;
     one_updated(result.rows_affected, id)
@@ -349,23 +339,30 @@ pub async fn edit_enrichments<C: ConnectionTrait>(
     id: i32,
     enrichments: Json,
 ) -> Result<(), RepoError> {
-    // First: MySQL evaluates assignments left to right, so this one must
-    // read the enrichments before the next replaces them.
-    let result = report::Entity::update_many()
+    let current = Expr::col(report::Column::Enrichments);
+    let result = enrichments_update(id, enrichments, current)
+        .exec(db)
+        .await?;
+    one_updated(result.rows_affected, id)
+}
+
+/// An update of the report's enrichments that keeps `original` as the
+/// original ones when there are none yet.
+fn enrichments_update(
+    id: i32,
+    enrichments: Json,
+    original: Expr,
+) -> sea_orm::UpdateMany<report::Entity> {
+    // First: MySQL evaluates assignments left to right, so `original` may
+    // read the enrichments before the next assignment replaces them.
+    report::Entity::update_many()
         .col_expr(
             report::Column::OriginalEnrichments,
-            Func::coalesce([
-                Expr::col(report::Column::OriginalEnrichments),
-                Expr::col(report::Column::Enrichments),
-            ])
-            .into(),
+            Func::coalesce([Expr::col(report::Column::OriginalEnrichments), original]).into(),
         )
         .col_expr(report::Column::Enrichments, Expr::value(enrichments))
         .col_expr(report::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(report::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    one_updated(result.rows_affected, id)
 }
 
 /// `NotFound` unless the statement matched the report.

@@ -109,6 +109,20 @@ pub fn status_name(status: ApprovalStatus) -> &'static str {
     }
 }
 
+/// Ends a life-cycle move: its curation event, in its transaction, then the
+/// commit; the report as moved.
+async fn moved(
+    txn: DatabaseTransaction,
+    actor: &Actor,
+    report: Report,
+    event: CurationEventType,
+    notes: Option<String>,
+) -> Result<Report, ServiceError> {
+    record(&txn, actor, report.id, None, event, notes, None).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
 /// A `Conflict` unless the report has a visible article.
 async fn require_visible(
     txn: &DatabaseTransaction,
@@ -214,10 +228,7 @@ impl CurationService {
         require_visible(&txn, report_id, "submitted").await?;
         let report =
             reports::set_undecided(&txn, report_id, ApprovalStatus::AwaitingApproval).await?;
-        let event = CurationEventType::Submit;
-        record(&txn, actor, report_id, None, event, None, None).await?;
-        txn.commit().await?;
-        Ok(report)
+        moved(txn, actor, report, CurationEventType::Submit, None).await
     }
 
     /// Takes an approved or rejected report back to `draft`, with a reason
@@ -234,10 +245,7 @@ impl CurationService {
             .begin_transition(actor, report_id, &from, "reopened")
             .await?;
         let report = reports::set_undecided(&txn, report_id, ApprovalStatus::Draft).await?;
-        let event = CurationEventType::Reopen;
-        record(&txn, actor, report_id, None, event, Some(reason), None).await?;
-        txn.commit().await?;
-        Ok(report)
+        moved(txn, actor, report, CurationEventType::Reopen, Some(reason)).await
     }
 
     /// Excludes (`hidden`) or re-includes an article of a report.
@@ -499,10 +507,7 @@ impl CurationService {
         let report =
             reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None)
                 .await?;
-        let event = CurationEventType::Approve;
-        record(&txn, actor, report_id, None, event, None, None).await?;
-        txn.commit().await?;
-        Ok(report)
+        moved(txn, actor, report, CurationEventType::Approve, None).await
     }
 
     /// Rejects a report awaiting approval, with a reason.
@@ -525,9 +530,6 @@ impl CurationService {
             Some(reason.clone()),
         )
         .await?;
-        let event = CurationEventType::Reject;
-        record(&txn, actor, report_id, None, event, Some(reason), None).await?;
-        txn.commit().await?;
-        Ok(report)
+        moved(txn, actor, report, CurationEventType::Reject, Some(reason)).await
     }
 }
