@@ -234,13 +234,7 @@ pub async fn set_undecided<C: ConnectionTrait>(
     id: i32,
     status: ApprovalStatus,
 ) -> Result<Report, RepoError> {
-    let mut active: report::ActiveModel = get(db, id).await?.into();
-    active.approval_status = Set(status);
-    active.approved_by = Set(None);
-    active.approved_at = Set(None);
-    active.rejection_reason = Set(None);
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    set_status(db, id, status, None, None).await
 }
 
 /// Sets the approval status, with who decided and why.
@@ -251,11 +245,22 @@ pub async fn set_approval<C: ConnectionTrait>(
     by: i32,
     reason: Option<String>,
 ) -> Result<Report, RepoError> {
+    set_status(db, id, status, Some(by), reason).await
+}
+
+/// Sets the status and the decision behind it (none: no decision, no time).
+async fn set_status<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    status: ApprovalStatus,
+    decided_by: Option<i32>,
+    reason: Option<String>,
+) -> Result<Report, RepoError> {
     let now = Utc::now();
     let mut active: report::ActiveModel = get(db, id).await?.into();
     active.approval_status = Set(status);
-    active.approved_by = Set(Some(by));
-    active.approved_at = Set(Some(now));
+    active.approved_at = Set(decided_by.map(|_| now));
+    active.approved_by = Set(decided_by);
     active.rejection_reason = Set(reason);
     active.updated_at = Set(now);
     Ok(active.update(db).await?)

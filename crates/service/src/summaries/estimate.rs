@@ -54,9 +54,7 @@ impl SummaryService {
         self.summarizable(actor, report_id).await?;
         let input = self.read(report_id).await?;
         if input.loaded.articles.is_empty() {
-            return Err(ServiceError::Conflict(
-                "a report with no visible articles has nothing to summarize".into(),
-            ));
+            return Err(super::runs::nothing_to_summarize());
         }
         self.estimate_input(&input, force).await
     }

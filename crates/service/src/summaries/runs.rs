@@ -47,9 +47,7 @@ impl SummaryService {
         let org_id = billed_org(&self.db, &stream).await?;
         let (visible, summarized) = associations::count_summarized(&self.db, report_id).await?;
         if visible == 0 {
-            return Err(ServiceError::Conflict(
-                "a report with no visible articles has nothing to summarize".into(),
-            ));
+            return Err(nothing_to_summarize());
         }
         if let Some(org_id) = org_id {
             self.check_budget(org_id, report_id, force).await?;
@@ -319,6 +317,11 @@ pub fn status_name(status: RunStatus) -> &'static str {
         RunStatus::Failed => "failed",
         RunStatus::Cancelled => "cancelled",
     }
+}
+
+/// Why a report without visible articles is not summarized.
+pub(super) fn nothing_to_summarize() -> ServiceError {
+    ServiceError::Conflict("a report with no visible articles has nothing to summarize".into())
 }
 
 /// The UTC calendar month of `now`: its first instant, and the next
