@@ -1,5 +1,6 @@
 //! Black-box HTTP tests of curio, on SQLite, MariaDB and PostgreSQL.
 
+mod abuse;
 mod access;
 mod bad_input;
 mod concurrency;

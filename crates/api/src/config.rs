@@ -37,6 +37,11 @@ pub struct ServerSettings {
     /// believed; from anyone else the header is ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// How long reading one request body may take, in seconds (408 after).
+    pub body_read_timeout_secs: f64,
+    /// Bodies larger than `json_limit_bytes` (bulk imports) read at once;
+    /// more get 503 with `Retry-After`.
+    pub max_concurrent_large_bodies: usize,
 }
 
 impl ServerSettings {

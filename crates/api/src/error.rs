@@ -23,6 +23,12 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("too many failed attempts")]
     TooManyRequests(Duration),
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
+    /// The server declines the request for now (says what, and after how
+    /// long to retry).
+    #[error("{0}")]
+    Busy(String, Duration),
     #[error("no such resource")]
     RouteNotFound,
     #[error("method not allowed")]
@@ -126,6 +132,8 @@ impl ApiError {
                 "too-many-requests",
                 "too many failed login attempts; retry later".into(),
             ),
+            ApiError::BodyTimeout => ("request-timeout", self.to_string()),
+            ApiError::Busy(why, _) => ("busy", why.clone()),
             ApiError::RouteNotFound => ("not-found", "no such resource".into()),
             ApiError::MethodNotAllowed => (
                 "method-not-allowed",
@@ -170,6 +178,8 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RouteNotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
@@ -218,8 +228,12 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            ApiError::TooManyRequests(wait) => {
+            ApiError::TooManyRequests(wait) | ApiError::Busy(_, wait) => {
                 response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+            }
+            ApiError::BodyTimeout => {
+                // The rest of the body may still be on its way.
+                response.insert_header((header::CONNECTION, "close"));
             }
             ApiError::Service(ServiceError::Unavailable(_)) => {
                 response.insert_header((header::RETRY_AFTER, "5"));

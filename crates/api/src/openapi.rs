@@ -127,6 +127,10 @@ enum Limit {
     Unique,
     /// At least this many properties in the object itself (property "").
     MinProperties(usize),
+    /// A date every backend stores: years 1000 to 9999.
+    StorableDate,
+    /// An `http` or `https` URL of at most `max` characters.
+    WebLink(usize),
 }
 
 /// What the service validates, per schema and property, from the same
@@ -145,7 +149,7 @@ fn request_limits() -> Vec<(&'static str, &'static str, Limit)> {
             (schema, "journal", Limit::Chars(0, column::JOURNAL)),
             (schema, "doi", Limit::Chars(0, column::DOI)),
             (schema, "pmid", Limit::Chars(0, column::PMID)),
-            (schema, "url", Limit::Chars(0, column::URL)),
+            (schema, "url", Limit::WebLink(column::URL)),
             (schema, "pub_year", Limit::Int(1500, 2200)),
         ]
     };
@@ -268,6 +272,8 @@ fn request_limits() -> Vec<(&'static str, &'static str, Limit)> {
             "report_name",
             Limit::NonBlank(REPORT_NAME_CHARS),
         ),
+        ("CreateReportRequest", "report_date", Limit::StorableDate),
+        ("PatchReportRequest", "report_date", Limit::StorableDate),
         ("NotesRequest", "notes", Limit::Chars(0, NOTES_CHARS)),
         (
             "EditArticleRequest",
@@ -374,6 +380,18 @@ pub fn document_limits(openapi: &mut OpenApiDoc) {
                 s.format = Some(SchemaFormat::KnownFormat(KnownFormat::Email));
                 s.max_length = Some(service::limits::EMAIL_CHARS);
             }
+            (Schema::Object(s), Limit::WebLink(max)) => {
+                s.max_length = Some(max);
+                s.pattern = Some(WEB_LINK.into());
+            }
+            (Schema::Object(s), Limit::StorableDate) => {
+                s.pattern = Some(STORABLE_DATE.into());
+                s.description = Some(format!(
+                    "A date from {} to {} (what every backend stores).",
+                    service::limits::EARLIEST_DATE,
+                    service::limits::LATEST_DATE
+                ));
+            }
             (Schema::Array(a), Limit::Items(min, max)) => {
                 a.min_items = (min > 0).then_some(min);
                 a.max_items = Some(max);
@@ -422,6 +440,10 @@ pub fn document_limits(openapi: &mut OpenApiDoc) {
 
 /// Text with at least one character that is not whitespace, and no NUL.
 const NON_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
+/// An absolute `http`/`https` URL (the service parses it as well).
+const WEB_LINK: &str = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][^\s\u0000]*)?$";
+/// `YYYY-MM-DD` with a year of four digits, 1000 to 9999.
+const STORABLE_DATE: &str = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$";
 /// Text without NUL characters, which every request refuses (see
 /// `json_guard`).
 const NO_NUL: &str = r"^[^\u0000]*$";

@@ -258,6 +258,12 @@ fn build_server(
             .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
         json_limit: settings.server.json_limit_bytes,
         bulk_json_limit: settings.server.bulk_json_limit_bytes,
+        body_read_timeout: std::time::Duration::from_secs_f64(
+            settings.server.body_read_timeout_secs.max(0.1),
+        ),
+        large_bodies: std::sync::Arc::new(tokio::sync::Semaphore::new(
+            settings.server.max_concurrent_large_bodies.max(1),
+        )),
     });
     let json_limit = settings.server.json_limit_bytes;
     let bulk_limit = settings.server.bulk_json_limit_bytes;

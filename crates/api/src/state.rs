@@ -14,4 +14,8 @@ pub struct AppState {
     /// JSON body limits: in general, and for the bulk article routes.
     pub json_limit: usize,
     pub bulk_json_limit: usize,
+    /// How long one body may take to arrive.
+    pub body_read_timeout: std::time::Duration,
+    /// Permits to read a body larger than `json_limit`.
+    pub large_bodies: std::sync::Arc<tokio::sync::Semaphore>,
 }

@@ -53,6 +53,10 @@ pub enum RepoError {
     /// The pool had no free connection in time, or the database is unreachable.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] DbErr),
+    /// A value no backend-independent column can hold (see [`crate::dates`]);
+    /// refused before any statement binds it.
+    #[error("value cannot be stored: {0}")]
+    Unstorable(String),
     /// The configuration is unusable (bad URL, unknown key).
     #[error("invalid database configuration: {0}")]
     Config(String),
@@ -111,8 +115,18 @@ fn is_unavailable(err: &DbErr) -> bool {
                 | SqlxError::PoolClosed
                 | SqlxError::WorkerCrashed
                 | SqlxError::Tls(_)
-                | SqlxError::Protocol(_)
-        ),
+        ) || is_lost_connection(e.as_ref()),
+        _ => false,
+    }
+}
+
+/// A protocol error means the connection is unusable, except the one sqlx
+/// reports for a statement sent with fewer values than placeholders: that is
+/// a value its driver could not encode (a bug of the caller, HTTP 500, see
+/// [`crate::dates`]), not an unavailable database.
+fn is_lost_connection(err: &sea_orm::sqlx::Error) -> bool {
+    match err {
+        sea_orm::sqlx::Error::Protocol(message) => !message.contains("parameters were provided"),
         _ => false,
     }
 }

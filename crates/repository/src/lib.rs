@@ -29,6 +29,7 @@ pub mod associations;
 pub mod chunk;
 pub mod curation_events;
 pub mod database;
+pub mod dates;
 pub mod error;
 pub mod login_throttles;
 pub mod organizations;

@@ -50,11 +50,12 @@ pub struct ReportWithArticles {
 
 /// Creates a pending report.
 pub async fn create<C: ConnectionTrait>(db: &C, new: NewReport) -> Result<Report, RepoError> {
+    let report_date = crate::dates::check("report_date", new.report_date)?;
     let now = Utc::now();
     Ok(report::ActiveModel {
         stream_id: Set(new.stream_id),
         report_name: Set(new.report_name),
-        report_date: Set(new.report_date),
+        report_date: Set(report_date),
         approval_status: Set(ApprovalStatus::Draft),
         has_curation_edits: Set(false),
         created_by: Set(new.created_by),
@@ -216,11 +217,15 @@ pub async fn update<C: ConnectionTrait>(
     id: i32,
     changes: ReportUpdate,
 ) -> Result<Report, RepoError> {
+    let report_date = changes
+        .report_date
+        .map(|d| crate::dates::check("report_date", d))
+        .transpose()?;
     let mut active: report::ActiveModel = get(db, id).await?.into();
     if let Some(v) = changes.report_name {
         active.report_name = Set(v);
     }
-    if let Some(v) = changes.report_date {
+    if let Some(v) = report_date {
         active.report_date = Set(v);
     }
     active.updated_at = Set(Utc::now());

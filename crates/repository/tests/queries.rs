@@ -404,3 +404,30 @@ backend_tests! {
         assert_eq!(summary_cache::find_many(&db.conn, &["b".into()]).await.unwrap()["b"].text.len(), 20_000);
     }
 }
+
+backend_tests! {
+    async fn a_date_no_backend_stores_is_refused_before_a_statement_binds_it(backend: Backend) {
+        use chrono::NaiveDate;
+        let db = TestDb::new(backend).await;
+        let org = common::org(&db.conn, "Org").await;
+        let stream = common::stream(&db.conn, StreamScope::Organization, Some(org), None).await;
+        // A pool of two that waits one second: a connection lost to a bad
+        // value would show as a timeout on the third request.
+        let mut settings = TestDb::settings_for(&db.url);
+        settings.max_connections = 2;
+        settings.min_connections = 1;
+        settings.acquire_timeout_secs = 1.0;
+        let small = repository::database::connect(&settings).await.unwrap();
+        let (conn, counter) = counting(&small);
+        let existing = common::report_with_articles(&db.conn, stream.id, 1, "ok").await;
+        for date in [NaiveDate::from_ymd_opt(-1, 1, 1), NaiveDate::from_ymd_opt(10_000, 1, 1), NaiveDate::from_ymd_opt(999, 1, 1)].into_iter().flatten().cycle().take(3) {
+            let new = reports::NewReport { stream_id: stream.id, report_name: "bad".into(), report_date: date, created_by: None };
+            assert!(matches!(reports::create(&conn, new).await, Err(RepoError::Unstorable(_))), "{date}");
+            let change = reports::ReportUpdate { report_date: Some(date), ..Default::default() };
+            assert!(matches!(reports::update(&conn, existing, change).await, Err(RepoError::Unstorable(_))), "{date}");
+        }
+        assert_eq!(counter.get(), 0, "no statement ran");
+        repository::database::ping(&conn).await.expect("the pool still has its connections");
+        small.close().await.unwrap();
+    }
+}

@@ -62,6 +62,15 @@ fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
             errors.extend(crate::limits::too_long(&format!("{prefix}.{name}"), v, max));
         }
     }
+    if let Some(url) = f.url
+        && url.chars().count() <= limits::URL
+        && !is_web_link(url)
+    {
+        errors.push(FieldError::new(
+            format!("{prefix}.url"),
+            "must be an http or https URL",
+        ));
+    }
     if let Some(authors) = f.authors
         && (authors.len() > limits::AUTHORS
             || authors.iter().any(|a| a.chars().count() > limits::AUTHOR))
@@ -75,6 +84,14 @@ fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
             ),
         ));
     }
+}
+
+/// Whether `url` is an absolute `http` or `https` URL with a host: what a
+/// report, an email or a feed may turn into a link. `javascript:`, `data:`
+/// and the like would run in a reader's browser.
+pub fn is_web_link(url: &str) -> bool {
+    url::Url::parse(url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 /// The shared article catalogue: bulk import, bulk update and reads.

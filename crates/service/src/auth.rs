@@ -206,20 +206,7 @@ impl AuthService {
     /// the session limit.
     pub async fn validate_token(&self, token: &str) -> Result<Authenticated, ServiceError> {
         let unauthorized = || ServiceError::Unauthorized("invalid or expired token".into());
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
-        match &self.settings.issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
-            None => validation.iss = None,
-        }
-        match &self.settings.audience {
-            Some(aud) => validation.set_audience(&[aud]),
-            None => validation.validate_aud = false,
-        }
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
-            .map_err(|_| unauthorized())?
-            .claims;
+        let claims = self.verified_claims(token).ok_or_else(unauthorized)?;
         let user_id: i32 = claims.sub.parse().map_err(|_| unauthorized())?;
         let user = users::credentials(&self.db, user_id)
             .await?
@@ -256,6 +243,33 @@ impl AuthService {
             },
             refreshed,
         })
+    }
+
+    /// Whether `token` is one this service signed and has not expired,
+    /// without reading the database: cheap enough to decide, before a
+    /// request's body is read, whether its sender may send a large one.
+    /// Revocation is checked later, by [`Self::validate_token`].
+    pub fn is_signed(&self, token: &str) -> bool {
+        self.verified_claims(token).is_some()
+    }
+
+    /// The claims of a token with a valid HS256 signature, unexpired, with
+    /// the configured issuer and audience.
+    fn verified_claims(&self, token: &str) -> Option<Claims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        match &self.settings.issuer {
+            Some(iss) => validation.set_issuer(&[iss]),
+            None => validation.iss = None,
+        }
+        match &self.settings.audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .ok()
+            .map(|t| t.claims)
     }
 
     /// Changes the caller's password after checking the current one

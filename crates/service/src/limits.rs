@@ -59,6 +59,20 @@ pub fn config_numbers_fit(config: &serde_json::Value) -> bool {
     }
 }
 
+/// The dates a request may carry: what every backend stores.
+pub use repository::dates::{EARLIEST as EARLIEST_DATE, LATEST as LATEST_DATE};
+
+/// "must be between 1000-01-01 and 9999-12-31" for `field`, when `date` is
+/// outside what every backend stores.
+pub fn unstorable_date(field: &str, date: chrono::NaiveDate) -> Option<crate::FieldError> {
+    (!repository::dates::storable(date)).then(|| {
+        crate::FieldError::new(
+            field,
+            format!("must be between {EARLIEST_DATE} and {LATEST_DATE}"),
+        )
+    })
+}
+
 /// Whether `text` has 1 to `max` characters, not all of them whitespace.
 pub fn is_name(text: &str, max: usize) -> bool {
     !text.trim().is_empty() && text.chars().count() <= max

@@ -118,6 +118,7 @@ impl ReportService {
                 format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
             ));
         }
+        errors.extend(limits::unstorable_date("report_date", input.report_date));
         if input.articles.len() > limits::ARTICLES_PER_REPORT {
             errors.push(FieldError::new(
                 "articles",
@@ -216,13 +217,20 @@ impl ReportService {
     ) -> Result<Report, ServiceError> {
         let db = &self.db;
         get_for_change(db, actor, id).await?;
+        let mut errors = Vec::new();
         if let Some(n) = &report_name
             && !limits::is_name(n, limits::REPORT_NAME_CHARS)
         {
-            return Err(ServiceError::invalid(
+            errors.push(FieldError::new(
                 "report_name",
                 format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
             ));
+        }
+        if let Some(date) = report_date {
+            errors.extend(limits::unstorable_date("report_date", date));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
         }
         let txn = repository::database::begin_write(db).await?;
         crate::curation::check_editable(&txn, id, expected_version).await?;
