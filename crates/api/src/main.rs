@@ -126,8 +126,16 @@ async fn create_admin(email: &str) -> anyhow::Result<()> {
     observability::init_logging(&settings.log);
     let password = match std::env::var("CURIO_ADMIN_PASSWORD") {
         Ok(password) => password,
+        Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            eprintln!("Password for {email} (not shown; then Enter):");
+            // The terminal's echo is off while the line is read (blocking:
+            // on the blocking pool).
+            tokio::task::spawn_blocking(rpassword::read_password)
+                .await
+                .context("reading the password stopped")?
+                .context("cannot read the password from the terminal")?
+        }
         Err(_) => {
-            eprintln!("Password for {email} (then Enter):");
             let mut line = String::new();
             tokio::io::BufReader::new(tokio::io::stdin())
                 .read_line(&mut line)

@@ -382,7 +382,8 @@ backend_tests! {
         let db = TestDb::new(backend).await;
         let dir = temp_dir("nosecret");
         let port = free_port().to_string();
-        for secret in [None, Some("short"), Some("curio-demo-secret-change-me-0123456789abcdef")] {
+        let repeated = "a".repeat(32);
+        for secret in [None, Some("short"), Some("curio-demo-secret-change-me-0123456789abcdef"), Some(repeated.as_str())] {
             let mut env = vec![("DATABASE_URL", db.url.as_str()), ("CURIO__SERVER__PORT", port.as_str())];
             if let Some(s) = secret {
                 env.push(("CURIO__AUTH__JWT_SECRET", s));
@@ -456,6 +457,15 @@ async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_
             & 0o777,
         0o600
     );
+    // The database (password hashes) is its owner's alone, and so are the
+    // write-ahead log and its index, which SQLite creates with its mode.
+    for file in ["data/curio.db", "data/curio.db-wal", "data/curio.db-shm"] {
+        let Ok(meta) = std::fs::metadata(dir.join(file)) else {
+            assert_ne!(file, "data/curio.db", "the database exists");
+            continue;
+        };
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{file}");
+    }
 
     let mut demo = spawn(&["--demo"]);
     wait_ready().await;
@@ -826,4 +836,56 @@ backend_tests! {
         assert!(status.success(), "{status:?}: {}", std::fs::read_to_string(&log).unwrap_or_default());
         let _ = std::fs::remove_file(&log);
     }
+}
+
+/// `create-admin` on a terminal: run under `script`, which gives it a
+/// pseudo-terminal and copies everything the terminal shows to its output.
+#[test]
+fn create_admin_on_a_terminal_does_not_show_the_password() {
+    use std::io::{Read, Write};
+    let dir = temp_dir("tty");
+    let url = format!("sqlite://{}/tty.db?mode=rwc", dir.display());
+    let command = format!("{} create-admin --email tty@example.org", env!("CARGO_BIN_EXE_curio"));
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &url)
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !String::from_utf8_lossy(&shown).contains("not shown") {
+        assert!(Instant::now() < deadline, "no prompt: {}", String::from_utf8_lossy(&shown));
+        if let Ok(bytes) = rx.recv_timeout(Duration::from_millis(100)) {
+            shown.extend(bytes);
+        }
+    }
+    // The prompt is printed just before echo goes off.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"typed on a terminal 42\n").unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    while let Ok(bytes) = rx.recv_timeout(Duration::from_millis(500)) {
+        shown.extend(bytes);
+    }
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(status.success(), "{shown}");
+    assert!(shown.contains("Created platform admin tty@example.org"), "{shown}");
+    assert!(!shown.contains("typed on a terminal"), "the terminal showed the password: {shown}");
+    std::fs::remove_dir_all(dir).ok();
 }

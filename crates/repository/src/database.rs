@@ -121,6 +121,28 @@ pub fn normalize_url(raw: &str) -> Result<String, RepoError> {
 
 pub use curio_config::database_url::redacted;
 
+/// Creates the SQLite file `path`, readable and writable by its owner only,
+/// unless it exists. SQLite gives its `-wal` and `-shm` files the mode of
+/// the database file, so the whole database stays private (it holds
+/// password hashes).
+fn create_private(path: &std::path::Path) -> Result<(), RepoError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // Start-up only, before the server accepts requests.
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(RepoError::Config(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// Opens the pool described by `settings`. Fails with a message that names
 /// the database (never the password) when it does not answer.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, RepoError> {
@@ -133,6 +155,11 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         // Start-up only, before the server accepts requests.
         std::fs::create_dir_all(parent)
             .map_err(|e| RepoError::Config(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    if let Some(path) = sqlite_file(&url)
+        && url.contains("mode=rwc")
+    {
+        create_private(std::path::Path::new(path))?;
     }
     probe_server(&url, settings).await?;
     let is_sqlite_file = sqlite_file(&url).is_some();

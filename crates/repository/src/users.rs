@@ -238,6 +238,23 @@ pub async fn update<C: ConnectionTrait>(
     Ok(active.update(db).await?)
 }
 
+/// Revokes every token issued to the users of `org_id` (their token
+/// versions move on): what an organization's deactivation does, so that a
+/// later reactivation brings none of them back.
+pub async fn revoke_tokens_of_org<C: ConnectionTrait>(db: &C, org_id: i32) -> Result<u64, RepoError> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let result = user::Entity::update_many()
+        .col_expr(
+            user::Column::TokenVersion,
+            Expr::col(user::Column::TokenVersion).add(1),
+        )
+        .col_expr(user::Column::UpdatedAt, Utc::now().into())
+        .filter(user::Column::OrgId.eq(org_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Records a successful sign-in.
 pub async fn touch_last_login<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), RepoError> {
     user::Entity::update_many()

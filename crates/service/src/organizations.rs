@@ -141,7 +141,15 @@ impl OrganizationService {
             monthly_llm_calls: changes.monthly_llm_calls,
             monthly_llm_tokens: changes.monthly_llm_tokens,
         };
-        Ok(organizations::update(db, id, update).await?)
+        let txn = repository::database::begin_write(db).await?;
+        let org = organizations::update(&txn, id, update).await?;
+        // Deactivation revokes: a token issued before it stays dead when the
+        // organization comes back.
+        if changes.is_active == Some(false) {
+            repository::users::revoke_tokens_of_org(&txn, id).await?;
+        }
+        txn.commit().await?;
+        Ok(org)
     }
 
     /// Deletes an organization (platform admins); refused while it has users.

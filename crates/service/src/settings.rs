@@ -86,8 +86,25 @@ impl AuthSettings {
                 text.len()
             ));
         }
+        if guessable(text) {
+            return Err("auth.jwt_secret repeats too few characters to be random (it could be guessed): set CURIO__AUTH__JWT_SECRET to random bytes (e.g. `openssl rand -hex 32`)".into());
+        }
         Ok(secret)
     }
+}
+
+/// Distinct characters a secret has at least: `openssl rand -hex 32` has
+/// all 16 hex digits with near certainty, a base64 secret far more; a
+/// repeated character or a short pattern (`aaaa…`, `abcabc…`) has few.
+const MIN_DISTINCT_SECRET_CHARS: usize = 10;
+
+/// Whether `secret` is too regular to be random: fewer distinct characters
+/// than [`MIN_DISTINCT_SECRET_CHARS`], or (at most 16 distinct ones) under
+/// 128 bits by the count of characters × bits per character.
+fn guessable(secret: &str) -> bool {
+    let distinct: std::collections::HashSet<char> = secret.chars().collect();
+    let bits = secret.chars().count() as f64 * (distinct.len() as f64).log2();
+    distinct.len() < MIN_DISTINCT_SECRET_CHARS || bits < 128.0
 }
 
 /// Which LLM provider runs the summaries.
@@ -192,6 +209,38 @@ impl Default for JobSettings {
             lease_secs: 30,
             poll_ms: 250,
             flush_ms: 1000,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_secret(secret: &str) -> AuthSettings {
+        AuthSettings {
+            jwt_secret: Some(secret.to_owned().into()),
+            ..AuthSettings::default()
+        }
+    }
+
+    #[test]
+    fn regular_secrets_are_refused_and_random_ones_accepted() {
+        for weak in [
+            "a".repeat(32),
+            "ab".repeat(32),
+            "0123456".repeat(8),
+            "passwordpasswordpasswordpassword".into(),
+        ] {
+            let refused = with_secret(&weak).checked_secret().err();
+            assert!(refused.is_some_and(|e| e.contains("random")), "{weak}");
+        }
+        for strong in [
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "integration-test-secret-0123456789abcdef",
+            "q3Zr8Kx0mB1vTn7YwLp2Hs5Ud9Gf4Jc6",
+        ] {
+            assert!(with_secret(strong).checked_secret().is_ok(), "{strong}");
         }
     }
 }
