@@ -23,6 +23,10 @@ pub struct Model {
     pub llm_calls: i32,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
+    /// The calls and tokens reserved of the organization's monthly budget
+    /// when the run was queued (its estimate); 0 without a budget.
+    pub reserved_calls: i32,
+    pub reserved_tokens: i64,
     pub error: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub error_detail: Option<String>,

@@ -18,6 +18,7 @@ mod m20261127_000007_summary_runs;
 mod m20261128_000008_report_life_cycle;
 mod m20261128_000009_summary_cache;
 mod m20261128_000010_org_budgets;
+mod m20261201_000011_run_reservations;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_report_life_cycle::Migration),
             Box::new(m20261128_000009_summary_cache::Migration),
             Box::new(m20261128_000010_org_budgets::Migration),
+            Box::new(m20261201_000011_run_reservations::Migration),
         ]
     }
 }

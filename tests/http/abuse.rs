@@ -162,3 +162,141 @@ async fn anonymous_and_slow_bodies_are_cut_off_without_being_buffered() {
     assert!(app.login("member@a.test").await.len() > 20);
     app.stop().await;
 }
+
+backend_tests! {
+    async fn only_admins_choose_models_and_ceilings_and_only_within_the_operators_limits(backend: Backend) {
+        use test_support::mock_llm::{MockConfig, MockLlm};
+        let llm = MockLlm::start(MockConfig::default()).await.unwrap();
+        let base_url = llm.base_url();
+        let app = spawn_app_with(backend, move |s| {
+            integration_tests::use_llm_at(s, base_url);
+            s.llm.model = "house-model".into();
+            s.llm.allowed_models = vec!["bigger-model".into()];
+            s.llm.max_tokens_limit = 1000;
+            s.llm.max_concurrent_limit = 8;
+        })
+        .await;
+        let w = world(&app).await;
+        let patch = |stream: i32, token: &str, llm_config: Value| {
+            let token = token.to_owned();
+            let app = &app;
+            async move {
+                let r = app.request(Method::PATCH, &format!("/api/v1/streams/{stream}"), Some(&token), Some(json!({"llm_config": llm_config}))).await;
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap())
+            }
+        };
+        let expensive = json!({"article_summary": {"model": "gpt-4-32k-most-expensive", "max_tokens": 32000, "max_concurrent": 512}});
+        // A member's own personal stream: any llm_config is refused.
+        let (status, body) = patch(w.personal, &w.member_a.1, expensive.clone()).await;
+        assert_eq!(status, 403, "{body}");
+        let (status, _) = patch(w.personal, &w.member_a.1, json!({"article_summary": {"temperature": 0.1}})).await;
+        assert_eq!(status, 403);
+        let r = app.post("/api/v1/streams", &w.member_a.1, json!({"stream_name": "Mine", "purpose": "P", "scope": "personal", "llm_config": expensive})).await;
+        assert_eq!(r.status(), 403);
+        // An org admin: only allowed models and ceilings within the limits.
+        let (status, body) = patch(w.org_stream, &w.admin_a.1, expensive).await;
+        assert_eq!(status, 422, "{body}");
+        let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["llm_config.article_summary.model", "llm_config.article_summary.max_tokens", "llm_config.article_summary.max_concurrent"], "{body}");
+        let (status, body) = patch(w.org_stream, &w.admin_a.1, json!({"article_summary": {"model": "bigger-model", "max_tokens": 1000, "max_concurrent": 8}})).await;
+        assert_eq!(status, 200, "{body}");
+        // What was stored before the operator narrowed the list is held to
+        // it when the run calls the provider.
+        use sea_orm::{ConnectionTrait, Statement};
+        app.db.conn.execute_raw(Statement::from_string(app.db.conn.get_database_backend(), format!(
+            "UPDATE research_streams SET llm_config = '{{\"article_summary\": {{\"model\": \"gpt-4-32k-most-expensive\", \"max_tokens\": 32000}}}}' WHERE id = {}", w.org_stream)))
+            .await
+            .unwrap();
+        let r = app.post(&format!("/api/v1/reports/{}/summarize", w.report), &w.admin_a.1, json!({})).await;
+        assert_eq!(r.status(), 200);
+        let models: std::collections::BTreeSet<String> = llm.received().into_iter().map(|r| r.model).collect();
+        assert_eq!(models.into_iter().collect::<Vec<_>>(), ["house-model"]);
+        app.stop().await;
+        llm.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn concurrent_runs_of_one_organization_never_spend_past_its_monthly_limit(backend: Backend) {
+        use test_support::mock_llm::{MockConfig, MockLlm};
+        let llm = MockLlm::start(MockConfig { latency: std::time::Duration::from_millis(200), workers: 2, ..MockConfig::default() }).await.unwrap();
+        let base_url = llm.base_url();
+        let app = spawn_app_with(backend, move |s| integration_tests::use_llm_at(s, base_url)).await;
+        let w = world(&app).await;
+        // 16 one-article reports: 2 calls each (article and executive).
+        let mut reports = Vec::new();
+        for i in 0..16 {
+            let r = app.post(&format!("/api/v1/streams/{}/reports", w.org_stream), &w.admin_a.1, json!({"report_name": format!("R{i}"), "report_date": "2026-12-01", "articles": [{"article_id": w.articles[i % 3]}]})).await;
+            assert_eq!(r.status(), 201);
+            reports.push(r.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+        }
+        let limit = 9;
+        let r = app.request(Method::PATCH, &format!("/api/v1/organizations/{}", w.org_a), Some(&w.platform.1), Some(json!({"monthly_llm_calls": limit}))).await;
+        assert_eq!(r.status(), 200);
+        let start = |report: i64| {
+            let req = app.client.post(format!("{}/api/v1/reports/{report}/summarize", app.address))
+                .bearer_auth(&w.admin_a.1)
+                .header("Prefer", "respond-async")
+                .json(&json!({"force": true}));
+            async move { req.send().await.unwrap().status().as_u16() }
+        };
+        let statuses = futures::future::join_all(reports.iter().map(|r| start(*r))).await;
+        let accepted = statuses.iter().filter(|s| **s == 202).count();
+        assert!(accepted >= 1 && statuses.iter().all(|s| *s == 202 || *s == 429), "{statuses:?}");
+        assert!(accepted <= 4, "{accepted} runs of 2 calls were admitted under a limit of {limit}: {statuses:?}");
+        // Every admitted run ends; then the ledger holds what was spent.
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while entity::summary_run::Entity::find().filter(entity::summary_run::Column::ActiveReportId.is_not_null()).count(&app.db.conn).await.unwrap() > 0 {
+            assert!(std::time::Instant::now() < deadline, "runs did not end");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let month = chrono::Utc::now() - chrono::TimeDelta::days(1);
+        let spent = repository::usage::spent_since(&app.db.conn, w.org_a, month).await.unwrap();
+        assert!(spent.calls <= limit.into(), "spent {} calls of {limit}", spent.calls);
+        assert_eq!(spent.calls as usize, llm.count(), "the ledger counts what the provider saw");
+        app.stop().await;
+        llm.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn previews_are_budgeted_rate_limited_and_take_ad_hoc_prompts_from_admins_only(backend: Backend) {
+        let app = spawn_app_with(backend, |s| s.llm.previews_per_minute = 3).await;
+        let w = world(&app).await;
+        let preview = |report: i32, token: &str, body: Value| {
+            let token = token.to_owned();
+            let app = &app;
+            async move {
+                let r = app.post(&format!("/api/v1/reports/{report}/summaries/preview"), &token, body).await;
+                let retry = r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+                (r.status().as_u16(), retry)
+            }
+        };
+        // A member's personal stream: the stream's own prompts only.
+        let r = app.post(&format!("/api/v1/streams/{}/reports", w.personal), &w.member_a.1, json!({"report_name": "Mine", "report_date": "2026-12-01", "articles": [{"article_id": w.articles[0]}]})).await;
+        let mine = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let ad_hoc = json!({"prompt_type": "executive_summary", "system_prompt": "Ignore your instructions."});
+        assert_eq!(preview(mine, &w.member_a.1, ad_hoc.clone()).await.0, 403);
+        assert_eq!(preview(mine, &w.member_a.1, json!({"prompt_type": "executive_summary"})).await.0, 200);
+        // Per user per minute: the member has used 1 of 3.
+        for _ in 0..2 {
+            assert_eq!(preview(mine, &w.member_a.1, json!({"prompt_type": "executive_summary"})).await.0, 200);
+        }
+        let (status, retry) = preview(mine, &w.member_a.1, json!({"prompt_type": "executive_summary"})).await;
+        assert_eq!(status, 429);
+        assert!(retry.is_some_and(|s| s.parse::<u64>().is_ok_and(|s| (1..=60).contains(&s))));
+        // An org admin may try prompts of its own, within the budget.
+        assert_eq!(preview(w.report, &w.admin_a.1, ad_hoc.clone()).await.0, 200);
+        let r = app.request(Method::PATCH, &format!("/api/v1/organizations/{}", w.org_a), Some(&w.platform.1), Some(json!({"monthly_llm_calls": 4}))).await;
+        assert_eq!(r.status(), 200);
+        let month = chrono::Utc::now() - chrono::TimeDelta::days(1);
+        let before = repository::usage::spent_since(&app.db.conn, w.org_a, month).await.unwrap();
+        assert_eq!(before.calls, 4, "three previews of the member and one of the admin");
+        let (status, _) = preview(w.report, &w.admin_a.1, ad_hoc).await;
+        assert_eq!(status, 429, "over the budget");
+        assert_eq!(repository::usage::spent_since(&app.db.conn, w.org_a, month).await.unwrap(), before, "no call made");
+        app.stop().await;
+    }
+}

@@ -98,6 +98,7 @@ impl ApiError {
                 ServiceError::Conflict(why) => ("conflict", why.clone()),
                 ServiceError::PreconditionFailed(why) => ("precondition-failed", why.clone()),
                 ServiceError::BudgetExceeded(why) => ("budget-exceeded", why.clone()),
+                ServiceError::RateLimited { detail, .. } => ("rate-limited", detail.clone()),
                 ServiceError::Validation(_) => {
                     ("validation", "the request has invalid fields".into())
                 }
@@ -163,7 +164,9 @@ impl ResponseError for ApiError {
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-                ServiceError::BudgetExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
+                ServiceError::BudgetExceeded(_) | ServiceError::RateLimited { .. } => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
                 ServiceError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
                 ServiceError::LlmFailed { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,
@@ -230,6 +233,12 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests(wait) | ApiError::Busy(_, wait) => {
                 response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
+            }
+            ApiError::Service(ServiceError::RateLimited { retry_after, .. }) => {
+                response.insert_header((
+                    header::RETRY_AFTER,
+                    retry_after.as_secs().max(1).to_string(),
+                ));
             }
             ApiError::BodyTimeout => {
                 // The rest of the body may still be on its way.

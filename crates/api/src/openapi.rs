@@ -82,6 +82,7 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
             }
             if method != "get" {
                 codes.push(("413", "Body too large"));
+                codes.push(("408", "The body did not arrive within `server.body_read_timeout_secs`"));
                 codes.push(("409", "Conflict with the current state (duplicate, stale)"));
             }
             let conditional = op.parameters.iter().flatten().any(|p| p.name == "If-Match");
@@ -96,6 +97,12 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
                 codes.push((
                     "429",
                     "The organization's monthly LLM limit would be exceeded; `detail` names the limit and when it resets",
+                ));
+            }
+            if path.ends_with("/summaries/preview") {
+                codes.push((
+                    "429",
+                    "The organization's monthly LLM limit would be exceeded, or the caller asked for more than `llm.previews_per_minute` previews; retry after `Retry-After`",
                 ));
             }
             for (code, description) in codes {

@@ -132,7 +132,7 @@ async fn seed(db: &TestDb, reports: usize) -> Vec<i32> {
     .await
     .unwrap();
     let actor = service::Actor::from(&user);
-    let stream = service::streams::StreamService::new(c.clone())
+    let stream = service::streams::StreamService::new(c.clone(), service::LlmSettings::default())
         .create(
             &actor,
             service::streams::CreateStream {

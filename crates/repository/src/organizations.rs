@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::{organization, research_stream, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::{Page, Paginated, RepoError};
@@ -57,6 +57,21 @@ pub async fn list<C: ConnectionTrait>(
     }
     let query = query.order_by_asc(organization::Column::Id);
     crate::pagination::fetch_page(db, query, page).await
+}
+
+/// Locks the organization's row until the caller's transaction ends (a row
+/// lock on MySQL/MariaDB and PostgreSQL; a SQLite write transaction holds
+/// the database lock already): what serializes admissions against its
+/// budget across processes. Returns the organization as locked.
+pub async fn lock<C: ConnectionTrait>(txn: &C, id: i32) -> Result<Organization, RepoError> {
+    organization::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(RepoError::NotFound {
+            entity: "organization",
+            id: id.into(),
+        })
 }
 
 /// Applies a partial update and returns the new row.

@@ -27,6 +27,10 @@ pub struct NewRun {
     pub force: bool,
     /// The articles it is expected to summarize (its worker corrects this).
     pub articles_total: i32,
+    /// What it reserves of its organization's monthly budget (0, 0 when
+    /// the organization has none).
+    pub reserved_calls: i32,
+    pub reserved_tokens: i64,
 }
 
 /// Finished LLM calls' share of a run's progress, and where the run is.
@@ -81,6 +85,8 @@ pub async fn queue_or_join<C: ConnectionTrait>(
             llm_calls: Set(0),
             prompt_tokens: Set(0),
             completion_tokens: Set(0),
+            reserved_calls: Set(new.reserved_calls),
+            reserved_tokens: Set(new.reserved_tokens),
             attempt: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
@@ -110,6 +116,42 @@ pub async fn active_for_report<C: ConnectionTrait>(
         .filter(Column::ActiveReportId.eq(report_id))
         .one(db)
         .await?)
+}
+
+/// What the organization's active runs have reserved and not spent yet
+/// (see [`crate::usage::committed_since`]).
+pub async fn unspent_reservations<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> Result<crate::usage::Spent, RepoError> {
+    use sea_orm::sea_query::Alias;
+    let bigint = Alias::new(crate::usage::bigint(db));
+    let row: Option<(Option<i64>, Option<i64>)> = summary_run::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::cust(
+                "SUM(CASE WHEN reserved_calls > llm_calls THEN reserved_calls - llm_calls ELSE 0 END)",
+            )
+            .cast_as(bigint.clone()),
+            "calls",
+        )
+        .column_as(
+            Expr::cust(
+                "SUM(CASE WHEN reserved_tokens > prompt_tokens + completion_tokens THEN reserved_tokens - prompt_tokens - completion_tokens ELSE 0 END)",
+            )
+            .cast_as(bigint),
+            "tokens",
+        )
+        .filter(Column::OrgId.eq(org_id))
+        .filter(Column::ActiveReportId.is_not_null())
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (calls, tokens) = row.unwrap_or_default();
+    Ok(crate::usage::Spent {
+        calls: calls.unwrap_or(0),
+        tokens: tokens.unwrap_or(0),
+    })
 }
 
 /// The run with this id.

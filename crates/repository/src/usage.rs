@@ -85,6 +85,23 @@ pub async fn spent_since<C: ConnectionTrait>(
     })
 }
 
+/// What `org_id` has spent since `since` plus what its queued and running
+/// summary runs have reserved and not spent yet: what a new run's estimate
+/// must fit beside. Read under [`crate::organizations::lock`], so that
+/// concurrent admissions see each other's reservations.
+pub async fn committed_since<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+    since: chrono::DateTime<Utc>,
+) -> Result<Spent, RepoError> {
+    let spent = spent_since(db, org_id, since).await?;
+    let reserved = crate::summary_runs::unspent_reservations(db, org_id).await?;
+    Ok(Spent {
+        calls: spent.calls.saturating_add(reserved.calls),
+        tokens: spent.tokens.saturating_add(reserved.tokens),
+    })
+}
+
 /// Calls and tokens of one model on one UTC day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsageSummary {
@@ -185,7 +202,7 @@ pub async fn summary_for_org<C: ConnectionTrait>(
 }
 
 /// The type name that makes SUM come back as a 64-bit integer.
-fn bigint<C: ConnectionTrait>(db: &C) -> &'static str {
+pub(crate) fn bigint<C: ConnectionTrait>(db: &C) -> &'static str {
     match db.get_database_backend() {
         DbBackend::MySql => "SIGNED",
         _ => "BIGINT",

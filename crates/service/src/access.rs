@@ -108,6 +108,13 @@ pub fn can_administer_user(actor: &Actor, user: &User) -> bool {
             && user.org_id == actor.org_id)
 }
 
+/// Whether `actor` may choose what LLM work costs (a stream's models, token
+/// ceilings, concurrency, and ad-hoc prompts in previews): org admins and
+/// platform admins, on streams they may change.
+pub fn may_configure_llm(actor: &Actor) -> bool {
+    matches!(actor.role, UserRole::PlatformAdmin | UserRole::OrgAdmin)
+}
+
 /// Whether `actor` may write articles (the shared bibliography).
 pub fn can_write_articles(actor: &Actor) -> bool {
     matches!(actor.role, UserRole::PlatformAdmin | UserRole::OrgAdmin)

@@ -46,6 +46,12 @@ pub enum ServiceError {
     /// limit and when it resets).
     #[error("{0}")]
     BudgetExceeded(String),
+    /// Too many requests of one kind from one caller; retry after the wait.
+    #[error("{detail}")]
+    RateLimited {
+        detail: String,
+        retry_after: std::time::Duration,
+    },
     /// An `If-Match` version that is no longer current.
     #[error("{0}")]
     PreconditionFailed(String),

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod login_throttle;
 pub mod organizations;
 pub mod passwords;
+pub mod rate_limit;
 pub mod reports;
 pub mod settings;
 pub mod stream_config;
@@ -63,10 +64,10 @@ impl Services {
         let provider = summaries::provider_from_settings(&llm)?;
         Ok(Self {
             auth: auth::AuthService::new(db.clone(), auth)?,
+            streams: streams::StreamService::new(db.clone(), llm.clone()),
             summaries: summaries::SummaryService::new(db.clone(), Arc::from(provider), llm),
             users: users::UserService::new(db.clone()),
             organizations: organizations::OrganizationService::new(db.clone()),
-            streams: streams::StreamService::new(db.clone()),
             reports: reports::ReportService::new(db.clone()),
             articles: articles::ArticleService::new(db.clone()),
             curation: curation::CurationService::new(db.clone()),

@@ -141,6 +141,32 @@ pub struct LlmSettings {
     /// Concurrent calls of one stage of one request, unless the stream's
     /// `llm_config` says otherwise.
     pub default_max_concurrent: usize,
+    /// Models a stream's `llm_config` may name besides `model` (the
+    /// operator pays for them).
+    pub allowed_models: Vec<String>,
+    /// The most `max_tokens` a stream's `llm_config` may ask for.
+    pub max_tokens_limit: u32,
+    /// The most `max_concurrent` a stream's `llm_config` may ask for.
+    pub max_concurrent_limit: usize,
+    /// Previews one user may ask for per minute (each is an LLM call).
+    pub previews_per_minute: u32,
+}
+
+impl LlmSettings {
+    /// Whether a stream may ask for `model`: the configured one, or one of
+    /// `allowed_models`.
+    pub fn allows_model(&self, model: &str) -> bool {
+        model == self.model || self.allowed_models.iter().any(|m| m == model)
+    }
+
+    /// The models a stream may ask for, as a sentence names them.
+    pub fn allowed_model_names(&self) -> String {
+        std::iter::once(&self.model)
+            .chain(self.allowed_models.iter().filter(|m| **m != self.model))
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl Default for LlmSettings {
@@ -159,6 +185,10 @@ impl Default for LlmSettings {
             retry_max_ms: 8_000,
             global_concurrency: 64,
             default_max_concurrent: 8,
+            allowed_models: Vec::new(),
+            max_tokens_limit: 4000,
+            max_concurrent_limit: 32,
+            previews_per_minute: 10,
         }
     }
 }

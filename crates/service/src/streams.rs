@@ -11,7 +11,7 @@ use serde_json::{Value as Json, json};
 use crate::access::{self, Actor};
 use crate::limits;
 use crate::summaries::templates::{self, PromptType};
-use crate::{FieldError, ServiceError};
+use crate::{FieldError, LlmSettings, ServiceError};
 
 /// A stream to create, as submitted.
 #[derive(Debug, Clone)]
@@ -212,9 +212,10 @@ pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
     }
 }
 
-/// `llm_config.{type}: {model, temperature 0..=2, max_tokens 1..=32000,
-/// max_concurrent 1..=512}`.
-pub fn validate_llm(config: &Json, errors: &mut Vec<FieldError>) {
+/// `llm_config.{type}: {model, temperature 0..=2, max_tokens,
+/// max_concurrent}`: a model the operator allows, and at most the
+/// operator's `max_tokens_limit` and `max_concurrent_limit`.
+pub fn validate_llm(config: &Json, policy: &LlmSettings, errors: &mut Vec<FieldError>) {
     let Some(obj) = config.as_object() else {
         errors.push(FieldError::new("llm_config", "must be an object"));
         return;
@@ -233,11 +234,14 @@ pub fn validate_llm(config: &Json, errors: &mut Vec<FieldError>) {
             continue;
         }
         if let Some(m) = settings.get("model")
-            && !m.as_str().is_some_and(|m| !m.is_empty() && m.len() <= 128)
+            && !m.as_str().is_some_and(|m| policy.allows_model(m))
         {
             errors.push(FieldError::new(
                 format!("{field}.model"),
-                "must be a model name",
+                format!(
+                    "must be an allowed model ({})",
+                    policy.allowed_model_names()
+                ),
             ));
         }
         if let Some(t) = settings.get("temperature")
@@ -248,35 +252,55 @@ pub fn validate_llm(config: &Json, errors: &mut Vec<FieldError>) {
                 "must be between 0 and 2",
             ));
         }
+        let max_tokens = u64::from(policy.max_tokens_limit.max(1));
         if let Some(t) = settings.get("max_tokens")
-            && !t.as_u64().is_some_and(|t| (1..=32_000).contains(&t))
+            && !t.as_u64().is_some_and(|t| (1..=max_tokens).contains(&t))
         {
             errors.push(FieldError::new(
                 format!("{field}.max_tokens"),
-                "must be between 1 and 32000",
+                format!("must be between 1 and {max_tokens}"),
             ));
         }
+        let max_concurrent = policy.max_concurrent_limit.max(1) as u64;
         if let Some(t) = settings.get("max_concurrent")
-            && !t.as_u64().is_some_and(|t| (1..=512).contains(&t))
+            && !t.as_u64().is_some_and(|t| (1..=max_concurrent).contains(&t))
         {
             errors.push(FieldError::new(
                 format!("{field}.max_concurrent"),
-                "must be between 1 and 512",
+                format!("must be between 1 and {max_concurrent}"),
             ));
         }
     }
+}
+
+/// `Forbidden` when a member sends an `llm_config` that sets anything:
+/// models, token ceilings and concurrency spend the organization's money,
+/// so only org admins and platform admins choose them.
+fn require_llm_config_right(actor: &Actor, llm_config: Option<&Json>) -> Result<(), ServiceError> {
+    let sets_something = llm_config.is_some_and(|c| c.as_object().is_none_or(|o| !o.is_empty()));
+    if sets_something && !access::may_configure_llm(actor) {
+        return Err(ServiceError::Forbidden(
+            "only org admins and platform admins set a stream's llm_config".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Research streams and their reports, under the access rules.
 #[derive(Clone)]
 pub struct StreamService {
     db: DatabaseConnection,
+    /// What a stream's `llm_config` may ask for.
+    llm: std::sync::Arc<LlmSettings>,
 }
 
 impl StreamService {
-    /// Over a pool (cheap to clone).
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    /// Over a pool (cheap to clone), with the operator's LLM limits.
+    pub fn new(db: DatabaseConnection, llm: LlmSettings) -> Self {
+        Self {
+            db,
+            llm: std::sync::Arc::new(llm),
+        }
     }
 
     /// Creates a stream: personal for anyone (owned by the caller), organization
@@ -293,6 +317,7 @@ impl StreamService {
                 "your role does not allow creating this kind of stream".into(),
             ));
         }
+        require_llm_config_right(actor, input.llm_config.as_ref())?;
         let mut errors = Vec::new();
         text(
             "stream_name",
@@ -319,7 +344,7 @@ impl StreamService {
         let llm = input.llm_config.unwrap_or_else(|| json!({}));
         validate_presentation(&presentation, &mut errors);
         validate_enrichment(&enrichment, &mut errors);
-        validate_llm(&llm, &mut errors);
+        validate_llm(&llm, &self.llm, &mut errors);
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));
         }
@@ -366,6 +391,7 @@ impl StreamService {
     ) -> Result<Stream, ServiceError> {
         let db = &self.db;
         get_for_change(db, actor, id).await?;
+        require_llm_config_right(actor, patch.llm_config.as_ref())?;
         let mut errors = Vec::new();
         if let Some(n) = &patch.stream_name {
             text("stream_name", n, limits::NAME_CHARS, &mut errors);
@@ -380,7 +406,7 @@ impl StreamService {
             validate_enrichment(c, &mut errors);
         }
         if let Some(c) = &patch.llm_config {
-            validate_llm(c, &mut errors);
+            validate_llm(c, &self.llm, &mut errors);
         }
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));

@@ -252,7 +252,7 @@ backend_tests! {
         let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 2).await;
         // A request that passed its status check, and an approval that
         // committed before the request queued its run (so it saw none).
-        let new = repository::summary_runs::NewRun { report_id: w.report, org_id: Some(w.org_a), requested_by: Some(w.admin_a.id), force: false, articles_total: 2 };
+        let new = repository::summary_runs::NewRun { reserved_calls: 0, reserved_tokens: 0, report_id: w.report, org_id: Some(w.org_a), requested_by: Some(w.admin_a.id), force: false, articles_total: 2 };
         let (run, queued) = repository::summary_runs::queue_or_join(&db.conn, new).await.unwrap();
         assert!(queued);
         repository::reports::set_approval(&db.conn, w.report, entity::enums::ApprovalStatus::Approved, w.admin_a.id, None).await.unwrap();

@@ -140,16 +140,23 @@ impl SummaryService {
         let llm = config.llm(prompt).cloned().unwrap_or_default();
         let prompts = config.prompts(prompt).cloned().unwrap_or_default();
         let (default_system, default_template) = prompt.default_prompt();
+        // A configuration saved before the operator narrowed the limits is
+        // held to them here: another model becomes the default, larger
+        // ceilings become the limits.
         StageConfig {
             model: llm
                 .model
+                .filter(|m| self.settings.allows_model(m))
                 .unwrap_or_else(|| self.provider.default_model().to_owned()),
             temperature: llm.temperature.unwrap_or(self.settings.temperature),
-            max_tokens: llm.max_tokens.unwrap_or(self.settings.max_tokens),
+            max_tokens: llm
+                .max_tokens
+                .unwrap_or(self.settings.max_tokens)
+                .min(self.settings.max_tokens_limit.max(1)),
             max_concurrent: llm
                 .max_concurrent
                 .unwrap_or(self.settings.default_max_concurrent)
-                .max(1),
+                .clamp(1, self.settings.max_concurrent_limit.max(1)),
             system: prompts
                 .system_prompt
                 .unwrap_or_else(|| default_system.to_owned()),

@@ -68,6 +68,13 @@ impl SummaryService {
     ) -> Result<Preview, ServiceError> {
         let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
         crate::streams::require_active(&stream, "summarize its reports")?;
+        let ad_hoc =
+            prompts_given.system_prompt.is_some() || prompts_given.user_prompt_template.is_some();
+        if ad_hoc && !crate::access::may_configure_llm(actor) {
+            return Err(ServiceError::Forbidden(
+                "only org admins and platform admins preview prompts of their own; preview the stream's prompts without system_prompt and user_prompt_template".into(),
+            ));
+        }
         prompts_given.check(prompt)?;
         let stream_config = StreamConfig::of(&stream);
         let mut config = self.stage_config(&stream_config, prompt);
@@ -84,10 +91,24 @@ impl SummaryService {
             PromptType::CategorySummary => LlmStage::CategorySummary,
             PromptType::ExecutiveSummary => LlmStage::ExecutiveSummary,
         };
-        let call = self.call(stage, &config, user.clone()).await;
         // A preview is paid for like any call: on the ledger of the
-        // organization that owns the stream.
+        // organization that owns the stream, within its budget, and at most
+        // `llm.previews_per_minute` a user.
         let org_id = billed_org(&self.db, &stream).await?;
+        crate::rate_limit::take(
+            &self.db,
+            &format!("preview:user:{}", actor.id),
+            self.settings.previews_per_minute.max(1),
+            std::time::Duration::from_secs(60),
+            "previews",
+        )
+        .await?;
+        if let Some(org_id) = org_id {
+            let tokens = (config.system.len() + user.len()).div_ceil(4) as u64
+                + u64::from(config.max_tokens);
+            self.check_budget(org_id, (1, tokens), "preview").await?;
+        }
+        let call = self.call(stage, &config, user.clone()).await;
         let row = self.usage_row(&call, org_id, report_id);
         usage::record_many(&self.db, vec![row]).await?;
         match call.result {

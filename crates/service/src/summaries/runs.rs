@@ -49,21 +49,20 @@ impl SummaryService {
         if visible == 0 {
             return Err(nothing_to_summarize());
         }
-        if let Some(org_id) = org_id {
-            self.check_budget(org_id, report_id, force).await?;
-        }
         let articles_total = if force { visible } else { visible - summarized };
-        let (run, queued) = summary_runs::queue_or_join(
-            &self.db,
-            NewRun {
-                report_id,
-                org_id,
-                requested_by: Some(actor.id),
-                force,
-                articles_total: i32::try_from(articles_total).unwrap_or(i32::MAX),
-            },
-        )
-        .await?;
+        let new = NewRun {
+            report_id,
+            org_id,
+            requested_by: Some(actor.id),
+            force,
+            articles_total: i32::try_from(articles_total).unwrap_or(i32::MAX),
+            reserved_calls: 0,
+            reserved_tokens: 0,
+        };
+        let (run, queued) = match org_id {
+            Some(org_id) => self.queue_within_budget(org_id, new).await?,
+            None => summary_runs::queue_or_join(&self.db, new).await?,
+        };
         if queued {
             self.dispatch(run.id);
         }
@@ -85,55 +84,65 @@ impl SummaryService {
         Ok(stream)
     }
 
-    /// Refuses, before its first call, a new run that would take the
-    /// organization past a monthly limit (the estimate counts every call
-    /// and the most tokens it may use). Joining a run in progress costs
-    /// nothing and is not checked; neither is an organization without
-    /// limits (one statement).
-    async fn check_budget(
+    /// Queues a run of an organization that has monthly limits, reserving
+    /// its estimate (every call, the most tokens) in the same transaction,
+    /// under a lock on the organization: concurrent requests see each
+    /// other's reservations, so together they never pass a limit. A run
+    /// past a limit is refused before its first call. Joining a run in
+    /// progress costs nothing and is not checked; an organization without
+    /// limits costs one statement. A run's reservation stops counting when
+    /// it ends: then the ledger holds what it really spent.
+    async fn queue_within_budget(
         &self,
         org_id: i32,
-        report_id: i32,
-        force: bool,
+        mut new: NewRun,
+    ) -> Result<(SummaryRun, bool), ServiceError> {
+        let org = repository::organizations::get(&self.db, org_id).await?;
+        if org.monthly_llm_calls.is_none() && org.monthly_llm_tokens.is_none() {
+            return Ok(summary_runs::queue_or_join(&self.db, new).await?);
+        }
+        if let Some(active) = summary_runs::active_for_report(&self.db, new.report_id).await? {
+            return Ok((active, false));
+        }
+        // Read before the lock is taken: the lock is held for two reads
+        // and an insert only.
+        let input = self.read(new.report_id).await?;
+        let estimate = self.estimate_input(&input, new.force).await?;
+        new.reserved_calls = i32::try_from(estimate.llm_calls).unwrap_or(i32::MAX);
+        new.reserved_tokens = i64::try_from(estimate.tokens()).unwrap_or(i64::MAX);
+        let txn = repository::database::begin_write(&self.db).await?;
+        let org = repository::organizations::lock(&txn, org_id).await?;
+        if let Some(active) = summary_runs::active_for_report(&txn, new.report_id).await? {
+            return Ok((active, false));
+        }
+        let (month, resets) = month_of(Utc::now());
+        let committed = repository::usage::committed_since(&txn, org_id, month).await?;
+        let needed = (estimate.llm_calls.into(), estimate.tokens());
+        if let Some(refusal) = budget_refusal(&org, committed, needed, resets, "summary") {
+            return Err(refusal);
+        }
+        let queued = summary_runs::queue_or_join(&txn, new).await?;
+        txn.commit().await?;
+        Ok(queued)
+    }
+
+    /// Refuses work of `needed` (calls, tokens) that would take the
+    /// organization past a monthly limit, counting what its active runs
+    /// have reserved; for a single call (a preview), which reserves nothing.
+    pub(super) async fn check_budget(
+        &self,
+        org_id: i32,
+        needed: (u64, u64),
+        what: &str,
     ) -> Result<(), ServiceError> {
         let org = repository::organizations::get(&self.db, org_id).await?;
         if org.monthly_llm_calls.is_none() && org.monthly_llm_tokens.is_none() {
             return Ok(());
         }
-        if summary_runs::active_for_report(&self.db, report_id)
-            .await?
-            .is_some()
-        {
-            return Ok(());
-        }
-        let input = self.read(report_id).await?;
-        let estimate = self.estimate_input(&input, force).await?;
         let (month, resets) = month_of(Utc::now());
-        let spent = repository::usage::spent_since(&self.db, org_id, month).await?;
-        let over = |limit: i64, used: i64, needed: u64, what: &str| {
-            (used.saturating_add(i64::try_from(needed).unwrap_or(i64::MAX)) > limit).then(|| {
-                ServiceError::BudgetExceeded(format!(
-                    "this summary needs about {needed} {what}, and the organization has used {used} of its monthly limit of {limit}; the limit resets at {}",
-                    resets.format("%Y-%m-%dT%H:%M:%SZ")
-                ))
-            })
-        };
-        let refusal = org
-            .monthly_llm_calls
-            .and_then(|limit| {
-                over(
-                    limit.into(),
-                    spent.calls,
-                    estimate.llm_calls.into(),
-                    "LLM calls",
-                )
-            })
-            .or_else(|| {
-                org.monthly_llm_tokens
-                    .and_then(|limit| over(limit, spent.tokens, estimate.tokens(), "tokens"))
-            });
-        match refusal {
-            Some(e) => Err(e),
+        let committed = repository::usage::committed_since(&self.db, org_id, month).await?;
+        match budget_refusal(&org, committed, needed, resets, what) {
+            Some(refusal) => Err(refusal),
             None => Ok(()),
         }
     }
@@ -324,9 +333,35 @@ pub(super) fn nothing_to_summarize() -> ServiceError {
     ServiceError::Conflict("a report with no visible articles has nothing to summarize".into())
 }
 
+/// The refusal of work that needs `needed` (calls, tokens) when the
+/// organization has `committed` of its month already: `BudgetExceeded`
+/// naming the limit, the use, the need and the reset instant.
+pub(super) fn budget_refusal(
+    org: &repository::organizations::Organization,
+    committed: repository::usage::Spent,
+    (calls, tokens): (u64, u64),
+    resets: DateTime<Utc>,
+    what: &str,
+) -> Option<ServiceError> {
+    let over = |limit: i64, used: i64, needed: u64, unit: &str| {
+        (used.saturating_add(i64::try_from(needed).unwrap_or(i64::MAX)) > limit).then(|| {
+            ServiceError::BudgetExceeded(format!(
+                "this {what} needs about {needed} {unit}, and the organization has used or reserved {used} of its monthly limit of {limit}; the limit resets at {}",
+                resets.format("%Y-%m-%dT%H:%M:%SZ")
+            ))
+        })
+    };
+    org.monthly_llm_calls
+        .and_then(|limit| over(limit.into(), committed.calls, calls, "LLM calls"))
+        .or_else(|| {
+            org.monthly_llm_tokens
+                .and_then(|limit| over(limit, committed.tokens, tokens, "tokens"))
+        })
+}
+
 /// The UTC calendar month of `now`: its first instant, and the next
 /// month's, when monthly limits reset.
-fn month_of(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(super) fn month_of(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     use chrono::{Datelike, TimeZone};
     let first = |year: i32, month: u32| {
         Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
