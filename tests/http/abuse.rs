@@ -103,14 +103,27 @@ backend_tests! {
 /// Opens a raw connection and sends `head` (the request line and headers)
 /// and then `body`; returns the first line of what the server answers
 /// within `wait`, or `None`.
-async fn raw_exchange(port: u16, head: &str, body: &[u8], wait: std::time::Duration) -> Option<String> {
+async fn raw_exchange(
+    port: u16,
+    head: &str,
+    body: &[u8],
+    wait: std::time::Duration,
+) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
     stream.write_all(head.as_bytes()).await.ok()?;
     stream.write_all(body).await.ok()?;
     let mut answer = vec![0u8; 512];
-    let n = tokio::time::timeout(wait, stream.read(&mut answer)).await.ok()?.ok()?;
-    String::from_utf8_lossy(&answer[..n]).lines().next().map(str::to_owned)
+    let n = tokio::time::timeout(wait, stream.read(&mut answer))
+        .await
+        .ok()?
+        .ok()?;
+    String::from_utf8_lossy(&answer[..n])
+        .lines()
+        .next()
+        .map(str::to_owned)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,40 +137,76 @@ async fn anonymous_and_slow_bodies_are_cut_off_without_being_buffered() {
     let wait = std::time::Duration::from_secs(10);
     let rss = || -> u64 {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
     };
     let idle = rss();
     // 32 anonymous clients announce 16 MiB each and send a little: each
     // is refused before its body is read.
-    let head = |auth: &str, length: usize| format!(
-        "POST /api/v1/articles/bulk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}Content-Length: {length}\r\n\r\n"
-    );
+    let head = |auth: &str, length: usize| {
+        format!(
+            "POST /api/v1/articles/bulk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}Content-Length: {length}\r\n\r\n"
+        )
+    };
     let anonymous_head = head("", 16 << 20);
-    let anonymous = futures::future::join_all((0..32).map(|_| raw_exchange(app.port, &anonymous_head, b"{\"articles\": [", wait))).await;
+    let anonymous = futures::future::join_all(
+        (0..32).map(|_| raw_exchange(app.port, &anonymous_head, b"{\"articles\": [", wait)),
+    )
+    .await;
     for answer in &anonymous {
-        assert_eq!(answer.as_deref(), Some("HTTP/1.1 401 Unauthorized"), "{anonymous:?}");
+        assert_eq!(
+            answer.as_deref(),
+            Some("HTTP/1.1 401 Unauthorized"),
+            "{anonymous:?}"
+        );
     }
     // A forged token is anonymous too.
-    let forged = raw_exchange(app.port, &head("Authorization: Bearer a.b.c\r\n", 16 << 20), b"{", wait).await;
+    let forged = raw_exchange(
+        app.port,
+        &head("Authorization: Bearer a.b.c\r\n", 16 << 20),
+        b"{",
+        wait,
+    )
+    .await;
     assert_eq!(forged.as_deref(), Some("HTTP/1.1 401 Unauthorized"));
     // 32 signed-in clients that stop sending are cut off by the read timeout.
     let bearer = format!("Authorization: Bearer {}\r\n", w.platform.1);
     let slow_head = head(&bearer, 1000);
-    let slow = futures::future::join_all((0..32).map(|_| raw_exchange(app.port, &slow_head, b"{\"articles\": [", wait))).await;
+    let slow = futures::future::join_all(
+        (0..32).map(|_| raw_exchange(app.port, &slow_head, b"{\"articles\": [", wait)),
+    )
+    .await;
     for answer in &slow {
-        assert_eq!(answer.as_deref(), Some("HTTP/1.1 408 Request Timeout"), "{slow:?}");
+        assert_eq!(
+            answer.as_deref(),
+            Some("HTTP/1.1 408 Request Timeout"),
+            "{slow:?}"
+        );
     }
-    assert!(rss() < idle + 50 * 1024, "RSS grew from {idle} kB to {} kB", rss());
+    assert!(
+        rss() < idle + 50 * 1024,
+        "RSS grew from {idle} kB to {} kB",
+        rss()
+    );
     // One large body at a time: a second one while the first is read is 503.
     let large = 2 << 20;
     let (port, first_head) = (app.port, head(&bearer, large));
-    let first = tokio::spawn(async move { raw_exchange(port, &first_head, b"{\"articles\": [", wait).await });
+    let first =
+        tokio::spawn(
+            async move { raw_exchange(port, &first_head, b"{\"articles\": [", wait).await },
+        );
     // The first has its permit long before the second asks (it is cut
     // off only after a second).
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let second = raw_exchange(app.port, &head(&bearer, large), b"{", wait).await;
     assert_eq!(second.as_deref(), Some("HTTP/1.1 503 Service Unavailable"));
-    assert_eq!(first.await.unwrap().as_deref(), Some("HTTP/1.1 408 Request Timeout"));
+    assert_eq!(
+        first.await.unwrap().as_deref(),
+        Some("HTTP/1.1 408 Request Timeout")
+    );
     // Sign-in still works, and small anonymous bodies reach their route.
     assert!(app.login("member@a.test").await.len() > 20);
     app.stop().await;

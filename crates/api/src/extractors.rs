@@ -95,6 +95,9 @@ pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientAddr
         return ClientAddress(None);
     };
     if !is_trusted(&client) {
+        if trusted.is_empty() && req.headers().contains_key("x-forwarded-for") {
+            warn_untrusted_forwarding_once();
+        }
         return ClientAddress(Some(client));
     }
     let hops: Vec<&str> = req
@@ -116,6 +119,18 @@ pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> ClientAddr
         }
     }
     ClientAddress(Some(client))
+}
+
+/// Says once per process that clients seem to arrive through a proxy that
+/// is not trusted: then every client has the proxy's address, and 100
+/// failed sign-ins from anyone make everyone behind it wait.
+fn warn_untrusted_forwarding_once() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "requests carry X-Forwarded-For but server.trusted_proxies is empty: sign-in throttling counts the proxy's address for every client behind it; set CURIO__SERVER__TRUSTED_PROXIES to the proxy's address"
+        );
+    }
 }
 
 /// A JSON body parsed through `service::cpu`: for the bulk routes, whose

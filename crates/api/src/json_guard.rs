@@ -132,12 +132,15 @@ pub async fn middleware(
                     return Err(e.into());
                 }
                 if permit.is_none() && size.max(declared.unwrap_or(0)) > state.json_limit {
-                    permit = Some(state.large_bodies.clone().try_acquire_owned().map_err(|_| {
-                        ApiError::Busy(
-                            "too many large request bodies are being read; retry shortly".into(),
-                            std::time::Duration::from_secs(1),
-                        )
-                    })?);
+                    permit = Some(state.large_bodies.clone().try_acquire_owned().map_err(
+                        |_| {
+                            ApiError::Busy(
+                                "too many large request bodies are being read; retry shortly"
+                                    .into(),
+                                std::time::Duration::from_secs(1),
+                            )
+                        },
+                    )?);
                 }
                 body.extend_from_slice(&chunk);
             }

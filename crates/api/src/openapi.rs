@@ -82,7 +82,10 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
             }
             if method != "get" {
                 codes.push(("413", "Body too large"));
-                codes.push(("408", "The body did not arrive within `server.body_read_timeout_secs`"));
+                codes.push((
+                    "408",
+                    "The body did not arrive within `server.body_read_timeout_secs`",
+                ));
                 codes.push(("409", "Conflict with the current state (duplicate, stale)"));
             }
             let conditional = op.parameters.iter().flatten().any(|p| p.name == "If-Match");
@@ -448,7 +451,8 @@ pub fn document_limits(openapi: &mut OpenApiDoc) {
 /// Text with at least one character that is not whitespace, and no NUL.
 const NON_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
 /// An absolute `http`/`https` URL (the service parses it as well).
-const WEB_LINK: &str = r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][^\s\u0000]*)?$";
+const WEB_LINK: &str =
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][^\s\u0000]*)?$";
 /// `YYYY-MM-DD` with a year of four digits, 1000 to 9999.
 const STORABLE_DATE: &str = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$";
 /// Text without NUL characters, which every request refuses (see

@@ -845,7 +845,10 @@ fn create_admin_on_a_terminal_does_not_show_the_password() {
     use std::io::{Read, Write};
     let dir = temp_dir("tty");
     let url = format!("sqlite://{}/tty.db?mode=rwc", dir.display());
-    let command = format!("{} create-admin --email tty@example.org", env!("CARGO_BIN_EXE_curio"));
+    let command = format!(
+        "{} create-admin --email tty@example.org",
+        env!("CARGO_BIN_EXE_curio")
+    );
     let mut child = Command::new("script")
         .args(["-q", "-e", "-c", &command, "/dev/null"])
         .env_clear()
@@ -869,7 +872,11 @@ fn create_admin_on_a_terminal_does_not_show_the_password() {
     let mut shown = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !String::from_utf8_lossy(&shown).contains("not shown") {
-        assert!(Instant::now() < deadline, "no prompt: {}", String::from_utf8_lossy(&shown));
+        assert!(
+            Instant::now() < deadline,
+            "no prompt: {}",
+            String::from_utf8_lossy(&shown)
+        );
         if let Ok(bytes) = rx.recv_timeout(Duration::from_millis(100)) {
             shown.extend(bytes);
         }
@@ -885,7 +892,13 @@ fn create_admin_on_a_terminal_does_not_show_the_password() {
     }
     let shown = String::from_utf8_lossy(&shown);
     assert!(status.success(), "{shown}");
-    assert!(shown.contains("Created platform admin tty@example.org"), "{shown}");
-    assert!(!shown.contains("typed on a terminal"), "the terminal showed the password: {shown}");
+    assert!(
+        shown.contains("Created platform admin tty@example.org"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("typed on a terminal"),
+        "the terminal showed the password: {shown}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }

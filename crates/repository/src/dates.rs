@@ -53,7 +53,10 @@ mod tests {
         assert!(storable(d(1000, 1, 1)) && storable(d(9999, 12, 31)) && storable(d(2026, 12, 1)));
         for bad in [d(999, 12, 31), d(10000, 1, 1), d(-1, 1, 1), d(0, 1, 1)] {
             assert!(!storable(bad), "{bad}");
-            assert!(matches!(check("report_date", bad), Err(RepoError::Unstorable(_))));
+            assert!(matches!(
+                check("report_date", bad),
+                Err(RepoError::Unstorable(_))
+            ));
         }
     }
 }

@@ -108,14 +108,16 @@ fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::sqlx::Error as SqlxError;
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
-            e.as_ref(),
-            SqlxError::Io(_)
-                | SqlxError::PoolTimedOut
-                | SqlxError::PoolClosed
-                | SqlxError::WorkerCrashed
-                | SqlxError::Tls(_)
-        ) || is_lost_connection(e.as_ref()),
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(
+                e.as_ref(),
+                SqlxError::Io(_)
+                    | SqlxError::PoolTimedOut
+                    | SqlxError::PoolClosed
+                    | SqlxError::WorkerCrashed
+                    | SqlxError::Tls(_)
+            ) || is_lost_connection(e.as_ref())
+        }
         _ => false,
     }
 }

@@ -241,7 +241,10 @@ pub async fn update<C: ConnectionTrait>(
 /// Revokes every token issued to the users of `org_id` (their token
 /// versions move on): what an organization's deactivation does, so that a
 /// later reactivation brings none of them back.
-pub async fn revoke_tokens_of_org<C: ConnectionTrait>(db: &C, org_id: i32) -> Result<u64, RepoError> {
+pub async fn revoke_tokens_of_org<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> Result<u64, RepoError> {
     use sea_orm::sea_query::{Expr, ExprTrait};
     let result = user::Entity::update_many()
         .col_expr(

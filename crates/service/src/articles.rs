@@ -90,8 +90,7 @@ fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
 /// report, an email or a feed may turn into a link. `javascript:`, `data:`
 /// and the like would run in a reader's browser.
 pub fn is_web_link(url: &str) -> bool {
-    url::Url::parse(url)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 /// The shared article catalogue: bulk import, bulk update and reads.

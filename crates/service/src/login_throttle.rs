@@ -120,17 +120,24 @@ impl LoginThrottle {
         // Always account, then address: one lock order for every caller.
         let mut account = login_throttles::lock(&txn, &attempt.account, now).await?;
         let mut address = login_throttles::lock(&txn, &attempt.address, now).await?;
-        let wait = [&account, &address]
-            .into_iter()
-            .filter_map(|c| c.blocked_until.filter(|until| *until > now))
-            .max();
+        // An address block stops guessing across accounts; it does not stop
+        // an account that has failed nothing in the window (its owner
+        // behind a shared address whose other users, or an attacker, used
+        // the address's failures up). Its attempt counts as a failure until
+        // it succeeds, so a guesser gets one try per account per window.
+        let window = self.policy.window();
+        let account_fresh = account.failures == 0 || now - account.last_failure_at > window;
+        let account_block = account.blocked_until.filter(|until| *until > now);
+        let address_block = address
+            .blocked_until
+            .filter(|until| *until > now && !account_fresh);
+        let wait = account_block.max(address_block);
         if let Some(until) = wait {
             txn.rollback().await?;
             let wait = (until - now).to_std().unwrap_or_default();
             // Retry-After is whole seconds: never tell a client to retry too early.
             return Ok(Err(Duration::from_secs(wait.as_secs_f64().ceil() as u64)));
         }
-        let window = self.policy.window();
         for counter in [&mut account, &mut address] {
             if now - counter.last_failure_at > window {
                 counter.failures = 0;

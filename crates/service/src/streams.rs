@@ -263,7 +263,9 @@ pub fn validate_llm(config: &Json, policy: &LlmSettings, errors: &mut Vec<FieldE
         }
         let max_concurrent = policy.max_concurrent_limit.max(1) as u64;
         if let Some(t) = settings.get("max_concurrent")
-            && !t.as_u64().is_some_and(|t| (1..=max_concurrent).contains(&t))
+            && !t
+                .as_u64()
+                .is_some_and(|t| (1..=max_concurrent).contains(&t))
         {
             errors.push(FieldError::new(
                 format!("{field}.max_concurrent"),

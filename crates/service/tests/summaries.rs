@@ -279,7 +279,7 @@ backend_tests! {
 }
 
 backend_tests! {
-    async fn a_summary_already_paid_for_is_reused_across_organizations_at_no_cost(backend: Backend) {
+    async fn a_summary_already_paid_for_is_reused_within_its_organization_and_never_across(backend: Backend) {
         use entity::enums::StreamScope;
         let db = TestDb::new(backend).await;
         let llm = mock(1).await;
@@ -287,8 +287,9 @@ backend_tests! {
         let first = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
         assert_eq!(first.usage.llm_calls, 4 + 2 + 1);
 
-        // Organization B follows the same topic under the same name and
-        // purpose: its article prompts are the very requests A paid for.
+        // Organization B guesses A's stream name and purpose: its article
+        // prompts are the very requests A paid for, and still nothing of
+        // A's is reused (a hit would tell B that it guessed right).
         let categories = serde_json::json!({"categories": [
             {"id": "immuno", "name": "Immunology", "topics": ["T cells"]},
             {"id": "genomics", "name": "Genomics", "topics": ["CRISPR"]}
@@ -303,29 +304,34 @@ backend_tests! {
             llm_config: None,
         }).await.unwrap().id;
         let report_b = w.services.reports.create(&w.admin_b, stream_b, common::report_input(&w.article_ids)).await.unwrap().id;
-        llm.reset();
         let estimate = w.services.summaries.estimate(&w.admin_b, report_b, false).await.unwrap();
+        assert_eq!((estimate.llm_calls, estimate.article_calls, estimate.reused), (7, 4, 0), "{estimate:?}");
+
+        // A's next report of the same articles reuses what A paid for.
+        let report_a2 = w.services.reports.create(&w.admin_a, w.org_stream, common::report_input(&w.article_ids)).await.unwrap().id;
+        llm.reset();
+        let estimate = w.services.summaries.estimate(&w.admin_a, report_a2, false).await.unwrap();
         assert_eq!((estimate.llm_calls, estimate.article_calls, estimate.reused), (3, 0, 4), "{estimate:?}");
-        let second = w.services.summaries.summarize(&w.admin_b, report_b, false).await.unwrap();
+        let second = w.services.summaries.summarize(&w.admin_a, report_a2, false).await.unwrap();
         assert_eq!(second.article_summaries, 4, "every article has its summary");
         assert_eq!(second.usage.llm_calls, 2 + 1, "only the category and executive calls were made");
         assert_eq!(llm.received().iter().filter(|r| r.user.contains("Authors:")).count(), 0, "no article call reached the provider");
-        // The ledger and the provider agree: B paid for 3 calls and reused 4.
-        let usage = w.services.organizations.usage(&w.admin_b, w.org_b).await.unwrap();
-        assert_eq!(usage.iter().map(|u| u.calls).sum::<i64>(), llm.count() as i64);
-        assert_eq!(usage.iter().map(|u| u.reused).sum::<i64>(), 4);
         let reused: Vec<entity::llm_usage::Model> = entity::llm_usage::Entity::find()
-            .filter(entity::llm_usage::Column::ReportId.eq(report_b))
+            .filter(entity::llm_usage::Column::ReportId.eq(report_a2))
             .filter(entity::llm_usage::Column::Outcome.eq(LlmOutcome::Reused))
             .all(&db.conn).await.unwrap();
         assert_eq!(reused.len(), 4);
-        assert!(reused.iter().all(|r| r.prompt_tokens == 0 && r.completion_tokens == 0 && r.org_id == Some(w.org_b)));
-        let a_summaries = report_enrichments(&db.conn, w.report).await.unwrap();
-        assert!(a_summaries.is_some());
+        assert!(reused.iter().all(|r| r.prompt_tokens == 0 && r.completion_tokens == 0 && r.org_id == Some(w.org_a)));
+        let usage = w.services.organizations.usage(&w.admin_a, w.org_a).await.unwrap();
+        assert_eq!(usage.iter().map(|u| u.reused).sum::<i64>(), 4);
 
-        // `force` asks the provider again.
+        // B pays for its own; `force` asks the provider again.
         llm.reset();
-        let forced = w.services.summaries.summarize(&w.admin_b, report_b, true).await.unwrap();
+        let b = w.services.summaries.summarize(&w.admin_b, report_b, false).await.unwrap();
+        assert_eq!(b.usage.llm_calls, 4 + 2 + 1);
+        assert_eq!(llm.count(), 7);
+        llm.reset();
+        let forced = w.services.summaries.summarize(&w.admin_a, report_a2, true).await.unwrap();
         assert_eq!(forced.usage.llm_calls, 4 + 2 + 1);
         assert_eq!(llm.count(), 7);
     }

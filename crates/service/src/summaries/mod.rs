@@ -206,17 +206,23 @@ impl SummaryService {
         }
     }
 
-    /// The key of a request in the summary cache: SHA-256 over everything
-    /// that shapes the answer — provider, model, parameters and both
-    /// rendered prompts (the user prompt holds the article's text, so a
-    /// changed abstract or template is a new key).
-    fn cache_key(&self, config: &StageConfig, user: &str) -> String {
+    /// The key of a request in the summary cache: SHA-256 over who may reuse
+    /// it and everything that shapes the answer — provider, model,
+    /// parameters and both rendered prompts (the user prompt holds the
+    /// article's text, so a changed abstract or template is a new key).
+    ///
+    /// Hits are scoped to the stream's owner ([`cache_scope`]): prompts
+    /// carry a stream's name, purpose and private instructions, so a key
+    /// shared across organizations would tell another organization whether
+    /// it guessed them (a dry run answering `reused`).
+    fn cache_key(&self, scope: &str, config: &StageConfig, user: &str) -> String {
         use sha2::{Digest, Sha256};
         use std::fmt::Write;
         let mut hash = Sha256::new();
         let temperature = config.temperature.to_bits().to_string();
         let max_tokens = config.max_tokens.to_string();
         for part in [
+            scope,
             self.provider.name(),
             &config.model,
             &temperature,
@@ -270,6 +276,16 @@ async fn billed_org(db: &DatabaseConnection, stream: &Stream) -> Result<Option<i
             .await?
             .and_then(|u| u.org_id)),
         None => Ok(None),
+    }
+}
+
+/// Who shares a stream's cached summaries: its organization, the owner of
+/// a personal stream, or (global streams) every subscriber.
+fn cache_scope(stream: &Stream) -> String {
+    match (stream.org_id, stream.owner_user_id) {
+        (Some(org), _) => format!("org:{org}"),
+        (None, Some(user)) => format!("user:{user}"),
+        (None, None) => "global".into(),
     }
 }
 

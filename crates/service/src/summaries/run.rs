@@ -424,9 +424,10 @@ impl SummaryService {
                 Ok((a.article.id, prompt))
             })
             .collect::<Result<Vec<(i32, String)>, ServiceError>>()?;
+        let scope = super::cache_scope(&input.stream);
         let keys: HashMap<i32, String> = jobs
             .iter()
-            .map(|(id, prompt)| (*id, self.cache_key(config, prompt)))
+            .map(|(id, prompt)| (*id, self.cache_key(&scope, config, prompt)))
             .collect();
         let mut cached = if force || jobs.is_empty() {
             HashMap::new()
