@@ -15,7 +15,7 @@ python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q --disa
 source scripts/lib.sh
 for backend in ${FUZZ_BACKENDS:-sqlite mariadb postgres}; do
   echo "== schemathesis on $backend"
-  start_curio "$backend" CURIO__APP__DEMO=true CURIO__AUTH__MAX_FAILED_LOGINS=100000 CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS=100000
+  start_curio "$backend" CURIO__APP__DEMO=true CURIO__AUTH__MAX_FAILED_LOGINS=100000 CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS=100000 CURIO__LLM__PREVIEWS_PER_MINUTE=100000
   token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
     -d '{"email":"admin@curio.local","password":"curio-admin-demo"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["access_token"])')
   # `If-Match: *` on every request: a generated version is almost never the

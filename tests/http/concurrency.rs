@@ -75,7 +75,13 @@ backend_tests! {
         // A bulk limit of 4 MiB keeps the test's data small; what matters is
         // that each request is as large as its limits allow.
         let bulk_limit = 4 * 1024 * 1024;
-        let app = integration_tests::spawn_app_with(backend, |s| s.server.bulk_json_limit_bytes = bulk_limit).await;
+        // All eight are read at once (the default reads 4 large bodies at a
+        // time and answers 503 to more).
+        let app = integration_tests::spawn_app_with(backend, |s| {
+            s.server.bulk_json_limit_bytes = bulk_limit;
+            s.server.max_concurrent_large_bodies = 8;
+        })
+        .await;
         let w = world(&app).await;
         let import = |batch: usize| {
             let articles: Vec<_> = (0..limits::ARTICLES_PER_REQUEST)
