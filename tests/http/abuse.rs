@@ -135,6 +135,8 @@ async fn anonymous_and_slow_bodies_are_cut_off_without_being_buffered() {
     .await;
     let w = world(&app).await;
     let wait = std::time::Duration::from_secs(10);
+    // A read of procfs, which never blocks on a disk.
+    #[allow(clippy::disallowed_methods)]
     let rss = || -> u64 {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         status
