@@ -19,6 +19,7 @@ mod m20261128_000008_report_life_cycle;
 mod m20261128_000009_summary_cache;
 mod m20261128_000010_org_budgets;
 mod m20261201_000011_run_reservations;
+mod m20261201_000012_identifier_collation;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_summary_cache::Migration),
             Box::new(m20261128_000010_org_budgets::Migration),
             Box::new(m20261201_000011_run_reservations::Migration),
+            Box::new(m20261201_000012_identifier_collation::Migration),
         ]
     }
 }

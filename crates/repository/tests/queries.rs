@@ -431,3 +431,13 @@ backend_tests! {
         small.close().await.unwrap();
     }
 }
+
+backend_tests! {
+    async fn identifiers_outside_the_basic_plane_are_distinct_keys_on_every_backend(backend: Backend) {
+        let db = TestDb::new(backend).await;
+        let article = |pmid: &str, doi: &str| NewArticle { title: "T".into(), pmid: Some(pmid.into()), doi: Some(doi.into()), ..Default::default() };
+        let first = articles::upsert_many(&db.conn, vec![article("\u{1F600}", "10.1/\u{1F600}")]).await.unwrap();
+        let second = articles::upsert_many(&db.conn, vec![article("\u{1F389}", "10.1/\u{1F389}")]).await.unwrap();
+        assert_ne!(first, second, "MariaDB's general collation once took every emoji for the same key");
+    }
+}
