@@ -231,14 +231,12 @@ impl ResponseError for ApiError {
                 response
                     .insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
             }
-            ApiError::TooManyRequests(wait) | ApiError::Busy(_, wait) => {
+            ApiError::TooManyRequests(wait)
+            | ApiError::Busy(_, wait)
+            | ApiError::Service(ServiceError::RateLimited {
+                retry_after: wait, ..
+            }) => {
                 response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
-            }
-            ApiError::Service(ServiceError::RateLimited { retry_after, .. }) => {
-                response.insert_header((
-                    header::RETRY_AFTER,
-                    retry_after.as_secs().max(1).to_string(),
-                ));
             }
             ApiError::BodyTimeout => {
                 // The rest of the body may still be on its way.

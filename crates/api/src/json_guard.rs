@@ -94,16 +94,29 @@ pub async fn middleware(
         } else {
             state.json_limit
         };
-        let signed = crate::extractors::bearer(req.request())
-            .is_ok_and(|token| state.services.auth.is_signed(token));
-        let limit = if signed {
-            route_limit
-        } else {
-            route_limit.min(ANONYMOUS_BODY_LIMIT)
+        // The signature is checked only for a body past the anonymous limit
+        // (most bodies are far smaller): the extractor checks it again, with
+        // revocation, once the body is read.
+        let signed = std::cell::OnceCell::new();
+        let head = req.request().clone();
+        let is_signed = || {
+            *signed.get_or_init(|| {
+                crate::extractors::bearer(&head)
+                    .is_ok_and(|token| state.services.auth.is_signed(token))
+            })
         };
         // Refused as soon as the body is known to be too large: the
         // declared length first, then what arrives.
         let too_large = |size: usize| -> Option<ApiError> {
+            if size <= route_limit.min(ANONYMOUS_BODY_LIMIT) {
+                return None;
+            }
+            let signed = is_signed();
+            let limit = if signed {
+                route_limit
+            } else {
+                route_limit.min(ANONYMOUS_BODY_LIMIT)
+            };
             (size > limit).then(|| {
                 if signed || size > route_limit {
                     ApiError::PayloadTooLarge(limit)

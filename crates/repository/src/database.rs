@@ -147,22 +147,19 @@ fn create_private(path: &std::path::Path) -> Result<(), RepoError> {
 /// the database (never the password) when it does not answer.
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, RepoError> {
     let url = settings.normalized_url()?;
-    if let Some(path) = sqlite_file(&url)
-        && let Some(parent) = std::path::Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-    {
-        // Start-up only, before the server accepts requests.
-        std::fs::create_dir_all(parent)
-            .map_err(|e| RepoError::Config(format!("cannot create {}: {e}", parent.display())))?;
-    }
-    if let Some(path) = sqlite_file(&url)
-        && url.contains("mode=rwc")
-    {
-        create_private(std::path::Path::new(path))?;
+    let is_sqlite_file = sqlite_file(&url).is_some();
+    if let Some(path) = sqlite_file(&url).map(std::path::Path::new) {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // Start-up only, before the server accepts requests.
+            std::fs::create_dir_all(parent).map_err(|e| {
+                RepoError::Config(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        if url.contains("mode=rwc") {
+            create_private(path)?;
+        }
     }
     probe_server(&url, settings).await?;
-    let is_sqlite_file = sqlite_file(&url).is_some();
     let mut options = ConnectOptions::new(url);
     options
         .min_connections(settings.min_connections.min(settings.max_connections))

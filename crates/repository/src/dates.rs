@@ -16,16 +16,10 @@ use chrono::NaiveDate;
 use crate::RepoError;
 
 /// The first date every backend stores.
-pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1000, 1, 1) {
-    Some(d) => d,
-    None => panic!("1000-01-01 is a date"),
-};
+pub const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1000, 1, 1).expect("a date");
 
 /// The last date every backend stores.
-pub const LATEST: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
-    Some(d) => d,
-    None => panic!("9999-12-31 is a date"),
-};
+pub const LATEST: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a date");
 
 /// Whether every backend stores `date`.
 pub fn storable(date: NaiveDate) -> bool {

@@ -147,11 +147,7 @@ pub async fn unspent_reservations<C: ConnectionTrait>(
         .into_tuple()
         .one(db)
         .await?;
-    let (calls, tokens) = row.unwrap_or_default();
-    Ok(crate::usage::Spent {
-        calls: calls.unwrap_or(0),
-        tokens: tokens.unwrap_or(0),
-    })
+    Ok(crate::usage::Spent::from_sums(row))
 }
 
 /// The run with this id.

@@ -56,6 +56,17 @@ pub struct Spent {
     pub tokens: i64,
 }
 
+impl Spent {
+    /// A row of `SUM(calls), SUM(tokens)` (NULL sums over no rows are 0).
+    pub(crate) fn from_sums(row: Option<(Option<i64>, Option<i64>)>) -> Self {
+        let (calls, tokens) = row.unwrap_or_default();
+        Spent {
+            calls: calls.unwrap_or(0),
+            tokens: tokens.unwrap_or(0),
+        }
+    }
+}
+
 /// What `org_id` spent since `since`, in one statement.
 pub async fn spent_since<C: ConnectionTrait>(
     db: &C,
@@ -78,11 +89,7 @@ pub async fn spent_since<C: ConnectionTrait>(
         .into_tuple()
         .one(db)
         .await?;
-    let (calls, tokens) = row.unwrap_or_default();
-    Ok(Spent {
-        calls: calls.unwrap_or(0),
-        tokens: tokens.unwrap_or(0),
-    })
+    Ok(Spent::from_sums(row))
 }
 
 /// What `org_id` has spent since `since` plus what its queued and running

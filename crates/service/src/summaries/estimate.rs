@@ -37,7 +37,7 @@ impl Estimate {
 }
 
 /// Tokens of a text, roughly: four characters each.
-fn tokens_of(chars: usize) -> u64 {
+pub(super) fn tokens_of(chars: usize) -> u64 {
     chars.div_ceil(4) as u64
 }
 

@@ -104,7 +104,8 @@ impl SummaryService {
         )
         .await?;
         if let Some(org_id) = org_id {
-            let tokens = (config.system.len() + user.len()).div_ceil(4) as u64
+            // Counted as a run's estimate counts a call.
+            let tokens = super::estimate::tokens_of(config.system.len() + user.len())
                 + u64::from(config.max_tokens);
             self.check_budget(org_id, (1, tokens), "preview").await?;
         }

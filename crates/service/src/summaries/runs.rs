@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use entity::enums::{ApprovalStatus, RunStatus};
+use repository::organizations::Organization;
 use repository::summary_runs::{self, NewRun};
 use repository::{Page, Paginated, associations};
 
@@ -98,7 +99,7 @@ impl SummaryService {
         mut new: NewRun,
     ) -> Result<(SummaryRun, bool), ServiceError> {
         let org = repository::organizations::get(&self.db, org_id).await?;
-        if org.monthly_llm_calls.is_none() && org.monthly_llm_tokens.is_none() {
+        if !has_limits(&org) {
             return Ok(summary_runs::queue_or_join(&self.db, new).await?);
         }
         if let Some(active) = summary_runs::active_for_report(&self.db, new.report_id).await? {
@@ -115,12 +116,8 @@ impl SummaryService {
         if let Some(active) = summary_runs::active_for_report(&txn, new.report_id).await? {
             return Ok((active, false));
         }
-        let (month, resets) = month_of(Utc::now());
-        let committed = repository::usage::committed_since(&txn, org_id, month).await?;
         let needed = (estimate.llm_calls.into(), estimate.tokens());
-        if let Some(refusal) = budget_refusal(&org, committed, needed, resets, "summary") {
-            return Err(refusal);
-        }
+        within_budget(&txn, &org, needed, "summary").await?;
         let queued = summary_runs::queue_or_join(&txn, new).await?;
         txn.commit().await?;
         Ok(queued)
@@ -136,15 +133,10 @@ impl SummaryService {
         what: &str,
     ) -> Result<(), ServiceError> {
         let org = repository::organizations::get(&self.db, org_id).await?;
-        if org.monthly_llm_calls.is_none() && org.monthly_llm_tokens.is_none() {
+        if !has_limits(&org) {
             return Ok(());
         }
-        let (month, resets) = month_of(Utc::now());
-        let committed = repository::usage::committed_since(&self.db, org_id, month).await?;
-        match budget_refusal(&org, committed, needed, resets, what) {
-            Some(refusal) => Err(refusal),
-            None => Ok(()),
-        }
+        within_budget(&self.db, &org, needed, what).await
     }
 
     /// Waits until the run (as last seen) ends, and returns it as it ended.
@@ -333,16 +325,23 @@ pub(super) fn nothing_to_summarize() -> ServiceError {
     ServiceError::Conflict("a report with no visible articles has nothing to summarize".into())
 }
 
-/// The refusal of work that needs `needed` (calls, tokens) when the
-/// organization has `committed` of its month already: `BudgetExceeded`
-/// naming the limit, the use, the need and the reset instant.
-pub(super) fn budget_refusal(
-    org: &repository::organizations::Organization,
-    committed: repository::usage::Spent,
+/// Whether the organization has a monthly limit at all.
+fn has_limits(org: &Organization) -> bool {
+    org.monthly_llm_calls.is_some() || org.monthly_llm_tokens.is_some()
+}
+
+/// `BudgetExceeded` when work that needs `needed` (calls, tokens) would take
+/// the organization past a monthly limit, counting the month's ledger and
+/// what its active runs reserved and have not spent; `detail` names the
+/// limit, the use, the need and the reset instant.
+async fn within_budget<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    org: &Organization,
     (calls, tokens): (u64, u64),
-    resets: DateTime<Utc>,
     what: &str,
-) -> Option<ServiceError> {
+) -> Result<(), ServiceError> {
+    let (month, resets) = month_of(Utc::now());
+    let committed = repository::usage::committed_since(db, org.id, month).await?;
     let over = |limit: i64, used: i64, needed: u64, unit: &str| {
         (used.saturating_add(i64::try_from(needed).unwrap_or(i64::MAX)) > limit).then(|| {
             ServiceError::BudgetExceeded(format!(
@@ -351,17 +350,22 @@ pub(super) fn budget_refusal(
             ))
         })
     };
-    org.monthly_llm_calls
+    let refusal = org
+        .monthly_llm_calls
         .and_then(|limit| over(limit.into(), committed.calls, calls, "LLM calls"))
         .or_else(|| {
             org.monthly_llm_tokens
                 .and_then(|limit| over(limit, committed.tokens, tokens, "tokens"))
-        })
+        });
+    match refusal {
+        Some(refusal) => Err(refusal),
+        None => Ok(()),
+    }
 }
 
 /// The UTC calendar month of `now`: its first instant, and the next
 /// month's, when monthly limits reset.
-pub(super) fn month_of(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+fn month_of(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     use chrono::{Datelike, TimeZone};
     let first = |year: i32, month: u32| {
         Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
