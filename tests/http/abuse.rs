@@ -359,3 +359,158 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+/// A summarize left queued: the app has no run workers, so the run waits
+/// for another process, as on an API-only node.
+async fn queued_run(app: &integration_tests::TestApp, token: &str, report: i32) -> String {
+    let r = app
+        .client
+        .post(format!("{}/api/v1/reports/{report}/summarize", app.address))
+        .bearer_auth(token)
+        .header("Prefer", "respond-async")
+        .json(&json!({"force": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn open_events(
+    app: &integration_tests::TestApp,
+    token: &str,
+    run: &str,
+) -> reqwest::Response {
+    app.client
+        .get(format!("{}{run}/events", app.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Reads the stream until it closes or `within` passes; whether it closed.
+async fn closes_within(events: &mut reqwest::Response, within: std::time::Duration) -> bool {
+    tokio::time::timeout(within, async {
+        while events.chunk().await.ok().flatten().is_some() {}
+    })
+    .await
+    .is_ok()
+}
+
+/// Statements this process has run on summary runs' bookkeeping, from its
+/// own `/metrics` (each test runs in a process of its own).
+async fn run_statements(app: &integration_tests::TestApp) -> u64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("curio_db_statement_seconds_count{")
+                && l.contains("kind=\"run_bookkeeping\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+backend_tests! {
+    async fn an_event_stream_closes_once_its_user_is_deactivated(backend: Backend) {
+        let app = spawn_app_with(backend, |s| {
+            s.jobs.workers = 0;
+            s.server.event_keep_alive_secs = 0.3;
+        })
+        .await;
+        let w = world(&app).await;
+        let run = queued_run(&app, &w.admin_a.1, w.report).await;
+        let mut kept = open_events(&app, &w.admin_b.1, &run).await;
+        assert_eq!(kept.status(), 404, "another organization sees no run");
+        kept = open_events(&app, &w.admin_a.1, &run).await;
+        let mut events = open_events(&app, &w.admin_a.1, &run).await;
+        assert_eq!(events.status(), 200);
+        let first = events.chunk().await.unwrap().unwrap();
+        assert!(first.starts_with(b"event: progress\n"), "{first:?}");
+        assert!(!closes_within(&mut events, std::time::Duration::from_secs(1)).await, "a valid token keeps its stream");
+        let off = app
+            .request(Method::PATCH, &format!("/api/v1/users/{}", w.admin_a.0), Some(&w.platform.1), Some(json!({"is_active": false})))
+            .await;
+        assert_eq!(off.status(), 200);
+        assert!(closes_within(&mut events, std::time::Duration::from_secs(10)).await, "the stream closed after deactivation");
+        assert!(closes_within(&mut kept, std::time::Duration::from_secs(10)).await, "every stream of the user closed");
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn every_event_stream_of_a_run_shares_one_reader_and_a_user_opens_a_bounded_number(backend: Backend) {
+        const POLL_MS: u64 = 100;
+        const STREAMS: usize = 16;
+        let app = spawn_app_with(backend, |s| {
+            s.jobs.workers = 0;
+            s.jobs.poll_ms = POLL_MS;
+            s.server.max_event_streams_per_user = STREAMS;
+        })
+        .await;
+        let w = world(&app).await;
+        let run = queued_run(&app, &w.admin_a.1, w.report).await;
+        let mut streams = Vec::new();
+        for _ in 0..STREAMS {
+            let mut events = open_events(&app, &w.admin_a.1, &run).await;
+            assert_eq!(events.status(), 200);
+            events.chunk().await.unwrap().unwrap();
+            streams.push(events);
+        }
+        // One more than the cap is refused, with when to try again.
+        let over = open_events(&app, &w.admin_a.1, &run).await;
+        assert_eq!(over.status(), 429);
+        assert!(over.headers().contains_key("retry-after"));
+        let other = open_events(&app, &w.platform.1, &run).await;
+        assert_eq!(other.status(), 200, "the cap is per user");
+        drop(other);
+
+        let before = run_statements(&app).await;
+        let started = std::time::Instant::now();
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let spent = run_statements(&app).await - before;
+        let polls = started.elapsed().as_millis() as u64 / POLL_MS + 2;
+        // One reader polls once per period for all of them; a reader per
+        // stream would run STREAMS times as many.
+        assert!(spent <= 2 * polls, "{spent} statements for {polls} poll periods and {STREAMS} streams");
+
+        // What the one reader sees reaches every stream.
+        let cancelled = app.request(Method::DELETE, &run, Some(&w.admin_a.1), None).await;
+        assert_eq!(cancelled.status(), 200);
+        for events in &mut streams {
+            let rest = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                let mut rest = Vec::new();
+                while let Some(chunk) = events.chunk().await.unwrap() {
+                    rest.extend_from_slice(&chunk);
+                }
+                String::from_utf8(rest).unwrap()
+            })
+            .await
+            .expect("the stream closed after the run ended");
+            assert!(rest.contains("event: cancelled\n"), "{rest}");
+        }
+        drop(streams);
+        // Closed streams give their places back.
+        let again = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                let r = open_events(&app, &w.admin_a.1, &run).await;
+                if r.status() == 200 {
+                    return r.text().await.unwrap();
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("a place freed");
+        assert!(again.starts_with("event: cancelled\n"), "{again}");
+        app.stop().await;
+    }
+}

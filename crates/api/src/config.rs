@@ -42,6 +42,13 @@ pub struct ServerSettings {
     /// Bodies larger than `json_limit_bytes` (bulk imports) read at once;
     /// more get 503 with `Retry-After`.
     pub max_concurrent_large_bodies: usize,
+    /// Live event streams one user may hold open on one process (429 with
+    /// `Retry-After` beyond).
+    pub max_event_streams_per_user: usize,
+    /// Seconds between an idle event stream's keep-alive comments; at each,
+    /// the stream's token is checked again and the stream closes once it no
+    /// longer holds (expired, revoked, user or organization deactivated).
+    pub event_keep_alive_secs: f64,
 }
 
 impl ServerSettings {

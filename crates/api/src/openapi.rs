@@ -108,6 +108,12 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
                     "The organization's monthly LLM limit would be exceeded, or the caller asked for more than `llm.previews_per_minute` previews; retry after `Retry-After`",
                 ));
             }
+            if path.starts_with("/api/v1/summary-runs/") && path.ends_with("/events") {
+                codes.push((
+                    "429",
+                    "The caller holds `server.max_event_streams_per_user` streams open on this process; retry after `Retry-After`",
+                ));
+            }
             for (code, description) in codes {
                 op.responses
                     .responses

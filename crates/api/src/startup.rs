@@ -264,6 +264,10 @@ fn build_server(
         large_bodies: std::sync::Arc::new(tokio::sync::Semaphore::new(
             settings.server.max_concurrent_large_bodies.max(1),
         )),
+        event_streams: crate::state::OpenStreams::new(settings.server.max_event_streams_per_user),
+        event_keep_alive: std::time::Duration::from_secs_f64(
+            settings.server.event_keep_alive_secs.clamp(0.1, 300.0),
+        ),
     });
     let json_limit = settings.server.json_limit_bytes;
     let bulk_limit = settings.server.bulk_json_limit_bytes;

@@ -1,21 +1,19 @@
 //! Summary runs: progress, history, cancel, and live progress as
 //! Server-Sent Events.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
-use actix_web::{HttpResponse, delete, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, web};
 use futures::StreamExt;
+use service::ServiceError;
 use service::summaries::SummaryRun;
+use tokio::sync::watch;
 
 use crate::dto::{List, RunEvent, SummaryRunOut};
 use crate::error::ApiResult;
-use crate::extractors::{AuthUser, PageParams};
-use crate::state::AppState;
-
-/// How often an idle event stream sends a comment, so that proxies keep
-/// the connection open.
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
+use crate::extractors::{AuthUser, PageParams, bearer};
+use crate::state::{AppState, StreamSlot};
 
 /// A summary run: status, stage, progress and cost so far.
 #[utoipa::path(operation_id = "getSummaryRun", tag = "summaries", security(("bearer" = [])),
@@ -73,41 +71,50 @@ pub async fn cancel(
 /// Live progress as Server-Sent Events: the run now, then an event per
 /// change (`progress`), and a last one named after how it ended
 /// (`succeeded`, `failed`, `cancelled`), after which the stream closes.
+/// An idle stream sends a comment every `server.event_keep_alive_secs`; the
+/// token is checked again at least that often, and the stream closes once
+/// it no longer holds. One user holds at most
+/// `server.max_event_streams_per_user` streams open on a process.
 #[utoipa::path(operation_id = "streamSummaryRunEvents", tag = "summaries", security(("bearer" = [])),
     responses((status = 200, description = "`text/event-stream`: one `RunEvent` per change of the run", content_type = "text/event-stream", body = RunEvent)))]
 #[get("/summary-runs/{run_id}/events")]
 pub async fn events(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
-    let run = state
+    let slot = state
+        .event_streams
+        .open(user.0.id)
+        .ok_or_else(|| ServiceError::RateLimited {
+            detail: format!(
+                "at most {} live event streams may be open at once per user",
+                state.event_streams.cap()
+            ),
+            retry_after: state.event_keep_alive,
+        })?;
+    let mut changes = state
         .services
         .summaries
-        .run_of(&user.0, path.into_inner())
+        .follow(&user.0, path.into_inner())
         .await?;
-    let summaries = state.services.summaries.clone();
-    let first = event(&run);
-    let rest = futures::stream::unfold(Some(run), move |seen| {
-        let summaries = summaries.clone();
-        async move {
-            let seen = seen?;
-            if seen.status.is_finished() {
-                return None;
-            }
-            match summaries.next_state(&seen, KEEP_ALIVE).await {
-                Ok(run) if run == seen => {
-                    Some((Bytes::from_static(b": keep-alive\n\n"), Some(run)))
-                }
-                Ok(run) => Some((event(&run), Some(run))),
-                Err(e) => {
-                    tracing::warn!(error = %e, "summary run events stopped");
-                    None
-                }
-            }
-        }
+    let first = changes.borrow_and_update().clone();
+    let follower = Follower {
+        changes,
+        seen: first.clone(),
+        token: bearer(&req)?.to_owned(),
+        auth: state.services.auth.clone(),
+        keep_alive: state.event_keep_alive,
+        checked: Instant::now(),
+        _slot: slot,
+    };
+    let rest = futures::stream::unfold(Some(follower), |follower| async move {
+        let mut follower = follower?;
+        let next = follower.next().await?;
+        Some((next, Some(follower)))
     });
-    let body = futures::stream::once(async move { first })
+    let body = futures::stream::once(async move { event(&first) })
         .chain(rest)
         .map(Ok::<_, actix_web::Error>);
     Ok(HttpResponse::Ok()
@@ -116,6 +123,50 @@ pub async fn events(
         // Proxies that buffer responses (nginx) would hold events back.
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(body))
+}
+
+/// One open event stream: the run's changes, and the token it was opened
+/// with, checked again every keep-alive.
+struct Follower {
+    changes: watch::Receiver<SummaryRun>,
+    seen: SummaryRun,
+    token: String,
+    auth: service::auth::AuthService,
+    keep_alive: Duration,
+    checked: Instant,
+    _slot: StreamSlot,
+}
+
+impl Follower {
+    /// The next chunk to send, or `None` to close the stream: after the
+    /// run's last state, once the token stops holding, or when the run can
+    /// no longer be read.
+    async fn next(&mut self) -> Option<Bytes> {
+        if self.seen.status.is_finished() {
+            return None;
+        }
+        let left = self.keep_alive.saturating_sub(self.checked.elapsed());
+        let changed = tokio::time::timeout(left, self.changes.changed()).await;
+        if self.checked.elapsed() >= self.keep_alive {
+            if self.auth.validate_token(&self.token).await.is_err() {
+                return None;
+            }
+            self.checked = Instant::now();
+        }
+        match changed {
+            Err(_) => Some(Bytes::from_static(b": keep-alive\n\n")),
+            // The latest state is read even when the reader is gone: it may
+            // be the run's last.
+            Ok(_) => {
+                let run = self.changes.borrow_and_update().clone();
+                if run == self.seen {
+                    return None;
+                }
+                self.seen = run;
+                Some(event(&self.seen))
+            }
+        }
+    }
 }
 
 fn event(run: &SummaryRun) -> Bytes {

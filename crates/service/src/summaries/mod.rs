@@ -3,6 +3,7 @@
 //! connection held while the LLM works.
 
 mod estimate;
+mod follow;
 pub mod offline;
 pub mod openai;
 mod preview;
@@ -96,6 +97,8 @@ pub struct SummaryService {
     global: Arc<Semaphore>,
     /// This process's share of the durable runs: its workers and leases.
     local: Arc<workers::Local>,
+    /// The runs this process's event streams follow.
+    followed: Arc<follow::Followed>,
 }
 
 /// LLM settings of one stage: the stream's `llm_config` over the defaults.
@@ -121,6 +124,7 @@ impl SummaryService {
             provider,
             settings: Arc::new(settings),
             local: Arc::new(workers::Local::new(JobSettings::default())),
+            followed: Arc::default(),
         }
     }
 

@@ -162,7 +162,7 @@ impl SummaryService {
     /// Returns when the run changed here (with `ends_only`, when this
     /// process's work on it ended), or after a poll period when another
     /// process works on it.
-    async fn until_changed(&self, run_id: i32, ends_only: bool) {
+    pub(super) async fn until_changed(&self, run_id: i32, ends_only: bool) {
         let Some(mut changes) = self.local.watch(run_id) else {
             tokio::time::sleep(self.local.poll()).await;
             return;
@@ -265,28 +265,6 @@ impl SummaryService {
         self.local.halt(run_id, Halt::Cancelled);
         self.local.changed(run_id);
         Ok(summary_runs::get(&self.db, run_id).await?)
-    }
-
-    /// The run once it differs from `seen` (progress, stage or status), or
-    /// as it is after `timeout`; for live progress streams. Access is the
-    /// caller's to check first ([`SummaryService::run_of`]).
-    pub async fn next_state(
-        &self,
-        seen: &SummaryRun,
-        timeout: std::time::Duration,
-    ) -> Result<SummaryRun, ServiceError> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let run = summary_runs::get(&self.db, seen.id).await?;
-            // Every change a client sees moves `updated_at`; lease renewals
-            // do not, and are not news.
-            let changed = (run.status, run.updated_at) != (seen.status, seen.updated_at);
-            if changed || tokio::time::Instant::now() >= deadline {
-                return Ok(run);
-            }
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let _ = tokio::time::timeout(left, self.until_changed(seen.id, false)).await;
-        }
     }
 }
 
