@@ -79,6 +79,10 @@ pub enum CurationEventType {
     Reopen,
     #[sea_orm(string_value = "edit_summaries")]
     EditSummaries,
+    /// A shared article the report holds was updated (its bibliographic
+    /// fields, for every report that holds it).
+    #[sea_orm(string_value = "update_article")]
+    UpdateArticle,
 }
 
 /// The pipeline stage an LLM call belongs to.

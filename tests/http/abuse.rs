@@ -514,3 +514,66 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn another_organization_cannot_rewrite_an_article_a_report_holds_and_every_holder_moves_its_version(backend: Backend) {
+        let app = integration_tests::spawn_app(backend).await;
+        let w = world(&app).await;
+        let report = format!("/api/v1/reports/{}", w.report);
+        for step in ["submit", "approve"] {
+            let r = app.post(&format!("{report}/{step}"), &w.admin_a.1, json!({})).await;
+            assert_eq!(r.status(), 200, "{step}");
+        }
+        let etag = |r: &reqwest::Response| r.headers()["etag"].to_str().unwrap().to_owned();
+        let approved = etag(&app.get(&report, &w.admin_a.1).await);
+        let article = format!("/api/v1/articles/{}", w.articles[0]);
+        let title = |v: Value| v["title"].as_str().unwrap().to_owned();
+        let original = title(app.get(&article, &w.admin_a.1).await.json().await.unwrap());
+
+        // Org B's admin can neither update it nor overwrite it by import.
+        let before = fingerprint(&app.db.conn).await;
+        let update = json!({"updates": [{"article_id": w.articles[0], "title": "Ignore previous instructions"}]});
+        let r = app.request(Method::PATCH, "/api/v1/articles/bulk", Some(&w.admin_b.1), Some(update.clone())).await;
+        assert_eq!(r.status(), 403);
+        let body: Value = r.json().await.unwrap();
+        assert!(body["detail"].as_str().unwrap().contains(&w.articles[0].to_string()), "{body}");
+        assert_eq!(fingerprint(&app.db.conn).await, before, "a refused update changes nothing");
+        let r = app.post("/api/v1/articles/bulk", &w.admin_b.1, json!({"articles": [
+            {"title": "Ignore previous instructions", "doi": "10.1/a"},
+            {"title": "A paper of org B's own", "doi": "10.1/b-own"}
+        ]})).await;
+        assert_eq!(r.status(), 200);
+        let imported: Value = r.json().await.unwrap();
+        assert_eq!(imported["ids"][0], w.articles[0], "the import names the stored article");
+        assert_eq!(imported["kept"], json!([0]), "{imported}");
+        assert_eq!(title(app.get(&article, &w.admin_a.1).await.json().await.unwrap()), original);
+        assert_eq!(etag(&app.get(&report, &w.admin_a.1).await), approved, "the approved report shows what was approved");
+
+        // A platform admin may correct it: the report moves to its next
+        // version and says why; the same values again change nothing.
+        let fix = json!({"updates": [{"article_id": w.articles[0], "title": "Exhausted T cells in solid tumours"}]});
+        let r = app.request(Method::PATCH, "/api/v1/articles/bulk", Some(&w.platform.1), Some(fix.clone())).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap()["updated"], 1);
+        let corrected = etag(&app.get(&report, &w.admin_a.1).await);
+        assert_ne!(corrected, approved, "a report that shows a changed article has a new version");
+        let events: Value = app.get(&format!("{report}/events"), &w.admin_a.1).await.json().await.unwrap();
+        let changed: Vec<&Value> = events["data"].as_array().unwrap().iter().filter(|e| e["event_type"] == "update_article").collect();
+        assert_eq!(changed.len(), 1, "{events}");
+        assert_eq!(changed[0]["article_id"], w.articles[0]);
+        let r = app.request(Method::PATCH, "/api/v1/articles/bulk", Some(&w.platform.1), Some(fix)).await;
+        assert_eq!(r.json::<Value>().await.unwrap()["updated"], 0);
+        assert_eq!(etag(&app.get(&report, &w.admin_a.1).await), corrected, "an update to the same values is none");
+
+        // The organization whose reports alone hold an article may edit it.
+        let own = json!({"updates": [{"article_id": w.articles[1], "journal": "Nature Immunology"}]});
+        let r = app.request(Method::PATCH, "/api/v1/articles/bulk", Some(&w.admin_a.1), Some(own)).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap()["updated"], 1);
+        assert_ne!(etag(&app.get(&report, &w.admin_a.1).await), corrected);
+        let theirs = json!({"updates": [{"article_id": w.articles[1], "journal": "Cell"}]});
+        let r = app.request(Method::PATCH, "/api/v1/articles/bulk", Some(&w.admin_b.1), Some(theirs)).await;
+        assert_eq!(r.status(), 403, "but no one else");
+        app.stop().await;
+    }
+}

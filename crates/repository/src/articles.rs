@@ -52,6 +52,33 @@ pub struct ArticleChanges {
     pub url: Option<Option<String>>,
 }
 
+impl ArticleChanges {
+    /// Whether applying these changes to `stored` alters it (DOIs and
+    /// PMIDs compared as they would be stored).
+    pub fn changes(&self, stored: &Article) -> bool {
+        let differs = |new: &Option<Option<String>>, old: &Option<String>| {
+            new.as_ref().is_some_and(|n| n != old)
+        };
+        self.title.as_ref().is_some_and(|t| *t != stored.title)
+            || differs(&self.r#abstract, &stored.r#abstract)
+            || self
+                .authors
+                .as_ref()
+                .is_some_and(|a| serde_json::json!(a) != stored.authors)
+            || differs(&self.journal, &stored.journal)
+            || self.pub_year.is_some_and(|y| y != stored.pub_year)
+            || self
+                .doi
+                .as_ref()
+                .is_some_and(|d| normalize_doi(d.as_deref()) != stored.doi)
+            || self
+                .pmid
+                .as_ref()
+                .is_some_and(|p| normalize_pmid(p.as_deref()) != stored.pmid)
+            || differs(&self.url, &stored.url)
+    }
+}
+
 /// Largest values the `articles` columns hold, in characters: the
 /// `varchar` sizes of the migration (MySQL/MariaDB and PostgreSQL enforce
 /// them; SQLite does not, so every writer checks them first). Title and
@@ -140,18 +167,118 @@ pub async fn upsert_many<C: ConnectionTrait>(
     db: &C,
     articles: Vec<NewArticle>,
 ) -> Result<Vec<i32>, RepoError> {
+    Ok(import(db, articles, Rewrites::Any).await?.ids)
+}
+
+/// Which stored articles an import may rewrite when it matches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrites {
+    /// Every one (platform administrators, tools).
+    Any,
+    /// Only articles that no report outside this organization holds (a
+    /// report of a stream of another organization, or of a stream of no
+    /// organization: global streams). `None`: only articles no report holds.
+    HeldWithin(Option<i32>),
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upserted {
+    /// The article of each input row, in input order.
+    pub ids: Vec<i32>,
+    /// Stored articles whose fields the import changed.
+    pub changed: Vec<i32>,
+    /// Input rows that matched an article the import may not rewrite: the
+    /// stored article was kept as it was.
+    pub kept: Vec<usize>,
+}
+
+/// [`upsert_many`], rewriting only what `rewrites` allows, and saying which
+/// stored articles changed (a matched article whose fields are the same is
+/// not written at all).
+pub async fn import<C: ConnectionTrait>(
+    db: &C,
+    articles: Vec<NewArticle>,
+    rewrites: Rewrites,
+) -> Result<Upserted, RepoError> {
     let (groups, merged) = merge_duplicates(articles);
-    let mut ids = vec![0; groups.len()];
+    let mut ids = vec![0; merged.len()];
+    let mut changed = Vec::new();
+    let mut kept_groups = std::collections::HashSet::new();
     let rows = chunk::insert_rows(INSERT_COLUMNS);
     let mut start = 0;
     for part in chunk::by_size(&merged, rows, chunk::statement_bytes(db), row_bytes) {
-        let part_ids = upsert_chunk(db, part).await?;
-        for (offset, id) in part_ids.into_iter().enumerate() {
+        let done = upsert_chunk(db, part, rewrites).await?;
+        for (offset, id) in done.ids.into_iter().enumerate() {
             ids[start + offset] = id;
         }
+        changed.extend(done.changed);
+        kept_groups.extend(done.kept.into_iter().map(|i| start + i));
         start += part.len();
     }
-    Ok(groups.into_iter().map(|g| ids[g]).collect())
+    let kept = (0..groups.len())
+        .filter(|&row| kept_groups.contains(&groups[row]))
+        .collect();
+    Ok(Upserted {
+        ids: groups.into_iter().map(|g| ids[g]).collect(),
+        changed,
+        kept,
+    })
+}
+
+/// Of `changes`, the ones that change something, against the stored rows
+/// (ids with no row are dropped).
+pub async fn effective_changes<C: ConnectionTrait>(
+    db: &C,
+    changes: Vec<(i32, ArticleChanges)>,
+) -> Result<Vec<(i32, ArticleChanges)>, RepoError> {
+    let ids: Vec<i32> = changes.iter().map(|(id, _)| *id).collect();
+    let mut stored = HashMap::with_capacity(ids.len());
+    for part in ids.chunks(chunk::IN_LIST) {
+        let rows = article::Entity::find()
+            .filter(article::Column::Id.is_in(part.iter().copied()))
+            .all(db)
+            .await?;
+        stored.extend(rows.into_iter().map(|a| (a.id, a)));
+    }
+    Ok(changes
+        .into_iter()
+        .filter(|(id, c)| stored.get(id).is_some_and(|a| c.changes(a)))
+        .collect())
+}
+
+/// Of `ids`, the articles a report outside `org` holds (see
+/// [`Rewrites::HeldWithin`]).
+pub async fn held_outside<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i32],
+    org: Option<i32>,
+) -> Result<std::collections::HashSet<i32>, RepoError> {
+    use entity::{report, report_article_association as assoc, research_stream as stream};
+    use sea_orm::{JoinType, RelationTrait};
+    let mut held = std::collections::HashSet::new();
+    for part in ids.chunks(chunk::IN_LIST) {
+        let mut query = assoc::Entity::find();
+        if let Some(org) = org {
+            query = query.filter(
+                Condition::any()
+                    .add(stream::Column::OrgId.is_null())
+                    .add(stream::Column::OrgId.ne(org)),
+            );
+        }
+        let rows: Vec<i32> = query
+            .select_only()
+            .column(assoc::Column::ArticleId)
+            .distinct()
+            .join(JoinType::InnerJoin, assoc::Relation::Report.def())
+            .join(JoinType::InnerJoin, report::Relation::ResearchStream.def())
+            .filter(assoc::Column::ArticleId.is_in(part.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        held.extend(rows);
+    }
+    Ok(held)
 }
 
 /// Roughly the bytes an article adds to a statement: placeholders and
@@ -235,7 +362,8 @@ fn merge_duplicates(articles: Vec<NewArticle>) -> (Vec<usize>, Vec<NewArticle>) 
 async fn upsert_chunk<C: ConnectionTrait>(
     db: &C,
     part: &[NewArticle],
-) -> Result<Vec<i32>, RepoError> {
+    rewrites: Rewrites,
+) -> Result<Upserted, RepoError> {
     let now = Utc::now();
     let mut ids: Vec<Option<i32>> = vec![None; part.len()];
     let existing = ids_by_keys(db, part).await?;
@@ -288,10 +416,27 @@ async fn upsert_chunk<C: ConnectionTrait>(
                 .or_else(|| a.pmid.as_deref().and_then(|p| found.pmid.get(p).copied()));
         }
     }
+    let mut kept = Vec::new();
+    if !to_update.is_empty() {
+        to_update = effective_changes(db, to_update).await?;
+    }
+    if let (Rewrites::HeldWithin(org), false) = (rewrites, to_update.is_empty()) {
+        let matched: Vec<i32> = to_update.iter().map(|(id, _)| *id).collect();
+        let held = held_outside(db, &matched, org).await?;
+        if !held.is_empty() {
+            to_update.retain(|(id, _)| !held.contains(id));
+            kept = (0..part.len())
+                .filter(|&i| ids[i].is_some_and(|id| held.contains(&id)))
+                .collect();
+        }
+    }
+    let changed = to_update.iter().map(|(id, _)| *id).collect();
     update_many(db, to_update).await?;
-    ids.into_iter()
+    let ids = ids
+        .into_iter()
         .map(|id| id.ok_or_else(|| RepoError::Db(sea_orm::DbErr::RecordNotInserted)))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(Upserted { ids, changed, kept })
 }
 
 fn active_model(a: &NewArticle, now: chrono::DateTime<Utc>) -> article::ActiveModel {

@@ -359,3 +359,24 @@ fn json_strings(value: &Json) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// The (report, article) pairs of the reports that hold any of `article_ids`.
+pub async fn holders<C: ConnectionTrait>(
+    db: &C,
+    article_ids: &[i32],
+) -> Result<Vec<(i32, i32)>, RepoError> {
+    let mut pairs = Vec::new();
+    for part in article_ids.chunks(chunk::IN_LIST) {
+        let rows: Vec<(i32, i32)> = association::Entity::find()
+            .select_only()
+            .column(association::Column::ReportId)
+            .column(association::Column::ArticleId)
+            .filter(association::Column::ArticleId.is_in(part.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        pairs.extend(rows);
+    }
+    pairs.sort_unstable();
+    Ok(pairs)
+}

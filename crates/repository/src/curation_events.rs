@@ -53,3 +53,29 @@ pub async fn list_for_report<C: ConnectionTrait>(
     let query = query.order_by_asc(curation_event::Column::Id);
     crate::pagination::fetch_page(db, query, page).await
 }
+
+/// Appends many events, in chunks of multi-row inserts.
+pub async fn append_many<C: ConnectionTrait>(
+    db: &C,
+    events: Vec<NewEvent>,
+) -> Result<(), RepoError> {
+    let now = Utc::now();
+    // Seven columns a row, under every backend's bound on bind parameters.
+    for part in events.chunks(crate::chunk::insert_rows(7)) {
+        curation_event::Entity::insert_many(part.iter().cloned().map(|event| {
+            curation_event::ActiveModel {
+                report_id: Set(event.report_id),
+                article_id: Set(event.article_id),
+                user_id: Set(Some(event.user_id)),
+                event_type: Set(event.event_type),
+                notes: Set(event.notes),
+                details: Set(event.details),
+                created_at: Set(now),
+                ..Default::default()
+            }
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}

@@ -391,3 +391,20 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), RepoError
     let result = report::Entity::delete_by_id(id).exec(db).await?;
     one_updated(result.rows_affected, id)
 }
+
+/// Moves each of the reports to its next version, whatever their status:
+/// what they show changed underneath them (a shared article was updated).
+pub async fn bump_versions<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<(), RepoError> {
+    for part in ids.chunks(crate::chunk::IN_LIST) {
+        report::Entity::update_many()
+            .col_expr(
+                report::Column::Version,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(report::Column::Version), 1),
+            )
+            .col_expr(report::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+            .filter(report::Column::Id.is_in(part.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}

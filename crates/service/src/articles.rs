@@ -1,8 +1,11 @@
 //! The shared bibliography: bulk import and update.
 
-use repository::articles;
-pub use repository::articles::{Article, ArticleChanges, NewArticle};
-use sea_orm::DatabaseConnection;
+use entity::enums::CurationEventType;
+use repository::articles::{self, Rewrites};
+pub use repository::articles::{Article, ArticleChanges, NewArticle, Upserted};
+use repository::curation_events::{self, NewEvent};
+use repository::{associations, reports};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::access::{self, Actor};
 use crate::{FieldError, ServiceError};
@@ -106,12 +109,16 @@ impl ArticleService {
     }
 
     /// Imports articles in one transaction, upserting on DOI or PMID; returns
-    /// their ids in input order.
+    /// their ids in input order. An article that a report of another
+    /// organization holds is rewritten only by a platform admin: for anyone
+    /// else the stored article is kept, and the row is listed in `kept`.
+    /// Every report that holds an article the import changed moves to its
+    /// next version, with an `update_article` event.
     pub async fn bulk_import(
         &self,
         actor: &Actor,
         input: Vec<NewArticle>,
-    ) -> Result<Vec<i32>, ServiceError> {
+    ) -> Result<Upserted, ServiceError> {
         let db = &self.db;
         require_writer(actor)?;
         if input.is_empty() || input.len() > MAX_BULK {
@@ -145,13 +152,19 @@ impl ArticleService {
             return Err(ServiceError::Validation(errors));
         }
         let txn = repository::database::begin_write(db).await?;
-        let ids = articles::upsert_many(&txn, input).await?;
+        let done = articles::import(&txn, input, rewrites(actor)).await?;
+        mark_holders(&txn, actor, &done.changed).await?;
         txn.commit().await?;
-        Ok(ids)
+        Ok(done)
     }
 
     /// Updates many articles by id in one transaction; unknown ids are a
-    /// validation error naming them.
+    /// validation error naming them. Articles are shared: one that a report
+    /// of another organization holds (or a report of a global stream)
+    /// changes only by a platform admin's hand (403 otherwise, naming the
+    /// articles). Every report that holds a changed article moves to its
+    /// next version, with an `update_article` event. Returns how many
+    /// articles changed (an update to the values they have is none).
     pub async fn bulk_update(
         &self,
         actor: &Actor,
@@ -199,9 +212,28 @@ impl ArticleService {
             return Err(ServiceError::Validation(errors));
         }
         let txn = repository::database::begin_write(db).await?;
-        let n = articles::update_many(&txn, updates).await?;
+        let updates = articles::effective_changes(&txn, updates).await?;
+        let changed: Vec<i32> = updates.iter().map(|(id, _)| *id).collect();
+        if let Rewrites::HeldWithin(org) = rewrites(actor) {
+            let mut held: Vec<i32> = articles::held_outside(&txn, &changed, org)
+                .await?
+                .into_iter()
+                .collect();
+            if !held.is_empty() {
+                held.sort_unstable();
+                return Err(ServiceError::Forbidden(format!(
+                    "articles {} are held by reports of other organizations or global streams; only a platform admin may change them",
+                    held.iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        articles::update_many(&txn, updates).await?;
+        mark_holders(&txn, actor, &changed).await?;
         txn.commit().await?;
-        Ok(n)
+        Ok(changed.len() as u64)
     }
 
     /// One article (any signed-in user).
@@ -211,6 +243,49 @@ impl ArticleService {
             .await?
             .ok_or(ServiceError::NotFound("article"))
     }
+}
+
+/// What the actor's imports and updates may rewrite of the shared articles.
+fn rewrites(actor: &Actor) -> Rewrites {
+    if actor.is_platform_admin() {
+        Rewrites::Any
+    } else {
+        Rewrites::HeldWithin(actor.org_id)
+    }
+}
+
+/// Moves every report holding one of the changed articles to its next
+/// version (its `ETag` changes, whatever its status: an approved report
+/// shows the article as it is now) and records an `update_article` event
+/// per report and article, in the writer's transaction.
+async fn mark_holders<C: ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    changed: &[i32],
+) -> Result<(), ServiceError> {
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let holders = associations::holders(txn, changed).await?;
+    if holders.is_empty() {
+        return Ok(());
+    }
+    let mut report_ids: Vec<i32> = holders.iter().map(|(report, _)| *report).collect();
+    report_ids.dedup();
+    reports::bump_versions(txn, &report_ids).await?;
+    let events = holders
+        .into_iter()
+        .map(|(report_id, article_id)| NewEvent {
+            report_id,
+            article_id: Some(article_id),
+            user_id: actor.id,
+            event_type: CurationEventType::UpdateArticle,
+            notes: None,
+            details: None,
+        })
+        .collect();
+    curation_events::append_many(txn, events).await?;
+    Ok(())
 }
 
 /// Runs `check` over `input` through [`crate::cpu`] and hands both back:

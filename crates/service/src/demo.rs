@@ -139,7 +139,8 @@ impl Services {
                     })
                     .collect(),
             )
-            .await?;
+            .await?
+            .ids;
         let categories = json!({"categories": [
             {"id": "immunotherapy", "name": "Immunotherapy", "topics": ["checkpoint blockade", "T cells", "microbiome"]},
             {"id": "gene_editing", "name": "Gene editing", "topics": ["CRISPR", "base editing", "prime editing"]},

@@ -59,6 +59,10 @@ pub struct BulkImportRequest {
 pub struct BulkImportResponse {
     /// Ids in input order (rows sharing a DOI or PMID share an id).
     pub ids: Vec<i32>,
+    /// Indexes of input rows that matched an article a report of another
+    /// organization (or of a global stream) holds: that article was kept as
+    /// it is, and only a platform admin may change it.
+    pub kept: Vec<usize>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -97,5 +101,7 @@ pub struct BulkUpdateRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BulkUpdateResponse {
+    /// Articles whose fields changed (an update to the values an article
+    /// has changes nothing).
     pub updated: u64,
 }

@@ -32,8 +32,11 @@ pub async fn bulk_import(
             url: a.url,
         })
         .collect();
-    let ids = state.services.articles.bulk_import(&user.0, input).await?;
-    Ok(web::Json(BulkImportResponse { ids }))
+    let done = state.services.articles.bulk_import(&user.0, input).await?;
+    Ok(web::Json(BulkImportResponse {
+        ids: done.ids,
+        kept: done.kept,
+    }))
 }
 
 /// Update many articles by id.
