@@ -577,3 +577,84 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn a_large_run_of_one_organization_does_not_hold_back_a_small_run_of_another(backend: Backend) {
+        use std::time::Duration;
+        use test_support::mock_llm::{MockConfig, MockLlm};
+        const LATENCY: Duration = Duration::from_millis(150);
+        let llm = MockLlm::start(MockConfig { latency: LATENCY, workers: 64, ..MockConfig::default() }).await.unwrap();
+        let base = llm.base_url();
+        let app = spawn_app_with(backend, |s| {
+            integration_tests::use_llm_at(s, base);
+            // Four calls at once for the whole process; a small run makes
+            // one call at a time.
+            s.llm.global_concurrency = 4;
+            s.llm.default_max_concurrent = 1;
+        })
+        .await;
+        let w = world(&app).await;
+        let import = |tag: &'static str, n: usize| {
+            let app = &app;
+            let token = w.platform.1.clone();
+            async move {
+                let articles: Vec<Value> = (0..n).map(|i| json!({"title": format!("{tag} paper {i}"), "abstract": "T cells were studied. They responded.", "doi": format!("10.77/{tag}.{i}")})).collect();
+                let r = app.post("/api/v1/articles/bulk", &token, json!({"articles": articles})).await;
+                r.json::<Value>().await.unwrap()["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect::<Vec<_>>()
+            }
+        };
+        let report_of = |stream: i32, token: String, ids: Vec<i64>| {
+            let app = &app;
+            async move {
+                let body = json!({"report_name": "Week", "report_date": "2026-02-02", "articles": ids.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
+                let r = app.post(&format!("/api/v1/streams/{stream}/reports"), &token, body).await;
+                assert_eq!(r.status(), 201);
+                r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+            }
+        };
+        // Org A: 40 articles, 16 article calls at a time.
+        let r = app.request(Method::PATCH, &format!("/api/v1/streams/{}", w.org_stream), Some(&w.admin_a.1), Some(json!({"llm_config": {"article_summary": {"max_concurrent": 16}}}))).await;
+        assert_eq!(r.status(), 200);
+        let large = report_of(w.org_stream, w.admin_a.1.clone(), import("Large", 40).await).await;
+        // Org B: 3 articles (3 article calls, 1 category, 1 executive).
+        let r = app.post("/api/v1/streams", &w.admin_b.1, json!({"stream_name": "B stream", "purpose": "Small org B purpose.", "scope": "organization", "presentation_config": {"categories": [{"id": "immuno", "name": "Immunology", "topics": ["T cells"]}]}})).await;
+        assert_eq!(r.status(), 201);
+        let b_stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let small = report_of(b_stream, w.admin_b.1.clone(), import("Small", 3).await).await;
+
+        let summarize_small = || {
+            let app = &app;
+            let token = w.admin_b.1.clone();
+            async move {
+                let started = std::time::Instant::now();
+                let r = app.post(&format!("/api/v1/reports/{small}/summarize"), &token, json!({"force": true})).await;
+                assert_eq!(r.status(), 200);
+                started.elapsed()
+            }
+        };
+        let of_b = |user: &str| user.contains("Small org B purpose.");
+        let solo = summarize_small().await;
+        assert_eq!(llm.received().iter().filter(|c| of_b(&c.user)).count(), 5);
+
+        let r = app.client.post(format!("{}/api/v1/reports/{large}/summarize", app.address)).bearer_auth(&w.admin_a.1).header("Prefer", "respond-async").json(&json!({})).send().await.unwrap();
+        assert_eq!(r.status(), 202);
+        // Org A holds every permit and queues a dozen more calls before
+        // org B asks.
+        while llm.received().iter().filter(|c| !of_b(&c.user)).count() < 4 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(LATENCY / 3).await;
+        let shared = summarize_small().await;
+        let received = llm.received();
+        assert_eq!(received.iter().filter(|c| of_b(&c.user)).count(), 10);
+        let a_calls = received.iter().filter(|c| !of_b(&c.user)).count();
+        assert!(a_calls < 40 + 2, "org A's run was still going: {a_calls} calls");
+        // B's five calls are sequential, so its time counts LLM latencies:
+        // first come, first served, each waited behind A's queued calls
+        // (about three latencies each); shared fairly, B waits at most for
+        // one permit to free, then finds one kept for it each time.
+        assert!(shared < solo * 2, "org B's run took {shared:?} beside org A's, {solo:?} alone");
+        app.stop().await;
+        llm.stop().await;
+    }
+}

@@ -176,6 +176,7 @@ pub async fn import(services: &Services, actor: &Actor, n: usize, tag: &str) -> 
     )
     .await
     .unwrap()
+    .ids
 }
 
 pub fn report_input(article_ids: &[i32]) -> CreateReport {

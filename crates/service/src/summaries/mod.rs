@@ -3,6 +3,7 @@
 //! connection held while the LLM works.
 
 mod estimate;
+mod fair_share;
 mod follow;
 pub mod offline;
 pub mod openai;
@@ -30,7 +31,6 @@ use repository::usage::NewUsage;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use serde_json::Value as Json;
-use tokio::sync::Semaphore;
 
 use crate::settings::{JobSettings, ProviderKind};
 use crate::stream_config::StreamConfig;
@@ -93,8 +93,8 @@ pub struct SummaryService {
     provider: Arc<dyn LlmProvider>,
     settings: Arc<LlmSettings>,
     /// Caps concurrent LLM calls across all runs of this process (provider
-    /// rate limits).
-    global: Arc<Semaphore>,
+    /// rate limits), shared fairly between organizations.
+    global: Arc<fair_share::FairShare>,
     /// This process's share of the durable runs: its workers and leases.
     local: Arc<workers::Local>,
     /// The runs this process's event streams follow.
@@ -120,7 +120,7 @@ impl SummaryService {
     ) -> Self {
         Self {
             db,
-            global: Arc::new(Semaphore::new(settings.global_concurrency.max(1))),
+            global: fair_share::FairShare::new(settings.global_concurrency.max(1)),
             provider,
             settings: Arc::new(settings),
             local: Arc::new(workers::Local::new(JobSettings::default())),
@@ -170,7 +170,15 @@ impl SummaryService {
         }
     }
 
-    async fn call(&self, stage: LlmStage, config: &StageConfig, user: String) -> Call {
+    /// One LLM call of `tenant`'s work, within its fair share of the
+    /// process's LLM concurrency.
+    async fn call(
+        &self,
+        tenant: fair_share::Tenant,
+        stage: LlmStage,
+        config: &StageConfig,
+        user: String,
+    ) -> Call {
         let started = Instant::now();
         let request = LlmRequest {
             system: config.system.clone(),
@@ -179,12 +187,9 @@ impl SummaryService {
             temperature: config.temperature,
             max_tokens: config.max_tokens,
         };
-        let result = match self.global.acquire().await {
-            Ok(_permit) => self.provider.complete(request).await,
-            Err(_) => Err(LlmError::Connection {
-                message: "shutting down".into(),
-                attempts: 0,
-            }),
+        let result = {
+            let _permit = self.global.acquire(tenant).await;
+            self.provider.complete(request).await
         };
         let outcome = if result.is_ok() { "ok" } else { "error" };
         // A fixed label set: a model name a stream owner invents must not

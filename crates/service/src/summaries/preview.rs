@@ -109,7 +109,10 @@ impl SummaryService {
                 + u64::from(config.max_tokens);
             self.check_budget(org_id, (1, tokens), "preview").await?;
         }
-        let call = self.call(stage, &config, user.clone()).await;
+        let call = {
+            let _sharing = self.global.enter(org_id);
+            self.call(org_id, stage, &config, user.clone()).await
+        };
         let row = self.usage_row(&call, org_id, report_id);
         usage::record_many(&self.db, vec![row]).await?;
         match call.result {

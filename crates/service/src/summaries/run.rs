@@ -607,7 +607,7 @@ impl SummaryService {
         let span = tracing::info_span!("summary_stage", stage = "executive_summary", items = 1);
         let started = Instant::now();
         let call = self
-            .call(LlmStage::ExecutiveSummary, &config, prompt)
+            .call(job.org_id, LlmStage::ExecutiveSummary, &config, prompt)
             .instrument(span.clone())
             .await;
         let mut pending = Pending::default();
@@ -632,7 +632,7 @@ impl SummaryService {
                 if job.halt.get().is_some() {
                     return None;
                 }
-                Some((key, self.call(stage, config, prompt).await))
+                Some((key, self.call(job.org_id, stage, config, prompt).await))
             })
             .buffer_unordered(config.max_concurrent)
             .filter_map(std::future::ready)

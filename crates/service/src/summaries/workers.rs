@@ -299,6 +299,8 @@ impl SummaryService {
             owner: self.local.owner.clone(),
             halt: halt.clone(),
         };
+        // The run's organization shares the LLM concurrency while it works.
+        let sharing = self.global.enter(run.org_id);
         let heartbeat = tokio::spawn(self.clone().heartbeat(run.id, halt.clone()));
         let ended = if run.attempt > MAX_ATTEMPTS {
             Ended::Abandoned
@@ -306,6 +308,7 @@ impl SummaryService {
             self.run(&job, &run).await
         };
         heartbeat.abort();
+        drop(sharing);
         if let Err(e) = self.conclude(&job, ended).await {
             // The lease expires and another process (or this one) resumes.
             tracing::warn!(error = %e, run_id = run.id, "ending a summary run failed");
