@@ -658,3 +658,56 @@ backend_tests! {
         llm.stop().await;
     }
 }
+
+backend_tests! {
+    async fn active_runs_are_capped_per_user_and_per_organization_even_when_asked_for_at_once(backend: Backend) {
+        let app = spawn_app_with(backend, |s| {
+            // No workers: every accepted run stays queued, so it counts.
+            s.jobs.workers = 0;
+            s.jobs.max_active_runs_per_user = 2;
+            s.jobs.max_active_runs_per_org = 3;
+        })
+        .await;
+        let w = world(&app).await;
+        let report_in = |stream: i32, token: String| {
+            let app = &app;
+            let articles = w.articles.clone();
+            async move {
+                let body = json!({"report_name": "Week", "report_date": "2026-03-02", "articles": articles.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
+                let r = app.post(&format!("/api/v1/streams/{stream}/reports"), &token, body).await;
+                assert_eq!(r.status(), 201);
+                r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+            }
+        };
+        let summarize = |report: i64, token: String| {
+            let app = &app;
+            async move {
+                let r = app.client.post(format!("{}/api/v1/reports/{report}/summarize", app.address)).bearer_auth(token).header("Prefer", "respond-async").json(&json!({})).send().await.unwrap();
+                let retry = r.headers().get("retry-after").is_some();
+                (r.status().as_u16(), retry)
+            }
+        };
+        let mut reports = Vec::new();
+        for _ in 0..6 {
+            reports.push(report_in(w.org_stream, w.admin_a.1.clone()).await);
+        }
+        let answers = futures::future::join_all(reports.iter().map(|r| summarize(*r, w.admin_a.1.clone()))).await;
+        let accepted = answers.iter().filter(|(s, _)| *s == 202).count();
+        assert_eq!(accepted, 2, "{answers:?}");
+        assert!(answers.iter().all(|(s, retry)| *s == 202 || (*s == 429 && *retry)), "{answers:?}");
+        // Another member of the organization: one more fits the
+        // organization's cap, the next does not.
+        let theirs = [report_in(w.personal, w.member_a.1.clone()).await, report_in(w.personal, w.member_a.1.clone()).await];
+        assert_eq!(summarize(theirs[0], w.member_a.1.clone()).await.0, 202);
+        assert_eq!(summarize(theirs[1], w.member_a.1.clone()).await.0, 429);
+        // Joining a queued run is no new run; other organizations are not
+        // held back.
+        let joined = reports.iter().zip(&answers).find(|(_, (s, _))| *s == 202).map(|(r, _)| *r).unwrap();
+        assert_eq!(summarize(joined, w.admin_a.1.clone()).await.0, 202);
+        let r = app.post("/api/v1/streams", &w.admin_b.1, json!({"stream_name": "B", "purpose": "P.", "scope": "organization", "presentation_config": {"categories": [{"id": "immuno", "name": "Immunology", "topics": ["T cells"]}]}})).await;
+        let b_stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let b_report = report_in(b_stream, w.admin_b.1.clone()).await;
+        assert_eq!(summarize(b_report, w.admin_b.1.clone()).await.0, 202);
+        app.stop().await;
+    }
+}

@@ -394,3 +394,38 @@ pub async fn cancel<C: ConnectionTrait>(db: &C, id: i32) -> Result<bool, RepoErr
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// Queued and running runs of an organization and of a requester, in one
+/// statement: `(of the organization, of the requester)`. Without an
+/// organization, the first is zero.
+pub async fn active_counts<C: ConnectionTrait>(
+    db: &C,
+    org_id: Option<i32>,
+    requested_by: i32,
+) -> Result<(u64, u64), RepoError> {
+    use sea_orm::sea_query::Alias;
+    // Ids are positive: -1 matches no run.
+    let org = org_id.unwrap_or(-1);
+    let sum = |column: &str, value: i32| {
+        Expr::cust(format!(
+            "SUM(CASE WHEN {column} = {value} THEN 1 ELSE 0 END)"
+        ))
+        .cast_as(Alias::new(crate::usage::bigint(db)))
+    };
+    let row: Option<(Option<i64>, Option<i64>)> = summary_run::Entity::find()
+        .select_only()
+        .column_as(sum("org_id", org), "of_org")
+        .column_as(sum("requested_by", requested_by), "of_user")
+        .filter(Column::Status.is_in([RunStatus::Queued, RunStatus::Running]))
+        .filter(
+            Condition::any()
+                .add(Column::OrgId.eq(org))
+                .add(Column::RequestedBy.eq(requested_by)),
+        )
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (of_org, of_user) = row.unwrap_or_default();
+    let count = |n: Option<i64>| u64::try_from(n.unwrap_or(0)).unwrap_or(0);
+    Ok((count(of_org), count(of_user)))
+}

@@ -315,3 +315,17 @@ pub async fn lock_active_platform_admins<C: ConnectionTrait>(
         .all(db)
         .await?)
 }
+
+/// Reads a user under a row lock (`SELECT … FOR UPDATE`; SQLite's write
+/// transactions are exclusive already): writers that must see each other's
+/// work for one user (a cap on their active runs) take it in turn.
+pub async fn lock<C: ConnectionTrait>(txn: &C, id: i32) -> Result<User, RepoError> {
+    user::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(RepoError::NotFound {
+            entity: "user",
+            id: id.into(),
+        })
+}

@@ -230,6 +230,12 @@ pub struct JobSettings {
     /// shown) this often. A process that dies loses at most this much paid
     /// work, never a finished stage. Zero stores every call as it finishes.
     pub flush_ms: u64,
+    /// Queued and running runs one organization may have at once, over all
+    /// processes (429 with `Retry-After` beyond): one organization cannot
+    /// fill every worker.
+    pub max_active_runs_per_org: u64,
+    /// The same for the runs one user asked for.
+    pub max_active_runs_per_user: u64,
 }
 
 impl Default for JobSettings {
@@ -239,6 +245,8 @@ impl Default for JobSettings {
             lease_secs: 30,
             poll_ms: 250,
             flush_ms: 1000,
+            max_active_runs_per_org: 256,
+            max_active_runs_per_user: 32,
         }
     }
 }

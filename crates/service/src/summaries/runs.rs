@@ -60,10 +60,7 @@ impl SummaryService {
             reserved_calls: 0,
             reserved_tokens: 0,
         };
-        let (run, queued) = match org_id {
-            Some(org_id) => self.queue_within_budget(org_id, new).await?,
-            None => summary_runs::queue_or_join(&self.db, new).await?,
-        };
+        let (run, queued) = self.queue(actor, org_id, new).await?;
         if queued {
             self.dispatch(run.id);
         }
@@ -85,39 +82,73 @@ impl SummaryService {
         Ok(stream)
     }
 
-    /// Queues a run of an organization that has monthly limits, reserving
-    /// its estimate (every call, the most tokens) in the same transaction,
-    /// under a lock on the organization: concurrent requests see each
-    /// other's reservations, so together they never pass a limit. A run
-    /// past a limit is refused before its first call. Joining a run in
-    /// progress costs nothing and is not checked; an organization without
-    /// limits costs one statement. A run's reservation stops counting when
+    /// Joins the report's active run, or queues a new one within the caps
+    /// on active runs (`jobs.max_active_runs_per_org`, `…_per_user`) and,
+    /// for an organization with monthly limits, within its budget: the run
+    /// reserves its estimate (every call, the most tokens). Caps and budget
+    /// are checked in the transaction that queues the run, under a lock on
+    /// the organization (on the user, for work billed to no organization),
+    /// so concurrent requests see each other's runs and reservations and
+    /// together never pass a cap or a limit. Joining a run in progress costs
+    /// nothing and is not checked. A run's reservation stops counting when
     /// it ends: then the ledger holds what it really spent.
-    async fn queue_within_budget(
+    async fn queue(
         &self,
-        org_id: i32,
+        actor: &Actor,
+        org_id: Option<i32>,
         mut new: NewRun,
     ) -> Result<(SummaryRun, bool), ServiceError> {
-        let org = repository::organizations::get(&self.db, org_id).await?;
-        if !has_limits(&org) {
-            return Ok(summary_runs::queue_or_join(&self.db, new).await?);
-        }
         if let Some(active) = summary_runs::active_for_report(&self.db, new.report_id).await? {
             return Ok((active, false));
         }
-        // Read before the lock is taken: the lock is held for two reads
-        // and an insert only.
-        let input = self.read(new.report_id).await?;
-        let estimate = self.estimate_input(&input, new.force).await?;
-        new.reserved_calls = i32::try_from(estimate.llm_calls).unwrap_or(i32::MAX);
-        new.reserved_tokens = i64::try_from(estimate.tokens()).unwrap_or(i64::MAX);
+        let limited = match org_id {
+            Some(id) => has_limits(&repository::organizations::get(&self.db, id).await?),
+            None => false,
+        };
+        let estimate = if limited {
+            // Read before the lock is taken: the lock is held for a few
+            // reads and an insert only.
+            let input = self.read(new.report_id).await?;
+            Some(self.estimate_input(&input, new.force).await?)
+        } else {
+            None
+        };
+        if let Some(estimate) = &estimate {
+            new.reserved_calls = i32::try_from(estimate.llm_calls).unwrap_or(i32::MAX);
+            new.reserved_tokens = i64::try_from(estimate.tokens()).unwrap_or(i64::MAX);
+        }
         let txn = repository::database::begin_write(&self.db).await?;
-        let org = repository::organizations::lock(&txn, org_id).await?;
+        let org = match org_id {
+            Some(id) => Some(repository::organizations::lock(&txn, id).await?),
+            None => {
+                repository::users::lock(&txn, actor.id).await?;
+                None
+            }
+        };
         if let Some(active) = summary_runs::active_for_report(&txn, new.report_id).await? {
             return Ok((active, false));
         }
-        let needed = (estimate.llm_calls.into(), estimate.tokens());
-        within_budget(&txn, &org, needed, "summary").await?;
+        let (of_org, of_user) = summary_runs::active_counts(&txn, org_id, actor.id).await?;
+        let jobs = &self.local.jobs;
+        // Runs mostly end within seconds; a few is a fair wait to suggest.
+        let busy = |detail: String| ServiceError::RateLimited {
+            detail,
+            retry_after: std::time::Duration::from_secs(5),
+        };
+        if org_id.is_some() && of_org >= jobs.max_active_runs_per_org {
+            return Err(busy(format!(
+                "the organization has {of_org} summary runs queued or running, its most at once; try again when one ends"
+            )));
+        }
+        if of_user >= jobs.max_active_runs_per_user {
+            return Err(busy(format!(
+                "you have {of_user} summary runs queued or running, the most at once; try again when one ends"
+            )));
+        }
+        if let (Some(org), Some(estimate)) = (&org, &estimate) {
+            let needed = (estimate.llm_calls.into(), estimate.tokens());
+            within_budget(&txn, org, needed, "summary").await?;
+        }
         let queued = summary_runs::queue_or_join(&txn, new).await?;
         txn.commit().await?;
         Ok(queued)
