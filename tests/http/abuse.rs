@@ -711,3 +711,106 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn a_member_creates_a_bounded_number_of_reports_of_bounded_size(backend: Backend) {
+        let app = spawn_app_with(backend, |s| {
+            s.quotas.member_reports_per_day = 2;
+            s.quotas.member_articles_per_report = 2;
+        })
+        .await;
+        let w = world(&app).await;
+        let body = |n: usize| json!({"report_name": "Mine", "report_date": "2026-03-02", "articles": w.articles[..n].iter().map(|a| json!({"article_id": a})).collect::<Vec<_>>()});
+        let create = |stream: i32, token: String, body: Value| {
+            let app = &app;
+            async move { app.post(&format!("/api/v1/streams/{stream}/reports"), &token, body).await }
+        };
+        let before = fingerprint(&app.db.conn).await;
+        let r = create(w.personal, w.member_a.1.clone(), body(3)).await;
+        assert_eq!(r.status(), 422);
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "articles", "{problem}");
+        assert_eq!(fingerprint(&app.db.conn).await, before);
+        // Administrators are not members: their bound is the general one.
+        assert_eq!(create(w.org_stream, w.admin_a.1.clone(), body(3)).await.status(), 201);
+        // Four at once: the member's quota of two holds.
+        let answers = futures::future::join_all((0..4).map(|_| create(w.personal, w.member_a.1.clone(), body(2)))).await;
+        let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 2, "{statuses:?}");
+        for r in answers.iter().filter(|r| r.status() == 429) {
+            let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=86_400).contains(&wait), "{wait}");
+        }
+        assert_eq!(create(w.personal, w.member_b.1.clone(), body(1)).await.status(), 404, "another member's stream stays theirs");
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn a_freed_worker_takes_the_run_of_the_organization_with_the_fewest_running(backend: Backend) {
+        use std::time::Duration;
+        use test_support::mock_llm::{MockConfig, MockLlm};
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(100), workers: 64, ..MockConfig::default() }).await.unwrap();
+        let base = llm.base_url();
+        let app = spawn_app_with(backend, |s| {
+            integration_tests::use_llm_at(s, base);
+            s.jobs.workers = 2;
+            s.llm.default_max_concurrent = 1;
+        })
+        .await;
+        let w = world(&app).await;
+        let report_in = |stream: i32, token: String| {
+            let app = &app;
+            let articles = w.articles.clone();
+            async move {
+                let body = json!({"report_name": "Week", "report_date": "2026-03-02", "articles": articles.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
+                let r = app.post(&format!("/api/v1/streams/{stream}/reports"), &token, body).await;
+                assert_eq!(r.status(), 201);
+                r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+            }
+        };
+        let start = |report: i64, token: String| {
+            let app = &app;
+            async move {
+                let r = app.client.post(format!("{}/api/v1/reports/{report}/summarize", app.address)).bearer_auth(token).header("Prefer", "respond-async").json(&json!({"force": true})).send().await.unwrap();
+                assert_eq!(r.status(), 202);
+                r.headers()["location"].to_str().unwrap().to_owned()
+            }
+        };
+        let mut a_runs = Vec::new();
+        for _ in 0..6 {
+            let report = report_in(w.org_stream, w.admin_a.1.clone()).await;
+            a_runs.push(start(report, w.admin_a.1.clone()).await);
+        }
+        let r = app.post("/api/v1/streams", &w.admin_b.1, json!({"stream_name": "B", "purpose": "P.", "scope": "organization", "presentation_config": {"categories": [{"id": "immuno", "name": "Immunology", "topics": ["T cells"]}]}})).await;
+        let b_stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let b_run = start(report_in(b_stream, w.admin_b.1.clone()).await, w.admin_b.1.clone()).await;
+        let finished = |run: String, token: String| {
+            let app = &app;
+            async move {
+                let started = std::time::Instant::now();
+                loop {
+                    let run: Value = app.get(&run, &token).await.json().await.unwrap();
+                    if run["status"] == "succeeded" {
+                        return chrono::DateTime::parse_from_rfc3339(run["finished_at"].as_str().unwrap()).unwrap();
+                    }
+                    assert!(started.elapsed() < Duration::from_secs(90), "{run}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        let b_done = finished(b_run, w.admin_b.1.clone()).await;
+        let mut a_before_b = 0;
+        for run in a_runs {
+            if finished(run, w.admin_a.1.clone()).await < b_done {
+                a_before_b += 1;
+            }
+        }
+        // Two of A's runs hold both workers when B's is queued; the first to
+        // end hands its worker to B, ahead of A's four queued before it.
+        // Oldest first, five or six of A's runs would have ended before B's.
+        assert!(a_before_b <= 3, "{a_before_b} of org A's runs ended before org B's");
+        app.stop().await;
+        llm.stop().await;
+    }
+}

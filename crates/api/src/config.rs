@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use service::database::DatabaseSettings;
-use service::{AuthSettings, JobSettings, LlmSettings};
+use service::{AuthSettings, JobSettings, LlmSettings, QuotaSettings};
 
 /// Everything Curio reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -17,6 +17,8 @@ pub struct Settings {
     pub llm: LlmSettings,
     #[serde(default)]
     pub jobs: JobSettings,
+    #[serde(default)]
+    pub quotas: QuotaSettings,
     pub log: LogSettings,
     pub app: AppSettings,
 }

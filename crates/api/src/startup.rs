@@ -113,7 +113,9 @@ async fn connect(settings: &Settings) -> anyhow::Result<Services> {
         settings.llm.clone(),
     )
     .await?;
-    Ok(services.with_jobs(settings.jobs.clone()))
+    Ok(services
+        .with_jobs(settings.jobs.clone())
+        .with_quotas(settings.quotas.clone()))
 }
 
 /// `curio worker`: summary-run workers without the HTTP listener, until

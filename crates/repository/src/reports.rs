@@ -408,3 +408,24 @@ pub async fn bump_versions<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<()
     }
     Ok(())
 }
+
+/// How many reports `user_id` created since `since`, and when the oldest of
+/// them was created.
+pub async fn created_by_since<C: ConnectionTrait>(
+    db: &C,
+    user_id: i32,
+    since: chrono::DateTime<Utc>,
+) -> Result<(u64, Option<chrono::DateTime<Utc>>), RepoError> {
+    let row: Option<(i64, Option<chrono::DateTime<Utc>>)> = report::Entity::find()
+        .select_only()
+        .column_as(report::Column::Id.count(), "made")
+        .column_as(report::Column::CreatedAt.min(), "oldest")
+        .filter(report::Column::CreatedBy.eq(user_id))
+        .filter(report::Column::CreatedAt.gte(since))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.map_or((0, None), |(n, oldest)| {
+        (u64::try_from(n).unwrap_or(0), oldest)
+    }))
+}

@@ -184,21 +184,30 @@ fn claimable(now: DateTime<Utc>) -> Condition {
         )
 }
 
-/// Up to `limit` runs that may be claimed now, oldest first.
-pub async fn claimable_ids<C: ConnectionTrait>(
+/// The oldest claimable run of each organization (`None`: of no
+/// organization), oldest first, at most `limit`: candidates a process picks
+/// from fairly, so that one organization's backlog does not stand in front
+/// of every other organization's runs.
+pub async fn claimable_per_org<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     limit: u64,
-) -> Result<Vec<i32>, RepoError> {
-    Ok(summary_run::Entity::find()
+) -> Result<Vec<(i32, Option<i32>)>, RepoError> {
+    let rows: Vec<(Option<i32>, Option<i32>)> = summary_run::Entity::find()
         .select_only()
-        .column(Column::Id)
+        .column_as(Column::Id.min(), "id")
+        .column(Column::OrgId)
         .filter(claimable(now))
-        .order_by_asc(Column::Id)
+        .group_by(Column::OrgId)
+        .order_by_asc(Column::Id.min())
         .limit(limit)
         .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, org)| Some((id?, org)))
+        .collect())
 }
 
 /// Takes the run for `owner` until `until` if it is claimable: one

@@ -37,7 +37,7 @@ pub use access::Actor;
 pub use entity::enums;
 pub use error::{FieldError, ServiceError};
 pub use repository::{Page, Paginated, pagination};
-pub use settings::{AuthSettings, JobSettings, LlmSettings};
+pub use settings::{AuthSettings, JobSettings, LlmSettings, QuotaSettings};
 
 /// Every service, sharing one pool; cheap to clone. The pool itself stays
 /// inside: callers go through the services, and so through their rules.
@@ -73,6 +73,12 @@ impl Services {
             curation: curation::CurationService::new(db.clone()),
             db,
         })
+    }
+
+    /// The same services with other quotas for members.
+    pub fn with_quotas(mut self, quotas: QuotaSettings) -> Self {
+        self.reports = self.reports.with_quotas(quotas);
+        self
     }
 
     /// The same services with other summary-run settings (workers, lease).

@@ -91,12 +91,22 @@ pub fn check_categories(
 #[derive(Clone)]
 pub struct ReportService {
     db: DatabaseConnection,
+    quotas: crate::QuotaSettings,
 }
 
 impl ReportService {
     /// Over a pool (cheap to clone).
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            quotas: crate::QuotaSettings::default(),
+        }
+    }
+
+    /// The same service with other quotas for members.
+    pub fn with_quotas(mut self, quotas: crate::QuotaSettings) -> Self {
+        self.quotas = quotas;
+        self
     }
 
     /// Creates a report and its associations in one transaction. Articles
@@ -119,10 +129,19 @@ impl ReportService {
             ));
         }
         errors.extend(limits::unstorable_date("report_date", input.report_date));
-        if input.articles.len() > limits::ARTICLES_PER_REPORT {
+        let member = actor.role == entity::enums::UserRole::Member;
+        let most = if member {
+            self.quotas
+                .member_articles_per_report
+                .min(limits::ARTICLES_PER_REPORT)
+        } else {
+            limits::ARTICLES_PER_REPORT
+        };
+        if input.articles.len() > most {
+            let who = if member { " for a member" } else { "" };
             errors.push(FieldError::new(
                 "articles",
-                format!("at most {} articles", limits::ARTICLES_PER_REPORT),
+                format!("at most {most} articles{who}"),
             ));
             return Err(ServiceError::Validation(errors));
         }
@@ -134,6 +153,27 @@ impl ReportService {
         }
         let new = rank(input.articles);
         let txn = repository::database::begin_write(db).await?;
+        if member {
+            // Under a lock on the member, so that reports created at once
+            // count each other.
+            repository::users::lock(&txn, actor.id).await?;
+            let day = chrono::Duration::hours(24);
+            let since = chrono::Utc::now() - day;
+            let (made, oldest) = reports::created_by_since(&txn, actor.id, since).await?;
+            if made >= self.quotas.member_reports_per_day {
+                let frees = oldest.map_or(day, |t| t + day - chrono::Utc::now());
+                return Err(ServiceError::RateLimited {
+                    detail: format!(
+                        "a member creates at most {} reports in 24 hours",
+                        self.quotas.member_reports_per_day
+                    ),
+                    retry_after: frees
+                        .to_std()
+                        .unwrap_or_default()
+                        .max(std::time::Duration::from_secs(1)),
+                });
+            }
+        }
         let report = reports::create(
             &txn,
             NewReport {

@@ -251,6 +251,27 @@ impl Default for JobSettings {
     }
 }
 
+/// What members (not administrators) may create: bounds on the rows one
+/// member can make the database write.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuotaSettings {
+    /// Articles in one report a member creates (422 beyond).
+    pub member_articles_per_report: usize,
+    /// Reports one member creates in 24 hours (429 with `Retry-After`
+    /// beyond).
+    pub member_reports_per_day: u64,
+}
+
+impl Default for QuotaSettings {
+    fn default() -> Self {
+        Self {
+            member_articles_per_report: 1000,
+            member_reports_per_day: 100,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

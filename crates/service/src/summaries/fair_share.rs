@@ -110,6 +110,11 @@ impl FairShare {
         }
     }
 
+    /// How much work of `tenant` is in progress here.
+    pub(crate) fn active_of(&self, tenant: Tenant) -> usize {
+        self.lock().active.get(&tenant).copied().unwrap_or(0)
+    }
+
     /// A permit for one call of `tenant`, at once if its share allows,
     /// otherwise in its turn.
     pub(crate) async fn acquire(self: &Arc<Self>, tenant: Tenant) -> Permit {

@@ -199,21 +199,26 @@ impl SummaryService {
         }
     }
 
-    /// Takes claimable runs while a worker is free.
+    /// Takes claimable runs while a worker is free: of the oldest claimable
+    /// run of each organization, first the one whose organization has the
+    /// fewest runs working here (the oldest among equals), so that a
+    /// backlog of one organization does not delay every other's runs.
     async fn claim_while_free(&self) {
         loop {
             let Ok(slot) = self.local.slots.clone().try_acquire_owned() else {
                 return;
             };
-            let ids = match summary_runs::claimable_ids(&self.db, Utc::now(), 8).await {
-                Ok(ids) => ids,
-                Err(e) => {
-                    tracing::warn!(error = %e, "looking for summary runs failed");
-                    return;
-                }
-            };
+            let mut candidates =
+                match summary_runs::claimable_per_org(&self.db, Utc::now(), 64).await {
+                    Ok(candidates) => candidates,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "looking for summary runs failed");
+                        return;
+                    }
+                };
+            candidates.sort_by_key(|&(id, org)| (self.global.active_of(org), id));
             let mut claimed = None;
-            for id in ids {
+            for (id, _) in candidates {
                 match self.claim(id).await {
                     Ok(Some(run)) => {
                         claimed = Some(run);
