@@ -18,6 +18,8 @@ backend_tests! {
             use_llm_at(s, base);
             s.llm.global_concurrency = 1024;
             s.llm.default_max_concurrent = 16;
+            // One user asks for all hundred at once.
+            s.jobs.max_active_runs_per_user = 100;
             s.database.max_connections = 15;
         })
         .await;

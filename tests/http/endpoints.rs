@@ -168,7 +168,8 @@ backend_tests! {
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/reject"), ma, Some(json!({"reason": "no"}))).await, 403);
         let events: Value = app.get(&format!("/api/v1/reports/{r}/events"), aa).await.json().await.unwrap();
         let kinds: Vec<&str> = events["data"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
-        assert_eq!(kinds, vec!["exclude_article", "include_article", "edit_article", "reorder", "submit", "approve"]);
+        // The article update above changed an article this report holds.
+        assert_eq!(kinds, vec!["update_article", "exclude_article", "include_article", "edit_article", "reorder", "submit", "approve"]);
         assert_eq!(status(&app, M::DELETE, &format!("/api/v1/reports/{r}"), ma, None).await, 403);
         assert_eq!(status(&app, M::DELETE, &format!("/api/v1/reports/{r}"), aa, None).await, 204);
         assert_eq!(status(&app, M::GET, &format!("/api/v1/reports/{r}"), aa, None).await, 404);

@@ -99,13 +99,22 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
             if path.ends_with("/summarize") {
                 codes.push((
                     "429",
-                    "The organization's monthly LLM limit would be exceeded; `detail` names the limit and when it resets",
+                    "The organization's monthly LLM limit would be exceeded (`detail` names the limit and when it resets), or the organization or the caller has `jobs.max_active_runs_per_org` / `jobs.max_active_runs_per_user` runs queued or running; retry after `Retry-After`",
                 ));
             }
             if path.ends_with("/summaries/preview") {
                 codes.push((
                     "429",
                     "The organization's monthly LLM limit would be exceeded, or the caller asked for more than `llm.previews_per_minute` previews; retry after `Retry-After`",
+                ));
+            }
+            if method == "post"
+                && path.starts_with("/api/v1/streams/")
+                && path.ends_with("/reports")
+            {
+                codes.push((
+                    "429",
+                    "A member created `quotas.member_reports_per_day` reports in the last 24 hours; retry after `Retry-After`",
                 ));
             }
             if path.starts_with("/api/v1/summary-runs/") && path.ends_with("/events") {

@@ -98,14 +98,14 @@ impl SummaryService {
         org_id: Option<i32>,
         mut new: NewRun,
     ) -> Result<(SummaryRun, bool), ServiceError> {
-        if let Some(active) = summary_runs::active_for_report(&self.db, new.report_id).await? {
-            return Ok((active, false));
-        }
         let limited = match org_id {
             Some(id) => has_limits(&repository::organizations::get(&self.db, id).await?),
             None => false,
         };
         let estimate = if limited {
+            if let Some(active) = summary_runs::active_for_report(&self.db, new.report_id).await? {
+                return Ok((active, false));
+            }
             // Read before the lock is taken: the lock is held for a few
             // reads and an insert only.
             let input = self.read(new.report_id).await?;
@@ -125,6 +125,7 @@ impl SummaryService {
                 None
             }
         };
+        // Joining costs nothing, so it is not capped.
         if let Some(active) = summary_runs::active_for_report(&txn, new.report_id).await? {
             return Ok((active, false));
         }
