@@ -82,3 +82,99 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+/// Sends `body` verbatim as JSON (or nothing) and returns status and body.
+async fn send_raw(
+    app: &integration_tests::TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<&str>,
+    prefer_async: bool,
+) -> (u16, Value) {
+    let mut req = app
+        .client
+        .request(method, format!("{}{path}", app.address))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        req = req
+            .header("Content-Type", "application/json")
+            .body(body.to_owned());
+    }
+    if prefer_async {
+        req = req.header("Prefer", "respond-async");
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+backend_tests! {
+    async fn an_optional_body_means_defaults_only_when_absent_and_is_parsed_strictly_otherwise(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let summarize = format!("/api/v1/reports/{}/summarize", w.report);
+        let exclude = format!("/api/v1/reports/{}/articles/{}/exclude", w.report, w.articles[0]);
+        let before = fingerprint(&app.db.conn).await;
+        for prefer_async in [false, true] {
+            for (body, status, field) in [
+                (r#"{"force":"yes"}"#, 422, Some("force")),
+                (r#"{"force":1}"#, 422, Some("force")),
+                (r#"{"froce":true}"#, 422, Some("froce")),
+                ("[1,2]", 422, Some("[0]")),
+                ("{", 400, None),
+                (r#"{"force":true} {}"#, 400, None),
+            ] {
+                let (got, problem) = send_raw(&app, Method::POST, &summarize, token, Some(body), prefer_async).await;
+                assert_eq!(got, status, "{body}: {problem}");
+                if let Some(field) = field {
+                    assert_eq!(problem["errors"][0]["field"], field, "{body}: {problem}");
+                }
+            }
+        }
+        let (got, problem) = send_raw(&app, Method::POST, &exclude, token, Some(r#"{"note":"typo"}"#), false).await;
+        assert_eq!((got, problem["errors"][0]["field"].clone()), (422, json!("note")), "{problem}");
+        assert_eq!(fingerprint(&app.db.conn).await, before, "no refused body changed anything");
+        // Absent or empty: the defaults.
+        assert_eq!(send_raw(&app, Method::POST, &summarize, token, None, false).await.0, 200);
+        assert_eq!(send_raw(&app, Method::POST, &summarize, token, Some(""), false).await.0, 200);
+        assert_eq!(send_raw(&app, Method::POST, &summarize, token, Some(r#"{"force":true}"#), false).await.0, 200);
+        assert_eq!(send_raw(&app, Method::POST, &exclude, token, None, false).await.0, 200);
+        app.stop().await;
+    }
+}
+
+backend_tests! {
+    async fn a_field_error_names_the_json_path_of_the_field_in_every_route_family(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let (admin, root) = (&w.admin_a.1, &w.platform.1);
+        let stream = json!({"stream_name": "S", "purpose": "P", "scope": "organization"});
+        let with = |mut base: Value, key: &str, value: Value| {
+            base[key] = value;
+            base.to_string()
+        };
+        let report = format!("/api/v1/reports/{}", w.report);
+        let cases: Vec<(Method, String, &str, String, &str)> = vec![
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "stream_name", json!(5)), "stream_name"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "scope", json!("galaxy")), "scope"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream, "presentation_config", json!({"categories": [{"id": "a", "name": "A", "topics": [1]}]})), "presentation_config.categories[0].topics"),
+            (Method::PATCH, format!("/api/v1/organizations/{}", w.org_a), root, r#"{"monthly_llm_calls":true}"#.into(), "monthly_llm_calls"),
+            (Method::POST, "/api/v1/articles/bulk".into(), root, r#"{"articles":[{"title":"a"},{"title":"b","doi":5}]}"#.into(), "articles[1].doi"),
+            (Method::PATCH, "/api/v1/articles/bulk".into(), root, r#"{"updates":[{"article_id":"one"}]}"#.into(), "updates[0].article_id"),
+            (Method::POST, "/api/v1/users".into(), root, r#"{"email":"x@y.test","password":"long enough pass","full_name":"X","role":"emperor"}"#.into(), "role"),
+            (Method::PATCH, report.clone(), admin, r#"{"report_date":5}"#.into(), "report_date"),
+            (Method::PUT, format!("{report}/ranking"), admin, r#"{"article_ids":["x"]}"#.into(), "article_ids[0]"),
+            (Method::POST, "/api/v1/auth/login".into(), "", r#"{"email":5,"password":"x"}"#.into(), "email"),
+        ];
+        let before = fingerprint(&app.db.conn).await;
+        for (method, path, token, body, field) in cases {
+            let (status, problem) = send_raw(&app, method.clone(), &path, token, Some(&body), false).await;
+            assert_eq!(status, 422, "{method} {path} {body}: {problem}");
+            assert_eq!(problem["errors"][0]["field"], field, "{method} {path} {body}: {problem}");
+        }
+        assert_eq!(fingerprint(&app.db.conn).await, before);
+        app.stop().await;
+    }
+}

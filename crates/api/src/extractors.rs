@@ -170,12 +170,10 @@ impl<T: serde::de::DeserializeOwned + Send + 'static> FromRequest for BlockingJs
             if body.len() > limit {
                 return Err(ApiError::PayloadTooLarge(limit).into());
             }
-            let parsed = service::cpu::run(move || serde_json::from_slice::<T>(&body))
+            let parsed = service::cpu::run(move || crate::json_body::parse::<T>(&body))
                 .await
                 .map_err(ApiError::Service)?;
-            parsed
-                .map(BlockingJson)
-                .map_err(|e| ApiError::from_json(JsonPayloadError::Deserialize(e)).into())
+            Ok(BlockingJson(parsed?))
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod dto;
 pub mod error;
 pub mod extractors;
+pub mod json_body;
 pub mod json_guard;
 pub mod observability;
 pub mod openapi;

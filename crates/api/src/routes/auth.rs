@@ -4,6 +4,7 @@ use service::auth::LoginError;
 use crate::dto::{ChangePasswordRequest, LoginRequest, LoginResponse, TokenResponse, UserOut};
 use crate::error::{ApiError, ApiResult};
 use crate::extractors::{AuthUser, client_address};
+use crate::json_body::Json;
 use crate::state::AppState;
 
 /// Sign in with email and password.
@@ -13,7 +14,7 @@ use crate::state::AppState;
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> ApiResult<web::Json<LoginResponse>> {
     let login = state
         .services
@@ -53,7 +54,7 @@ pub async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: AuthUser,
-    body: web::Json<ChangePasswordRequest>,
+    body: Json<ChangePasswordRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
     let token = state
         .services

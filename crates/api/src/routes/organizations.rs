@@ -5,6 +5,7 @@ use crate::dto::{
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
+use crate::json_body::Json;
 use crate::state::AppState;
 
 /// Organizations: all for platform admins, one's own otherwise.
@@ -31,7 +32,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateOrganizationRequest>,
+    body: Json<CreateOrganizationRequest>,
 ) -> ApiResult<HttpResponse> {
     let org = state
         .services
@@ -71,7 +72,7 @@ pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
-    body: web::Json<PatchOrganizationRequest>,
+    body: Json<PatchOrganizationRequest>,
 ) -> ApiResult<web::Json<OrganizationOut>> {
     let body = body.into_inner();
     let org = state

@@ -14,6 +14,7 @@ use crate::dto::{
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
+use crate::json_body::{Json, OptionalJson};
 use crate::preconditions::{IfMatch, etag, prefers_async};
 use crate::state::AppState;
 
@@ -53,7 +54,7 @@ pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
-    body: web::Json<CreateReportRequest>,
+    body: Json<CreateReportRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let input = CreateReport {
@@ -145,7 +146,7 @@ pub async fn update(
     user: AuthUser,
     path: web::Path<i32>,
     if_match: IfMatch,
-    body: web::Json<PatchReportRequest>,
+    body: Json<PatchReportRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let report = state
@@ -185,11 +186,11 @@ async fn set_excluded(
     user: AuthUser,
     path: web::Path<(i32, i32)>,
     if_match: IfMatch,
-    body: Option<web::Json<NotesRequest>>,
+    body: OptionalJson<NotesRequest>,
     excluded: bool,
 ) -> ApiResult<web::Json<AssociationOut>> {
     let (report_id, article_id) = path.into_inner();
-    let notes = body.and_then(|b| b.into_inner().notes);
+    let notes = body.into_inner().notes;
     let a = state
         .services
         .curation
@@ -208,7 +209,7 @@ pub async fn exclude(
     user: AuthUser,
     path: web::Path<(i32, i32)>,
     if_match: IfMatch,
-    body: Option<web::Json<NotesRequest>>,
+    body: OptionalJson<NotesRequest>,
 ) -> ApiResult<web::Json<AssociationOut>> {
     set_excluded(state, user, path, if_match, body, true).await
 }
@@ -222,7 +223,7 @@ pub async fn include(
     user: AuthUser,
     path: web::Path<(i32, i32)>,
     if_match: IfMatch,
-    body: Option<web::Json<NotesRequest>>,
+    body: OptionalJson<NotesRequest>,
 ) -> ApiResult<web::Json<AssociationOut>> {
     set_excluded(state, user, path, if_match, body, false).await
 }
@@ -236,7 +237,7 @@ pub async fn edit_article(
     user: AuthUser,
     path: web::Path<(i32, i32)>,
     if_match: IfMatch,
-    body: web::Json<EditArticleRequest>,
+    body: Json<EditArticleRequest>,
 ) -> ApiResult<web::Json<AssociationOut>> {
     let (report_id, article_id) = path.into_inner();
     let b = body.into_inner();
@@ -266,7 +267,7 @@ pub async fn ranking(
     user: AuthUser,
     path: web::Path<i32>,
     if_match: IfMatch,
-    body: web::Json<RankingRequest>,
+    body: Json<RankingRequest>,
 ) -> ApiResult<HttpResponse> {
     state
         .services
@@ -314,7 +315,7 @@ pub async fn reject(
     user: AuthUser,
     path: web::Path<i32>,
     if_match: IfMatch,
-    body: web::Json<ReasonRequest>,
+    body: Json<ReasonRequest>,
 ) -> ApiResult<HttpResponse> {
     let curation = state.services.curation.if_match(if_match.0);
     let reason = body.into_inner().reason;
@@ -331,7 +332,7 @@ pub async fn reopen(
     user: AuthUser,
     path: web::Path<i32>,
     if_match: IfMatch,
-    body: web::Json<ReasonRequest>,
+    body: Json<ReasonRequest>,
 ) -> ApiResult<HttpResponse> {
     let curation = state.services.curation.if_match(if_match.0);
     let reason = body.into_inner().reason;
@@ -348,7 +349,7 @@ pub async fn edit_summaries(
     user: AuthUser,
     path: web::Path<i32>,
     if_match: IfMatch,
-    body: web::Json<EditSummariesRequest>,
+    body: Json<EditSummariesRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let input = EditSummaries {
@@ -406,9 +407,9 @@ pub async fn summarize(
     path: web::Path<i32>,
     req: HttpRequest,
     q: web::Query<SummarizeParams>,
-    body: Option<web::Json<SummarizeRequest>>,
+    body: OptionalJson<SummarizeRequest>,
 ) -> ApiResult<HttpResponse> {
-    let force = body.map(|b| b.force).unwrap_or(false);
+    let force = body.into_inner().force;
     let summaries = &state.services.summaries;
     if q.dry_run.unwrap_or(false) {
         let report_id = path.into_inner();
@@ -456,7 +457,7 @@ pub async fn preview(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
-    body: web::Json<PreviewRequest>,
+    body: Json<PreviewRequest>,
 ) -> ApiResult<web::Json<PreviewOut>> {
     let b = body.into_inner();
     let prompt = match b.prompt_type {

@@ -4,6 +4,7 @@ use service::streams::{CreateStream, PatchStream};
 use crate::dto::{CreateStreamRequest, List, PatchStreamRequest, ReportOut, StreamOut};
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
+use crate::json_body::Json;
 use crate::state::AppState;
 
 /// The streams the caller may see.
@@ -26,7 +27,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateStreamRequest>,
+    body: Json<CreateStreamRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let stream = state
@@ -77,7 +78,7 @@ pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
-    body: web::Json<PatchStreamRequest>,
+    body: Json<PatchStreamRequest>,
 ) -> ApiResult<web::Json<StreamOut>> {
     let b = body.into_inner();
     let patch = PatchStream {

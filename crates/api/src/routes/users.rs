@@ -4,6 +4,7 @@ use service::users::{CreateUser, PatchUser};
 use crate::dto::{CreateUserRequest, List, PatchUserRequest, UserOut, UserWithOrganizationOut};
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
+use crate::json_body::Json;
 use crate::state::AppState;
 
 /// Users with their organizations: all for platform admins, the
@@ -27,7 +28,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateUserRequest>,
+    body: Json<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     let b = body.into_inner();
     let created = state
@@ -73,7 +74,7 @@ pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<i32>,
-    body: web::Json<PatchUserRequest>,
+    body: Json<PatchUserRequest>,
 ) -> ApiResult<web::Json<UserOut>> {
     let b = body.into_inner();
     let patch = PatchUser {
