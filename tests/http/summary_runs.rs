@@ -233,3 +233,33 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn if_match_holds_when_any_listed_strong_tag_is_current(backend: Backend) {
+        let app = integration_tests::spawn_app(backend).await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let path = format!("/api/v1/reports/{}", w.report);
+        let rename = |if_match: String, name: &'static str| {
+            let (app, path) = (&app, &path);
+            async move {
+                let r = app.client.patch(format!("{}{path}", app.address)).bearer_auth(token).header("If-Match", if_match).json(&json!({"report_name": name})).send().await.unwrap();
+                (r.status().as_u16(), r.headers().get("etag").map(|e| e.to_str().unwrap().to_owned()))
+            }
+        };
+        let mut current = app.get(&path, token).await.headers()["etag"].to_str().unwrap().to_owned();
+        for (list, name) in [("\"424242\", {}", "First"), ("{}, \"424242\"", "Second"), ("\"1\",{} ,\"2\"", "Third")] {
+            let (status, etag) = rename(list.replace("{}", &current), name).await;
+            assert_eq!(status, 200, "{list}");
+            current = etag.unwrap();
+        }
+        let weak = format!("W/{current}");
+        for stale in ["\"424242\", \"424243\"".to_owned(), weak.clone(), format!("{weak}, \"424242\"")] {
+            assert_eq!(rename(stale.clone(), "Never").await.0, 412, "{stale}");
+        }
+        assert_eq!(rename(format!("\"424242\", *"), "Any").await.0, 200);
+        let report: Value = app.get(&path, token).await.json().await.unwrap();
+        assert_eq!(report["report_name"], "Any");
+        app.stop().await;
+    }
+}

@@ -7,6 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 use service::ServiceError;
+use service::curation::Versions;
 
 use crate::error::ApiError;
 
@@ -15,35 +16,47 @@ pub fn etag(version: i32) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"{version}\""))
 }
 
-/// The version a write is based on: `If-Match: "<version>"`; absent or `*`
-/// means any version.
-pub struct IfMatch(pub Option<i32>);
+/// The versions a write may be based on: `If-Match: "<version>"`, or a
+/// list of tags (`"3", "4"`), any of which may be current (RFC 9110
+/// §13.1.1); absent or `*` means any version. Weak tags (`W/"3"`) never
+/// match under the strong comparison `If-Match` uses.
+pub struct IfMatch(pub Option<Versions>);
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(value) = req.headers().get(header::IF_MATCH) else {
-            return ready(Ok(IfMatch(None)));
-        };
-        let text = value.to_str().unwrap_or_default().trim();
-        if text == "*" {
+        let values: Vec<&str> = req
+            .headers()
+            .get_all(header::IF_MATCH)
+            .map(|v| v.to_str().unwrap_or_default())
+            .collect();
+        if values.is_empty() {
             return ready(Ok(IfMatch(None)));
         }
-        // A weak tag never matches under If-Match (strong comparison), and
-        // a list of several cannot all be current: both fail the condition.
-        let version = text
-            .strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .and_then(|t| t.parse::<i32>().ok());
-        ready(match version {
-            Some(v) => Ok(IfMatch(Some(v))),
-            None => Err(ApiError::Service(ServiceError::PreconditionFailed(
+        let tags: Vec<&str> = values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect();
+        if tags.contains(&"*") {
+            return ready(Ok(IfMatch(None)));
+        }
+        let versions: Vec<i32> = tags
+            .iter()
+            .filter_map(|t| t.strip_prefix('"')?.strip_suffix('"')?.parse::<i32>().ok())
+            .collect();
+        ready(if versions.is_empty() {
+            Err(ApiError::Service(ServiceError::PreconditionFailed(
                 format!(
-                    "If-Match `{text}` is not a version of this report; send the ETag of GET /reports/{{id}}"
+                    "If-Match `{}` names no version of this report; send the ETag of GET /reports/{{id}}",
+                    values.join(", ")
                 ),
-            ))),
+            )))
+        } else {
+            Ok(IfMatch(Some(Versions(versions))))
         })
     }
 }

@@ -271,14 +271,26 @@ async fn set_status<C: ConnectionTrait>(
     Ok(active.update(db).await?)
 }
 
+/// The versions a conditional write may start from (`If-Match` with one
+/// or more tags): the write happens if the report is at any of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions(pub Vec<i32>);
+
+impl std::fmt::Display for Versions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self.0.iter().map(i32::to_string).collect();
+        f.write_str(&list.join(", "))
+    }
+}
+
 /// Bumps the report's version, the `ETag` of its representation. With
-/// `expected`, only from that version: `false` when the report is at
-/// another one (or gone). Run first in a write transaction, it also
+/// `expected`, only from one of those versions: `false` when the report is
+/// at another one (or gone). Run first in a write transaction, it also
 /// serializes concurrent writers of one report.
 pub async fn bump_version<C: ConnectionTrait>(
     db: &C,
     id: i32,
-    expected: Option<i32>,
+    expected: Option<&Versions>,
 ) -> Result<bool, RepoError> {
     Ok(version_update(id, expected).exec(db).await?.rows_affected == 1)
 }
@@ -288,22 +300,22 @@ pub async fn bump_version<C: ConnectionTrait>(
 pub async fn bump_version_if_editable<C: ConnectionTrait>(
     db: &C,
     id: i32,
-    expected: Option<i32>,
+    expected: Option<&Versions>,
 ) -> Result<bool, RepoError> {
     let update = version_update(id, expected)
         .filter(report::Column::ApprovalStatus.ne(ApprovalStatus::Approved));
     Ok(update.exec(db).await?.rows_affected == 1)
 }
 
-fn version_update(id: i32, expected: Option<i32>) -> sea_orm::UpdateMany<report::Entity> {
+fn version_update(id: i32, expected: Option<&Versions>) -> sea_orm::UpdateMany<report::Entity> {
     let mut update = report::Entity::update_many()
         .col_expr(
             report::Column::Version,
             sea_orm::sea_query::ExprTrait::add(Expr::col(report::Column::Version), 1),
         )
         .filter(report::Column::Id.eq(id));
-    if let Some(version) = expected {
-        update = update.filter(report::Column::Version.eq(version));
+    if let Some(versions) = expected {
+        update = update.filter(report::Column::Version.is_in(versions.0.iter().copied()));
     }
     update
 }

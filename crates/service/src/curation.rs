@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use entity::enums::{ApprovalStatus, CurationEventType};
 use repository::associations::{self, Association, AssociationEdit};
 use repository::curation_events::{self, NewEvent};
+pub use repository::reports::Versions;
 use repository::reports::{self, Report};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::json;
@@ -63,14 +64,14 @@ async fn record(
 pub(crate) async fn check_version(
     txn: &DatabaseTransaction,
     report_id: i32,
-    expected: Option<i32>,
+    expected: Option<&Versions>,
 ) -> Result<(), ServiceError> {
     if reports::bump_version(txn, report_id, expected).await? {
         return Ok(());
     }
     Err(match expected {
-        Some(version) => ServiceError::PreconditionFailed(format!(
-            "the report is no longer at version {version}; reload it and retry"
+        Some(versions) => ServiceError::PreconditionFailed(format!(
+            "the report is no longer at version {versions}; reload it and retry"
         )),
         None => ServiceError::NotFound("report"),
     })
@@ -81,7 +82,7 @@ pub(crate) async fn check_version(
 pub(crate) async fn check_editable(
     txn: &DatabaseTransaction,
     report_id: i32,
-    expected: Option<i32>,
+    expected: Option<&Versions>,
 ) -> Result<(), ServiceError> {
     if reports::bump_version_if_editable(txn, report_id, expected).await? {
         return Ok(());
@@ -163,7 +164,7 @@ fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
 pub struct CurationService {
     db: DatabaseConnection,
     /// The report version the caller's change is based on (`If-Match`).
-    expected_version: Option<i32>,
+    expected_version: Option<Versions>,
 }
 
 impl CurationService {
@@ -175,13 +176,13 @@ impl CurationService {
         }
     }
 
-    /// The same service, changing a report only while it is at `version`
-    /// (none: whatever its version); a change to another version is a
-    /// `PreconditionFailed`.
-    pub fn if_match(&self, version: Option<i32>) -> Self {
+    /// The same service, changing a report only while it is at one of
+    /// `versions` (none: whatever its version); a change to another version
+    /// is a `PreconditionFailed`.
+    pub fn if_match(&self, versions: Option<Versions>) -> Self {
         Self {
             db: self.db.clone(),
-            expected_version: version,
+            expected_version: versions,
         }
     }
 
@@ -190,7 +191,7 @@ impl CurationService {
     /// is refused.
     async fn begin(&self, report_id: i32) -> Result<DatabaseTransaction, ServiceError> {
         let txn = repository::database::begin_write(&self.db).await?;
-        check_editable(&txn, report_id, self.expected_version).await?;
+        check_editable(&txn, report_id, self.expected_version.as_ref()).await?;
         Ok(txn)
     }
 
@@ -206,7 +207,7 @@ impl CurationService {
     ) -> Result<DatabaseTransaction, ServiceError> {
         get_for_change(&self.db, actor, report_id).await?;
         let txn = repository::database::begin_write(&self.db).await?;
-        check_version(&txn, report_id, self.expected_version).await?;
+        check_version(&txn, report_id, self.expected_version.as_ref()).await?;
         let status = reports::get(&txn, report_id).await?.approval_status;
         if !from.contains(&status) {
             let allowed: Vec<&str> = from.iter().map(|s| status_name(*s)).collect();

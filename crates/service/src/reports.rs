@@ -253,7 +253,7 @@ impl ReportService {
         id: i32,
         report_name: Option<String>,
         report_date: Option<NaiveDate>,
-        expected_version: Option<i32>,
+        expected_version: Option<crate::curation::Versions>,
     ) -> Result<Report, ServiceError> {
         let db = &self.db;
         get_for_change(db, actor, id).await?;
@@ -273,7 +273,7 @@ impl ReportService {
             return Err(ServiceError::Validation(errors));
         }
         let txn = repository::database::begin_write(db).await?;
-        crate::curation::check_editable(&txn, id, expected_version).await?;
+        crate::curation::check_editable(&txn, id, expected_version.as_ref()).await?;
         let report = reports::update(
             &txn,
             id,
