@@ -353,8 +353,11 @@ backend_tests! {
         let month = chrono::Utc::now() - chrono::TimeDelta::days(1);
         let before = repository::usage::spent_since(&app.db.conn, w.org_a, month).await.unwrap();
         assert_eq!(before.calls, 4, "three previews of the member and one of the admin");
-        let (status, _) = preview(w.report, &w.admin_a.1, ad_hoc).await;
+        let (status, retry) = preview(w.report, &w.admin_a.1, ad_hoc).await;
         assert_eq!(status, 429, "over the budget");
+        // Retry-After: the seconds to the reset, at most a month away.
+        let wait: u64 = retry.expect("Retry-After on a budget refusal").parse().unwrap();
+        assert!((1..=31 * 86_400).contains(&wait), "{wait}");
         assert_eq!(repository::usage::spent_since(&app.db.conn, w.org_a, month).await.unwrap(), before, "no call made");
         app.stop().await;
     }

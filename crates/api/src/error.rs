@@ -97,7 +97,7 @@ impl ApiError {
                 ServiceError::Forbidden(why) => ("forbidden", why.clone()),
                 ServiceError::Conflict(why) => ("conflict", why.clone()),
                 ServiceError::PreconditionFailed(why) => ("precondition-failed", why.clone()),
-                ServiceError::BudgetExceeded(why) => ("budget-exceeded", why.clone()),
+                ServiceError::BudgetExceeded { detail, .. } => ("budget-exceeded", detail.clone()),
                 ServiceError::RateLimited { detail, .. } => ("rate-limited", detail.clone()),
                 ServiceError::Validation(_) => {
                     ("validation", "the request has invalid fields".into())
@@ -164,7 +164,7 @@ impl ResponseError for ApiError {
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
-                ServiceError::BudgetExceeded(_) | ServiceError::RateLimited { .. } => {
+                ServiceError::BudgetExceeded { .. } | ServiceError::RateLimited { .. } => {
                     StatusCode::TOO_MANY_REQUESTS
                 }
                 ServiceError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -233,9 +233,14 @@ impl ResponseError for ApiError {
             }
             ApiError::TooManyRequests(wait)
             | ApiError::Busy(_, wait)
-            | ApiError::Service(ServiceError::RateLimited {
-                retry_after: wait, ..
-            }) => {
+            | ApiError::Service(
+                ServiceError::RateLimited {
+                    retry_after: wait, ..
+                }
+                | ServiceError::BudgetExceeded {
+                    retry_after: wait, ..
+                },
+            ) => {
                 response.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
             }
             ApiError::BodyTimeout => {

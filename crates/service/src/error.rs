@@ -43,9 +43,12 @@ pub enum ServiceError {
     #[error("{0}")]
     Conflict(String),
     /// The organization's monthly LLM budget would be exceeded (says which
-    /// limit and when it resets).
-    #[error("{0}")]
-    BudgetExceeded(String),
+    /// limit and when it resets); `retry_after` is the time to the reset.
+    #[error("{detail}")]
+    BudgetExceeded {
+        detail: String,
+        retry_after: std::time::Duration,
+    },
     /// Too many requests of one kind from one caller; retry after the wait.
     #[error("{detail}")]
     RateLimited {

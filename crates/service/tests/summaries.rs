@@ -388,7 +388,9 @@ backend_tests! {
         };
         let orgs = &w.services.organizations;
         let refused = |r: Result<service::summaries::SummaryResult, ServiceError>, what: &str| match r {
-            Err(ServiceError::BudgetExceeded(detail)) => {
+            Err(ServiceError::BudgetExceeded { detail, retry_after }) => {
+                // The time to the first of next month.
+                assert!((1..=31 * 86_400).contains(&retry_after.as_secs()), "{retry_after:?}");
                 assert!(detail.contains(what) && detail.contains("resets at"), "{detail}");
             }
             other => panic!("expected a refusal naming {what}: {other:?}"),

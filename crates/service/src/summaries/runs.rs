@@ -354,10 +354,15 @@ async fn within_budget<C: sea_orm::ConnectionTrait>(
     let committed = repository::usage::committed_since(db, org.id, month).await?;
     let over = |limit: i64, used: i64, needed: u64, unit: &str| {
         (used.saturating_add(i64::try_from(needed).unwrap_or(i64::MAX)) > limit).then(|| {
-            ServiceError::BudgetExceeded(format!(
-                "this {what} needs about {needed} {unit}, and the organization has used or reserved {used} of its monthly limit of {limit}; the limit resets at {}",
-                resets.format("%Y-%m-%dT%H:%M:%SZ")
-            ))
+            ServiceError::BudgetExceeded {
+                detail: format!(
+                    "this {what} needs about {needed} {unit}, and the organization has used or reserved {used} of its monthly limit of {limit}; the limit resets at {}",
+                    resets.format("%Y-%m-%dT%H:%M:%SZ")
+                ),
+                // The reset at the latest; a reservation that ends sooner
+                // may let the work in before.
+                retry_after: (resets - Utc::now()).to_std().unwrap_or_default(),
+            }
         })
     };
     let refusal = org
