@@ -263,3 +263,37 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn a_cancel_answers_the_run_with_its_calls_in_flight_stored(backend: Backend) {
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(400), workers: 8, ..MockConfig::default() }).await.unwrap();
+        let base = llm.base_url();
+        let app = spawn_app_with(backend, |s| {
+            use_llm_at(s, base);
+            // The three article calls at once.
+            s.llm.default_max_concurrent = 3;
+            s.jobs.flush_ms = 0;
+        })
+        .await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let accepted = start_async(&app, token, w.report).await;
+        let location = accepted.headers()["location"].to_str().unwrap().to_owned();
+        let started = Instant::now();
+        while llm.count() < 3 {
+            assert!(started.elapsed() < Duration::from_secs(30), "the article calls never started");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let r = app.request(Method::DELETE, &location, Some(token), None).await;
+        assert_eq!(r.status(), 200);
+        let answered: Value = r.json().await.unwrap();
+        assert_eq!(answered["status"], "cancelled");
+        assert_eq!(answered["articles_done"], 3, "the calls in flight were stored before the answer: {answered}");
+        assert_eq!(answered["usage"]["llm_calls"], 3, "{answered}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let later: Value = app.get(&location, token).await.json().await.unwrap();
+        assert_eq!((&later["articles_done"], &later["usage"]), (&answered["articles_done"], &answered["usage"]), "nothing changes after the answer");
+        assert_eq!(llm.count(), 3, "no call after the cancel");
+        app.stop().await;
+    }
+}

@@ -51,7 +51,8 @@ pub async fn list(
 }
 
 /// Cancel a queued or running run: no new LLM calls; finished article
-/// summaries are kept; the report's summaries stay as they were.
+/// summaries are kept; the report's summaries stay as they were. The answer
+/// is the run once the calls it had in flight on this process are stored.
 #[utoipa::path(operation_id = "cancelSummaryRun", tag = "summaries", security(("bearer" = [])),
     responses((status = 200, description = "Cancelled", body = SummaryRunOut)))]
 #[delete("/summary-runs/{run_id}")]

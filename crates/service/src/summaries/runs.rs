@@ -285,7 +285,8 @@ impl SummaryService {
 
     /// Cancels a queued or running run of a report the caller may change:
     /// no new LLM calls; calls in flight and finished article summaries are
-    /// kept; the report's enrichments stay as they were.
+    /// kept; the report's enrichments stay as they were. Returns the run
+    /// once its calls in flight here are stored.
     pub async fn cancel(&self, actor: &Actor, run_id: i32) -> Result<SummaryRun, ServiceError> {
         self.run_for(actor, run_id, true).await?;
         if !summary_runs::cancel(&self.db, run_id).await? {
@@ -296,6 +297,17 @@ impl SummaryService {
         }
         self.local.halt(run_id, Halt::Cancelled);
         self.local.changed(run_id);
+        // When this process works on the run, its calls in flight come back
+        // and are stored first, so that the answer is the run as it ended
+        // (bounded by the provider's deadline). A run another process works
+        // on is answered as stored; that process notices the cancel at its
+        // next lease renewal, and later reads show what its calls stored.
+        if self.local.watch(run_id).is_some() {
+            let deadline = std::time::Duration::from_secs_f64(
+                self.settings.request_timeout_secs.clamp(1.0, 600.0) * 2.0,
+            );
+            let _ = tokio::time::timeout(deadline, self.until_changed(run_id, true)).await;
+        }
         Ok(summary_runs::get(&self.db, run_id).await?)
     }
 }
