@@ -25,61 +25,57 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: curio [--demo]
-       curio worker                       (summary runs only, no HTTP listener)
-       curio create-admin --email EMAIL   (password from CURIO_ADMIN_PASSWORD or standard input)";
-
-/// What the command line asks for.
-#[derive(Debug, PartialEq, Eq)]
-enum Command {
-    Serve { demo: bool },
-    Worker,
-    CreateAdmin { email: String },
-    Help,
+/// Curio: research streams, curated reports and their LLM summaries, over
+/// HTTP.
+///
+/// With no command, serves the API: loads the configuration (embedded
+/// defaults < `CURIO_CONFIG` file < `CURIO__SECTION__KEY` variables <
+/// `DATABASE_URL`), connects, migrates, and serves until SIGTERM or SIGINT.
+#[derive(Debug, clap::Parser)]
+#[command(name = "curio", version, about, long_about)]
+struct Cli {
+    /// Also create the demo organization, users and reports (and print
+    /// their logins); only on a loopback listen address.
+    #[arg(long)]
+    demo: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn parse_args(args: &[String]) -> Result<Command, String> {
-    match args {
-        [] => Ok(Command::Serve { demo: false }),
-        [flag] if flag == "--demo" => Ok(Command::Serve { demo: true }),
-        [flag] if flag == "--help" || flag == "-h" => Ok(Command::Help),
-        [cmd] if cmd == "worker" => Ok(Command::Worker),
-        [cmd, flag, email] if cmd == "create-admin" && flag == "--email" => {
-            Ok(Command::CreateAdmin {
-                email: email.clone(),
-            })
-        }
-        [cmd, arg] if cmd == "create-admin" => match arg.strip_prefix("--email=") {
-            Some(email) => Ok(Command::CreateAdmin {
-                email: email.to_owned(),
-            }),
-            None => Err(format!("unexpected argument `{arg}`")),
-        },
-        [cmd, ..] if cmd == "create-admin" => Err("create-admin needs --email EMAIL".into()),
-        [other, ..] => Err(format!("unexpected argument `{other}`")),
-    }
+#[derive(Debug, PartialEq, Eq, clap::Subcommand)]
+enum Command {
+    /// Work on summary runs without the HTTP listener (as many processes as
+    /// you like share the runs through the database).
+    Worker,
+    /// Create a platform admin and exit. The password comes from
+    /// `CURIO_ADMIN_PASSWORD`, or is read from the terminal without echo,
+    /// or from standard input.
+    CreateAdmin {
+        /// The admin's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[actix_web::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match parse_args(&args) {
-        Ok(command) => command,
-        Err(why) => {
-            eprintln!("curio: {why}\n{USAGE}");
-            std::process::exit(2);
-        }
-    };
-    let result = match command {
-        Command::Help => {
-            println!("{USAGE}");
-            Ok(())
-        }
+    // `--help` and `--version` print and exit 0; a wrong command line
+    // prints usage and exits 2.
+    let cli = <Cli as clap::Parser>::parse();
+    let result = match (cli.command, cli.demo) {
         // Boxed: the futures are large, and one layout holding all three
         // is deeper than the compiler's default recursion limit.
-        Command::Serve { demo } => Box::pin(serve(demo)).await,
-        Command::Worker => Box::pin(worker()).await,
-        Command::CreateAdmin { email } => Box::pin(create_admin(&email)).await,
+        (None, demo) => Box::pin(serve(demo)).await,
+        (Some(_), true) => {
+            <Cli as clap::CommandFactory>::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--demo goes with serving, not with a command",
+                )
+                .exit();
+        }
+        (Some(Command::Worker), false) => Box::pin(worker()).await,
+        (Some(Command::CreateAdmin { email }), false) => Box::pin(create_admin(&email)).await,
     };
     if let Err(err) = result {
         // One clear line: what failed and why (never a password).
@@ -155,33 +151,62 @@ async fn create_admin(email: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn parse(list: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("curio").chain(list.iter().copied()))
     }
 
     #[test]
-    fn the_command_line_asks_for_serving_demo_or_an_admin() {
-        assert_eq!(parse_args(&[]), Ok(Command::Serve { demo: false }));
-        assert_eq!(
-            parse_args(&args(&["--demo"])),
-            Ok(Command::Serve { demo: true })
-        );
-        let admin = Ok(Command::CreateAdmin {
+    fn the_command_line_asks_for_serving_demo_a_worker_or_an_admin() {
+        let serve = parse(&[]).unwrap();
+        assert_eq!((serve.command, serve.demo), (None, false));
+        assert!(parse(&["--demo"]).unwrap().demo);
+        let admin = Some(Command::CreateAdmin {
             email: "ops@example.org".into(),
         });
         assert_eq!(
-            parse_args(&args(&["create-admin", "--email", "ops@example.org"])),
+            parse(&["create-admin", "--email", "ops@example.org"])
+                .unwrap()
+                .command,
             admin
         );
         assert_eq!(
-            parse_args(&args(&["create-admin", "--email=ops@example.org"])),
+            parse(&["create-admin", "--email=ops@example.org"])
+                .unwrap()
+                .command,
             admin
         );
-        assert!(parse_args(&args(&["create-admin"])).is_err());
-        assert!(parse_args(&args(&["--demo", "extra"])).is_err());
-        assert!(parse_args(&args(&["serve"])).is_err());
-        assert_eq!(parse_args(&args(&["worker"])), Ok(Command::Worker));
-        assert!(parse_args(&args(&["worker", "--demo"])).is_err());
+        assert_eq!(parse(&["worker"]).unwrap().command, Some(Command::Worker));
+        for wrong in [
+            &["create-admin"][..],
+            &["--demo", "extra"],
+            &["serve"],
+            &["worker", "--nope"],
+        ] {
+            let e = parse(wrong).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn help_and_version_are_answers_not_errors() {
+        use clap::error::ErrorKind;
+        for (args, kind) in [
+            (&["--help"][..], ErrorKind::DisplayHelp),
+            (&["worker", "--help"], ErrorKind::DisplayHelp),
+            (&["create-admin", "--help"], ErrorKind::DisplayHelp),
+            (&["--version"], ErrorKind::DisplayVersion),
+        ] {
+            let shown = parse(args).unwrap_err();
+            assert_eq!(shown.kind(), kind, "{args:?}");
+            assert_eq!(shown.exit_code(), 0, "{args:?}");
+        }
+        let help = parse(&["create-admin", "--help"]).unwrap_err().to_string();
+        assert!(
+            help.contains("--email <EMAIL>") && help.contains("CURIO_ADMIN_PASSWORD"),
+            "{help}"
+        );
+        <Cli as clap::CommandFactory>::command().debug_assert();
     }
 }
