@@ -41,6 +41,19 @@ async fn connect() -> Result<DatabaseConnection, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
+    // A server that is down is one line at once, as `curio` says it, not a
+    // pool's wait for a connection that never comes.
+    if let Some((host, port)) = database_url::server_address(&url) {
+        let target = database_url::redacted(&raw);
+        let wait = std::time::Duration::from_secs(10);
+        match tokio::time::timeout(wait, tokio::net::TcpStream::connect((host.as_str(), port)))
+            .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(format!("cannot connect to {target}: {e}")),
+            Err(_) => return Err(format!("cannot connect to {target}: no answer within 10 s")),
+        }
+    }
     Database::connect(&url)
         .await
         .map_err(|e| database_url::connect_error(&raw, &e))

@@ -96,3 +96,32 @@ fn a_bad_or_unreachable_url_is_one_line_without_the_password() {
         );
     }
 }
+
+#[test]
+fn a_server_that_is_down_is_one_line_at_once_not_a_pool_timeout() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for scheme in ["mysql", "postgres"] {
+        let url = format!("{scheme}://user:secret@127.0.0.1:{port}/curio");
+        let started = std::time::Instant::now();
+        let out = migration(&["status"], &[("DATABASE_URL", &url)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("cannot connect") && stderr.to_lowercase().contains("refused"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("secret"), "{stderr}");
+        // The pool's own wait is 30 s; refused is known at once.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}

@@ -119,6 +119,28 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
 
 /// "cannot connect to <where>: <error and its causes, each once>", naming
 /// the database without credentials.
+/// The host and port of a database server URL (none for SQLite): what a
+/// client probes first, so that a server that is down is one clear error at
+/// once instead of a pool's wait for a connection that never comes.
+pub fn server_address(url: &str) -> Option<(String, u16)> {
+    if url.starts_with("sqlite:") {
+        return None;
+    }
+    let parsed = Url::parse(url).ok()?;
+    let port = parsed
+        .port_or_known_default()
+        .unwrap_or(if parsed.scheme() == "mysql" {
+            3306
+        } else {
+            5432
+        });
+    let host = parsed
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    Some((host.to_owned(), port))
+}
+
 pub fn connect_error(raw_url: &str, err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();

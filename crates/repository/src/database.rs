@@ -10,7 +10,6 @@ use sea_orm::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use url::Url;
 
 use crate::RepoError;
 
@@ -191,24 +190,16 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 /// server is reported at once with its cause instead of after the pool's
 /// acquire timeout of retries.
 async fn probe_server(url: &str, settings: &DatabaseSettings) -> Result<(), RepoError> {
-    if url.starts_with("sqlite:") {
-        return Ok(());
-    }
-    let Ok(parsed) = Url::parse(url) else {
-        return Ok(());
-    };
-    let (Some(host), Some(port)) = (
-        parsed.host_str(),
-        parsed.port_or_known_default().or(match parsed.scheme() {
-            "mysql" => Some(3306),
-            _ => Some(5432),
-        }),
-    ) else {
+    let Some((host, port)) = curio_config::database_url::server_address(url) else {
         return Ok(());
     };
     let timeout = Duration::from_secs_f64(settings.connect_timeout_secs);
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port))).await {
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(RepoError::Config(format!(
             "cannot connect to {}: {e}",
