@@ -163,6 +163,11 @@ backend_tests! {
             assert_eq!(r.status(), expected, "{name}");
             let body: Value = r.json().await.unwrap();
             assert_eq!(body["failed"][0]["item"], w.articles[1].to_string(), "{name}");
+            // The problem names the run whose log lines hold the provider's error.
+            let runs: Value = app.get(&format!("/api/v1/reports/{}/summary-runs", w.report), &w.admin_a.1).await.json().await.unwrap();
+            assert_eq!(body["run_id"], runs["data"][0]["id"], "{name}: {body}");
+            let run: Value = app.get(&format!("/api/v1/summary-runs/{}", body["run_id"]), &w.admin_a.1).await.json().await.unwrap();
+            assert_eq!(run["status"], "failed", "{name}");
             let report: Value = app.get(&format!("/api/v1/reports/{}", w.report), &w.admin_a.1).await.json().await.unwrap();
             assert_eq!(report["enrichments"]["executive_summary"], Value::Null, "{name}: no partial enrichments");
             let attempts = llm.received().iter().filter(|r| r.user.contains("Authors:") && r.user.contains("CAR T persistence")).count();

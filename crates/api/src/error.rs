@@ -53,6 +53,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<ProblemFailedItem>>)]
     pub failed: Option<Vec<FailedItem>>,
+    /// The summary run the problem is of (`GET /summary-runs/{run_id}`);
+    /// the provider's own error is logged under this id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<i32>,
 }
 
 /// A field's validation message.
@@ -106,6 +110,7 @@ impl ApiError {
                 ServiceError::LlmFailed {
                     timeout: true,
                     failed,
+                    ..
                 } => (
                     "llm-timeout",
                     format!("the LLM provider timed out for {} item(s)", failed.len()),
@@ -201,8 +206,8 @@ impl ResponseError for ApiError {
             ) => {
                 tracing::error!(error = %cause_chain(e), "request failed");
             }
-            ApiError::Service(ServiceError::LlmFailed { failed, .. }) => {
-                tracing::warn!(failed = failed.len(), "LLM provider failed");
+            ApiError::Service(ServiceError::LlmFailed { failed, run_id, .. }) => {
+                tracing::warn!(failed = failed.len(), run_id, "LLM provider failed");
             }
             _ => {}
         }
@@ -218,6 +223,10 @@ impl ResponseError for ApiError {
             },
             failed: match self {
                 ApiError::Service(ServiceError::LlmFailed { failed, .. }) => Some(failed.clone()),
+                _ => None,
+            },
+            run_id: match self {
+                ApiError::Service(ServiceError::LlmFailed { run_id, .. }) => *run_id,
                 _ => None,
             },
         };

@@ -69,6 +69,9 @@ pub enum ServiceError {
     LlmFailed {
         failed: Vec<FailedItem>,
         timeout: bool,
+        /// The summary run that failed (none for a preview): the id its
+        /// log lines carry.
+        run_id: Option<i32>,
     },
     /// The database is unreachable or the pool is exhausted.
     #[error("database unavailable")]

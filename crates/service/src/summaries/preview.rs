@@ -125,6 +125,7 @@ impl SummaryService {
                 model: r.model,
             }),
             Err(e) => Err(ServiceError::LlmFailed {
+                run_id: None,
                 timeout: e.is_timeout(),
                 failed: vec![FailedItem {
                     stage: prompt.as_str().into(),

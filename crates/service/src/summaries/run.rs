@@ -753,7 +753,9 @@ fn succeeded() -> Outcome {
 /// How a failure is stored, for every process's waiters to read back.
 fn failed(err: &ServiceError) -> Outcome {
     let (error, detail, failures) = match err {
-        ServiceError::LlmFailed { failed, timeout } => (
+        ServiceError::LlmFailed {
+            failed, timeout, ..
+        } => (
             if *timeout {
                 "llm_timeout"
             } else {
@@ -790,6 +792,7 @@ impl Ledger {
         Stop::Failed(ServiceError::LlmFailed {
             failed: self.failed.clone(),
             timeout: self.timeout,
+            run_id: None,
         })
     }
 }

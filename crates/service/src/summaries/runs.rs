@@ -61,6 +61,9 @@ impl SummaryService {
             reserved_tokens: 0,
         };
         let (run, queued) = self.queue(actor, org_id, new).await?;
+        // Within the request's span: ties its request id to the run's id,
+        // which the run's own log lines (provider errors) carry.
+        tracing::info!(run_id = run.id, queued, "summary run requested");
         if queued {
             self.dispatch(run.id);
         }
@@ -317,6 +320,7 @@ fn run_error(run: &SummaryRun) -> ServiceError {
     let detail = run.error_detail.clone().unwrap_or_default();
     match run.error.as_deref() {
         Some(kind @ ("llm_failed" | "llm_timeout")) => ServiceError::LlmFailed {
+            run_id: Some(run.id),
             failed: run
                 .failures
                 .clone()
