@@ -132,7 +132,8 @@ backend_tests! {
         let w = common::world(&db.conn, common::mock_llm(&llm.base_url()), 4).await;
         llm.add_rule(Rule { matches: "Article w2 on".into(), action: Action::Status { status: 500, retry_after: None }, times: None });
         let err = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap_err();
-        let ServiceError::LlmFailed { failed, timeout } = err else { panic!("{err:?}") };
+        let ServiceError::LlmFailed { failed, timeout, run_id } = err else { panic!("{err:?}") };
+        assert!(run_id.is_some(), "the failure names its run");
         assert!(!timeout);
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].item.as_deref(), Some(w.article_ids[2].to_string().as_str()));

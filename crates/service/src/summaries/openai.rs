@@ -19,7 +19,7 @@ use async_openai::types::chat::{
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
 
-use super::provider::{LlmError, LlmProvider, LlmRequest, LlmResponse, backoff};
+use super::provider::{LlmError, LlmProvider, LlmRequest, LlmResponse, backoff, jittered};
 use crate::LlmSettings;
 
 /// A non-success HTTP answer, kept whole so the retry loop can read the
@@ -57,13 +57,8 @@ impl tower::Service<HttpRequestFactory> for StatusAware {
             if status.is_success() {
                 return Ok(response);
             }
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(|s| Duration::from_secs_f64(s.min(60.0)));
+            let retry_after =
+                super::provider::retry_after(response.headers(), std::time::SystemTime::now());
             let body = response.text().await.unwrap_or_default();
             Err(OpenAIError::Boxed(Box::new(HttpStatus {
                 status: status.as_u16(),
@@ -292,9 +287,10 @@ impl LlmProvider for OpenAiProvider {
                         return Ok(response);
                     }
                     Err(failed) if failed.retryable && attempt < self.max_attempts => {
-                        let wait = failed
-                            .retry_after
-                            .unwrap_or_else(|| backoff(attempt, self.retry_base, self.retry_max));
+                        let wait = match failed.retry_after {
+                            Some(asked) => jittered(asked, self.retry_base),
+                            None => backoff(attempt, self.retry_base, self.retry_max),
+                        };
                         tracing::debug!(attempt, ?wait, error = %failed.error, "retrying LLM call");
                         tokio::time::sleep(wait).await;
                         attempt += 1;

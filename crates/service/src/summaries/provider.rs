@@ -82,10 +82,115 @@ pub trait LlmProvider: Send + Sync {
     fn complete(&self, request: LlmRequest) -> BoxFuture<'_, Result<LlmResponse, LlmError>>;
 }
 
+/// The longest a provider may ask us to wait before a retry.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How long a provider asks us to wait, from the headers of its answer, in
+/// the forms providers and gateways send: `retry-after-ms` (milliseconds,
+/// OpenAI's and Azure's), `Retry-After` in seconds, or `Retry-After` as an
+/// HTTP date (RFC 9110 §10.2.3). At most a minute; none when absent or
+/// unreadable.
+pub fn retry_after(
+    headers: &reqwest::header::HeaderMap,
+    now: std::time::SystemTime,
+) -> Option<Duration> {
+    let text = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
+    let seconds = |v: f64| (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v));
+    let wait = text("retry-after-ms")
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|ms| seconds(ms / 1000.0))
+        .or_else(|| {
+            let value = text("retry-after")?;
+            match value.parse::<f64>() {
+                Ok(s) => seconds(s),
+                Err(_) => {
+                    let at = httpdate::parse_http_date(value).ok()?;
+                    Some(at.duration_since(now).unwrap_or_default())
+                }
+            }
+        })?;
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// A provider's requested wait plus a random part (up to a quarter of it,
+/// at least up to `base`): the items of a run that were refused together do
+/// not all come back at the same instant.
+pub fn jittered(wait: Duration, base: Duration) -> Duration {
+    wait + (wait / 4).max(base).mul_f64(rand::random::<f64>())
+}
+
 /// Exponential backoff with full jitter: a random delay in
 /// `[0, min(max, base · 2^(attempt-1))]`, so synchronized clients spread out.
 pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
     let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
     let cap = exp.min(max);
     cap.mul_f64(rand::random::<f64>())
+}
+
+#[cfg(test)]
+mod retry_after_tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn every_form_of_retry_after_is_read() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(7));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "3")]), now),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "1.5")]), now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &date)]), now),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(
+                &headers(&[("retry-after-ms", "250"), ("retry-after", "9")]),
+                now
+            ),
+            Some(Duration::from_millis(250)),
+            "the finer one wins"
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", &past)]), now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "86400")]), now),
+            Some(MAX_RETRY_AFTER)
+        );
+        for junk in ["soon", "-1", "NaN"] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", junk)]), now),
+                None,
+                "{junk}"
+            );
+        }
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn a_requested_wait_is_spread_but_never_shortened() {
+        let wait = Duration::from_secs(2);
+        let waits: Vec<Duration> = (0..64)
+            .map(|_| jittered(wait, Duration::from_millis(100)))
+            .collect();
+        assert!(waits.iter().all(|w| *w >= wait && *w <= wait + wait / 4));
+        let distinct: std::collections::BTreeSet<Duration> = waits.into_iter().collect();
+        assert!(distinct.len() > 1, "the waits differ");
+    }
 }
