@@ -40,9 +40,11 @@ pub struct EstimateOut {
     pub article_calls: u32,
     /// Article summaries the summary cache would answer at no cost.
     pub reused: u32,
-    /// Prompt tokens, roughly (four characters a token).
+    /// Prompt tokens at most (an upper bound, as budgets reserve it): four
+    /// characters a token, and category and executive prompts counted as if
+    /// every article summary used its stage's whole `max_tokens`.
     pub prompt_tokens: u64,
-    /// The most completion tokens the calls may produce.
+    /// The most completion tokens the calls may produce (their `max_tokens`).
     pub max_completion_tokens: u64,
 }
 
