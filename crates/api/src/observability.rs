@@ -41,6 +41,8 @@ pub fn prometheus() -> Option<PrometheusHandle> {
                 .ok()?
                 .install_recorder()
                 .ok()?;
+            describe();
+            metrics::gauge!("curio_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             // Histogram samples are buffered until upkeep folds them into
             // buckets; without it memory grows with traffic between scrapes.
             let upkeep = handle.clone();
@@ -58,6 +60,138 @@ pub fn prometheus() -> Option<PrometheusHandle> {
             Some(handle)
         })
         .clone()
+}
+
+/// A `# HELP` line (and unit) for every family Curio reports, so that
+/// scrapers and `promtool check metrics` know what each one is.
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!("curio_build_info", "Curio's version, as a label; always 1");
+    describe_counter!(
+        "curio_http_requests_total",
+        Unit::Count,
+        "HTTP requests answered, by method, route and status"
+    );
+    describe_histogram!(
+        "curio_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by method and route"
+    );
+    describe_gauge!(
+        "curio_db_pool_connections",
+        Unit::Count,
+        "Connections the database pool holds"
+    );
+    describe_gauge!(
+        "curio_db_pool_idle",
+        Unit::Count,
+        "Idle connections in the database pool"
+    );
+    describe_gauge!(
+        "curio_db_pool_in_use",
+        Unit::Count,
+        "Connections of the database pool in use"
+    );
+    describe_histogram!(
+        "curio_db_statement_seconds",
+        Unit::Seconds,
+        "Time a SQL statement took, by outcome and kind (run bookkeeping or data)"
+    );
+    describe_histogram!(
+        "curio_runtime_lag_seconds",
+        Unit::Seconds,
+        "How late a 25 ms timer fired on a runtime (a blocked worker delays it)"
+    );
+    describe_gauge!(
+        "curio_runtime_lag_max_seconds",
+        Unit::Seconds,
+        "The largest runtime lag seen since start"
+    );
+    describe_histogram!(
+        "curio_llm_call_seconds",
+        Unit::Seconds,
+        "Time an LLM call took, retries included, by provider, model, stage and outcome"
+    );
+    describe_counter!(
+        "curio_llm_tokens_total",
+        Unit::Count,
+        "LLM tokens the provider counted, by provider, model and kind (prompt or completion)"
+    );
+    describe_counter!(
+        "curio_llm_errors_total",
+        Unit::Count,
+        "LLM calls that failed after their retries, by provider, model and stage"
+    );
+    describe_counter!(
+        "curio_llm_retries_total",
+        Unit::Count,
+        "LLM attempts repeated after a retryable failure, by provider"
+    );
+    describe_counter!(
+        "process_cpu_seconds_total",
+        Unit::Seconds,
+        "CPU time the process used, user and system"
+    );
+    describe_gauge!(
+        "process_resident_memory_bytes",
+        Unit::Bytes,
+        "Resident memory of the process"
+    );
+    describe_gauge!(
+        "process_open_fds",
+        Unit::Count,
+        "Open file descriptors of the process"
+    );
+    describe_gauge!(
+        "process_start_time_seconds",
+        Unit::Seconds,
+        "When the process started, in seconds since the Unix epoch"
+    );
+}
+
+/// The process's CPU time, memory, open files and start, from Linux's
+/// `/proc` (elsewhere nothing is recorded). Reads files: call it on the
+/// blocking pool. Written here rather than taken from a crate because the
+/// four standard values are a few lines of `/proc`, where the crates that
+/// offer them bring a procfs parser of their own.
+#[allow(clippy::disallowed_methods)] // on the blocking pool, see above
+pub fn record_process() {
+    // Linux reports `stat` times in clock ticks of 1/100 s on every
+    // architecture Curio builds for (USER_HZ).
+    const TICKS: f64 = 100.0;
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: state is field 3, utime 14, stime 15, starttime 22.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<f64>().ok());
+    if let (Some(user), Some(system)) = (field(14), field(15)) {
+        metrics::counter!("process_cpu_seconds_total").absolute(((user + system) / TICKS) as u64);
+    }
+    let boot = std::fs::read_to_string("/proc/stat").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("btime "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    });
+    if let (Some(boot), Some(start)) = (boot, field(22)) {
+        metrics::gauge!("process_start_time_seconds").set(boot + start / TICKS);
+    }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        let rss_kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+        if let Some(kib) = rss_kib {
+            metrics::gauge!("process_resident_memory_bytes").set(kib * 1024.0);
+        }
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        metrics::gauge!("process_open_fds").set(fds.count() as f64);
+    }
 }
 
 /// Pool size and idle connections, sampled when `/metrics` is scraped.

@@ -106,6 +106,8 @@ impl Application {
 
 /// The services over the configured database, migrated as configured.
 async fn connect(settings: &Settings) -> anyhow::Result<Services> {
+    // The recorder first: series the services register at zero are kept.
+    observability::prometheus();
     let services = Services::connect(
         &settings.database,
         settings.app.migrate_on_start,

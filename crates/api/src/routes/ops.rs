@@ -45,12 +45,14 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
         }
     }
     crate::observability::record_pool_gauges(state.services.pool_status());
+    // Reads /proc: on the blocking pool.
+    let _ = tokio::task::spawn_blocking(crate::observability::record_process).await;
     let body = state
         .metrics
         .as_ref()
         .map(|h| h.render())
         .unwrap_or_default();
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body)
 }

@@ -118,6 +118,7 @@ impl SummaryService {
         provider: Arc<dyn LlmProvider>,
         settings: LlmSettings,
     ) -> Self {
+        register_llm_series(provider.name(), &settings.model);
         Self {
             db,
             global: fair_share::FairShare::new(settings.global_concurrency.max(1)),
@@ -296,6 +297,23 @@ fn cache_scope(stream: &Stream) -> String {
         (None, Some(user)) => format!("user:{user}"),
         (None, None) => "global".into(),
     }
+}
+
+/// The LLM series at zero from the start, so that a scraper sees every
+/// family (and a rate over them is defined) before the first call.
+fn register_llm_series(provider: &'static str, model: &str) {
+    let model = model.to_owned();
+    for kind in ["prompt", "completion"] {
+        metrics::counter!("curio_llm_tokens_total", "provider" => provider, "model" => model.clone(), "kind" => kind).increment(0);
+    }
+    for stage in [
+        LlmStage::ArticleSummary,
+        LlmStage::CategorySummary,
+        LlmStage::ExecutiveSummary,
+    ] {
+        metrics::counter!("curio_llm_errors_total", "provider" => provider, "model" => model.clone(), "stage" => stage_name(stage)).increment(0);
+    }
+    metrics::counter!("curio_llm_retries_total", "provider" => provider).increment(0);
 }
 
 /// The failure category a client sees; the provider's details (its message,

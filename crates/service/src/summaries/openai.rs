@@ -292,6 +292,8 @@ impl LlmProvider for OpenAiProvider {
                             None => backoff(attempt, self.retry_base, self.retry_max),
                         };
                         tracing::debug!(attempt, ?wait, error = %failed.error, "retrying LLM call");
+                        metrics::counter!("curio_llm_retries_total", "provider" => "openai")
+                            .increment(1);
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                     }
