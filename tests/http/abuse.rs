@@ -367,14 +367,8 @@ backend_tests! {
 /// for another process, as on an API-only node.
 async fn queued_run(app: &integration_tests::TestApp, token: &str, report: i32) -> String {
     let r = app
-        .client
-        .post(format!("{}/api/v1/reports/{report}/summarize", app.address))
-        .bearer_auth(token)
-        .header("Prefer", "respond-async")
-        .json(&json!({"force": true}))
-        .send()
-        .await
-        .unwrap();
+        .summarize_async(report.into(), token, json!({"force": true}))
+        .await;
     assert_eq!(r.status(), 202);
     r.headers()["location"].to_str().unwrap().to_owned()
 }
@@ -606,24 +600,13 @@ backend_tests! {
                 r.json::<Value>().await.unwrap()["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect::<Vec<_>>()
             }
         };
-        let report_of = |stream: i32, token: String, ids: Vec<i64>| {
-            let app = &app;
-            async move {
-                let body = json!({"report_name": "Week", "report_date": "2026-02-02", "articles": ids.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
-                let r = app.post(&format!("/api/v1/streams/{stream}/reports"), &token, body).await;
-                assert_eq!(r.status(), 201);
-                r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-            }
-        };
         // Org A: 40 articles, 16 article calls at a time.
         let r = app.request(Method::PATCH, &format!("/api/v1/streams/{}", w.org_stream), Some(&w.admin_a.1), Some(json!({"llm_config": {"article_summary": {"max_concurrent": 16}}}))).await;
         assert_eq!(r.status(), 200);
-        let large = report_of(w.org_stream, w.admin_a.1.clone(), import("Large", 40).await).await;
+        let large = app.report_of(w.org_stream, &w.admin_a.1, &import("Large", 40).await).await;
         // Org B: 3 articles (3 article calls, 1 category, 1 executive).
-        let r = app.post("/api/v1/streams", &w.admin_b.1, json!({"stream_name": "B stream", "purpose": "Small org B purpose.", "scope": "organization", "presentation_config": {"categories": [{"id": "immuno", "name": "Immunology", "topics": ["T cells"]}]}})).await;
-        assert_eq!(r.status(), 201);
-        let b_stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
-        let small = report_of(b_stream, w.admin_b.1.clone(), import("Small", 3).await).await;
+        let b_stream = app.org_stream(&w.admin_b.1, "Small org B purpose.").await;
+        let small = app.report_of(b_stream, &w.admin_b.1, &import("Small", 3).await).await;
 
         let summarize_small = || {
             let app = &app;
@@ -639,7 +622,7 @@ backend_tests! {
         let solo = summarize_small().await;
         assert_eq!(llm.received().iter().filter(|c| of_b(&c.user)).count(), 5);
 
-        let r = app.client.post(format!("{}/api/v1/reports/{large}/summarize", app.address)).bearer_auth(&w.admin_a.1).header("Prefer", "respond-async").json(&json!({})).send().await.unwrap();
+        let r = app.summarize_async(large, &w.admin_a.1, json!({})).await;
         assert_eq!(r.status(), 202);
         // Org A holds every permit and queues a dozen more calls before
         // org B asks.
@@ -672,20 +655,15 @@ backend_tests! {
         })
         .await;
         let w = world(&app).await;
+        let articles: Vec<i64> = w.articles.iter().map(|a| i64::from(*a)).collect();
         let report_in = |stream: i32, token: String| {
-            let app = &app;
-            let articles = w.articles.clone();
-            async move {
-                let body = json!({"report_name": "Week", "report_date": "2026-03-02", "articles": articles.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
-                let r = app.post(&format!("/api/v1/streams/{stream}/reports"), &token, body).await;
-                assert_eq!(r.status(), 201);
-                r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-            }
+            let (app, articles) = (&app, &articles);
+            async move { app.report_of(stream, &token, articles).await }
         };
         let summarize = |report: i64, token: String| {
             let app = &app;
             async move {
-                let r = app.client.post(format!("{}/api/v1/reports/{report}/summarize", app.address)).bearer_auth(token).header("Prefer", "respond-async").json(&json!({})).send().await.unwrap();
+                let r = app.summarize_async(report, &token, json!({})).await;
                 let retry = r.headers().get("retry-after").is_some();
                 (r.status().as_u16(), retry)
             }
@@ -707,8 +685,7 @@ backend_tests! {
         // held back.
         let joined = reports.iter().zip(&answers).find(|(_, (s, _))| *s == 202).map(|(r, _)| *r).unwrap();
         assert_eq!(summarize(joined, w.admin_a.1.clone()).await.0, 202);
-        let r = app.post("/api/v1/streams", &w.admin_b.1, json!({"stream_name": "B", "purpose": "P.", "scope": "organization", "presentation_config": {"categories": [{"id": "immuno", "name": "Immunology", "topics": ["T cells"]}]}})).await;
-        let b_stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let b_stream = app.org_stream(&w.admin_b.1, "P.").await;
         let b_report = report_in(b_stream, w.admin_b.1.clone()).await;
         assert_eq!(summarize(b_report, w.admin_b.1.clone()).await.0, 202);
         app.stop().await;
@@ -762,20 +739,15 @@ backend_tests! {
         })
         .await;
         let w = world(&app).await;
+        let articles: Vec<i64> = w.articles.iter().map(|a| i64::from(*a)).collect();
         let report_in = |stream: i32, token: String| {
-            let app = &app;
-            let articles = w.articles.clone();
-            async move {
-                let body = json!({"report_name": "Week", "report_date": "2026-03-02", "articles": articles.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
-                let r = app.post(&format!("/api/v1/streams/{stream}/reports"), &token, body).await;
-                assert_eq!(r.status(), 201);
-                r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-            }
+            let (app, articles) = (&app, &articles);
+            async move { app.report_of(stream, &token, articles).await }
         };
         let start = |report: i64, token: String| {
             let app = &app;
             async move {
-                let r = app.client.post(format!("{}/api/v1/reports/{report}/summarize", app.address)).bearer_auth(token).header("Prefer", "respond-async").json(&json!({"force": true})).send().await.unwrap();
+                let r = app.summarize_async(report, &token, json!({"force": true})).await;
                 assert_eq!(r.status(), 202);
                 r.headers()["location"].to_str().unwrap().to_owned()
             }
@@ -785,8 +757,7 @@ backend_tests! {
             let report = report_in(w.org_stream, w.admin_a.1.clone()).await;
             a_runs.push(start(report, w.admin_a.1.clone()).await);
         }
-        let r = app.post("/api/v1/streams", &w.admin_b.1, json!({"stream_name": "B", "purpose": "P.", "scope": "organization", "presentation_config": {"categories": [{"id": "immuno", "name": "Immunology", "topics": ["T cells"]}]}})).await;
-        let b_stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let b_stream = app.org_stream(&w.admin_b.1, "P.").await;
         let b_run = start(report_in(b_stream, w.admin_b.1.clone()).await, w.admin_b.1.clone()).await;
         let finished = |run: String, token: String| {
             let app = &app;

@@ -31,14 +31,8 @@ async fn app_with_mock(backend: test_support::Backend, latency: Duration) -> (Te
 }
 
 async fn start_async(app: &TestApp, token: &str, report: i32) -> reqwest::Response {
-    app.client
-        .post(format!("{}/api/v1/reports/{report}/summarize", app.address))
-        .bearer_auth(token)
-        .header("Prefer", "respond-async")
-        .json(&json!({"force": true}))
-        .send()
+    app.summarize_async(report.into(), token, json!({"force": true}))
         .await
-        .unwrap()
 }
 
 async fn wait_for(

@@ -140,6 +140,40 @@ impl TestApp {
             .to_owned()
     }
 
+    /// An organization stream of the caller's organization with the
+    /// world's one category (`immuno`); its id.
+    pub async fn org_stream(&self, token: &str, purpose: &str) -> i32 {
+        let body = json!({"stream_name": "Stream", "purpose": purpose, "scope": "organization", "presentation_config": {"categories": [{"id": "immuno", "name": "Immunology", "topics": ["T cells"]}]}});
+        let r = self.post("/api/v1/streams", token, body).await;
+        assert_eq!(r.status(), 201, "stream of {purpose}");
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32
+    }
+
+    /// A draft report of `articles` (all in `immuno`) in `stream`; its id.
+    pub async fn report_of(&self, stream: i32, token: &str, articles: &[i64]) -> i64 {
+        let body = json!({"report_name": "Week", "report_date": "2026-03-02", "articles": articles.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
+        let r = self
+            .post(&format!("/api/v1/streams/{stream}/reports"), token, body)
+            .await;
+        assert_eq!(r.status(), 201, "report in stream {stream}");
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// `POST /reports/{report}/summarize` with `Prefer: respond-async`.
+    pub async fn summarize_async(&self, report: i64, token: &str, body: Value) -> Response {
+        self.client
+            .post(format!(
+                "{}/api/v1/reports/{report}/summarize",
+                self.address
+            ))
+            .bearer_auth(token)
+            .header("Prefer", "respond-async")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn org(&self, name: &str) -> i32 {
         repository::organizations::create(&self.db.conn, name)
             .await

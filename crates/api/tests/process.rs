@@ -686,11 +686,19 @@ backend_tests! {
         let lease = Duration::from_secs(3);
         let env = llm_env(&llm, &[("CURIO__JOBS__LEASE_SECS", "3"), ("CURIO__LLM__DEFAULT_MAX_CONCURRENT", "1")]);
         let mut doomed = start(&db.url, &env).await;
-        let _survivor = start(&db.url, &env).await;
         let token = login(doomed.port, "admin@org.test").await;
         for r in &reports {
             summarize_async(doomed.port, &token, *r).await;
         }
+        // The survivor starts once the doomed process holds every run: a
+        // queued run is anyone's, and one it took first would never be
+        // interrupted.
+        let waiting = Instant::now();
+        while !runs(&db).await.iter().all(|r| r.status == entity::enums::RunStatus::Running) {
+            assert!(waiting.elapsed() < Duration::from_secs(30), "runs were not claimed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _survivor = start(&db.url, &env).await;
         // Let every run store an article summary, then pull the plug.
         let waiting = Instant::now();
         loop {
