@@ -28,18 +28,21 @@ pub async fn append<C: ConnectionTrait>(
     db: &C,
     event: NewEvent,
 ) -> Result<CurationEvent, RepoError> {
-    Ok(curation_event::ActiveModel {
+    Ok(row(event, Utc::now()).insert(db).await?)
+}
+
+/// The row of an event, stamped `now`.
+fn row(event: NewEvent, now: chrono::DateTime<Utc>) -> curation_event::ActiveModel {
+    curation_event::ActiveModel {
         report_id: Set(event.report_id),
         article_id: Set(event.article_id),
         user_id: Set(Some(event.user_id)),
         event_type: Set(event.event_type),
         notes: Set(event.notes),
         details: Set(event.details),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
 }
 
 /// A page of a report's events, oldest first.
@@ -62,20 +65,9 @@ pub async fn append_many<C: ConnectionTrait>(
     let now = Utc::now();
     // Seven columns a row, under every backend's bound on bind parameters.
     for part in events.chunks(crate::chunk::insert_rows(7)) {
-        curation_event::Entity::insert_many(part.iter().cloned().map(|event| {
-            curation_event::ActiveModel {
-                report_id: Set(event.report_id),
-                article_id: Set(event.article_id),
-                user_id: Set(Some(event.user_id)),
-                event_type: Set(event.event_type),
-                notes: Set(event.notes),
-                details: Set(event.details),
-                created_at: Set(now),
-                ..Default::default()
-            }
-        }))
-        .exec_without_returning(db)
-        .await?;
+        curation_event::Entity::insert_many(part.iter().cloned().map(|event| row(event, now)))
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }
