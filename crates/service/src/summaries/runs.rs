@@ -101,14 +101,15 @@ impl SummaryService {
         org_id: Option<i32>,
         mut new: NewRun,
     ) -> Result<(SummaryRun, bool), ServiceError> {
+        // Most concurrent callers join: one read, no lock, no transaction.
+        if let Some(active) = summary_runs::active_for_report(&self.db, new.report_id).await? {
+            return Ok((active, false));
+        }
         let limited = match org_id {
             Some(id) => has_limits(&repository::organizations::get(&self.db, id).await?),
             None => false,
         };
         let estimate = if limited {
-            if let Some(active) = summary_runs::active_for_report(&self.db, new.report_id).await? {
-                return Ok((active, false));
-            }
             // Read before the lock is taken: the lock is held for a few
             // reads and an insert only.
             let input = self.read(new.report_id).await?;
