@@ -139,6 +139,7 @@ backend_tests! {
         // Absent or empty: the defaults.
         assert_eq!(send_raw(&app, Method::POST, &summarize, token, None, false).await.0, 200);
         assert_eq!(send_raw(&app, Method::POST, &summarize, token, Some(""), false).await.0, 200);
+        assert_eq!(send_raw(&app, Method::POST, &summarize, token, Some("null"), false).await.0, 200);
         assert_eq!(send_raw(&app, Method::POST, &summarize, token, Some(r#"{"force":true}"#), false).await.0, 200);
         assert_eq!(send_raw(&app, Method::POST, &exclude, token, None, false).await.0, 200);
         app.stop().await;

@@ -36,7 +36,8 @@ impl<T> std::ops::Deref for Json<T> {
     }
 }
 
-/// A JSON body that may be left out: absent or empty, it is `T::default()`.
+/// A JSON body that may be left out: absent, empty or `null`, it is
+/// `T::default()`.
 pub struct OptionalJson<T>(pub T);
 
 impl<T> OptionalJson<T> {
@@ -72,7 +73,8 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(OptionalJson(T::default()));
             }
-            Ok(OptionalJson(parse(&body)?))
+            // JSON `null` is no body too (the document allows it).
+            Ok(OptionalJson(parse::<Option<T>>(&body)?.unwrap_or_default()))
         })
     }
 }
