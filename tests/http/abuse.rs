@@ -597,7 +597,7 @@ backend_tests! {
             async move {
                 let articles: Vec<Value> = (0..n).map(|i| json!({"title": format!("{tag} paper {i}"), "abstract": "T cells were studied. They responded.", "doi": format!("10.77/{tag}.{i}")})).collect();
                 let r = app.post("/api/v1/articles/bulk", &token, json!({"articles": articles})).await;
-                r.json::<Value>().await.unwrap()["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect::<Vec<_>>()
+                r.json::<Value>().await.unwrap()["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i32).collect::<Vec<_>>()
             }
         };
         // Org A: 40 articles, 16 article calls at a time.
@@ -655,11 +655,6 @@ backend_tests! {
         })
         .await;
         let w = world(&app).await;
-        let articles: Vec<i64> = w.articles.iter().map(|a| i64::from(*a)).collect();
-        let report_in = |stream: i32, token: String| {
-            let (app, articles) = (&app, &articles);
-            async move { app.report_of(stream, &token, articles).await }
-        };
         let summarize = |report: i64, token: String| {
             let app = &app;
             async move {
@@ -670,7 +665,7 @@ backend_tests! {
         };
         let mut reports = Vec::new();
         for _ in 0..6 {
-            reports.push(report_in(w.org_stream, w.admin_a.1.clone()).await);
+            reports.push(app.report_of(w.org_stream, &w.admin_a.1, &w.articles).await);
         }
         let answers = futures::future::join_all(reports.iter().map(|r| summarize(*r, w.admin_a.1.clone()))).await;
         let accepted = answers.iter().filter(|(s, _)| *s == 202).count();
@@ -678,7 +673,7 @@ backend_tests! {
         assert!(answers.iter().all(|(s, retry)| *s == 202 || (*s == 429 && *retry)), "{answers:?}");
         // Another member of the organization: one more fits the
         // organization's cap, the next does not.
-        let theirs = [report_in(w.personal, w.member_a.1.clone()).await, report_in(w.personal, w.member_a.1.clone()).await];
+        let theirs = [app.report_of(w.personal, &w.member_a.1, &w.articles).await, app.report_of(w.personal, &w.member_a.1, &w.articles).await];
         assert_eq!(summarize(theirs[0], w.member_a.1.clone()).await.0, 202);
         assert_eq!(summarize(theirs[1], w.member_a.1.clone()).await.0, 429);
         // Joining a queued run is no new run; other organizations are not
@@ -686,7 +681,7 @@ backend_tests! {
         let joined = reports.iter().zip(&answers).find(|(_, (s, _))| *s == 202).map(|(r, _)| *r).unwrap();
         assert_eq!(summarize(joined, w.admin_a.1.clone()).await.0, 202);
         let b_stream = app.org_stream(&w.admin_b.1, "P.").await;
-        let b_report = report_in(b_stream, w.admin_b.1.clone()).await;
+        let b_report = app.report_of(b_stream, &w.admin_b.1, &w.articles).await;
         assert_eq!(summarize(b_report, w.admin_b.1.clone()).await.0, 202);
         app.stop().await;
     }
@@ -739,11 +734,6 @@ backend_tests! {
         })
         .await;
         let w = world(&app).await;
-        let articles: Vec<i64> = w.articles.iter().map(|a| i64::from(*a)).collect();
-        let report_in = |stream: i32, token: String| {
-            let (app, articles) = (&app, &articles);
-            async move { app.report_of(stream, &token, articles).await }
-        };
         let start = |report: i64, token: String| {
             let app = &app;
             async move {
@@ -752,13 +742,20 @@ backend_tests! {
                 r.headers()["location"].to_str().unwrap().to_owned()
             }
         };
-        let mut a_runs = Vec::new();
+        // Every report exists before the first run starts, so that B's run
+        // is queued while A's first two still hold both workers, however
+        // slow the machine.
+        let mut a_reports = Vec::new();
         for _ in 0..6 {
-            let report = report_in(w.org_stream, w.admin_a.1.clone()).await;
-            a_runs.push(start(report, w.admin_a.1.clone()).await);
+            a_reports.push(app.report_of(w.org_stream, &w.admin_a.1, &w.articles).await);
         }
         let b_stream = app.org_stream(&w.admin_b.1, "P.").await;
-        let b_run = start(report_in(b_stream, w.admin_b.1.clone()).await, w.admin_b.1.clone()).await;
+        let b_report = app.report_of(b_stream, &w.admin_b.1, &w.articles).await;
+        let mut a_runs = Vec::new();
+        for report in a_reports {
+            a_runs.push(start(report, w.admin_a.1.clone()).await);
+        }
+        let b_run = start(b_report, w.admin_b.1.clone()).await;
         let finished = |run: String, token: String| {
             let app = &app;
             async move {

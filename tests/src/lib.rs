@@ -150,7 +150,7 @@ impl TestApp {
     }
 
     /// A draft report of `articles` (all in `immuno`) in `stream`; its id.
-    pub async fn report_of(&self, stream: i32, token: &str, articles: &[i64]) -> i64 {
+    pub async fn report_of(&self, stream: i32, token: &str, articles: &[i32]) -> i64 {
         let body = json!({"report_name": "Week", "report_date": "2026-03-02", "articles": articles.iter().map(|a| json!({"article_id": a, "presentation_categories": ["immuno"]})).collect::<Vec<_>>()});
         let r = self
             .post(&format!("/api/v1/streams/{stream}/reports"), token, body)

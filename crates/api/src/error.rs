@@ -75,25 +75,6 @@ pub struct ProblemFailedItem {
 }
 
 impl ApiError {
-    /// The error for a JSON body that could not be read: too large (413),
-    /// not JSON (400), or JSON of the wrong shape (422 naming the field).
-    pub fn from_json(err: actix_web::error::JsonPayloadError) -> ApiError {
-        use actix_web::error::JsonPayloadError;
-        match err {
-            JsonPayloadError::OverflowKnownLength { limit, .. }
-            | JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge(limit),
-            JsonPayloadError::ContentType => {
-                ApiError::BadRequest("expected Content-Type: application/json".into())
-            }
-            JsonPayloadError::Deserialize(e) if e.is_data() => {
-                let message = e.to_string();
-                let field = message.split('`').nth(1).unwrap_or("body").to_owned();
-                ApiError::Service(ServiceError::invalid(&field, message))
-            }
-            other => ApiError::BadRequest(format!("malformed JSON: {other}")),
-        }
-    }
-
     fn slug_and_detail(&self) -> (&'static str, String) {
         match self {
             ApiError::Service(e) => match e {

@@ -6,7 +6,8 @@
 //! [`Json`] is for required bodies; [`OptionalJson`] for bodies whose every
 //! field is optional: an absent or empty body means the defaults, and any
 //! other body is parsed as strictly as a required one (a client that
-//! misspells a field must hear about it, not get the defaults).
+//! misspells a field must hear about it, not get the defaults);
+//! [`BlockingJson`] for the bulk bodies, parsed off the runtime.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -51,7 +52,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let read = read(req, payload);
+        let read = read(req, payload, general_limit(req));
         Box::pin(async move {
             let body = read.await?;
             if body.is_empty() {
@@ -67,7 +68,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let read = read(req, payload);
+        let read = read(req, payload, general_limit(req));
         Box::pin(async move {
             let body = read.await?;
             if body.iter().all(u8::is_ascii_whitespace) {
@@ -79,15 +80,63 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJson<T> {
     }
 }
 
-/// Reads the body up to `server.json_limit_bytes` (413 beyond). A body
-/// with content must say it is JSON.
+/// A JSON body parsed on the blocking pool (through `service::cpu`): for
+/// the bulk routes, whose bodies (up to `server.bulk_json_limit_bytes`)
+/// take tens of milliseconds to parse, which would stall every other
+/// request on a runtime worker. Its errors are those of [`Json`]; it wants
+/// `Content-Type: application/json` itself.
+pub struct BlockingJson<T>(pub T);
+
+impl<T> BlockingJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> FromRequest for BlockingJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
+        if !is_json {
+            return Box::pin(async { Err(not_json().into()) });
+        }
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(usize::MAX, |s| s.bulk_json_limit);
+        let read = read(req, payload, limit);
+        Box::pin(async move {
+            let body = read.await?;
+            let parsed = service::cpu::run(move || parse::<T>(&body))
+                .await
+                .map_err(ApiError::Service)?;
+            Ok(BlockingJson(parsed?))
+        })
+    }
+}
+
+/// `server.json_limit_bytes`.
+fn general_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(1 << 20, |s| s.json_limit)
+}
+
+fn not_json() -> ApiError {
+    ApiError::BadRequest("expected Content-Type: application/json".into())
+}
+
+/// Reads the body up to `limit` bytes (413 beyond). A body with content
+/// must say it is JSON.
 fn read(
     req: &HttpRequest,
     payload: &mut Payload,
+    limit: usize,
 ) -> impl Future<Output = Result<web::Bytes, ApiError>> + 'static {
-    let limit = req
-        .app_data::<web::Data<AppState>>()
-        .map_or(1 << 20, |s| s.json_limit);
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -114,9 +163,7 @@ fn read(
             body.extend_from_slice(&chunk);
         }
         if !body.is_empty() && is_json != Some(true) {
-            return Err(ApiError::BadRequest(
-                "expected Content-Type: application/json".into(),
-            ));
+            return Err(not_json());
         }
         Ok(body.freeze())
     }

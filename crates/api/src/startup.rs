@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, web};
@@ -205,10 +205,6 @@ pub async fn create_admin(
     })
 }
 
-fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::from_json(err).into()
-}
-
 fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::BadRequest(format!("malformed query: {err}")).into()
 }
@@ -273,8 +269,6 @@ fn build_server(
             settings.server.event_keep_alive_secs.clamp(0.1, 300.0),
         ),
     });
-    let json_limit = settings.server.json_limit_bytes;
-    let bulk_limit = settings.server.bulk_json_limit_bytes;
     let origins = settings.server.cors_origins.clone();
     let openapi = openapi_document();
     let templates: Vec<Vec<String>> = openapi
@@ -309,14 +303,9 @@ fn build_server(
         let (app, _) = App::new()
             .into_utoipa_app()
             .app_data(state.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(json_limit)
-                    .error_handler(json_error),
-            )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
-            .configure(routes(bulk_limit))
+            .configure(routes())
             .split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi.clone()))
             .route(
@@ -350,7 +339,7 @@ fn build_server(
 
 /// Every route of the application, registered once for the server and the
 /// OpenAPI document alike. Bulk article bodies get their own size limit.
-fn routes(bulk_limit: usize) -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig) {
+fn routes() -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig) {
     move |cfg| {
         cfg.service(ops::health)
             .service(ops::ready)
@@ -402,7 +391,6 @@ fn routes(bulk_limit: usize) -> impl FnOnce(&mut utoipa_actix_web::service_confi
                     .service(summary_runs::events)
                     .service(
                         scope::scope("/articles")
-                            .app_data(web::PayloadConfig::new(bulk_limit))
                             .service(articles::bulk_import)
                             .service(articles::bulk_update)
                             .service(articles::get),
@@ -417,7 +405,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(routes(usize::MAX))
+        .configure(routes())
         .split_for_parts();
     document_errors(&mut doc);
     document_limits(&mut doc);

@@ -115,6 +115,12 @@ pub fn may_configure_llm(actor: &Actor) -> bool {
     matches!(actor.role, UserRole::PlatformAdmin | UserRole::OrgAdmin)
 }
 
+/// Whether `actor` is held to the member quotas (`quotas.*`): everyone but
+/// administrators.
+pub fn has_member_quotas(actor: &Actor) -> bool {
+    actor.role == UserRole::Member
+}
+
 /// Whether `actor` may write articles (the shared bibliography).
 pub fn can_write_articles(actor: &Actor) -> bool {
     matches!(actor.role, UserRole::PlatformAdmin | UserRole::OrgAdmin)

@@ -129,7 +129,7 @@ impl ReportService {
             ));
         }
         errors.extend(limits::unstorable_date("report_date", input.report_date));
-        let member = actor.role == entity::enums::UserRole::Member;
+        let member = access::has_member_quotas(actor);
         let most = if member {
             self.quotas
                 .member_articles_per_report

@@ -5,7 +5,8 @@ use crate::dto::{
     ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse,
 };
 use crate::error::ApiResult;
-use crate::extractors::{AuthUser, BlockingJson};
+use crate::extractors::AuthUser;
+use crate::json_body::BlockingJson;
 use crate::state::AppState;
 
 /// Insert articles, upserting on DOI or PMID; ids come back in input order.
