@@ -113,6 +113,11 @@ pub enum LlmOutcome {
     Error,
     #[sea_orm(string_value = "timeout")]
     Timeout,
+    /// An attempt that failed (429, 5xx, a timeout, a broken answer, a lost
+    /// connection) and was followed by another: its item's outcome is the
+    /// last attempt's, and budgets count the item once.
+    #[sea_orm(string_value = "retried")]
+    Retried,
     /// Not a call: a summary this exact request already produced, reused
     /// at no cost.
     #[sea_orm(string_value = "reused")]

@@ -20,6 +20,7 @@ mod m20261128_000009_summary_cache;
 mod m20261128_000010_org_budgets;
 mod m20261201_000011_run_reservations;
 mod m20261201_000012_identifier_collation;
+mod m20261202_000013_usage_attempts;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_org_budgets::Migration),
             Box::new(m20261201_000011_run_reservations::Migration),
             Box::new(m20261201_000012_identifier_collation::Migration),
+            Box::new(m20261202_000013_usage_attempts::Migration),
         ]
     }
 }

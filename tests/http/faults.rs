@@ -185,3 +185,62 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn the_ledger_has_a_row_per_request_the_provider_saw_with_the_model_it_served_and_its_id(backend: Backend) {
+        let served = "mock-model-2026-01-01";
+        let llm = MockLlm::start(MockConfig { served_model: Some(served.into()), ..MockConfig::default() }).await.unwrap();
+        let base = llm.base_url();
+        let app = spawn_app_with(backend, |s| {
+            use_llm_at(s, base);
+            s.llm.max_attempts = 3;
+            s.llm.retry_base_ms = 10;
+            s.llm.retry_max_ms = 20;
+        })
+        .await;
+        let w = world(&app).await;
+        // The article call of "CAR T persistence" is refused twice, then answered.
+        llm.add_rule(Rule { matches: "CAR T persistence".into(), action: Action::Status { status: 429, retry_after: None }, times: Some(2) });
+        let r = app.post(&format!("/api/v1/reports/{}/summarize", w.report), &w.admin_a.1, json!({"force": true})).await;
+        assert_eq!(r.status(), 200);
+        let runs: Value = app.get(&format!("/api/v1/reports/{}/summary-runs", w.report), &w.admin_a.1).await.json().await.unwrap();
+        let run = &runs["data"][0];
+        let calls: Value = app.get(&format!("/api/v1/summary-runs/{}/calls?limit=100", run["id"]), &w.admin_a.1).await.json().await.unwrap();
+        let rows = calls["data"].as_array().unwrap();
+
+        // Call for call: every request the provider saw is one row, under the id it gave.
+        let mut ledger_ids: Vec<&str> = rows.iter().map(|r| r["response_id"].as_str().expect("every answer named its request")).collect();
+        let received = llm.received();
+        let mut provider_ids: Vec<&str> = received.iter().map(|r| r.id.as_str()).collect();
+        ledger_ids.sort_unstable();
+        provider_ids.sort_unstable();
+        assert_eq!(ledger_ids, provider_ids, "{calls}");
+        assert_eq!(calls["meta"]["total"], received.len());
+
+        let item = w.articles[1].to_string();
+        let retried: Vec<(i64, &str, i64)> = rows
+            .iter()
+            .filter(|r| r["stage"] == "article_summary" && r["item"] == item)
+            .map(|r| (r["attempt"].as_i64().unwrap(), r["outcome"].as_str().unwrap(), r["http_status"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(retried, [(1, "retried", 429), (2, "retried", 429), (3, "ok", 200)]);
+        for row in rows.iter().filter(|r| r["outcome"] == "ok") {
+            assert_eq!(row["served_model"], served, "the model the provider served: {row}");
+            assert_ne!(row["model"], served, "beside the model asked for: {row}");
+        }
+        for row in rows.iter().filter(|r| r["outcome"] == "retried") {
+            assert_eq!((row["prompt_tokens"].as_i64(), row["served_model"].as_str()), (Some(0), None), "a refusal costs no tokens: {row}");
+        }
+
+        // A retried call is one call to budgets and to the run, and every request to the usage summary.
+        let calls_made = received.len() as i64 - 2;
+        assert_eq!(run["usage"]["llm_calls"], calls_made);
+        let usage: Value = app.get(&format!("/api/v1/organizations/{}/usage", w.org_a), &w.admin_a.1).await.json().await.unwrap();
+        assert_eq!((usage[0]["calls"].as_i64(), usage[0]["attempts"].as_i64()), (Some(calls_made), Some(received.len() as i64)), "{usage}");
+
+        // Someone who may not read the report sees no ledger of its runs.
+        let other = app.get(&format!("/api/v1/summary-runs/{}/calls", run["id"]), &w.admin_b.1).await;
+        assert_eq!(other.status(), 404);
+        app.stop().await;
+    }
+}

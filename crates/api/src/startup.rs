@@ -387,6 +387,7 @@ fn routes() -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig)
                     .service(reports::preview)
                     .service(summary_runs::list)
                     .service(summary_runs::get)
+                    .service(summary_runs::calls)
                     .service(summary_runs::cancel)
                     .service(summary_runs::events)
                     .service(

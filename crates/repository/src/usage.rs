@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::{RepoError, chunk};
 
-/// One LLM call to record.
+/// One request to the provider (or one reuse) to record.
 #[derive(Debug, Clone)]
 pub struct NewUsage {
     pub org_id: Option<i32>,
@@ -27,7 +27,19 @@ pub struct NewUsage {
     pub run_id: Option<i32>,
     /// What the call summarized: an article id or a category id.
     pub item: Option<String>,
+    /// Which request of its item this was, from 1.
+    pub attempt: i32,
+    /// The HTTP status the provider answered, when it answered.
+    pub http_status: Option<i32>,
+    /// The model the provider says it served.
+    pub served_model: Option<String>,
+    /// The provider's id for the request.
+    pub response_id: Option<String>,
 }
+
+/// An item's outcome, counted once whatever its attempts: what budgets and
+/// `calls` count (reuses are not calls, retried attempts are their item's).
+const CALLS: &str = "SUM(CASE WHEN outcome IN ('reused', 'retried') THEN 0 ELSE 1 END)";
 
 /// The items a run has summarized successfully (or reused) in `stage`, by
 /// any of its attempts: what a resumed run must not pay for again.
@@ -46,6 +58,19 @@ pub async fn items_done<C: ConnectionTrait>(
         .into_tuple::<String>()
         .all(db)
         .await?)
+}
+
+/// The ledger rows of a summary run, one per request it sent or summary it
+/// reused, oldest first.
+pub async fn of_run<C: ConnectionTrait>(
+    db: &C,
+    run_id: i32,
+    page: crate::Page,
+) -> Result<crate::Paginated<llm_usage::Model>, RepoError> {
+    let query = llm_usage::Entity::find()
+        .filter(llm_usage::Column::RunId.eq(run_id))
+        .order_by_asc(llm_usage::Column::Id);
+    crate::pagination::fetch_page(db, query, page).await
 }
 
 /// What an organization spent since a moment: calls made (reuses are not
@@ -75,11 +100,7 @@ pub async fn spent_since<C: ConnectionTrait>(
 ) -> Result<Spent, RepoError> {
     let row: Option<(Option<i64>, Option<i64>)> = llm_usage::Entity::find()
         .select_only()
-        .column_as(
-            Expr::cust("SUM(CASE WHEN outcome = 'reused' THEN 0 ELSE 1 END)")
-                .cast_as(Alias::new(bigint(db))),
-            "calls",
-        )
+        .column_as(Expr::cust(CALLS).cast_as(Alias::new(bigint(db))), "calls")
         .column_as(
             Expr::cust("SUM(prompt_tokens + completion_tokens)").cast_as(Alias::new(bigint(db))),
             "tokens",
@@ -110,12 +131,15 @@ pub async fn committed_since<C: ConnectionTrait>(
 }
 
 /// Calls and tokens of one model on one UTC day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sea_orm::FromQueryResult)]
 pub struct UsageSummary {
     pub day: String,
     pub model: String,
-    /// Calls made (reuses are not calls).
+    /// Calls made (reuses are not calls; a retried call is one call).
     pub calls: i64,
+    /// Requests sent to the provider, retries included: what a gateway's
+    /// or provider's log counts.
+    pub attempts: i64,
     pub failed_calls: i64,
     /// Summaries reused instead of called for, at no cost.
     pub reused: i64,
@@ -126,7 +150,7 @@ pub struct UsageSummary {
 /// Records calls in multi-row chunks.
 pub async fn record_many<C: ConnectionTrait>(db: &C, rows: Vec<NewUsage>) -> Result<(), RepoError> {
     let now = Utc::now();
-    for part in rows.chunks(chunk::insert_rows(13)) {
+    for part in rows.chunks(chunk::insert_rows(17)) {
         llm_usage::Entity::insert_many(part.iter().map(|u| llm_usage::ActiveModel {
             org_id: Set(u.org_id),
             report_id: Set(u.report_id),
@@ -140,6 +164,10 @@ pub async fn record_many<C: ConnectionTrait>(db: &C, rows: Vec<NewUsage>) -> Res
             created_at: Set(now),
             run_id: Set(u.run_id),
             item: Set(u.item.clone()),
+            attempt: Set(u.attempt),
+            http_status: Set(u.http_status),
+            served_model: Set(u.served_model.clone()),
+            response_id: Set(u.response_id.clone()),
             ..Default::default()
         }))
         .exec_without_returning(db)
@@ -161,14 +189,18 @@ pub async fn summary_for_org<C: ConnectionTrait>(
         DbBackend::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
         _ => "substr(created_at, 1, 10)",
     };
-    let calls = "SUM(CASE WHEN outcome = 'reused' THEN 0 ELSE 1 END)";
+    let attempts = "SUM(CASE WHEN outcome = 'reused' THEN 0 ELSE 1 END)";
     let failed = "SUM(CASE WHEN outcome IN ('error', 'timeout') THEN 1 ELSE 0 END)";
     let reused = "SUM(CASE WHEN outcome = 'reused' THEN 1 ELSE 0 END)";
-    let rows: Vec<(String, String, i64, i64, i64, i64, i64)> = llm_usage::Entity::find()
+    Ok(llm_usage::Entity::find()
         .select_only()
         .column_as(Expr::cust(day), "day")
         .column(llm_usage::Column::Model)
-        .column_as(Expr::cust(calls).cast_as(Alias::new(bigint(db))), "calls")
+        .column_as(Expr::cust(CALLS).cast_as(Alias::new(bigint(db))), "calls")
+        .column_as(
+            Expr::cust(attempts).cast_as(Alias::new(bigint(db))),
+            "attempts",
+        )
         .column_as(
             Expr::cust(failed).cast_as(Alias::new(bigint(db))),
             "failed_calls",
@@ -187,25 +219,9 @@ pub async fn summary_for_org<C: ConnectionTrait>(
         .group_by(llm_usage::Column::Model)
         .order_by(Expr::cust(day), Order::Desc)
         .order_by(llm_usage::Column::Model, Order::Asc)
-        .into_tuple()
+        .into_model::<UsageSummary>()
         .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(day, model, calls, failed_calls, reused, prompt_tokens, completion_tokens)| {
-                UsageSummary {
-                    day,
-                    model,
-                    calls,
-                    failed_calls,
-                    reused,
-                    prompt_tokens,
-                    completion_tokens,
-                }
-            },
-        )
-        .collect())
+        .await?)
 }
 
 /// The type name that makes SUM come back as a 64-bit integer.

@@ -326,19 +326,24 @@ backend_tests! {
         let row = |model: &str, p: i32, outcome| NewUsage {
             org_id: Some(7), report_id: None, stage: LlmStage::ArticleSummary, provider: "openai".into(),
             model: model.into(), prompt_tokens: p, completion_tokens: 10, latency_ms: 5, outcome, run_id: None, item: None,
+            attempt: 1, http_status: None, served_model: None, response_id: None,
         };
         usage::record_many(&db.conn, vec![
             row("a", 100, LlmOutcome::Ok), row("a", 50, LlmOutcome::Error), row("b", 1, LlmOutcome::Ok),
             NewUsage { completion_tokens: 0, ..row("a", 0, LlmOutcome::Reused) }, row("a", 0, LlmOutcome::Timeout),
             NewUsage { org_id: Some(8), ..row("a", 1000, LlmOutcome::Ok) },
+            NewUsage { completion_tokens: 0, http_status: Some(429), ..row("a", 0, LlmOutcome::Retried) },
         ]).await.unwrap();
         let summary = usage::summary_for_org(&db.conn, 7).await.unwrap();
         let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
         assert_eq!(summary.len(), 2);
         assert_eq!(summary[0].day, today);
-        // A reuse is not a call; a timeout is a failed one.
+        // A reuse is not a call; a timeout is a failed one; a retried
+        // attempt is a request sent, but not another call.
         let a = &summary[0];
-        assert_eq!((a.model.as_str(), a.calls, a.failed_calls, a.reused, a.prompt_tokens, a.completion_tokens), ("a", 3, 2, 1, 150, 30));
+        assert_eq!((a.model.as_str(), a.calls, a.attempts, a.failed_calls, a.reused, a.prompt_tokens, a.completion_tokens), ("a", 3, 4, 2, 1, 150, 30));
+        let since = chrono::Utc::now() - chrono::Duration::hours(1);
+        assert_eq!(usage::spent_since(&db.conn, 7, since).await.unwrap().calls, 4, "budgets count calls, not attempts");
         assert_eq!((summary[1].model.as_str(), summary[1].calls, summary[1].prompt_tokens), ("b", 1, 1));
     }
 }

@@ -27,6 +27,9 @@ pub struct MockConfig {
     pub failure_rate: f64,
     /// Worker threads of the mock's HTTP server.
     pub workers: usize,
+    /// The model the mock says it served, as a gateway names the model
+    /// behind an alias (`None`: the one asked for).
+    pub served_model: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -37,6 +40,7 @@ impl Default for MockConfig {
             completion_tokens: 40,
             failure_rate: 0.0,
             workers: 1,
+            served_model: None,
         }
     }
 }
@@ -71,6 +75,9 @@ pub enum Action {
 /// A request the mock received.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The id the mock gave this request: its `x-request-id` header and, on
+    /// a completion, the completion's `id`.
+    pub id: String,
     pub model: String,
     pub system: String,
     pub user: String,
@@ -83,6 +90,8 @@ struct State {
     received: Mutex<Vec<Received>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Requests numbered since the start, for their ids.
+    sequence: std::sync::atomic::AtomicU64,
     config: Mutex<Option<MockConfig>>,
 }
 
@@ -225,11 +234,16 @@ async fn chat_completions(
     };
     let (system, user) = (message("system"), message("user"));
     let model = body["model"].as_str().unwrap_or("mock").to_owned();
+    let id = format!(
+        "chatcmpl-mock-{}",
+        state.sequence.fetch_add(1, Ordering::SeqCst) + 1
+    );
     {
         let mut received = state.received.lock().expect("received");
         // Long benchmark runs keep counting without keeping every prompt.
         let keep = received.len() < 100_000;
         received.push(Received {
+            id: id.clone(),
             model: model.clone(),
             system: if keep { system } else { String::new() },
             user: if keep { user.clone() } else { String::new() },
@@ -256,7 +270,8 @@ async fn chat_completions(
     };
     tokio::time::sleep(latency).await;
     let random_failure = config.failure_rate > 0.0 && rand::random::<f64>() < config.failure_rate;
-    match action {
+    let served = config.served_model.clone().unwrap_or(model);
+    let mut answer = match action {
         Some(Action::Status {
             status,
             retry_after,
@@ -265,7 +280,7 @@ async fn chat_completions(
         Some(Action::Malformed) => HttpResponse::Ok()
             .content_type("application/json")
             .body("{not json"),
-        Some(Action::Empty) => completion(&model, "", &config),
+        Some(Action::Empty) => completion(&id, &served, "", &config),
         Some(Action::Drop) => HttpResponse::Ok()
             .content_type("application/json")
             .streaming(futures::stream::iter([
@@ -283,9 +298,17 @@ async fn chat_completions(
                 .chars()
                 .take(300)
                 .collect::<String>();
-            completion(&model, &format!("Summary: {text}"), &config)
+            completion(&id, &served, &format!("Summary: {text}"), &config)
         }
+    };
+    // As OpenAI does, every answer names the request.
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
+        answer.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            value,
+        );
     }
+    answer
 }
 
 async fn stats(state: web::Data<State>) -> HttpResponse {
@@ -295,9 +318,9 @@ async fn stats(state: web::Data<State>) -> HttpResponse {
     }))
 }
 
-fn completion(model: &str, text: &str, config: &MockConfig) -> HttpResponse {
+fn completion(id: &str, model: &str, text: &str, config: &MockConfig) -> HttpResponse {
     HttpResponse::Ok().json(json!({
-        "id": "chatcmpl-mock",
+        "id": id,
         "object": "chat.completion",
         "created": 1_700_000_000u32,
         "model": model,

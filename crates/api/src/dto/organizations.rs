@@ -60,8 +60,12 @@ pub struct UsageOut {
     /// UTC day, `YYYY-MM-DD`.
     pub day: String,
     pub model: String,
-    /// Calls made to the provider.
+    /// Calls made to the provider; a call retried by the client counts
+    /// once (what budgets count).
     pub calls: i64,
+    /// Requests sent to the provider, retries included: what a gateway's
+    /// or provider's log counts.
+    pub attempts: i64,
     pub failed_calls: i64,
     /// Article summaries reused instead of called for (no tokens).
     pub reused: i64,

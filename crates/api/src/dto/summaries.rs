@@ -121,7 +121,9 @@ pub struct SummaryRunOut {
     /// Article summaries this run has made, of `articles_total` it set out to make.
     pub articles_done: i32,
     pub articles_total: i32,
-    /// Calls and tokens of this run so far, every attempt included.
+    /// Calls and tokens of this run so far, over all its claims; a call
+    /// retried by the provider client counts once (its requests are in
+    /// `GET /summary-runs/{id}/calls`).
     pub usage: UsageTotals,
     /// Why it failed: `llm_failed`, `llm_timeout`, `conflict`, `not_found`,
     /// `interrupted` or `internal`.
@@ -169,6 +171,61 @@ impl From<service::summaries::SummaryRun> for SummaryRunOut {
             started_at: r.started_at,
             finished_at: r.finished_at,
             updated_at: r.updated_at,
+        }
+    }
+}
+
+/// One row of a run's LLM ledger: a request sent to the provider, or an
+/// article summary reused instead of one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunCallOut {
+    pub id: i32,
+    /// `article_summary`, `category_summary` or `executive_summary`.
+    #[schema(value_type = String)]
+    pub stage: service::enums::LlmStage,
+    /// The article id or category id the call summarized; none for the
+    /// executive summary.
+    pub item: Option<String>,
+    /// Which request of its item this was, from 1.
+    pub attempt: i32,
+    /// `ok`, `error`, `timeout`, `retried` (failed and sent again: the
+    /// item's outcome is its last attempt's) or `reused` (no request).
+    #[schema(value_type = String)]
+    pub outcome: service::enums::LlmOutcome,
+    /// The HTTP status the provider answered, when it answered.
+    pub http_status: Option<i32>,
+    pub provider: String,
+    /// The model asked for.
+    pub model: String,
+    /// The model the provider says it served.
+    pub served_model: Option<String>,
+    /// The provider's id for the request: a completion's `id`, or the
+    /// `x-request-id` of a refusal.
+    pub response_id: Option<String>,
+    pub prompt_tokens: i32,
+    pub completion_tokens: i32,
+    /// How long the request took.
+    pub latency_ms: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<service::summaries::LedgerRow> for RunCallOut {
+    fn from(r: service::summaries::LedgerRow) -> Self {
+        RunCallOut {
+            id: r.id,
+            stage: r.stage,
+            item: r.item,
+            attempt: r.attempt,
+            outcome: r.outcome,
+            http_status: r.http_status,
+            provider: r.provider,
+            model: r.model,
+            served_model: r.served_model,
+            response_id: r.response_id,
+            prompt_tokens: r.prompt_tokens,
+            completion_tokens: r.completion_tokens,
+            latency_ms: r.latency_ms,
+            created_at: r.created_at,
         }
     }
 }

@@ -128,6 +128,7 @@ pub async fn usage(
                 day: r.day,
                 model: r.model,
                 calls: r.calls,
+                attempts: r.attempts,
                 failed_calls: r.failed_calls,
                 reused: r.reused,
                 prompt_tokens: r.prompt_tokens,

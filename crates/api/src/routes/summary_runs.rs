@@ -10,7 +10,7 @@ use service::ServiceError;
 use service::summaries::SummaryRun;
 use tokio::sync::watch;
 
-use crate::dto::{List, RunEvent, SummaryRunOut};
+use crate::dto::{List, RunCallOut, RunEvent, SummaryRunOut};
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams, bearer};
 use crate::state::{AppState, StreamSlot};
@@ -46,6 +46,27 @@ pub async fn list(
         .services
         .summaries
         .runs_of_report(&user.0, path.into_inner(), q.page()?)
+        .await?;
+    Ok(web::Json(List::from_page(page, Into::into)))
+}
+
+/// The run's LLM ledger, oldest first: a row per request sent to the
+/// provider, retries included, with the model it served and its id for the
+/// request, and a row per summary reused; what reconciles call for call
+/// with a gateway's or provider's log.
+#[utoipa::path(operation_id = "listSummaryRunCalls", tag = "summaries", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, description = "A page of ledger rows", body = List<RunCallOut>)))]
+#[get("/summary-runs/{run_id}/calls")]
+pub async fn calls(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    q: web::Query<PageParams>,
+) -> ApiResult<web::Json<List<RunCallOut>>> {
+    let page = state
+        .services
+        .summaries
+        .calls_of_run(&user.0, path.into_inner(), q.page()?)
         .await?;
     Ok(web::Json(List::from_page(page, Into::into)))
 }

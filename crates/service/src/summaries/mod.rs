@@ -17,7 +17,7 @@ mod workers;
 
 pub use estimate::Estimate;
 pub use preview::{Preview, PreviewPrompts};
-pub use runs::{SummaryRun, status_name};
+pub use runs::{LedgerRow, SummaryRun, status_name};
 pub use workers::Workers;
 
 use std::collections::BTreeMap;
@@ -35,7 +35,7 @@ use serde_json::Value as Json;
 use crate::settings::{JobSettings, ProviderKind};
 use crate::stream_config::StreamConfig;
 use crate::{LlmSettings, ServiceError};
-use provider::{LlmError, LlmProvider, LlmRequest, LlmResponse};
+use provider::{Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse};
 use templates::PromptType;
 
 /// Builds the configured provider: OpenAI-compatible when chosen (or when a
@@ -81,8 +81,12 @@ pub struct SummaryResult {
 /// One LLM call's outcome, as the ledger records it.
 struct Call {
     stage: LlmStage,
+    /// The model asked for.
     model: String,
-    started: Instant,
+    /// Requests that failed and were sent again, oldest first.
+    retried: Vec<Attempt>,
+    /// The request whose outcome `result` is.
+    last: Attempt,
     result: Result<LlmResponse, LlmError>,
 }
 
@@ -188,10 +192,17 @@ impl SummaryService {
             temperature: config.temperature,
             max_tokens: config.max_tokens,
         };
-        let result = {
+        let Completion {
+            retried,
+            last,
+            result,
+        } = {
             let _permit = self.global.acquire(tenant).await;
             self.provider.complete(request).await
         };
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, attempts = retried.len() + 1, "LLM call failed");
+        }
         let outcome = if result.is_ok() { "ok" } else { "error" };
         // A fixed label set: a model name a stream owner invents must not
         // add series to /metrics (the ledger keeps every model by name).
@@ -211,7 +222,8 @@ impl SummaryService {
         Call {
             stage,
             model: config.model.clone(),
-            started,
+            retried,
+            last,
             result,
         }
     }
@@ -252,26 +264,57 @@ impl SummaryService {
             })
     }
 
-    /// The ledger row of one call (of no run, until the caller says).
-    fn usage_row(&self, call: &Call, org_id: Option<i32>, report_id: i32) -> NewUsage {
-        let (prompt_tokens, completion_tokens, outcome) = match &call.result {
-            Ok(r) => (r.prompt_tokens, r.completion_tokens, LlmOutcome::Ok),
-            Err(e) if e.is_timeout() => (0, 0, LlmOutcome::Timeout),
-            Err(_) => (0, 0, LlmOutcome::Error),
+    /// The ledger rows of one call, one per request it sent (of no run,
+    /// until the caller says): `retried` for every attempt but the last,
+    /// whose outcome is the call's.
+    fn usage_rows(&self, call: &Call, org_id: Option<i32>, report_id: i32) -> Vec<NewUsage> {
+        let (prompt_tokens, completion_tokens, outcome, served_model) = match &call.result {
+            Ok(r) => (
+                r.prompt_tokens,
+                r.completion_tokens,
+                LlmOutcome::Ok,
+                Some(r.model.as_str()),
+            ),
+            Err(e) if e.is_timeout() => (0, 0, LlmOutcome::Timeout, None),
+            Err(_) => (0, 0, LlmOutcome::Error, None),
         };
-        NewUsage {
-            org_id,
-            report_id: Some(report_id),
-            stage: call.stage,
-            provider: self.provider.name().to_owned(),
-            model: call.model.clone(),
-            prompt_tokens: prompt_tokens.min(i32::MAX as u32) as i32,
-            completion_tokens: completion_tokens.min(i32::MAX as u32) as i32,
-            latency_ms: call.started.elapsed().as_millis().min(i32::MAX as u128) as i32,
+        let row =
+            |n: usize, attempt: &Attempt, outcome, tokens: (u32, u32), served: Option<&str>| {
+                NewUsage {
+                    org_id,
+                    report_id: Some(report_id),
+                    stage: call.stage,
+                    provider: self.provider.name().to_owned(),
+                    model: call.model.clone(),
+                    prompt_tokens: tokens.0.min(i32::MAX as u32) as i32,
+                    completion_tokens: tokens.1.min(i32::MAX as u32) as i32,
+                    latency_ms: attempt.latency.as_millis().min(i32::MAX as u128) as i32,
+                    outcome,
+                    run_id: None,
+                    item: None,
+                    attempt: i32::try_from(n + 1).unwrap_or(i32::MAX),
+                    http_status: attempt.http_status.map(i32::from),
+                    served_model: served.map(|m| m.chars().take(128).collect()),
+                    response_id: attempt
+                        .response_id
+                        .as_ref()
+                        .map(|id| id.chars().take(128).collect()),
+                }
+            };
+        let mut rows: Vec<NewUsage> = call
+            .retried
+            .iter()
+            .enumerate()
+            .map(|(n, attempt)| row(n, attempt, LlmOutcome::Retried, (0, 0), None))
+            .collect();
+        rows.push(row(
+            call.retried.len(),
+            &call.last,
             outcome,
-            run_id: None,
-            item: None,
-        }
+            (prompt_tokens, completion_tokens),
+            served_model,
+        ));
+        rows
     }
 }
 
@@ -317,9 +360,9 @@ fn register_llm_series(provider: &'static str, model: &str) {
 }
 
 /// The failure category a client sees; the provider's details (its message,
-/// status and address) are logged with the request id instead.
+/// status and address) are logged with the request id instead, when the
+/// call fails.
 fn client_error(e: &LlmError) -> String {
-    tracing::warn!(error = %e, attempts = e.attempts(), "LLM call failed");
     e.category().to_owned()
 }
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use futures::future::BoxFuture;
 
-use super::provider::{LlmError, LlmProvider, LlmRequest, LlmResponse};
+use super::provider::{Attempt, Completion, LlmProvider, LlmRequest, LlmResponse};
 
 /// Sentences kept in a summary.
 const KEEP: usize = 3;
@@ -213,8 +213,9 @@ impl LlmProvider for OfflineProvider {
         "extractive-v1"
     }
 
-    fn complete(&self, request: LlmRequest) -> BoxFuture<'_, Result<LlmResponse, LlmError>> {
+    fn complete(&self, request: LlmRequest) -> BoxFuture<'_, Completion> {
         Box::pin(async move {
+            let started = std::time::Instant::now();
             let mut text = Self::summarize(&request.user);
             if text.is_empty() {
                 // No content sentences (an article without an abstract, a
@@ -222,15 +223,19 @@ impl LlmProvider for OfflineProvider {
                 // echo the title or fail like a broken provider.
                 text = NOTHING.into();
             }
-            Ok(LlmResponse {
+            let answer = LlmResponse {
                 prompt_tokens: (request.system.split_whitespace().count()
                     + request.user.split_whitespace().count())
                     as u32,
                 completion_tokens: text.split_whitespace().count() as u32,
                 text,
                 model: "extractive-v1".into(),
-                attempts: 1,
-            })
+            };
+            let attempt = Attempt {
+                latency: started.elapsed(),
+                ..Attempt::default()
+            };
+            Completion::at_once(attempt, Ok(answer))
         })
     }
 }
@@ -279,6 +284,7 @@ mod tests {
                 max_tokens: 100,
             })
             .await
+            .result
             .unwrap();
         assert_eq!(answered.text, NOTHING);
     }

@@ -6,7 +6,7 @@
 //! timeouts and connection errors are retried with jittered exponential
 //! backoff, honouring `Retry-After`, up to `max_attempts`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_openai::Client;
 use async_openai::config::OpenAIConfig;
@@ -19,16 +19,19 @@ use async_openai::types::chat::{
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
 
-use super::provider::{LlmError, LlmProvider, LlmRequest, LlmResponse, backoff, jittered};
+use super::provider::{
+    Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse, backoff, jittered,
+};
 use crate::LlmSettings;
 
 /// A non-success HTTP answer, kept whole so the retry loop can read the
-/// status and `Retry-After`.
+/// status, `Retry-After` and the provider's request id.
 #[derive(Debug, thiserror::Error)]
 #[error("HTTP {status}: {body}")]
 struct HttpStatus {
     status: u16,
     retry_after: Option<Duration>,
+    request_id: Option<String>,
     body: String,
 }
 
@@ -57,12 +60,17 @@ impl tower::Service<HttpRequestFactory> for StatusAware {
             if status.is_success() {
                 return Ok(response);
             }
-            let retry_after =
-                super::provider::retry_after(response.headers(), std::time::SystemTime::now());
+            let headers = response.headers();
+            let retry_after = super::provider::retry_after(headers, std::time::SystemTime::now());
+            let request_id = headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(128).collect());
             let body = response.text().await.unwrap_or_default();
             Err(OpenAIError::Boxed(Box::new(HttpStatus {
                 status: status.as_u16(),
                 retry_after,
+                request_id,
                 body: body.chars().take(500).collect(),
             })))
         })
@@ -113,7 +121,8 @@ impl OpenAiProvider {
         })
     }
 
-    async fn attempt(&self, request: &LlmRequest) -> Result<LlmResponse, Attempt> {
+    /// One request; on success, the response and the completion's id.
+    async fn attempt(&self, request: &LlmRequest) -> Result<(LlmResponse, String), Failed> {
         let body = CreateChatCompletionRequestArgs::default()
             .model(request.model.clone())
             .temperature(request.temperature)
@@ -133,6 +142,7 @@ impl OpenAiProvider {
             .build()
             .map_err(unbuildable)?;
         let response = self.client.chat().create(body).await.map_err(classify)?;
+        let id = response.id;
         let text = response
             .choices
             .into_iter()
@@ -140,131 +150,98 @@ impl OpenAiProvider {
             .and_then(|c| c.message.content)
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Attempt::retry(
-                    LlmError::Malformed {
-                        message: "empty completion".into(),
-                        attempts: 0,
-                    },
-                    None,
-                )
+            .ok_or_else(|| Failed {
+                http_status: Some(200),
+                response_id: Some(id.clone()),
+                ..Failed::retry(LlmError::Malformed {
+                    message: "empty completion".into(),
+                })
             })?;
         let usage = response.usage.unwrap_or_default();
-        Ok(LlmResponse {
+        let answer = LlmResponse {
             text,
             model: response.model,
             prompt_tokens: usage.prompt_tokens,
             completion_tokens: usage.completion_tokens,
-            attempts: 0,
-        })
+        };
+        Ok((answer, id))
     }
 }
 
-/// The outcome of a failed attempt: the error, whether another attempt may
-/// help, and how long the server asked us to wait.
-struct Attempt {
+/// A failed attempt: the error, whether another attempt may help, how long
+/// the server asked us to wait, and what the ledger keeps of it.
+struct Failed {
     error: LlmError,
     retryable: bool,
     retry_after: Option<Duration>,
+    http_status: Option<u16>,
+    response_id: Option<String>,
 }
 
-impl Attempt {
+impl Failed {
     fn fatal(error: LlmError) -> Self {
         Self {
-            error,
             retryable: false,
-            retry_after: None,
+            ..Self::retry(error)
         }
     }
-    fn retry(error: LlmError, retry_after: Option<Duration>) -> Self {
+    fn retry(error: LlmError) -> Self {
         Self {
             error,
             retryable: true,
-            retry_after,
+            retry_after: None,
+            http_status: None,
+            response_id: None,
         }
     }
 }
 
 /// A request that could not be built: retrying cannot help.
-fn unbuildable(err: OpenAIError) -> Attempt {
-    Attempt::fatal(LlmError::Malformed {
+fn unbuildable(err: OpenAIError) -> Failed {
+    Failed::fatal(LlmError::Malformed {
         message: err.to_string(),
-        attempts: 0,
     })
 }
 
-fn classify(err: OpenAIError) -> Attempt {
+fn classify(err: OpenAIError) -> Failed {
     match err {
         OpenAIError::Boxed(boxed) => match boxed.downcast::<HttpStatus>() {
             Ok(http) => {
-                let error = LlmError::Status {
-                    status: http.status,
-                    message: http.body.clone(),
-                    attempts: 0,
-                };
-                if http.status == 429 || http.status >= 500 {
-                    Attempt::retry(error, http.retry_after)
-                } else {
-                    Attempt::fatal(error)
+                let retryable = http.status == 429 || http.status >= 500;
+                Failed {
+                    error: LlmError::Status {
+                        status: http.status,
+                        message: http.body,
+                    },
+                    retryable,
+                    retry_after: http.retry_after,
+                    http_status: Some(http.status),
+                    response_id: http.request_id,
                 }
             }
-            Err(other) => Attempt::retry(
-                LlmError::Connection {
-                    message: other.to_string(),
-                    attempts: 0,
-                },
-                None,
-            ),
+            Err(other) => Failed::retry(LlmError::Connection {
+                message: other.to_string(),
+            }),
         },
-        OpenAIError::Reqwest(e) if e.is_timeout() => {
-            Attempt::retry(LlmError::Timeout { attempts: 0 }, None)
+        OpenAIError::Reqwest(e) if e.is_timeout() => Failed::retry(LlmError::Timeout),
+        OpenAIError::Reqwest(e) if e.is_decode() || e.is_body() => {
+            Failed::retry(LlmError::Malformed {
+                message: e.to_string(),
+            })
         }
-        OpenAIError::Reqwest(e) if e.is_decode() || e.is_body() => Attempt::retry(
-            LlmError::Malformed {
-                message: e.to_string(),
-                attempts: 0,
-            },
-            None,
-        ),
-        OpenAIError::Reqwest(e) => Attempt::retry(
-            LlmError::Connection {
-                message: e.to_string(),
-                attempts: 0,
-            },
-            None,
-        ),
-        OpenAIError::JSONDeserialize(e, _) => Attempt::retry(
-            LlmError::Malformed {
-                message: e.to_string(),
-                attempts: 0,
-            },
-            None,
-        ),
-        other => Attempt::fatal(LlmError::Malformed {
-            message: other.to_string(),
-            attempts: 0,
+        OpenAIError::Reqwest(e) => Failed::retry(LlmError::Connection {
+            message: e.to_string(),
         }),
-    }
-}
-
-fn with_attempts(error: LlmError, n: u32) -> LlmError {
-    match error {
-        LlmError::Timeout { .. } => LlmError::Timeout { attempts: n },
-        LlmError::Status {
-            status, message, ..
-        } => LlmError::Status {
-            status,
-            message,
-            attempts: n,
+        // A 2xx whose body is not a completion.
+        OpenAIError::JSONDeserialize(e, _) => Failed {
+            http_status: Some(200),
+            ..Failed::retry(LlmError::Malformed {
+                message: e.to_string(),
+            })
         },
-        LlmError::Connection { message, .. } => LlmError::Connection {
-            message,
-            attempts: n,
-        },
-        LlmError::Malformed { message, .. } => LlmError::Malformed {
-            message,
-            attempts: n,
-        },
+        other => Failed::fatal(LlmError::Malformed {
+            message: other.to_string(),
+        }),
     }
 }
 
@@ -277,28 +254,48 @@ impl LlmProvider for OpenAiProvider {
         &self.model
     }
 
-    fn complete(&self, request: LlmRequest) -> BoxFuture<'_, Result<LlmResponse, LlmError>> {
+    fn complete(&self, request: LlmRequest) -> BoxFuture<'_, Completion> {
         Box::pin(async move {
-            let mut attempt = 1;
+            let mut retried = Vec::new();
             loop {
-                match self.attempt(&request).await {
-                    Ok(mut response) => {
-                        response.attempts = attempt;
-                        return Ok(response);
-                    }
-                    Err(failed) if failed.retryable && attempt < self.max_attempts => {
-                        let wait = match failed.retry_after {
-                            Some(asked) => jittered(asked, self.retry_base),
-                            None => backoff(attempt, self.retry_base, self.retry_max),
+                let started = Instant::now();
+                let outcome = self.attempt(&request).await;
+                let latency = started.elapsed();
+                let failed = match outcome {
+                    Ok((response, id)) => {
+                        return Completion {
+                            retried,
+                            last: Attempt {
+                                latency,
+                                http_status: Some(200),
+                                response_id: Some(id),
+                            },
+                            result: Ok(response),
                         };
-                        tracing::debug!(attempt, ?wait, error = %failed.error, "retrying LLM call");
-                        metrics::counter!("curio_llm_retries_total", "provider" => "openai")
-                            .increment(1);
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
                     }
-                    Err(failed) => return Err(with_attempts(failed.error, attempt)),
+                    Err(failed) => failed,
+                };
+                let attempt = Attempt {
+                    latency,
+                    http_status: failed.http_status,
+                    response_id: failed.response_id,
+                };
+                let made = retried.len() as u32 + 1;
+                if !failed.retryable || made >= self.max_attempts {
+                    return Completion {
+                        retried,
+                        last: attempt,
+                        result: Err(failed.error),
+                    };
                 }
+                let wait = match failed.retry_after {
+                    Some(asked) => jittered(asked, self.retry_base),
+                    None => backoff(made, self.retry_base, self.retry_max),
+                };
+                tracing::debug!(attempt = made, ?wait, error = %failed.error, "retrying LLM call");
+                metrics::counter!("curio_llm_retries_total", "provider" => "openai").increment(1);
+                retried.push(attempt);
+                tokio::time::sleep(wait).await;
             }
         })
     }

@@ -113,8 +113,8 @@ impl SummaryService {
             let _sharing = self.global.enter(org_id);
             self.call(org_id, stage, &config, user.clone()).await
         };
-        let row = self.usage_row(&call, org_id, report_id);
-        usage::record_many(&self.db, vec![row]).await?;
+        let rows = self.usage_rows(&call, org_id, report_id);
+        usage::record_many(&self.db, rows).await?;
         match call.result {
             Ok(r) => Ok(Preview {
                 prompt_type: prompt,

@@ -18,54 +18,77 @@ pub struct LlmRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LlmResponse {
     pub text: String,
+    /// The model the provider says it served.
     pub model: String,
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
-    /// HTTP attempts made, the successful one included.
-    pub attempts: u32,
 }
 
 /// Why a call failed, after any retries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LlmError {
     #[error("the provider did not answer in time")]
-    Timeout { attempts: u32 },
+    Timeout,
     #[error("the provider answered HTTP {status}: {message}")]
-    Status {
-        status: u16,
-        message: String,
-        attempts: u32,
-    },
+    Status { status: u16, message: String },
     #[error("the provider could not be reached: {message}")]
-    Connection { message: String, attempts: u32 },
+    Connection { message: String },
     #[error("the provider's answer was unusable: {message}")]
-    Malformed { message: String, attempts: u32 },
+    Malformed { message: String },
 }
 
 impl LlmError {
     pub fn is_timeout(&self) -> bool {
-        matches!(self, LlmError::Timeout { .. })
+        matches!(self, LlmError::Timeout)
     }
 
     /// What clients are told: a short category, never the provider's own
     /// words or address (those go to the log).
     pub fn category(&self) -> &'static str {
         match self {
-            LlmError::Timeout { .. } => "timeout",
+            LlmError::Timeout => "timeout",
             LlmError::Status { status: 429, .. } => "rate_limited",
             LlmError::Status { .. } | LlmError::Connection { .. } => "provider_error",
             LlmError::Malformed { .. } => "invalid_response",
         }
     }
+}
 
-    /// HTTP attempts made.
-    pub fn attempts(&self) -> u32 {
-        match self {
-            LlmError::Timeout { attempts }
-            | LlmError::Status { attempts, .. }
-            | LlmError::Connection { attempts, .. }
-            | LlmError::Malformed { attempts, .. } => *attempts,
+/// One request sent to the provider: what its ledger row records besides
+/// the outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Attempt {
+    pub latency: Duration,
+    /// The HTTP status of the answer, when one came.
+    pub http_status: Option<u16>,
+    /// The provider's id for the request: a completion's `id`, or the
+    /// `x-request-id` header of a refusal.
+    pub response_id: Option<String>,
+}
+
+/// A call's outcome and every request it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completion {
+    /// Attempts that failed and were followed by another, oldest first.
+    pub retried: Vec<Attempt>,
+    /// The attempt whose outcome `result` is.
+    pub last: Attempt,
+    pub result: Result<LlmResponse, LlmError>,
+}
+
+impl Completion {
+    /// A call answered at its first request.
+    pub fn at_once(last: Attempt, result: Result<LlmResponse, LlmError>) -> Self {
+        Self {
+            retried: Vec::new(),
+            last,
+            result,
         }
+    }
+
+    /// Requests sent, the last included.
+    pub fn attempts(&self) -> usize {
+        self.retried.len() + 1
     }
 }
 
@@ -78,8 +101,8 @@ pub trait LlmProvider: Send + Sync {
     /// The model used when a stream does not name one.
     fn default_model(&self) -> &str;
 
-    /// Produces one completion.
-    fn complete(&self, request: LlmRequest) -> BoxFuture<'_, Result<LlmResponse, LlmError>>;
+    /// Produces one completion, retrying what is worth retrying.
+    fn complete(&self, request: LlmRequest) -> BoxFuture<'_, Completion>;
 }
 
 /// The longest a provider may ask us to wait before a retry.

@@ -90,9 +90,9 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    /// Adds a finished call and its ledger row; `article` is the article it
+    /// Adds a finished call and its ledger rows; `article` is the article it
     /// summarized, if it did.
-    fn push(&mut self, row: NewUsage, call: &Call, article: Option<i32>) {
+    fn push(&mut self, rows: Vec<NewUsage>, call: &Call, article: Option<i32>) {
         self.progress.calls += 1;
         if let Ok(r) = &call.result {
             self.progress.prompt_tokens += i64::from(r.prompt_tokens);
@@ -102,7 +102,7 @@ impl Pending {
                 self.articles.push((id, r.text.clone()));
             }
         }
-        self.rows.push(row);
+        self.rows.extend(rows);
         self.since.get_or_insert_with(Instant::now);
     }
 
@@ -367,16 +367,21 @@ impl SummaryService {
             outcome: LlmOutcome::Reused,
             run_id: Some(job.id),
             item: Some(article_id.to_string()),
+            attempt: 1,
+            http_status: None,
+            served_model: None,
+            response_id: None,
         }
     }
 
-    /// The ledger row of a call of this run.
-    fn ledger_row(&self, job: &Job, call: &Call, item: Option<String>) -> NewUsage {
-        NewUsage {
-            run_id: Some(job.id),
-            item,
-            ..self.usage_row(call, job.org_id, job.report_id)
+    /// The ledger rows of a call of this run, one per request it sent.
+    fn ledger_rows(&self, job: &Job, call: &Call, item: Option<String>) -> Vec<NewUsage> {
+        let mut rows = self.usage_rows(call, job.org_id, job.report_id);
+        for row in &mut rows {
+            row.run_id = Some(job.id);
+            row.item = item.clone();
         }
+        rows
     }
 
     /// The report with its visible articles, and its stream; each query
@@ -497,8 +502,8 @@ impl SummaryService {
         let mut pending = self
             .drive(job, results, &span, pending, |article_id, call, pending| {
                 let item = article_id.to_string();
-                let row = self.ledger_row(job, &call, Some(item.clone()));
-                pending.push(row, &call, Some(article_id));
+                let rows = self.ledger_rows(job, &call, Some(item.clone()));
+                pending.push(rows, &call, Some(article_id));
                 pending.progress.articles_total = Some(total);
                 if let Ok(r) = &call.result {
                     pending.cache.push(NewCachedSummary {
@@ -573,8 +578,8 @@ impl SummaryService {
                     }
                     // The summaries so far, stored with the calls that made them.
                     pending.progress.category_summaries = Some(json!(done));
-                    let row = self.ledger_row(job, &call, Some(id.clone()));
-                    pending.push(row, &call, None);
+                    let rows = self.ledger_rows(job, &call, Some(id.clone()));
+                    pending.push(rows, &call, None);
                     ledger.note(&call, Some(id));
                 },
             )
@@ -611,7 +616,7 @@ impl SummaryService {
             .instrument(span.clone())
             .await;
         let mut pending = Pending::default();
-        pending.push(self.ledger_row(job, &call, None), &call, None);
+        pending.push(self.ledger_rows(job, &call, None), &call, None);
         let text = ledger.note(&call, None);
         span.in_scope(|| stage_finished(started, usize::from(text.is_some())));
         Ok((text, pending))

@@ -18,6 +18,8 @@ use crate::ServiceError;
 use crate::access::Actor;
 use crate::error::FailedItem;
 
+/// One ledger row: a request sent to the provider, or a reused summary.
+pub use entity::llm_usage::Model as LedgerRow;
 pub use repository::summary_runs::SummaryRun;
 
 impl SummaryService {
@@ -274,6 +276,19 @@ impl SummaryService {
             Err(ServiceError::NotFound(_)) => Err(ServiceError::NotFound("summary run")),
             Err(other) => Err(other),
         }
+    }
+
+    /// The ledger rows of a run the caller may see, oldest first: a row per
+    /// request sent to the provider (retries included) and per summary
+    /// reused, to reconcile with a gateway's or provider's log.
+    pub async fn calls_of_run(
+        &self,
+        actor: &Actor,
+        run_id: i32,
+        page: Page,
+    ) -> Result<Paginated<LedgerRow>, ServiceError> {
+        self.run_for(actor, run_id, false).await?;
+        Ok(repository::usage::of_run(&self.db, run_id, page).await?)
     }
 
     /// The runs of a report the caller may see, newest first.
