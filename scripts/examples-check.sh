@@ -12,3 +12,18 @@ for _ in 1 2; do
     cargo run -q -p repository --example import_jsonl -- \
         crates/repository/examples/articles.jsonl "sqlite://$dir/import.db"
 done
+
+# The service crate's code sample (its crate documentation), compiled and
+# run as a crate of its own would: it names every type from `service` alone.
+cargo test -q -p service --doc
+
+# Built for one database and without the LLM client, the service crate
+# leaves the other drivers and the HTTP/TLS client out of the build.
+cargo check -q -p service --no-default-features --features sqlite
+tree=$(cargo tree -p service --no-default-features --features sqlite -e normal --prefix none)
+for left_out in sqlx-mysql sqlx-postgres async-openai reqwest; do
+    if grep -q "^$left_out " <<<"$tree"; then
+        echo "service without default features still builds $left_out" >&2
+        exit 1
+    fi
+done

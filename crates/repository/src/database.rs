@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+#[cfg(feature = "sqlite")]
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode,
@@ -106,6 +107,13 @@ impl DatabaseSettings {
         sqlite_file(&url).map(std::path::PathBuf::from)
     }
 
+    /// Whether this is in-memory SQLite: a database that lives and dies with
+    /// its one connection.
+    pub fn is_in_memory(&self) -> bool {
+        self.normalized_url()
+            .is_ok_and(|url| url == "sqlite::memory:" || url.contains("mode=memory"))
+    }
+
     /// Where the database is, without credentials: for log lines and errors.
     pub fn display_target(&self) -> String {
         redacted(self.url.expose_secret())
@@ -165,10 +173,16 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs_f64(settings.acquire_timeout_secs))
         .connect_timeout(Duration::from_secs_f64(settings.connect_timeout_secs))
-        .max_lifetime(Duration::from_secs(settings.max_lifetime_secs))
-        .idle_timeout(Duration::from_secs(settings.idle_timeout_secs))
+        .max_lifetime(
+            // Closing an in-memory database's connection would drop its data.
+            (!settings.is_in_memory()).then(|| Duration::from_secs(settings.max_lifetime_secs)),
+        )
+        .idle_timeout(
+            (!settings.is_in_memory()).then(|| Duration::from_secs(settings.idle_timeout_secs)),
+        )
         .test_before_acquire(settings.test_before_acquire)
         .sqlx_logging(settings.log_statements);
+    #[cfg(feature = "sqlite")]
     if is_sqlite_file {
         let busy_timeout = Duration::from_secs_f64(settings.acquire_timeout_secs);
         options.map_sqlx_sqlite_opts(move |o| sqlite_file_options(o, busy_timeout));
@@ -225,6 +239,7 @@ async fn probe_server(url: &str, settings: &DatabaseSettings) -> Result<(), Repo
 ///   connection's own thread, never on a runtime worker);
 /// - foreign keys enforced, as on the server backends;
 /// - temporary tables and sort spills in memory, not in files.
+#[cfg(feature = "sqlite")]
 fn sqlite_file_options(
     options: SqliteConnectOptions,
     busy_timeout: Duration,

@@ -24,6 +24,9 @@
 //! # }
 //! ```
 
+#[cfg(not(any(feature = "sqlite", feature = "mysql", feature = "postgres")))]
+compile_error!("build repository with at least one database driver: sqlite, mysql or postgres");
+
 pub mod articles;
 pub mod associations;
 pub mod chunk;

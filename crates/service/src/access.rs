@@ -33,7 +33,7 @@ impl From<&User> for Actor {
 
 impl Actor {
     /// The visibility filter for repository queries.
-    pub fn viewer(&self) -> Viewer {
+    pub(crate) fn viewer(&self) -> Viewer {
         Viewer {
             user_id: self.id,
             org_id: self.org_id,

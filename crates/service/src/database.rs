@@ -27,7 +27,9 @@ pub(crate) async fn open(
     settings: &DatabaseSettings,
     migrate: bool,
 ) -> Result<DatabaseConnection, ServiceError> {
-    if migrate {
+    // An in-memory database exists only on the pool's one connection.
+    let in_place = settings.is_in_memory();
+    if migrate && !in_place {
         // On a connection of its own, closed before the pool opens.
         let alone = repository::database::connect_alone(settings)
             .await
@@ -40,25 +42,37 @@ pub(crate) async fn open(
     let mut db = repository::database::connect(settings)
         .await
         .map_err(ServiceError::Connect)?;
+    if migrate && in_place {
+        repository::database::migrate(&db)
+            .await
+            .map_err(ServiceError::Migration)?;
+    }
     // Set before the pool is cloned into the services: clones share it.
     instrument_statements(&mut db);
     Ok(db)
 }
 
 pub(crate) fn pool_status(db: &DatabaseConnection) -> PoolStatus {
+    // Each driver has its own pool type; a build has the drivers of its
+    // features, and a connection is of one of them.
     let (size, idle) = match db.get_database_backend() {
+        #[cfg(feature = "mysql")]
         DbBackend::MySql => {
             let p = db.get_mysql_connection_pool();
             (p.size(), p.num_idle())
         }
+        #[cfg(feature = "postgres")]
         DbBackend::Postgres => {
             let p = db.get_postgres_connection_pool();
             (p.size(), p.num_idle())
         }
-        _ => {
+        #[cfg(feature = "sqlite")]
+        DbBackend::Sqlite => {
             let p = db.get_sqlite_connection_pool();
             (p.size(), p.num_idle())
         }
+        #[allow(unreachable_patterns)]
+        _ => (0, 0),
     };
     PoolStatus {
         size,

@@ -5,6 +5,76 @@
 //! the LLM summary pipeline ([`summaries`]). Nothing here blocks a runtime
 //! worker: password hashing runs on the blocking pool, and no database
 //! connection is held across an LLM call.
+//!
+//! Another Rust program uses Curio through this crate alone: every type the
+//! services take or return is named from here (`service::reports::Report`,
+//! `service::enums::UserRole`, `service::chrono::NaiveDate`, …). Its cargo
+//! features leave out what such a program does not need: `sqlite`, `mysql`
+//! and `postgres` (the database drivers) and `openai` (the OpenAI-compatible
+//! client and its HTTP/TLS stack), all on by default.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use service::chrono::NaiveDate;
+//! use service::database::DatabaseSettings;
+//! use service::login_throttle::ClientAddress;
+//! use service::reports::{CreateReport, ReportArticleInput, ReportFilter};
+//! use service::settings::ProviderKind;
+//! use service::{Actor, AuthSettings, LlmSettings, Page, ServiceError, Services};
+//!
+//! let auth = AuthSettings {
+//!     jwt_secret: Some(service::auth::generate_secret().into()),
+//!     ..AuthSettings::default()
+//! };
+//! let llm = LlmSettings {
+//!     provider: ProviderKind::Offline,
+//!     ..LlmSettings::default()
+//! };
+//! let services = Services::connect(&DatabaseSettings::in_memory(), true, auth, llm).await?;
+//! services.seed_demo_data().await?;
+//!
+//! // Act as a user, with that user's rights.
+//! let (email, password, _) = service::demo::DEMO_USERS[1];
+//! let login = services.auth.login(email, password, ClientAddress(None)).await?;
+//! let curator = Actor::from(&login.user);
+//!
+//! // A new report of the stream of the curator's newest one, with its articles.
+//! let reports = services.reports.list(&curator, ReportFilter::default(), Page::first()).await?;
+//! let (newest, _) = reports.items.first().ok_or("no report")?;
+//! let articles = services.reports.get(&curator, newest.id).await?.articles;
+//! let report = services
+//!     .reports
+//!     .create(&curator, newest.stream_id, CreateReport {
+//!         report_name: "Week 49".into(),
+//!         report_date: NaiveDate::from_ymd_opt(2026, 12, 4).ok_or("date")?,
+//!         articles: articles
+//!             .iter()
+//!             .map(|a| ReportArticleInput {
+//!                 article_id: a.article.id,
+//!                 ranking: None,
+//!                 relevance_score: None,
+//!                 presentation_categories: None,
+//!             })
+//!             .collect(),
+//!     })
+//!     .await?;
+//!
+//! // Summarized offline, billed and recorded like a request of the API.
+//! let summary = services.summaries.summarize(&curator, report.id, false).await?;
+//! assert_eq!(summary.article_summaries, articles.len());
+//!
+//! // The same rules as over HTTP: a reader does not see a draft (404).
+//! let (email, password, _) = service::demo::DEMO_USERS[2];
+//! let reader = Actor::from(&services.auth.login(email, password, ClientAddress(None)).await?.user);
+//! assert!(matches!(
+//!     services.curation.approve(&reader, report.id).await,
+//!     Err(ServiceError::NotFound(_))
+//! ));
+//! services.close().await;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod access;
 pub mod articles;
@@ -30,14 +100,18 @@ pub mod users;
 use std::sync::Arc;
 
 use database::DatabaseSettings;
-use sea_orm::DatabaseConnection;
 
 pub use access::Actor;
 /// The enumerations stored in the database (roles, scopes, approval).
 pub use entity::enums;
 pub use error::{FieldError, ServiceError};
 pub use repository::{Page, Paginated, pagination};
+pub use sea_orm::DatabaseConnection;
 pub use settings::{AuthSettings, JobSettings, LlmSettings, QuotaSettings};
+/// Re-exported so callers name the date and JSON types the services take
+/// (report dates, stream configurations) in the versions they were built
+/// with.
+pub use {chrono, serde_json};
 
 /// Every service, sharing one pool; cheap to clone. The pool itself stays
 /// inside: callers go through the services, and so through their rules.

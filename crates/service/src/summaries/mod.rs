@@ -6,6 +6,7 @@ mod estimate;
 mod fair_share;
 mod follow;
 pub mod offline;
+#[cfg(feature = "openai")]
 pub mod openai;
 mod preview;
 mod prompts;
@@ -48,13 +49,19 @@ pub fn provider_from_settings(
         ProviderKind::Offline => false,
         ProviderKind::Auto => settings.api_key.is_some(),
     };
-    if online {
-        Ok(Box::new(
-            openai::OpenAiProvider::new(settings).map_err(ServiceError::internal)?,
-        ))
-    } else {
-        Ok(Box::new(offline::OfflineProvider))
+    if !online {
+        return Ok(Box::new(offline::OfflineProvider));
     }
+    #[cfg(feature = "openai")]
+    return Ok(Box::new(
+        openai::OpenAiProvider::new(settings).map_err(ServiceError::internal)?,
+    ));
+    #[cfg(not(feature = "openai"))]
+    Err(ServiceError::Config(
+        "llm.provider asks for the OpenAI-compatible client, which this build leaves out \
+         (the service crate's `openai` feature)"
+            .into(),
+    ))
 }
 
 /// Tokens and calls of one run.

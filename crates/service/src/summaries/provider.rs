@@ -106,6 +106,7 @@ pub trait LlmProvider: Send + Sync {
 }
 
 /// The longest a provider may ask us to wait before a retry.
+#[cfg(feature = "openai")]
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// How long a provider asks us to wait, from the headers of its answer, in
@@ -113,6 +114,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// OpenAI's and Azure's), `Retry-After` in seconds, or `Retry-After` as an
 /// HTTP date (RFC 9110 §10.2.3). At most a minute; none when absent or
 /// unreadable.
+#[cfg(feature = "openai")]
 pub fn retry_after(
     headers: &reqwest::header::HeaderMap,
     now: std::time::SystemTime,
@@ -150,7 +152,7 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
     cap.mul_f64(rand::random::<f64>())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "openai"))]
 mod retry_after_tests {
     use super::*;
     use reqwest::header::{HeaderMap, HeaderValue};
