@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's Rust entry points: both examples build and run against fresh
+# The Rust entry points of docs/library.md: both examples build and run against fresh
 # SQLite files, twice (the second run finds the data of the first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +12,6 @@ for _ in 1 2; do
     cargo run -q -p repository --example import_jsonl -- \
         crates/repository/examples/articles.jsonl "sqlite://$dir/import.db"
 done
-
-# The service crate's code sample (its crate documentation), compiled and
-# run as a crate of its own would: it names every type from `service` alone.
-cargo test -q -p service --doc
 
 # Built for one database and without the LLM client, the service crate
 # leaves the other drivers and the HTTP/TLS client out of the build.

@@ -15,7 +15,7 @@ use service::demo::DEMO_USERS;
 use tokio::io::AsyncBufReadExt;
 
 // jemalloc: against glibc's malloc and mimalloc, measured in one run each
-// (README "Allocator"), it used the least CPU per request and the least
+// (docs/benchmarks.md, "Allocator"), it used the least CPU per request and the least
 // memory under concurrent summaries.
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
