@@ -160,7 +160,7 @@ backend_tests! {
         let cases: Vec<(Method, String, &str, String, &str)> = vec![
             (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "stream_name", json!(5)), "stream_name"),
             (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "scope", json!("galaxy")), "scope"),
-            (Method::POST, "/api/v1/streams".into(), admin, with(stream, "presentation_config", json!({"categories": [{"id": "a", "name": "A", "topics": [1]}]})), "presentation_config.categories[0].topics"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream, "presentation_config", json!({"categories": [{"id": "a", "name": "A", "topics": [1]}]})), "presentation_config.categories[0].topics[0]"),
             (Method::PATCH, format!("/api/v1/organizations/{}", w.org_a), root, r#"{"monthly_llm_calls":true}"#.into(), "monthly_llm_calls"),
             (Method::POST, "/api/v1/articles/bulk".into(), root, r#"{"articles":[{"title":"a"},{"title":"b","doi":5}]}"#.into(), "articles[1].doi"),
             (Method::PATCH, "/api/v1/articles/bulk".into(), root, r#"{"updates":[{"article_id":"one"}]}"#.into(), "updates[0].article_id"),

@@ -142,24 +142,40 @@ pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
                 "must be a non-empty string",
             ));
         }
-        if !c.get("topics").is_none_or(|t| {
-            t.as_array().is_some_and(|a| {
-                a.len() <= limits::TOPICS_PER_CATEGORY
-                    && a.iter().all(|x| {
-                        x.as_str()
-                            .is_some_and(|x| x.chars().count() <= limits::TOPIC_CHARS)
-                    })
-            })
-        }) {
-            errors.push(FieldError::new(
-                format!("{field}.topics"),
-                format!(
-                    "must be an array of at most {} strings of at most {} characters",
-                    limits::TOPICS_PER_CATEGORY,
-                    limits::TOPIC_CHARS
-                ),
-            ));
+        validate_topics(&field, c.get("topics"), errors);
+    }
+}
+
+/// A category's `topics`: an array of bounded length whose items are
+/// bounded strings; an item's error names the item (`…topics[2]`).
+fn validate_topics(category: &str, topics: Option<&Json>, errors: &mut Vec<FieldError>) {
+    let Some(topics) = topics else {
+        return;
+    };
+    match topics.as_array() {
+        Some(items) if items.len() <= limits::TOPICS_PER_CATEGORY => {
+            for (j, topic) in items.iter().enumerate() {
+                if topic
+                    .as_str()
+                    .is_none_or(|t| t.chars().count() > limits::TOPIC_CHARS)
+                {
+                    errors.push(FieldError::new(
+                        format!("{category}.topics[{j}]"),
+                        format!(
+                            "must be a string of at most {} characters",
+                            limits::TOPIC_CHARS
+                        ),
+                    ));
+                }
+            }
         }
+        _ => errors.push(FieldError::new(
+            format!("{category}.topics"),
+            format!(
+                "must be an array of at most {} strings",
+                limits::TOPICS_PER_CATEGORY
+            ),
+        )),
     }
 }
 
