@@ -52,6 +52,7 @@ const CONTRACT: &[&str] = &[
     "get /api/v1/reports/{report_id}/summary-runs",
     "get /api/v1/summary-runs/{run_id}",
     "delete /api/v1/summary-runs/{run_id}",
+    "get /api/v1/summary-runs/{run_id}/calls",
     "get /api/v1/summary-runs/{run_id}/events",
     "get /health",
     "get /ready",

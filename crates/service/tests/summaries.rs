@@ -141,8 +141,8 @@ backend_tests! {
         assert!(report_enrichments(&db.conn, w.report).await.unwrap().is_none(), "enrichments unchanged");
         let report = w.services.reports.get(&w.admin_a, w.report).await.unwrap();
         assert_eq!(report.articles.iter().filter(|a| a.association.ai_summary.is_some()).count(), 3, "finished work kept");
-        let failed_rows = usage_rows(&db.conn, w.report).await.into_iter().filter(|r| r.outcome != LlmOutcome::Ok).count();
-        assert_eq!(failed_rows, 1, "the ledger records the failed call");
+        let failed_rows: Vec<(i32, LlmOutcome)> = usage_rows(&db.conn, w.report).await.into_iter().filter(|r| r.outcome != LlmOutcome::Ok).map(|r| (r.attempt, r.outcome)).collect();
+        assert_eq!(failed_rows, [(1, LlmOutcome::Retried), (2, LlmOutcome::Error)], "the ledger records both attempts of the failed call");
 
         llm.clear_rules();
         llm.reset();
