@@ -167,19 +167,16 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         }
     }
     probe_server(&url, settings).await?;
+    // Closing an in-memory database's connection would drop its data.
+    let recycled = !settings.is_in_memory();
     let mut options = ConnectOptions::new(url);
     options
         .min_connections(settings.min_connections.min(settings.max_connections))
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs_f64(settings.acquire_timeout_secs))
         .connect_timeout(Duration::from_secs_f64(settings.connect_timeout_secs))
-        .max_lifetime(
-            // Closing an in-memory database's connection would drop its data.
-            (!settings.is_in_memory()).then(|| Duration::from_secs(settings.max_lifetime_secs)),
-        )
-        .idle_timeout(
-            (!settings.is_in_memory()).then(|| Duration::from_secs(settings.idle_timeout_secs)),
-        )
+        .max_lifetime(recycled.then(|| Duration::from_secs(settings.max_lifetime_secs)))
+        .idle_timeout(recycled.then(|| Duration::from_secs(settings.idle_timeout_secs)))
         .test_before_acquire(settings.test_before_acquire)
         .sqlx_logging(settings.log_statements);
     #[cfg(feature = "sqlite")]

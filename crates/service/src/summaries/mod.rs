@@ -275,52 +275,43 @@ impl SummaryService {
     /// until the caller says): `retried` for every attempt but the last,
     /// whose outcome is the call's.
     fn usage_rows(&self, call: &Call, org_id: Option<i32>, report_id: i32) -> Vec<NewUsage> {
-        let (prompt_tokens, completion_tokens, outcome, served_model) = match &call.result {
-            Ok(r) => (
-                r.prompt_tokens,
-                r.completion_tokens,
-                LlmOutcome::Ok,
-                Some(r.model.as_str()),
-            ),
-            Err(e) if e.is_timeout() => (0, 0, LlmOutcome::Timeout, None),
-            Err(_) => (0, 0, LlmOutcome::Error, None),
-        };
-        let row =
-            |n: usize, attempt: &Attempt, outcome, tokens: (u32, u32), served: Option<&str>| {
-                NewUsage {
-                    org_id,
-                    report_id: Some(report_id),
-                    stage: call.stage,
-                    provider: self.provider.name().to_owned(),
-                    model: call.model.clone(),
-                    prompt_tokens: tokens.0.min(i32::MAX as u32) as i32,
-                    completion_tokens: tokens.1.min(i32::MAX as u32) as i32,
-                    latency_ms: attempt.latency.as_millis().min(i32::MAX as u128) as i32,
-                    outcome,
-                    run_id: None,
-                    item: None,
-                    attempt: i32::try_from(n + 1).unwrap_or(i32::MAX),
-                    http_status: attempt.http_status.map(i32::from),
-                    served_model: served.map(|m| m.chars().take(128).collect()),
-                    response_id: attempt
-                        .response_id
-                        .as_ref()
-                        .map(|id| id.chars().take(128).collect()),
-                }
-            };
+        let tokens = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
         let mut rows: Vec<NewUsage> = call
             .retried
             .iter()
+            .chain([&call.last])
             .enumerate()
-            .map(|(n, attempt)| row(n, attempt, LlmOutcome::Retried, (0, 0), None))
+            .map(|(n, attempt)| NewUsage {
+                org_id,
+                report_id: Some(report_id),
+                stage: call.stage,
+                provider: self.provider.name().to_owned(),
+                model: call.model.clone(),
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                latency_ms: i32::try_from(attempt.latency.as_millis()).unwrap_or(i32::MAX),
+                outcome: LlmOutcome::Retried,
+                run_id: None,
+                item: None,
+                attempt: i32::try_from(n + 1).unwrap_or(i32::MAX),
+                http_status: attempt.http_status.map(i32::from),
+                served_model: None,
+                response_id: attempt.response_id.as_deref().map(fit_column),
+            })
             .collect();
-        rows.push(row(
-            call.retried.len(),
-            &call.last,
-            outcome,
-            (prompt_tokens, completion_tokens),
-            served_model,
-        ));
+        // The last attempt's outcome, tokens and served model are the call's.
+        if let Some(last) = rows.last_mut() {
+            match &call.result {
+                Ok(r) => {
+                    last.outcome = LlmOutcome::Ok;
+                    last.prompt_tokens = tokens(r.prompt_tokens);
+                    last.completion_tokens = tokens(r.completion_tokens);
+                    last.served_model = Some(fit_column(&r.model));
+                }
+                Err(e) if e.is_timeout() => last.outcome = LlmOutcome::Timeout,
+                Err(_) => last.outcome = LlmOutcome::Error,
+            }
+        }
         rows
     }
 }
@@ -366,11 +357,10 @@ fn register_llm_series(provider: &'static str, model: &str) {
     metrics::counter!("curio_llm_retries_total", "provider" => provider).increment(0);
 }
 
-/// The failure category a client sees; the provider's details (its message,
-/// status and address) are logged with the request id instead, when the
-/// call fails.
-fn client_error(e: &LlmError) -> String {
-    e.category().to_owned()
+/// A provider's name for a model or a request, cut to the ledger's column
+/// (`varchar(128)`): the provider, not we, decides how long they are.
+fn fit_column(text: &str) -> String {
+    text.chars().take(128).collect()
 }
 
 /// A stage as the API and the metrics spell it.

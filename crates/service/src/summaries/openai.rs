@@ -65,7 +65,7 @@ impl tower::Service<HttpRequestFactory> for StatusAware {
             let request_id = headers
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
-                .map(|v| v.chars().take(128).collect());
+                .map(str::to_owned);
             let body = response.text().await.unwrap_or_default();
             Err(OpenAIError::Boxed(Box::new(HttpStatus {
                 status: status.as_u16(),

@@ -9,7 +9,7 @@ use repository::usage;
 use serde::Serialize;
 
 use super::templates::{self, PromptType};
-use super::{SummaryService, billed_org, client_error, prompts};
+use super::{SummaryService, billed_org, prompts};
 use crate::access::Actor;
 use crate::error::FailedItem;
 use crate::stream_config::StreamConfig;
@@ -130,7 +130,7 @@ impl SummaryService {
                 failed: vec![FailedItem {
                     stage: prompt.as_str().into(),
                     item: article_id.map(|a| a.to_string()),
-                    error: client_error(&e),
+                    error: e.category().to_owned(),
                 }],
             }),
         }

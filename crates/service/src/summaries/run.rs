@@ -22,7 +22,7 @@ use tracing::Instrument;
 
 use super::templates::PromptType;
 use super::workers::{Halt, HaltFlag};
-use super::{Call, StageConfig, SummaryService, client_error, prompts};
+use super::{Call, StageConfig, SummaryService, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
 use crate::stream_config::StreamConfig;
@@ -176,7 +176,7 @@ impl Ledger {
                 self.failed.push(FailedItem {
                     stage: super::stage_name(call.stage).into(),
                     item,
-                    error: client_error(e),
+                    error: e.category().to_owned(),
                 });
                 None
             }
