@@ -15,6 +15,7 @@ pub mod organization;
 pub mod report;
 pub mod report_article_association;
 pub mod research_stream;
+pub mod stream_config;
 pub mod summary_cache;
 pub mod summary_run;
 pub mod user;

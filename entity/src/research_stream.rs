@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 use crate::enums::StreamScope;
+use crate::stream_config::{EnrichmentConfig, LlmConfig, PresentationConfig};
 
 /// A research stream: what it watches for (`purpose`, `scope`), how its
 /// reports are presented (`presentation_config`), which prompts and models
@@ -17,11 +18,11 @@ pub struct Model {
     pub org_id: Option<i32>,
     pub owner_user_id: Option<i32>,
     #[sea_orm(column_type = "JsonBinary")]
-    pub presentation_config: Json,
+    pub presentation_config: PresentationConfig,
     #[sea_orm(column_type = "JsonBinary")]
-    pub enrichment_config: Json,
+    pub enrichment_config: EnrichmentConfig,
     #[sea_orm(column_type = "JsonBinary")]
-    pub llm_config: Json,
+    pub llm_config: LlmConfig,
     pub is_active: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -21,6 +21,7 @@ mod m20261128_000010_org_budgets;
 mod m20261201_000011_run_reservations;
 mod m20261201_000012_identifier_collation;
 mod m20261202_000013_usage_attempts;
+mod m20261203_000014_typed_stream_configs;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_run_reservations::Migration),
             Box::new(m20261201_000012_identifier_collation::Migration),
             Box::new(m20261202_000013_usage_attempts::Migration),
+            Box::new(m20261203_000014_typed_stream_configs::Migration),
         ]
     }
 }

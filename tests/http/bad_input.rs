@@ -160,7 +160,14 @@ backend_tests! {
         let cases: Vec<(Method, String, &str, String, &str)> = vec![
             (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "stream_name", json!(5)), "stream_name"),
             (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "scope", json!("galaxy")), "scope"),
-            (Method::POST, "/api/v1/streams".into(), admin, with(stream, "presentation_config", json!({"categories": [{"id": "a", "name": "A", "topics": [1]}]})), "presentation_config.categories[0].topics[0]"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "presentation_config", json!({"categories": [{"id": "a", "name": "A", "topics": [1]}]})), "presentation_config.categories[0].topics[0]"),
+            // The typed configurations refuse what they do not know, at every level.
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "presentation_config", json!({"categorys": []})), "presentation_config.categorys"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "presentation_config", json!({"categories": [{"id": "a", "name": "A", "colour": "red"}]})), "presentation_config.categories[0].colour"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "enrichment_config", json!({"prompts": {"abstract_summary": {}}})), "enrichment_config.prompts.abstract_summary"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "enrichment_config", json!({"prompts": {"article_summary": "Be brief."}})), "enrichment_config.prompts.article_summary"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream.clone(), "llm_config", json!({"executive_summary": {"top_p": 1}})), "llm_config.executive_summary.top_p"),
+            (Method::POST, "/api/v1/streams".into(), admin, with(stream, "llm_config", json!({"article_summary": {"max_tokens": -1}})), "llm_config.article_summary.max_tokens"),
             (Method::PATCH, format!("/api/v1/organizations/{}", w.org_a), root, r#"{"monthly_llm_calls":true}"#.into(), "monthly_llm_calls"),
             (Method::POST, "/api/v1/articles/bulk".into(), root, r#"{"articles":[{"title":"a"},{"title":"b","doi":5}]}"#.into(), "articles[1].doi"),
             (Method::PATCH, "/api/v1/articles/bulk".into(), root, r#"{"updates":[{"article_id":"one"}]}"#.into(), "updates[0].article_id"),

@@ -129,7 +129,7 @@ backend_tests! {
             std::thread::spawn(move || {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 runtime.block_on(async move {
-                    let client = reqwest::Client::new();
+                    let client = test_support::http_client::client();
                     let mut worst = Duration::ZERO;
                     while !done.load(std::sync::atomic::Ordering::SeqCst) {
                         let started = Instant::now();

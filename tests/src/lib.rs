@@ -67,7 +67,7 @@ pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Tes
         address: format!("http://127.0.0.1:{port}"),
         port,
         db,
-        client: Client::builder()
+        client: test_support::http_client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),

@@ -354,6 +354,37 @@ fn request_limits() -> Vec<(&'static str, &'static str, Limit)> {
             Limit::Chars(0, PROMPT_CHARS),
         ),
     ];
+    // A stream's typed configurations (their own schemas, shared by the
+    // bodies that carry them). The LLM ceilings are the operator's
+    // settings; the schema states the type's range.
+    limits.extend([
+        (
+            "PresentationConfig",
+            "categories",
+            Limit::Items(0, CATEGORIES_PER_STREAM),
+        ),
+        ("StreamCategory", "id", Limit::NonBlank(CATEGORY_ID_CHARS)),
+        ("StreamCategory", "name", Limit::NonBlank(NAME_CHARS)),
+        (
+            "StreamCategory",
+            "topics",
+            Limit::Items(0, TOPICS_PER_CATEGORY),
+        ),
+        ("StreamCategory", "topics", Limit::ItemChars(TOPIC_CHARS)),
+        (
+            "PromptOverride",
+            "system_prompt",
+            Limit::Chars(0, PROMPT_CHARS),
+        ),
+        (
+            "PromptOverride",
+            "user_prompt_template",
+            Limit::Chars(0, PROMPT_CHARS),
+        ),
+        ("StageLlm", "temperature", Limit::Num(0.0, 2.0)),
+        ("StageLlm", "max_tokens", Limit::Int(1, u32::MAX.into())),
+        ("StageLlm", "max_concurrent", Limit::Int(1, u32::MAX.into())),
+    ]);
     limits.extend(article("NewArticleIn", Limit::NonBlank(column::TITLE)));
     limits.extend(article("ArticleUpdateIn", Limit::NonBlank(column::TITLE)));
     limits
@@ -525,25 +556,27 @@ fn document_role_rule(
     schemas: &mut std::collections::BTreeMap<String, RefOr<utoipa::openapi::schema::Schema>>,
 ) {
     use serde_json::json;
-    use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, Type};
+    use utoipa::openapi::schema::{
+        AllOfBuilder, AnyOfBuilder, ObjectBuilder, Schema, SchemaType, Type,
+    };
     let Some(fields) = schemas.remove("CreateUserRequest") else {
         panic!("no CreateUserRequest schema");
     };
+    // An `ObjectBuilder` is `type: object` unless told otherwise: a role is
+    // a string (or null), so its schema states values only.
+    let role = |values: &[serde_json::Value]| {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .enum_values(Some(values.iter().cloned()))
+    };
     let platform_admin = ObjectBuilder::new()
-        .property(
-            "role",
-            ObjectBuilder::new().enum_values(Some([json!("platform_admin")])),
-        )
+        .property("role", role(&[json!("platform_admin")]))
         .property("org_id", ObjectBuilder::new().schema_type(Type::Null))
         .required("role");
     let member = ObjectBuilder::new()
         .property(
             "role",
-            ObjectBuilder::new().enum_values(Some([
-                json!("org_admin"),
-                json!("member"),
-                json!(null),
-            ])),
+            role(&[json!("org_admin"), json!("member"), json!(null)]),
         )
         .property(
             "org_id",

@@ -60,7 +60,7 @@ async fn start(url: &str, extra: &[(&str, String)]) -> Curio {
         .spawn()
         .unwrap();
     let curio = Curio { child, port, log };
-    let client = reqwest::Client::new();
+    let client = test_support::http_client::client();
     for _ in 0..150 {
         if client
             .get(format!("http://127.0.0.1:{port}/ready"))
@@ -102,7 +102,7 @@ async fn exit_within(
 }
 
 async fn login(port: u16, email: &str) -> String {
-    let r: Value = reqwest::Client::new()
+    let r: Value = test_support::http_client::client()
         .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
         .json(&json!({"email": email, "password": PASSWORD}))
         .send()
@@ -141,7 +141,10 @@ async fn seed(db: &TestDb, reports: usize) -> Vec<i32> {
                 scope: StreamScope::Organization,
                 org_id: None,
                 presentation_config: Some(
-                    json!({"categories": [{"id": "x", "name": "X", "topics": []}]}),
+                    serde_json::from_value(
+                        json!({"categories": [{"id": "x", "name": "X", "topics": []}]}),
+                    )
+                    .unwrap(),
                 ),
                 enrichment_config: None,
                 llm_config: None,
@@ -224,7 +227,7 @@ backend_tests! {
         ]).await;
         let port = curio.port;
         let token = login(port, "admin@org.test").await;
-        let client = reqwest::Client::new();
+        let client = test_support::http_client::client();
         let runs: Vec<_> = reports.iter().map(|r| {
             let (client, token, url) = (client.clone(), token.clone(), format!("http://127.0.0.1:{port}/api/v1/reports/{r}/summarize"));
             tokio::spawn(async move { client.post(url).bearer_auth(token).json(&json!({})).send().await.map(|r| r.status().as_u16()) })
@@ -236,7 +239,7 @@ backend_tests! {
         }
         signal(&curio.child, "-TERM");
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let refused = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/health")).timeout(Duration::from_secs(2)).send().await;
+        let refused = test_support::http_client::client().get(format!("http://127.0.0.1:{port}/health")).timeout(Duration::from_secs(2)).send().await;
         assert!(refused.is_err(), "new connections are refused during shutdown");
         for run in runs {
             assert_eq!(run.await.unwrap().expect("in-flight request answered"), 200);
@@ -258,7 +261,7 @@ backend_tests! {
             .map(|b| json!({"articles": (0..5000).map(|i| json!({"title": format!("Crash {b}-{i}"), "doi": format!("10.6666/{b}.{i}"), "pmid": format!("7{b:02}{i:05}")})).collect::<Vec<_>>()}))
             .collect();
         let import = |port: u16, token: String, batches: Vec<Value>| async move {
-            let client = reqwest::Client::new();
+            let client = test_support::http_client::client();
             for batch in batches {
                 let r = client.post(format!("http://127.0.0.1:{port}/api/v1/articles/bulk")).bearer_auth(&token).json(&batch).send().await;
                 if r.is_err() {
@@ -310,7 +313,7 @@ async fn passwords_and_tokens_never_reach_the_logs() {
     )
     .await;
     let token = login(curio.port, "admin@org.test").await;
-    let client = reqwest::Client::new();
+    let client = test_support::http_client::client();
     client
         .get(format!("http://127.0.0.1:{}/api/v1/auth/me", curio.port))
         .bearer_auth(&token)
@@ -418,7 +421,9 @@ async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_
     };
     let wait_ready = || async {
         for _ in 0..150 {
-            if reqwest::get(format!("http://127.0.0.1:{port}/ready"))
+            if test_support::http_client::client()
+                .get(format!("http://127.0.0.1:{port}/ready"))
+                .send()
                 .await
                 .is_ok_and(|r| r.status() == 200)
             {
@@ -429,7 +434,7 @@ async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_
         panic!("curio did not start");
     };
     let demo_login = || async {
-        reqwest::Client::new()
+        test_support::http_client::client()
             .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
             .json(&json!({"email": "admin@curio.local", "password": "curio-admin-demo"}))
             .send()
@@ -485,7 +490,7 @@ async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_
 
     let mut again = spawn(&[]);
     wait_ready().await;
-    let me = reqwest::Client::new()
+    let me = test_support::http_client::client()
         .get(format!("http://127.0.0.1:{port}/api/v1/auth/me"))
         .bearer_auth(&token)
         .send()
@@ -617,7 +622,7 @@ fn article_calls(llm: &MockLlm, title: &str, since: Option<Instant>) -> usize {
 }
 
 async fn summarize_async(port: u16, token: &str, report: i32) -> i32 {
-    let response = reqwest::Client::new()
+    let response = test_support::http_client::client()
         .post(format!(
             "http://127.0.0.1:{port}/api/v1/reports/{report}/summarize"
         ))
@@ -659,7 +664,7 @@ backend_tests! {
         let env = llm_env(&llm, &[]);
         let processes = [start(&db.url, &env).await, start(&db.url, &env).await, start(&db.url, &env).await];
         let token = login(processes[0].port, "admin@org.test").await;
-        let client = reqwest::Client::new();
+        let client = test_support::http_client::client();
         let requests = (0..50).map(|i| {
             let url = format!("http://127.0.0.1:{}/api/v1/reports/{}/summarize", processes[i % 3].port, reports[i % 10]);
             let (client, token) = (client.clone(), token.clone());
@@ -783,7 +788,7 @@ backend_tests! {
         let report = seed(&db, 1).await[0];
         let (a, b) = (start(&db.url, &[]).await, start(&db.url, &[]).await);
         let token = login(a.port, "admin@org.test").await;
-        let client = reqwest::Client::new();
+        let client = test_support::http_client::client();
         let current = client.get(format!("http://127.0.0.1:{}/api/v1/reports/{report}", a.port)).bearer_auth(&token).send().await.unwrap();
         let etag = current.headers()["etag"].to_str().unwrap().to_owned();
         let body: Value = current.json().await.unwrap();
@@ -829,7 +834,7 @@ backend_tests! {
             .stderr(Stdio::from(file))
             .spawn()
             .unwrap();
-        let synchronous = reqwest::Client::new()
+        let synchronous = test_support::http_client::client()
             .post(format!("http://127.0.0.1:{}/api/v1/reports/{}/summarize", api.port, reports[1]))
             .bearer_auth(&token)
             .json(&json!({}))

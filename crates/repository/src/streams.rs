@@ -2,13 +2,13 @@
 
 use chrono::Utc;
 use entity::enums::StreamScope;
+use entity::stream_config::{EnrichmentConfig, LlmConfig, PresentationConfig};
 use entity::{org_stream_subscription, research_stream};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use serde_json::Value as Json;
 
 use crate::{Page, Paginated, RepoError, Viewer};
 
@@ -22,9 +22,9 @@ pub struct NewStream {
     pub scope: StreamScope,
     pub org_id: Option<i32>,
     pub owner_user_id: Option<i32>,
-    pub presentation_config: Json,
-    pub enrichment_config: Json,
-    pub llm_config: Json,
+    pub presentation_config: PresentationConfig,
+    pub enrichment_config: EnrichmentConfig,
+    pub llm_config: LlmConfig,
 }
 
 /// Fields a caller may change; `None` leaves a field as it is.
@@ -32,9 +32,9 @@ pub struct NewStream {
 pub struct StreamUpdate {
     pub stream_name: Option<String>,
     pub purpose: Option<String>,
-    pub presentation_config: Option<Json>,
-    pub enrichment_config: Option<Json>,
-    pub llm_config: Option<Json>,
+    pub presentation_config: Option<PresentationConfig>,
+    pub enrichment_config: Option<EnrichmentConfig>,
+    pub llm_config: Option<LlmConfig>,
     pub is_active: Option<bool>,
 }
 

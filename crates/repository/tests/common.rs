@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use entity::enums::{StreamScope, UserRole};
 use repository::sea_orm::DatabaseConnection;
 use repository::{articles, associations, organizations, reports, streams, users};
-use serde_json::json;
 
 pub async fn org(db: &DatabaseConnection, name: &str) -> i32 {
     organizations::create(db, name)
@@ -48,9 +47,9 @@ pub async fn stream(
             scope,
             org_id,
             owner_user_id: owner,
-            presentation_config: json!({"categories": []}),
-            enrichment_config: json!({}),
-            llm_config: json!({}),
+            presentation_config: Default::default(),
+            enrichment_config: Default::default(),
+            llm_config: Default::default(),
         },
     )
     .await

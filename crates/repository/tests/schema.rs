@@ -29,6 +29,46 @@ backend_tests! {
 }
 
 backend_tests! {
+    /// Configurations stored before they were typed, with fields the typed
+    /// values refuse, read as typed values once the migration has run.
+    async fn stream_configurations_stored_untyped_read_as_typed_values_after_migrating(backend: Backend) {
+        use repository::sea_orm::sea_query::{Alias, Query};
+        use repository::sea_orm::ConnectionTrait;
+        let test_db = TestDb::unmigrated(backend, |_| {}).await;
+        let db = &test_db.conn;
+        let before_typed = Migrator::migrations().len() as u32 - 1;
+        Migrator::up(db, Some(before_typed)).await.expect("up to the last untyped schema");
+        let now = Utc::now();
+        let insert = Query::insert()
+            .into_table(Alias::new("research_streams"))
+            .columns(["stream_name", "purpose", "scope", "presentation_config", "enrichment_config", "llm_config", "is_active", "created_at", "updated_at"].map(Alias::new))
+            .values_panic([
+                "Old".into(),
+                "Kept as it was".into(),
+                "global".into(),
+                json!({"categories": [{"id": "a", "name": "A", "colour": "red"}], "layout": "grid"}).into(),
+                json!({"prompts": {"article_summary": 5, "executive_summary": {"system_prompt": "Be brief.", "style": "x"}}}).into(),
+                json!({"category_summary": {"model": "m", "top_p": 0.5}}).into(),
+                true.into(),
+                now.into(),
+                now.into(),
+            ])
+            .to_owned();
+        db.execute(&insert).await.expect("an untyped stream");
+        Migrator::up(db, None).await.expect("up");
+
+        let stream = entity::research_stream::Entity::find().one(db).await.unwrap().expect("the stream reads");
+        let categories = &stream.presentation_config.categories;
+        assert_eq!((categories.len(), categories[0].id.as_str(), categories[0].name.as_str()), (1, "a", "A"));
+        let prompts = &stream.enrichment_config.prompts;
+        assert!(prompts.article_summary.is_none(), "an entry that was not an object is gone");
+        assert_eq!(prompts.executive_summary.as_ref().unwrap().system_prompt.as_deref(), Some("Be brief."));
+        let llm = stream.llm_config.category_summary.as_ref().unwrap();
+        assert_eq!((llm.model.as_deref(), llm.temperature), (Some("m"), None));
+    }
+}
+
+backend_tests! {
     async fn entities_round_trip_unicode_json_and_utc_timestamps(backend: Backend) {
         let db = TestDb::new(backend).await;
         let title = "🧬 CRISPR–Cas9 ゲノム編集 — Геномное редактирование 基因组";
@@ -58,7 +98,10 @@ backend_tests! {
 
         let org = common::org(&db.conn, "Org ☕").await;
         let stream = common::stream(&db.conn, entity::enums::StreamScope::Organization, Some(org), None).await;
-        let config = json!({"categories": [{"id": "onc", "name": "Oncology 🎗", "topics": ["tumour"]}]});
+        let config: entity::stream_config::PresentationConfig = serde_json::from_value(json!(
+            {"categories": [{"id": "onc", "name": "Oncology 🎗", "topics": ["tumour"]}]}
+        ))
+        .unwrap();
         let updated = repository::streams::update(&db.conn, stream.id, repository::streams::StreamUpdate {
             presentation_config: Some(config.clone()),
             ..Default::default()

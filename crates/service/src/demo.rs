@@ -6,7 +6,6 @@ use crate::{Actor, ServiceError, Services};
 use chrono::NaiveDate;
 use entity::enums::{StreamScope, UserRole};
 use repository::articles::NewArticle;
-use serde_json::json;
 
 /// The demo logins (printed by `make run`).
 pub const DEMO_USERS: [(&str, &str, &str); 3] = [
@@ -141,11 +140,30 @@ impl Services {
             )
             .await?
             .ids;
-        let categories = json!({"categories": [
-            {"id": "immunotherapy", "name": "Immunotherapy", "topics": ["checkpoint blockade", "T cells", "microbiome"]},
-            {"id": "gene_editing", "name": "Gene editing", "topics": ["CRISPR", "base editing", "prime editing"]},
-            {"id": "diagnostics", "name": "Diagnostics", "topics": ["ctDNA", "spatial profiling"]}
-        ]});
+        let category = |id: &str, name: &str, topics: &[&str]| crate::streams::Category {
+            id: id.into(),
+            name: name.into(),
+            topics: topics.iter().map(|t| (*t).into()).collect(),
+        };
+        let categories = crate::streams::PresentationConfig {
+            categories: vec![
+                category(
+                    "immunotherapy",
+                    "Immunotherapy",
+                    &["checkpoint blockade", "T cells", "microbiome"],
+                ),
+                category(
+                    "gene_editing",
+                    "Gene editing",
+                    &["CRISPR", "base editing", "prime editing"],
+                ),
+                category(
+                    "diagnostics",
+                    "Diagnostics",
+                    &["ctDNA", "spatial profiling"],
+                ),
+            ],
+        };
         let org_stream = self.streams.create(curator,
         CreateStream {
             stream_name: "Immuno-oncology watch".into(),

@@ -4,8 +4,10 @@
 /// Characters per article field: the article columns' sizes.
 pub use repository::articles::limits as article_columns;
 
-/// Presentation categories per stream.
+/// Presentation categories per stream, and characters of a category's id
+/// (its name is a name: [`NAME_CHARS`]).
 pub const CATEGORIES_PER_STREAM: usize = 200;
+pub const CATEGORY_ID_CHARS: usize = 100;
 /// Topics per presentation category, and characters per topic.
 pub const TOPICS_PER_CATEGORY: usize = 50;
 pub const TOPIC_CHARS: usize = 200;
@@ -34,30 +36,6 @@ pub const ARTICLES_PER_REQUEST: usize = 10_000;
 /// Bytes of one stored stream configuration (presentation, enrichment or
 /// LLM), as JSON.
 pub const CONFIG_BYTES: usize = 64 * 1024;
-
-/// Whether `config` serializes to at most [`CONFIG_BYTES`].
-pub fn config_fits(config: &serde_json::Value) -> bool {
-    serde_json::to_vec(config).is_ok_and(|v| v.len() <= CONFIG_BYTES)
-}
-
-/// The magnitude numbers in a stored configuration stay within: every
-/// backend stores them and reads them back unchanged (PostgreSQL's JSONB
-/// keeps decimals exactly, which a huge or tiny float does not survive).
-pub const CONFIG_NUMBER_MAGNITUDE: f64 = 1e15;
-
-/// Whether every number in `config` is zero or has a magnitude between
-/// `1 / CONFIG_NUMBER_MAGNITUDE` and [`CONFIG_NUMBER_MAGNITUDE`].
-pub fn config_numbers_fit(config: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    match config {
-        Value::Number(n) => n.as_f64().is_some_and(|x| {
-            x == 0.0 || (1.0 / CONFIG_NUMBER_MAGNITUDE..=CONFIG_NUMBER_MAGNITUDE).contains(&x.abs())
-        }),
-        Value::Array(items) => items.iter().all(config_numbers_fit),
-        Value::Object(map) => map.values().all(config_numbers_fit),
-        _ => true,
-    }
-}
 
 /// The dates a request may carry: what every backend stores.
 pub use repository::dates::{EARLIEST as EARLIEST_DATE, LATEST as LATEST_DATE};

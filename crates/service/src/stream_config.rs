@@ -1,151 +1,219 @@
-//! A stream's three configurations as types, read once from the stored JSON
-//! (checked field by field when the stream was saved, see
-//! [`crate::streams`]), so that no reader indexes JSON by hand.
+//! A stream's three configurations: the typed values its columns hold
+//! (defined in `entity`), what the service checks on them beyond their shape
+//! (bounds, allowed models, template placeholders), and lookups by prompt
+//! type.
 
-use std::collections::BTreeMap;
-
+pub use entity::stream_config::{
+    EnrichmentConfig, LlmConfig, PresentationConfig, PromptOverride, Prompts, StageLlm,
+    StreamCategory as Category,
+};
 use repository::streams::Stream;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value as Json;
 
-use crate::summaries::templates::PromptType;
+use crate::summaries::templates::{self, PromptType};
+use crate::{FieldError, LlmSettings, limits};
 
-/// A category of a stream's presentation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct Category {
-    pub id: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub topics: Vec<String>,
-}
-
-/// `presentation_config`: the categories a report's articles are filed under.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Presentation {
-    #[serde(default)]
-    pub categories: Vec<Category>,
-}
-
-impl Presentation {
-    /// A stream's presentation alone, for readers that need nothing else.
-    pub fn of(stream: &Stream) -> Self {
-        read(&stream.presentation_config)
+/// The stream's own prompts for `prompt`.
+fn prompts_of(prompts: &Prompts, prompt: PromptType) -> Option<&PromptOverride> {
+    match prompt {
+        PromptType::ArticleSummary => prompts.article_summary.as_ref(),
+        PromptType::CategorySummary => prompts.category_summary.as_ref(),
+        PromptType::ExecutiveSummary => prompts.executive_summary.as_ref(),
     }
 }
 
-/// One prompt type's own prompts (`enrichment_config.prompts.<type>`).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct PromptOverride {
-    pub system_prompt: Option<String>,
-    pub user_prompt_template: Option<String>,
+/// The stream's LLM settings for `prompt`.
+fn llm_of(llm: &LlmConfig, prompt: PromptType) -> Option<&StageLlm> {
+    match prompt {
+        PromptType::ArticleSummary => llm.article_summary.as_ref(),
+        PromptType::CategorySummary => llm.category_summary.as_ref(),
+        PromptType::ExecutiveSummary => llm.executive_summary.as_ref(),
+    }
 }
 
-/// `enrichment_config`: prompts by prompt type.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Enrichment {
-    #[serde(default)]
-    pub prompts: BTreeMap<String, PromptOverride>,
+/// Every prompt type that `of` has a value for, with the value.
+fn each<'a, T: 'a>(
+    of: impl Fn(PromptType) -> Option<&'a T>,
+) -> impl Iterator<Item = (PromptType, &'a T)> {
+    PromptType::ALL
+        .into_iter()
+        .filter_map(move |prompt| of(prompt).map(|value| (prompt, value)))
 }
 
-/// One prompt type's LLM settings (`llm_config.<type>`); unset ones come
-/// from the service's settings.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct StageLlm {
-    pub model: Option<String>,
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<u32>,
-    pub max_concurrent: Option<usize>,
+/// Whether a stream's `llm_config` sets anything.
+pub fn sets_llm(llm: &LlmConfig) -> bool {
+    PromptType::ALL
+        .into_iter()
+        .any(|p| llm_of(llm, p).is_some())
 }
 
-/// A stream's configuration.
+/// A stream's configuration, as a summary run reads it.
 #[derive(Debug, Clone, Default)]
 pub struct StreamConfig {
-    pub presentation: Presentation,
-    pub enrichment: Enrichment,
-    /// `llm_config`: settings by prompt type.
-    pub llm: BTreeMap<String, StageLlm>,
+    pub presentation: PresentationConfig,
+    pub enrichment: EnrichmentConfig,
+    pub llm: LlmConfig,
 }
 
 impl StreamConfig {
-    /// Reads a stream's configuration. A part stored before a rule existed
-    /// that no longer reads reads as its defaults, as an absent one does.
     pub fn of(stream: &Stream) -> Self {
         Self {
-            presentation: Presentation::of(stream),
-            enrichment: read(&stream.enrichment_config),
-            llm: read(&stream.llm_config),
+            presentation: stream.presentation_config.clone(),
+            enrichment: stream.enrichment_config.clone(),
+            llm: stream.llm_config.clone(),
         }
     }
 
     /// The stream's own prompts for `prompt`, if any.
     pub fn prompts(&self, prompt: PromptType) -> Option<&PromptOverride> {
-        self.enrichment.prompts.get(prompt.as_str())
+        prompts_of(&self.enrichment.prompts, prompt)
     }
 
     /// The stream's LLM settings for `prompt`, if any.
     pub fn llm(&self, prompt: PromptType) -> Option<&StageLlm> {
-        self.llm.get(prompt.as_str())
+        llm_of(&self.llm, prompt)
     }
 }
 
-fn read<T: DeserializeOwned + Default>(value: &Json) -> T {
-    T::deserialize(value).unwrap_or_default()
+/// Whether `config` serializes to at most [`limits::CONFIG_BYTES`]; records
+/// the error on `field` when it does not.
+fn fits(field: &str, config: &impl serde::Serialize, errors: &mut Vec<FieldError>) -> bool {
+    let fits = serde_json::to_vec(config).is_ok_and(|v| v.len() <= limits::CONFIG_BYTES);
+    if !fits {
+        errors.push(FieldError::new(
+            field,
+            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
+        ));
+    }
+    fits
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn stream(presentation: Json, enrichment: Json, llm: Json) -> Stream {
-        Stream {
-            id: 1,
-            stream_name: "s".into(),
-            purpose: "p".into(),
-            scope: entity::enums::StreamScope::Personal,
-            org_id: None,
-            owner_user_id: None,
-            presentation_config: presentation,
-            enrichment_config: enrichment,
-            llm_config: llm,
-            is_active: true,
-            created_at: chrono::Utc::now(),
-            updated_at: chrono::Utc::now(),
+/// Category ids unique and non-blank, names non-blank, topics bounded.
+pub fn validate_presentation(config: &PresentationConfig, errors: &mut Vec<FieldError>) {
+    if !fits("presentation_config", config, errors) {
+        return;
+    }
+    if config.categories.len() > limits::CATEGORIES_PER_STREAM {
+        errors.push(FieldError::new(
+            "presentation_config.categories",
+            format!("at most {} categories", limits::CATEGORIES_PER_STREAM),
+        ));
+        return;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, category) in config.categories.iter().enumerate() {
+        let field = format!("presentation_config.categories[{i}]");
+        if !limits::is_name(&category.id, limits::CATEGORY_ID_CHARS) {
+            errors.push(FieldError::new(
+                format!("{field}.id"),
+                format!(
+                    "must be 1 to {} characters, not all blank",
+                    limits::CATEGORY_ID_CHARS
+                ),
+            ));
+        } else if !seen.insert(category.id.as_str()) {
+            errors.push(FieldError::new(
+                format!("{field}.id"),
+                "duplicate category id",
+            ));
+        }
+        if !limits::is_name(&category.name, limits::NAME_CHARS) {
+            errors.push(FieldError::new(
+                format!("{field}.name"),
+                format!(
+                    "must be 1 to {} characters, not all blank",
+                    limits::NAME_CHARS
+                ),
+            ));
+        }
+        if category.topics.len() > limits::TOPICS_PER_CATEGORY {
+            errors.push(FieldError::new(
+                format!("{field}.topics"),
+                format!("at most {} topics", limits::TOPICS_PER_CATEGORY),
+            ));
+            continue;
+        }
+        for (j, topic) in category.topics.iter().enumerate() {
+            if topic.chars().count() > limits::TOPIC_CHARS {
+                errors.push(FieldError::new(
+                    format!("{field}.topics[{j}]"),
+                    format!("must be at most {} characters", limits::TOPIC_CHARS),
+                ));
+            }
         }
     }
+}
 
-    #[test]
-    fn stored_configurations_read_as_types_and_absent_parts_as_defaults() {
-        let config = StreamConfig::of(&stream(
-            json!({"categories": [{"id": "a", "name": "A", "topics": ["x"]}, {"id": "b"}]}),
-            json!({"prompts": {"article_summary": {"system_prompt": "Be brief."}}}),
-            json!({"executive_summary": {"model": "m", "temperature": 0.5, "max_tokens": 900}}),
-        ));
-        assert_eq!(config.presentation.categories.len(), 2);
-        assert_eq!(config.presentation.categories[1].name, "");
-        let prompts = config.prompts(PromptType::ArticleSummary).unwrap();
-        assert_eq!(prompts.system_prompt.as_deref(), Some("Be brief."));
-        assert!(prompts.user_prompt_template.is_none());
-        assert!(config.prompts(PromptType::CategorySummary).is_none());
-        let llm = config.llm(PromptType::ExecutiveSummary).unwrap();
-        assert_eq!(
-            (llm.model.as_deref(), llm.temperature, llm.max_tokens),
-            (Some("m"), Some(0.5), Some(900))
-        );
-        assert!(llm.max_concurrent.is_none());
+/// Each prompt bounded and with only the placeholders of its type.
+pub fn validate_enrichment(config: &EnrichmentConfig, errors: &mut Vec<FieldError>) {
+    if !fits("enrichment_config", config, errors) {
+        return;
+    }
+    for (prompt, parts) in each(|p| prompts_of(&config.prompts, p)) {
+        let field = format!("enrichment_config.prompts.{}", prompt.as_str());
+        for (part, text) in [
+            ("system_prompt", &parts.system_prompt),
+            ("user_prompt_template", &parts.user_prompt_template),
+        ] {
+            let Some(text) = text else { continue };
+            if text.chars().count() > limits::PROMPT_CHARS {
+                errors.push(FieldError::new(
+                    format!("{field}.{part}"),
+                    format!("must be at most {} characters", limits::PROMPT_CHARS),
+                ));
+            } else if let Err(e) = templates::validate(prompt, text) {
+                errors.push(FieldError::new(format!("{field}.{part}"), e.to_string()));
+            }
+        }
+    }
+}
 
-        let empty = StreamConfig::of(&stream(
-            Json::Null,
-            json!({}),
-            json!({"article_summary": 7}),
-        ));
-        assert!(empty.presentation.categories.is_empty());
-        assert!(empty.enrichment.prompts.is_empty());
-        assert!(
-            empty.llm.is_empty(),
-            "a part that does not read reads as its defaults"
-        );
+/// A model the operator allows, temperature 0 to 2, and at most the
+/// operator's `max_tokens_limit` and `max_concurrent_limit`.
+pub fn validate_llm(config: &LlmConfig, policy: &LlmSettings, errors: &mut Vec<FieldError>) {
+    if !fits("llm_config", config, errors) {
+        return;
+    }
+    let max_tokens = policy.max_tokens_limit.max(1);
+    let max_concurrent = u32::try_from(policy.max_concurrent_limit.max(1)).unwrap_or(u32::MAX);
+    for (prompt, settings) in each(|p| llm_of(config, p)) {
+        let field = format!("llm_config.{}", prompt.as_str());
+        if let Some(model) = &settings.model
+            && !policy.allows_model(model)
+        {
+            errors.push(FieldError::new(
+                format!("{field}.model"),
+                format!(
+                    "must be an allowed model ({})",
+                    policy.allowed_model_names()
+                ),
+            ));
+        }
+        if settings
+            .temperature
+            .is_some_and(|t| !(0.0..=2.0).contains(&t))
+        {
+            errors.push(FieldError::new(
+                format!("{field}.temperature"),
+                "must be between 0 and 2",
+            ));
+        }
+        if settings
+            .max_tokens
+            .is_some_and(|t| !(1..=max_tokens).contains(&t))
+        {
+            errors.push(FieldError::new(
+                format!("{field}.max_tokens"),
+                format!("must be between 1 and {max_tokens}"),
+            ));
+        }
+        if settings
+            .max_concurrent
+            .is_some_and(|n| !(1..=max_concurrent).contains(&n))
+        {
+            errors.push(FieldError::new(
+                format!("{field}.max_concurrent"),
+                format!("must be between 1 and {max_concurrent}"),
+            ));
+        }
     }
 }

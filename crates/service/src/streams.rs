@@ -6,11 +6,9 @@ pub use repository::streams::Stream;
 use repository::streams::{self, NewStream, StreamUpdate};
 use repository::{Page, Paginated};
 use sea_orm::DatabaseConnection;
-use serde_json::{Value as Json, json};
 
 use crate::access::{self, Actor};
 use crate::limits;
-use crate::summaries::templates::{self, PromptType};
 use crate::{FieldError, LlmSettings, ServiceError};
 
 /// A stream to create, as submitted.
@@ -20,9 +18,9 @@ pub struct CreateStream {
     pub purpose: String,
     pub scope: StreamScope,
     pub org_id: Option<i32>,
-    pub presentation_config: Option<Json>,
-    pub enrichment_config: Option<Json>,
-    pub llm_config: Option<Json>,
+    pub presentation_config: Option<PresentationConfig>,
+    pub enrichment_config: Option<EnrichmentConfig>,
+    pub llm_config: Option<LlmConfig>,
 }
 
 /// A partial change, as submitted.
@@ -30,42 +28,20 @@ pub struct CreateStream {
 pub struct PatchStream {
     pub stream_name: Option<String>,
     pub purpose: Option<String>,
-    pub presentation_config: Option<Json>,
-    pub enrichment_config: Option<Json>,
-    pub llm_config: Option<Json>,
+    pub presentation_config: Option<PresentationConfig>,
+    pub enrichment_config: Option<EnrichmentConfig>,
+    pub llm_config: Option<LlmConfig>,
     pub is_active: Option<bool>,
 }
 
-pub use crate::stream_config::Category;
+pub use crate::stream_config::{
+    Category, EnrichmentConfig, LlmConfig, PresentationConfig, PromptOverride, StageLlm,
+};
+use crate::stream_config::{validate_enrichment, validate_llm, validate_presentation};
 
 /// The categories of a stream's `presentation_config`.
 pub fn categories(stream: &Stream) -> Vec<Category> {
-    crate::stream_config::Presentation::of(stream).categories
-}
-
-/// Whether a stream configuration is within [`limits::CONFIG_BYTES`] and
-/// its numbers within [`limits::CONFIG_NUMBER_MAGNITUDE`];
-/// records the error on `field` when it is not.
-fn config_fits(field: &str, config: &Json, errors: &mut Vec<FieldError>) -> bool {
-    if !limits::config_fits(config) {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most {} bytes of JSON", limits::CONFIG_BYTES),
-        ));
-        return false;
-    }
-    if !limits::config_numbers_fit(config) {
-        errors.push(FieldError::new(
-            field,
-            format!(
-                "numbers must be 0 or between {:e} and {:e} in magnitude",
-                1.0 / limits::CONFIG_NUMBER_MAGNITUDE,
-                limits::CONFIG_NUMBER_MAGNITUDE
-            ),
-        ));
-        return false;
-    }
-    true
+    stream.presentation_config.categories.clone()
 }
 
 /// No new work (reports, summaries) on an inactive stream: a `Conflict`
@@ -89,213 +65,14 @@ fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     }
 }
 
-/// `presentation_config`: `{categories: [{id, name, topics: [..]}]}`, ids
-/// unique and non-empty.
-pub fn validate_presentation(config: &Json, errors: &mut Vec<FieldError>) {
-    let Some(obj) = config.as_object() else {
-        errors.push(FieldError::new("presentation_config", "must be an object"));
-        return;
-    };
-    if !config_fits("presentation_config", config, errors) {
-        return;
-    }
-    let Some(categories) = obj.get("categories") else {
-        return;
-    };
-    let Some(items) = categories.as_array() else {
-        errors.push(FieldError::new(
-            "presentation_config.categories",
-            "must be an array",
-        ));
-        return;
-    };
-    if items.len() > limits::CATEGORIES_PER_STREAM {
-        errors.push(FieldError::new(
-            "presentation_config.categories",
-            format!("at most {} categories", limits::CATEGORIES_PER_STREAM),
-        ));
-        return;
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, c) in items.iter().enumerate() {
-        let field = format!("presentation_config.categories[{i}]");
-        match c["id"].as_str() {
-            Some(id) if !id.trim().is_empty() && id.len() <= 100 => {
-                if !seen.insert(id) {
-                    errors.push(FieldError::new(
-                        format!("{field}.id"),
-                        "duplicate category id",
-                    ));
-                }
-            }
-            _ => errors.push(FieldError::new(
-                format!("{field}.id"),
-                "must be a non-empty string of at most 100 characters",
-            )),
-        }
-        if !c["name"]
-            .as_str()
-            .is_some_and(|n| !n.trim().is_empty() && n.len() <= 200)
-        {
-            errors.push(FieldError::new(
-                format!("{field}.name"),
-                "must be a non-empty string",
-            ));
-        }
-        validate_topics(&field, c.get("topics"), errors);
-    }
-}
-
-/// A category's `topics`: an array of bounded length whose items are
-/// bounded strings; an item's error names the item (`…topics[2]`).
-fn validate_topics(category: &str, topics: Option<&Json>, errors: &mut Vec<FieldError>) {
-    let Some(topics) = topics else {
-        return;
-    };
-    match topics.as_array() {
-        Some(items) if items.len() <= limits::TOPICS_PER_CATEGORY => {
-            for (j, topic) in items.iter().enumerate() {
-                if topic
-                    .as_str()
-                    .is_none_or(|t| t.chars().count() > limits::TOPIC_CHARS)
-                {
-                    errors.push(FieldError::new(
-                        format!("{category}.topics[{j}]"),
-                        format!(
-                            "must be a string of at most {} characters",
-                            limits::TOPIC_CHARS
-                        ),
-                    ));
-                }
-            }
-        }
-        _ => errors.push(FieldError::new(
-            format!("{category}.topics"),
-            format!(
-                "must be an array of at most {} strings",
-                limits::TOPICS_PER_CATEGORY
-            ),
-        )),
-    }
-}
-
-/// `enrichment_config.prompts.{type}: {system_prompt, user_prompt_template}`
-/// with only the placeholders of each type.
-pub fn validate_enrichment(config: &Json, errors: &mut Vec<FieldError>) {
-    let Some(obj) = config.as_object() else {
-        errors.push(FieldError::new("enrichment_config", "must be an object"));
-        return;
-    };
-    if !config_fits("enrichment_config", config, errors) {
-        return;
-    }
-    let Some(prompts) = obj.get("prompts") else {
-        return;
-    };
-    let Some(prompts) = prompts.as_object() else {
-        errors.push(FieldError::new(
-            "enrichment_config.prompts",
-            "must be an object",
-        ));
-        return;
-    };
-    for (key, prompt) in prompts {
-        let field = format!("enrichment_config.prompts.{key}");
-        let Some(kind) = PromptType::parse(key) else {
-            errors.push(FieldError::new(
-                field,
-                "unknown prompt type (article_summary, category_summary, executive_summary)",
-            ));
-            continue;
-        };
-        for part in ["system_prompt", "user_prompt_template"] {
-            match prompt.get(part) {
-                None => {}
-                Some(Json::String(t)) if t.chars().count() <= limits::PROMPT_CHARS => {
-                    if let Err(e) = templates::validate(kind, t) {
-                        errors.push(FieldError::new(format!("{field}.{part}"), e.to_string()));
-                    }
-                }
-                Some(_) => errors.push(FieldError::new(
-                    format!("{field}.{part}"),
-                    format!(
-                        "must be a string of at most {} characters",
-                        limits::PROMPT_CHARS
-                    ),
-                )),
-            }
-        }
-    }
-}
-
-/// `llm_config.{type}: {model, temperature 0..=2, max_tokens,
-/// max_concurrent}`: a model the operator allows, and at most the
-/// operator's `max_tokens_limit` and `max_concurrent_limit`.
-pub fn validate_llm(config: &Json, policy: &LlmSettings, errors: &mut Vec<FieldError>) {
-    let Some(obj) = config.as_object() else {
-        errors.push(FieldError::new("llm_config", "must be an object"));
-        return;
-    };
-    if !config_fits("llm_config", config, errors) {
-        return;
-    }
-    for (key, settings) in obj {
-        let field = format!("llm_config.{key}");
-        if PromptType::parse(key).is_none() {
-            errors.push(FieldError::new(field, "unknown prompt type"));
-            continue;
-        }
-        if !settings.is_object() {
-            errors.push(FieldError::new(field, "must be an object"));
-            continue;
-        }
-        if let Some(m) = settings.get("model")
-            && !m.as_str().is_some_and(|m| policy.allows_model(m))
-        {
-            errors.push(FieldError::new(
-                format!("{field}.model"),
-                format!(
-                    "must be an allowed model ({})",
-                    policy.allowed_model_names()
-                ),
-            ));
-        }
-        if let Some(t) = settings.get("temperature")
-            && !t.as_f64().is_some_and(|t| (0.0..=2.0).contains(&t))
-        {
-            errors.push(FieldError::new(
-                format!("{field}.temperature"),
-                "must be between 0 and 2",
-            ));
-        }
-        let max_tokens = u64::from(policy.max_tokens_limit.max(1));
-        if let Some(t) = settings.get("max_tokens")
-            && !t.as_u64().is_some_and(|t| (1..=max_tokens).contains(&t))
-        {
-            errors.push(FieldError::new(
-                format!("{field}.max_tokens"),
-                format!("must be between 1 and {max_tokens}"),
-            ));
-        }
-        let max_concurrent = policy.max_concurrent_limit.max(1) as u64;
-        if let Some(t) = settings.get("max_concurrent")
-            && !t
-                .as_u64()
-                .is_some_and(|t| (1..=max_concurrent).contains(&t))
-        {
-            errors.push(FieldError::new(
-                format!("{field}.max_concurrent"),
-                format!("must be between 1 and {max_concurrent}"),
-            ));
-        }
-    }
-}
-
 /// `Forbidden` when a member sends an `llm_config` that sets anything:
 /// models, token ceilings and concurrency spend the organization's money,
 /// so only org admins and platform admins choose them.
-fn require_llm_config_right(actor: &Actor, llm_config: Option<&Json>) -> Result<(), ServiceError> {
-    let sets_something = llm_config.is_some_and(|c| c.as_object().is_none_or(|o| !o.is_empty()));
+fn require_llm_config_right(
+    actor: &Actor,
+    llm_config: Option<&LlmConfig>,
+) -> Result<(), ServiceError> {
+    let sets_something = llm_config.is_some_and(crate::stream_config::sets_llm);
     if sets_something && !access::may_configure_llm(actor) {
         return Err(ServiceError::Forbidden(
             "only org admins and platform admins set a stream's llm_config".into(),
@@ -355,11 +132,9 @@ impl StreamService {
                 "is required for organization streams",
             ));
         }
-        let presentation = input
-            .presentation_config
-            .unwrap_or_else(|| json!({"categories": []}));
-        let enrichment = input.enrichment_config.unwrap_or_else(|| json!({}));
-        let llm = input.llm_config.unwrap_or_else(|| json!({}));
+        let presentation = input.presentation_config.unwrap_or_default();
+        let enrichment = input.enrichment_config.unwrap_or_default();
+        let llm = input.llm_config.unwrap_or_default();
         validate_presentation(&presentation, &mut errors);
         validate_enrichment(&enrichment, &mut errors);
         validate_llm(&llm, &self.llm, &mut errors);

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use entity::enums::{StreamScope, UserRole};
 use repository::articles::NewArticle;
 use sea_orm::DatabaseConnection;
-use serde_json::json;
+
 use service::reports::{CreateReport, ReportArticleInput};
 use service::settings::ProviderKind;
 use service::streams::CreateStream;
@@ -101,10 +101,12 @@ pub async fn world(db: &DatabaseConnection, llm: LlmSettings, articles: usize) -
     let member_a = user(db, "member@a.test", UserRole::Member, Some(org_a)).await;
     let admin_b = user(db, "admin@b.test", UserRole::OrgAdmin, Some(org_b)).await;
     let member_b = user(db, "member@b.test", UserRole::Member, Some(org_b)).await;
-    let categories = json!({"categories": [
-        {"id": "immuno", "name": "Immunology", "topics": ["T cells"]},
-        {"id": "genomics", "name": "Genomics", "topics": ["CRISPR"]}
-    ]});
+    let categories: service::streams::PresentationConfig =
+        serde_json::from_value(serde_json::json!({"categories": [
+            {"id": "immuno", "name": "Immunology", "topics": ["T cells"]},
+            {"id": "genomics", "name": "Genomics", "topics": ["CRISPR"]}
+        ]}))
+        .unwrap();
     let stream = |scope, name: &str| CreateStream {
         stream_name: name.into(),
         purpose: "Follow translational oncology.".into(),

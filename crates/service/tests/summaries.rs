@@ -294,10 +294,10 @@ backend_tests! {
         // Organization B guesses A's stream name and purpose: its article
         // prompts are the very requests A paid for, and still nothing of
         // A's is reused (a hit would tell B that it guessed right).
-        let categories = serde_json::json!({"categories": [
+        let categories: service::streams::PresentationConfig = serde_json::from_value(serde_json::json!({"categories": [
             {"id": "immuno", "name": "Immunology", "topics": ["T cells"]},
             {"id": "genomics", "name": "Genomics", "topics": ["CRISPR"]}
-        ]});
+        ]})).unwrap();
         let stream_b = w.services.streams.create(&w.admin_b, service::streams::CreateStream {
             stream_name: "Org A stream".into(),
             purpose: "Follow translational oncology.".into(),

@@ -10,6 +10,7 @@
 //! OpenAI-compatible server ([`mock_llm`]) and a TCP proxy that cuts or
 //! delays database connections ([`proxy`]).
 
+pub mod http_client;
 pub mod mock_llm;
 pub mod proxy;
 

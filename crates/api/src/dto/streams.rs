@@ -1,5 +1,10 @@
 //! Research stream bodies.
 
+use service::enums::StreamScope;
+use service::streams::{
+    CreateStream, EnrichmentConfig, LlmConfig, PatchStream, PresentationConfig,
+};
+
 use super::*;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -10,12 +15,9 @@ pub struct StreamOut {
     pub scope: Scope,
     pub org_id: Option<i32>,
     pub owner_user_id: Option<i32>,
-    #[schema(value_type = Object)]
-    pub presentation_config: Json,
-    #[schema(value_type = Object)]
-    pub enrichment_config: Json,
-    #[schema(value_type = Object)]
-    pub llm_config: Json,
+    pub presentation_config: PresentationConfig,
+    pub enrichment_config: EnrichmentConfig,
+    pub llm_config: LlmConfig,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -52,24 +54,47 @@ pub struct CreateStreamRequest {
     /// For `organization` streams; defaults to the caller's organization.
     #[serde(default, deserialize_with = "whole::optional")]
     pub org_id: Option<i32>,
-    #[schema(value_type = Option<Object>)]
-    pub presentation_config: Option<Json>,
-    #[schema(value_type = Option<Object>)]
-    pub enrichment_config: Option<Json>,
-    #[schema(value_type = Option<Object>)]
-    pub llm_config: Option<Json>,
+    pub presentation_config: Option<PresentationConfig>,
+    pub enrichment_config: Option<EnrichmentConfig>,
+    /// Only org admins and platform admins may set anything here.
+    pub llm_config: Option<LlmConfig>,
 }
 
+impl From<CreateStreamRequest> for CreateStream {
+    fn from(b: CreateStreamRequest) -> Self {
+        CreateStream {
+            stream_name: b.stream_name,
+            purpose: b.purpose,
+            scope: b.scope.map_or(StreamScope::Personal, Into::into),
+            org_id: b.org_id,
+            presentation_config: b.presentation_config,
+            enrichment_config: b.enrichment_config,
+            llm_config: b.llm_config,
+        }
+    }
+}
+
+/// A partial change: an absent or `null` field stays as it is.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchStreamRequest {
     pub stream_name: Option<String>,
     pub purpose: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub presentation_config: Option<Json>,
-    #[schema(value_type = Option<Object>)]
-    pub enrichment_config: Option<Json>,
-    #[schema(value_type = Option<Object>)]
-    pub llm_config: Option<Json>,
+    pub presentation_config: Option<PresentationConfig>,
+    pub enrichment_config: Option<EnrichmentConfig>,
+    pub llm_config: Option<LlmConfig>,
     pub is_active: Option<bool>,
+}
+
+impl From<PatchStreamRequest> for PatchStream {
+    fn from(b: PatchStreamRequest) -> Self {
+        PatchStream {
+            stream_name: b.stream_name,
+            purpose: b.purpose,
+            presentation_config: b.presentation_config,
+            enrichment_config: b.enrichment_config,
+            llm_config: b.llm_config,
+            is_active: b.is_active,
+        }
+    }
 }

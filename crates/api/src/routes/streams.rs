@@ -1,5 +1,4 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use service::streams::{CreateStream, PatchStream};
 
 use crate::dto::{CreateStreamRequest, List, PatchStreamRequest, ReportOut, StreamOut};
 use crate::error::ApiResult;
@@ -29,25 +28,10 @@ pub async fn create(
     user: AuthUser,
     body: Json<CreateStreamRequest>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner();
     let stream = state
         .services
         .streams
-        .create(
-            &user.0,
-            CreateStream {
-                stream_name: b.stream_name,
-                purpose: b.purpose,
-                scope: b
-                    .scope
-                    .map(Into::into)
-                    .unwrap_or(service::enums::StreamScope::Personal),
-                org_id: b.org_id,
-                presentation_config: b.presentation_config,
-                enrichment_config: b.enrichment_config,
-                llm_config: b.llm_config,
-            },
-        )
+        .create(&user.0, body.into_inner().into())
         .await?;
     Ok(HttpResponse::Created().json(StreamOut::from(stream)))
 }
@@ -80,20 +64,11 @@ pub async fn update(
     path: web::Path<i32>,
     body: Json<PatchStreamRequest>,
 ) -> ApiResult<web::Json<StreamOut>> {
-    let b = body.into_inner();
-    let patch = PatchStream {
-        stream_name: b.stream_name,
-        purpose: b.purpose,
-        presentation_config: b.presentation_config,
-        enrichment_config: b.enrichment_config,
-        llm_config: b.llm_config,
-        is_active: b.is_active,
-    };
     Ok(web::Json(
         state
             .services
             .streams
-            .update(&user.0, path.into_inner(), patch)
+            .update(&user.0, path.into_inner(), body.into_inner().into())
             .await?
             .into(),
     ))

@@ -476,7 +476,7 @@ impl Stack {
             baseline: None,
             mock,
             mock_port,
-            client: Client::builder()
+            client: test_support::http_client::builder()
                 .pool_max_idle_per_host(1024)
                 .timeout(Duration::from_secs(120))
                 .build()?,
@@ -960,7 +960,7 @@ async fn s8_summary_reuse(recorder: &mut Recorder<'_>, users: &Users, seeded: &S
 
 /// GETs `/health` every 20 ms until stopped.
 async fn probe_health(url: String, stop: Arc<AtomicBool>) -> (Histogram<u64>, u64) {
-    let light = Client::new();
+    let light = test_support::http_client::client();
     let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
     let mut errors = 0;
     while !stop.load(Ordering::Relaxed) {

@@ -171,7 +171,7 @@ impl SummaryService {
                 .min(self.settings.max_tokens_limit.max(1)),
             max_concurrent: llm
                 .max_concurrent
-                .unwrap_or(self.settings.default_max_concurrent)
+                .map_or(self.settings.default_max_concurrent, |n| n as usize)
                 .clamp(1, self.settings.max_concurrent_limit.max(1)),
             system: prompts
                 .system_prompt
