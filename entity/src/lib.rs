@@ -7,6 +7,7 @@
 
 pub mod article;
 pub mod curation_event;
+pub mod enrichments;
 pub mod enums;
 pub mod llm_usage;
 pub mod login_throttle;

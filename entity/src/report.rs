@@ -1,5 +1,6 @@
 use sea_orm::entity::prelude::*;
 
+use crate::enrichments::ReportEnrichments;
 use crate::enums::ApprovalStatus;
 
 /// A periodic report of a stream. `enrichments` holds the executive and
@@ -19,9 +20,9 @@ pub struct Model {
     pub approved_by: Option<i32>,
     pub approved_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub enrichments: Option<Json>,
+    pub enrichments: Option<ReportEnrichments>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub original_enrichments: Option<Json>,
+    pub original_enrichments: Option<ReportEnrichments>,
     pub has_curation_edits: bool,
     pub last_curated_by: Option<i32>,
     pub last_curated_at: Option<DateTimeUtc>,

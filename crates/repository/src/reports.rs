@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
+use entity::enrichments::ReportEnrichments;
 use entity::enums::ApprovalStatus;
 use entity::{report, report_article_association as association};
 use sea_orm::sea_query::{Expr, Func};
@@ -10,7 +11,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use serde_json::Value as Json;
 
 use crate::associations::{self, ReportArticle};
 use crate::{Page, Paginated, RepoError, Viewer, chunk};
@@ -340,7 +340,7 @@ pub async fn mark_curated<C: ConnectionTrait>(db: &C, id: i32, by: i32) -> Resul
 pub async fn set_enrichments<C: ConnectionTrait>(
     db: &C,
     id: i32,
-    enrichments: Json,
+    enrichments: ReportEnrichments,
 ) -> Result<(), RepoError> {
     let first = Expr::value(enrichments.clone());
     let result = enrichments_update(id, enrichments, first)
@@ -359,7 +359,7 @@ pub async fn set_enrichments<C: ConnectionTrait>(
 pub async fn edit_enrichments<C: ConnectionTrait>(
     db: &C,
     id: i32,
-    enrichments: Json,
+    enrichments: ReportEnrichments,
 ) -> Result<(), RepoError> {
     let current = Expr::col(report::Column::Enrichments);
     let result = enrichments_update(id, enrichments, current)
@@ -372,7 +372,7 @@ pub async fn edit_enrichments<C: ConnectionTrait>(
 /// original ones when there are none yet.
 fn enrichments_update(
     id: i32,
-    enrichments: Json,
+    enrichments: ReportEnrichments,
     original: Expr,
 ) -> sea_orm::UpdateMany<report::Entity> {
     // First: MySQL evaluates assignments left to right, so `original` may

@@ -69,6 +69,36 @@ backend_tests! {
 }
 
 backend_tests! {
+    /// Enrichments as runs wrote them before they were typed (the time as
+    /// RFC 3339 text) and with a field this build does not know read as
+    /// typed values; curators' edits (no provider, no time) too.
+    async fn stored_enrichments_read_as_typed_values(backend: Backend) {
+        use repository::sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        use repository::sea_orm::ConnectionTrait;
+        let db = TestDb::new(backend).await;
+        let stream = common::stream(&db.conn, entity::enums::StreamScope::Global, None, None).await;
+        let report = common::report_with_articles(&db.conn, stream.id, 1, "e").await;
+        let written = json!({"executive_summary": "E", "category_summaries": {"a": "A"}, "provider": "offline",
+            "model": "m", "generated_at": "2026-12-01T10:00:00.123+00:00", "added_later": [1]});
+        let edited = json!({"executive_summary": "Edited", "category_summaries": {}});
+        let update = Query::update()
+            .table(Alias::new("reports"))
+            .value(Alias::new("enrichments"), edited)
+            .value(Alias::new("original_enrichments"), written)
+            .and_where(Expr::col(Alias::new("id")).eq(report))
+            .to_owned();
+        db.conn.execute(&update).await.unwrap();
+        let loaded = repository::reports::get(&db.conn, report).await.unwrap();
+        let original = loaded.original_enrichments.expect("originals");
+        assert_eq!(original.category_summaries.get("a").map(String::as_str), Some("A"));
+        assert_eq!((original.provider.as_deref(), original.model.as_deref()), (Some("offline"), Some("m")));
+        assert_eq!(original.generated_at.unwrap().to_rfc3339(), "2026-12-01T10:00:00.123+00:00");
+        let current = loaded.enrichments.expect("enrichments");
+        assert_eq!((current.executive_summary.as_deref(), current.provider), (Some("Edited"), None));
+    }
+}
+
+backend_tests! {
     async fn entities_round_trip_unicode_json_and_utc_timestamps(backend: Backend) {
         let db = TestDb::new(backend).await;
         let title = "🧬 CRISPR–Cas9 ゲノム編集 — Геномное редактирование 基因组";

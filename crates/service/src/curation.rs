@@ -408,16 +408,14 @@ impl CurationService {
         let mut enrichments = reports::get(&txn, report_id)
             .await?
             .enrichments
-            .filter(serde_json::Value::is_object)
-            .unwrap_or_else(|| json!({}));
+            .unwrap_or_default();
         if let Some(text) = &input.executive_summary {
-            enrichments["executive_summary"] = json!(text);
-        }
-        if !enrichments["category_summaries"].is_object() {
-            enrichments["category_summaries"] = json!({});
+            enrichments.executive_summary = Some(text.clone());
         }
         for (id, text) in &input.category_summaries {
-            enrichments["category_summaries"][id] = json!(text);
+            enrichments
+                .category_summaries
+                .insert(id.clone(), text.clone());
         }
         reports::edit_enrichments(&txn, report_id, enrichments).await?;
         let details = json!({

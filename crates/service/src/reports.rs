@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
+pub use entity::enrichments::ReportEnrichments;
 use repository::associations::NewAssociation;
 pub use repository::associations::{Association, ReportArticle};
 use repository::curation_events;

@@ -73,7 +73,7 @@ backend_tests! {
             assert!(summary.contains(&format!("Abstract {n}")), "{summary} belongs to {}", a.article.title);
         }
         let enrichments = report_enrichments(&db.conn, w.report).await.unwrap().unwrap();
-        assert_eq!(enrichments["executive_summary"], result.executive_summary.as_str());
+        assert_eq!(enrichments.executive_summary.as_deref(), Some(result.executive_summary.as_str()));
         let rows = usage_rows(&db.conn, w.report).await;
         assert_eq!(rows.len(), 7);
         assert!(rows.iter().all(|r| r.prompt_tokens == 111 && r.completion_tokens == 22 && r.outcome == LlmOutcome::Ok && r.org_id == Some(w.org_a)));

@@ -131,38 +131,22 @@ pub struct OriginalSummaries {
     pub category_summaries: BTreeMap<String, String>,
 }
 
-fn summaries_of(v: &Json) -> (Option<String>, BTreeMap<String, String>) {
-    let categories = v["category_summaries"]
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .filter_map(|(k, s)| Some((k.clone(), s.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default();
-    (
-        v["executive_summary"].as_str().map(str::to_owned),
-        categories,
-    )
-}
-
 impl Enrichments {
     /// From a report's stored enrichments and, for curators, its originals.
     pub fn of(report: &service::reports::Report) -> Self {
-        let v = report.enrichments.clone().unwrap_or(Json::Null);
-        let (executive_summary, category_summaries) = summaries_of(&v);
-        let original = report.original_enrichments.as_ref().map(|o| {
-            let (executive_summary, category_summaries) = summaries_of(o);
-            OriginalSummaries {
-                executive_summary,
-                category_summaries,
-            }
-        });
+        let current = report.enrichments.clone().unwrap_or_default();
+        let original = report
+            .original_enrichments
+            .clone()
+            .map(|o| OriginalSummaries {
+                executive_summary: o.executive_summary,
+                category_summaries: o.category_summaries,
+            });
         Enrichments {
-            executive_summary,
-            category_summaries,
-            provider: v["provider"].as_str().map(str::to_owned),
-            model: v["model"].as_str().map(str::to_owned),
+            executive_summary: current.executive_summary,
+            category_summaries: current.category_summaries,
+            provider: current.provider,
+            model: current.model,
             original,
         }
     }

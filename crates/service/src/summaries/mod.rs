@@ -25,13 +25,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::reports::ReportEnrichments;
 use entity::enums::{LlmOutcome, LlmStage};
 use repository::reports::{self, Report};
 use repository::streams::Stream;
 use repository::usage::NewUsage;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
-use serde_json::Value as Json;
 
 use crate::settings::{JobSettings, ProviderKind};
 use crate::stream_config::StreamConfig;
@@ -378,7 +378,7 @@ pub fn stage_name(stage: LlmStage) -> &'static str {
 pub async fn report_enrichments(
     db: &DatabaseConnection,
     report_id: i32,
-) -> Result<Option<Json>, ServiceError> {
+) -> Result<Option<ReportEnrichments>, ServiceError> {
     Ok(reports::find(db, report_id)
         .await?
         .and_then(|r: Report| r.enrichments))

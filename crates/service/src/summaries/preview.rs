@@ -188,7 +188,7 @@ fn preview_values(
                 .report
                 .enrichments
                 .as_ref()
-                .and_then(|e| e["category_summaries"].as_object());
+                .map(|e| &e.category_summaries);
             prompts::executive(
                 stream,
                 &config.presentation.categories,
@@ -197,7 +197,7 @@ fn preview_values(
                 stored
                     .into_iter()
                     .flatten()
-                    .map(|(id, text)| (id.as_str(), text.as_str().unwrap_or_default())),
+                    .map(|(id, text)| (id.as_str(), text.as_str())),
             )
         }
     })

@@ -25,6 +25,7 @@ use super::workers::{Halt, HaltFlag};
 use super::{Call, StageConfig, SummaryService, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
+use crate::reports::ReportEnrichments;
 use crate::stream_config::StreamConfig;
 
 /// A claimed run, as its worker sees it.
@@ -43,7 +44,7 @@ pub(super) struct Job {
 /// How a worker's part of a run ended.
 pub(super) enum Ended {
     /// Every stage succeeded: the enrichments to save, with the last call.
-    Done(serde_json::Value, Pending),
+    Done(ReportEnrichments, Pending),
     /// An LLM call failed, or the run cannot go on.
     Failed(ServiceError),
     /// Halted before the end (cancelled, handed back, lease lost).
@@ -260,7 +261,7 @@ impl SummaryService {
         job: &Job,
         row: &SummaryRun,
         input: &Input,
-    ) -> Result<(serde_json::Value, Pending), Stop> {
+    ) -> Result<(ReportEnrichments, Pending), Stop> {
         let mut ledger = Ledger::default();
         let (summaries, pending) = self.article_stage(job, input, &mut ledger).await?;
         self.end_stage(job, pending, &ledger, LlmStage::CategorySummary)
@@ -281,13 +282,13 @@ impl SummaryService {
         let model = ledger
             .model
             .unwrap_or_else(|| self.provider.default_model().to_owned());
-        let enrichments = json!({
-            "executive_summary": executive_summary,
-            "category_summaries": category_summaries,
-            "provider": self.provider.name(),
-            "model": model,
-            "generated_at": chrono::Utc::now().to_rfc3339(),
-        });
+        let enrichments = ReportEnrichments {
+            executive_summary: Some(executive_summary),
+            category_summaries,
+            provider: Some(self.provider.name().to_owned()),
+            model: Some(model),
+            generated_at: Some(chrono::Utc::now()),
+        };
         Ok((enrichments, pending))
     }
 

@@ -3,8 +3,6 @@
 //! may see the report sees its runs; whoever may change it starts and
 //! cancels them.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 
 use entity::enums::{ApprovalStatus, RunStatus};
@@ -231,16 +229,13 @@ impl SummaryService {
         let enrichments = super::report_enrichments(&self.db, run.report_id)
             .await?
             .unwrap_or_default();
-        let text = |key: &str| enrichments[key].as_str().unwrap_or_default().to_owned();
-        let category_summaries: BTreeMap<String, String> =
-            serde_json::from_value(enrichments["category_summaries"].clone()).unwrap_or_default();
         Ok(SummaryResult {
             report_id: run.report_id,
-            executive_summary: text("executive_summary"),
-            category_summaries,
+            executive_summary: enrichments.executive_summary.unwrap_or_default(),
+            category_summaries: enrichments.category_summaries,
             article_summaries: run.articles_done.max(0) as usize,
-            provider: text("provider"),
-            model: text("model"),
+            provider: enrichments.provider.unwrap_or_default(),
+            model: enrichments.model.unwrap_or_default(),
             usage: Usage {
                 llm_calls: run.llm_calls.max(0) as u32,
                 prompt_tokens: run.prompt_tokens.max(0) as u64,

@@ -1,0 +1,29 @@
+//! What a summary run adds to a report: the executive summary, a summary
+//! per category, and which provider and model wrote them. Written by the
+//! summary runs and by curators' edits, read by the API and the prompts.
+//!
+//! Unknown fields are ignored rather than refused: the value is only ever
+//! written by Curio, and a field added later must not make older rows
+//! unreadable, nor a row written by a newer process unreadable to an older
+//! one during a rolling deploy.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::FromJsonQueryResult;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct ReportEnrichments {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executive_summary: Option<String>,
+    /// By category id.
+    #[serde(default)]
+    pub category_summaries: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<DateTime<Utc>>,
+}
