@@ -13,7 +13,7 @@ pub struct Model {
     pub r#abstract: Option<String>,
     /// Author names, in order (JSON array of strings).
     #[sea_orm(column_type = "JsonBinary")]
-    pub authors: Json,
+    pub authors: crate::string_list::StringList,
     pub journal: Option<String>,
     pub pub_year: Option<i32>,
     pub doi: Option<String>,

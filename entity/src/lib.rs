@@ -17,6 +17,7 @@ pub mod report;
 pub mod report_article_association;
 pub mod research_stream;
 pub mod stream_config;
+pub mod string_list;
 pub mod summary_cache;
 pub mod summary_run;
 pub mod user;

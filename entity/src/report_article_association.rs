@@ -19,9 +19,9 @@ pub struct Model {
     pub original_ai_summary: Option<String>,
     /// Category ids of the stream's `presentation_config` (JSON array).
     #[sea_orm(column_type = "JsonBinary")]
-    pub presentation_categories: Json,
+    pub presentation_categories: crate::string_list::StringList,
     #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub original_presentation_categories: Option<Json>,
+    pub original_presentation_categories: Option<crate::string_list::StringList>,
     pub is_hidden: bool,
     pub curator_added: bool,
     #[sea_orm(column_type = "Text", nullable)]

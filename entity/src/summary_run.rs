@@ -1,4 +1,8 @@
+use std::collections::BTreeMap;
+
+use sea_orm::FromJsonQueryResult;
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::enums::{LlmStage, RunStatus};
 
@@ -30,10 +34,12 @@ pub struct Model {
     pub error: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub error_detail: Option<String>,
+    /// The items that failed, when the run failed on LLM calls.
     #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub failures: Option<Json>,
+    pub failures: Option<RunFailures>,
+    /// The category summaries made so far (a resumed run keeps them).
     #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub category_summaries: Option<Json>,
+    pub category_summaries: Option<CategorySummaries>,
     pub attempt: i32,
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,
@@ -42,6 +48,26 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
 }
+
+/// An item of an LLM run that did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedItem {
+    /// `article_summary`, `category_summary` or `executive_summary`.
+    pub stage: String,
+    /// The article id or category id, when the stage has items.
+    pub item: Option<String>,
+    pub error: String,
+}
+
+/// `failures`: the items of a failed run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+#[serde(transparent)]
+pub struct RunFailures(pub Vec<FailedItem>);
+
+/// `category_summaries`: summaries by category id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+#[serde(transparent)]
+pub struct CategorySummaries(pub BTreeMap<String, String>);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::article;
+use entity::string_list::StringList;
 use sea_orm::sea_query::{CaseStatement, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set,
@@ -64,7 +65,7 @@ impl ArticleChanges {
             || self
                 .authors
                 .as_ref()
-                .is_some_and(|a| serde_json::json!(a) != stored.authors)
+                .is_some_and(|a| *a != stored.authors.0)
             || differs(&self.journal, &stored.journal)
             || self.pub_year.is_some_and(|y| y != stored.pub_year)
             || self
@@ -443,7 +444,7 @@ fn active_model(a: &NewArticle, now: chrono::DateTime<Utc>) -> article::ActiveMo
     article::ActiveModel {
         title: Set(a.title.clone()),
         r#abstract: Set(a.r#abstract.clone()),
-        authors: Set(serde_json::json!(a.authors)),
+        authors: Set(a.authors.clone().into()),
         journal: Set(a.journal.clone()),
         pub_year: Set(a.pub_year),
         doi: Set(a.doi.clone()),
@@ -612,7 +613,7 @@ pub async fn update_many<C: ConnectionTrait>(
                 push(article::Column::Abstract, id, v.clone().into());
             }
             if let Some(v) = &c.authors {
-                push(article::Column::Authors, id, serde_json::json!(v).into());
+                push(article::Column::Authors, id, StringList(v.clone()).into());
             }
             if let Some(v) = &c.journal {
                 push(article::Column::Journal, id, v.clone().into());

@@ -9,7 +9,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
-use serde_json::Value as Json;
 
 use crate::articles::{self, Article};
 use crate::{RepoError, chunk};
@@ -58,7 +57,7 @@ pub async fn create_many<C: ConnectionTrait>(
             article_id: Set(a.article_id),
             ranking: Set(a.ranking),
             relevance_score: Set(a.relevance_score),
-            presentation_categories: Set(serde_json::json!(a.presentation_categories)),
+            presentation_categories: Set(a.presentation_categories.clone().into()),
             is_hidden: Set(false),
             curator_added: Set(a.curator_added),
             created_at: Set(now),
@@ -270,7 +269,7 @@ pub async fn edit<C: ConnectionTrait>(
             active.original_presentation_categories =
                 Set(Some(current.presentation_categories.clone()));
         }
-        active.presentation_categories = Set(serde_json::json!(categories));
+        active.presentation_categories = Set(categories.into());
     }
     if let Some(notes) = edit.notes {
         active.curator_notes = Set(notes);
@@ -343,21 +342,9 @@ async fn set_per_article<C: ConnectionTrait>(
     Ok(db.execute(&update).await?.rows_affected())
 }
 
-/// The presentation categories of an association as strings.
+/// The presentation categories of an association.
 pub fn categories(association: &Association) -> Vec<String> {
-    json_strings(&association.presentation_categories)
-}
-
-fn json_strings(value: &Json) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    association.presentation_categories.0.clone()
 }
 
 /// The (report, article) pairs of the reports that hold any of `article_ids`.

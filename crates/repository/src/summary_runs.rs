@@ -11,12 +11,11 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, UpdateMany,
 };
-use serde_json::Value as Json;
 
 use crate::pagination::{Page, Paginated, fetch_page};
 use crate::{RepoError, rows};
 
-pub use entity::summary_run::Model as SummaryRun;
+pub use entity::summary_run::{CategorySummaries, Model as SummaryRun, RunFailures};
 
 /// A run to queue.
 #[derive(Debug, Clone)]
@@ -45,7 +44,7 @@ pub struct Progress {
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
     /// The category summaries made so far, when this call added one.
-    pub category_summaries: Option<Json>,
+    pub category_summaries: Option<CategorySummaries>,
 }
 
 /// How a run ended, as stored.
@@ -54,7 +53,7 @@ pub struct Outcome {
     pub status: RunStatus,
     pub error: Option<String>,
     pub error_detail: Option<String>,
-    pub failures: Option<Json>,
+    pub failures: Option<RunFailures>,
 }
 
 /// Queues a run for the report, or returns the report's active run when it

@@ -106,7 +106,7 @@ backend_tests! {
         let saved = entity::article::ActiveModel {
             title: Set(title.into()),
             r#abstract: Set(Some("Emoji 😀 and Ümlaut".into())),
-            authors: Set(json!(["Zoë Ångström", "李雷"])),
+            authors: Set(vec!["Zoë Ångström".to_owned(), "李雷".to_owned()].into()),
             journal: Set(Some("Nature 🧪".into())),
             pub_year: Set(Some(2026)),
             doi: Set(Some("10.1000/round.trip".into())),
@@ -122,7 +122,7 @@ backend_tests! {
         let loaded = entity::article::Entity::find_by_id(saved.id).one(&db.conn).await.unwrap().unwrap();
         assert_eq!(loaded.title, title);
         assert_eq!(loaded.r#abstract.as_deref(), Some("Emoji 😀 and Ümlaut"));
-        assert_eq!(loaded.authors, json!(["Zoë Ångström", "李雷"]));
+        assert_eq!(*loaded.authors, ["Zoë Ångström", "李雷"]);
         assert_eq!(loaded.created_at, created, "UTC timestamp preserved");
         assert_eq!(loaded.created_at.timezone(), Utc);
 

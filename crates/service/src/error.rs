@@ -20,15 +20,7 @@ impl FieldError {
     }
 }
 
-/// An item of an LLM run that did not complete.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct FailedItem {
-    /// `article_summary`, `category_summary` or `executive_summary`.
-    pub stage: String,
-    /// The article id or category id, when the stage has items.
-    pub item: Option<String>,
-    pub error: String,
-}
+pub use entity::summary_run::FailedItem;
 
 /// What can go wrong in a service call.
 #[derive(Debug, thiserror::Error)]

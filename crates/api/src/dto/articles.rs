@@ -20,7 +20,7 @@ impl From<service::articles::Article> for ArticleOut {
     fn from(a: service::articles::Article) -> Self {
         ArticleOut {
             id: a.id,
-            authors: strings(&a.authors),
+            authors: a.authors.into(),
             title: a.title,
             r#abstract: a.r#abstract,
             journal: a.journal,

@@ -201,16 +201,6 @@ impl From<ApprovalStatus> for service::enums::ApprovalStatus {
 }
 
 /// The strings of a JSON array (others, and non-arrays, dropped).
-fn strings(v: &Json) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 mod articles;
 mod auth;
 mod operations;

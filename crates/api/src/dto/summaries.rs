@@ -160,10 +160,7 @@ impl From<service::summaries::SummaryRun> for SummaryRunOut {
             },
             error: r.error,
             error_detail: r.error_detail,
-            failures: r
-                .failures
-                .and_then(|f| serde_json::from_value(f).ok())
-                .unwrap_or_default(),
+            failures: r.failures.map(|f| f.0).unwrap_or_default(),
             force: r.force,
             attempt: r.attempt,
             requested_by: r.requested_by,

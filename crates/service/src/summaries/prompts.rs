@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use repository::articles::Article;
 use repository::streams::Stream;
-use serde_json::Value as Json;
 
 use crate::ServiceError;
 use crate::streams::Category;
@@ -35,7 +34,7 @@ pub(super) fn article(stream: &Stream, article: &Article) -> Values {
             article.pub_year.map(|y| y.to_string()).unwrap_or_default(),
         ),
         ("doi", article.doi.clone().unwrap_or_default()),
-        ("authors", authors(&article.authors)),
+        ("authors", article.authors.join(", ")),
     ]);
     values
 }
@@ -103,16 +102,4 @@ pub(super) fn render(
             prompt.as_str()
         ))
     })
-}
-
-fn authors(value: &Json) -> String {
-    value
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Json::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
 }

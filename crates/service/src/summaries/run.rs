@@ -15,9 +15,10 @@ use repository::associations::{self, ReportArticle};
 use repository::reports::{self, ReportWithArticles};
 use repository::streams::Stream;
 use repository::summary_cache::{self, CachedSummary, NewCachedSummary};
-use repository::summary_runs::{self, Outcome, Progress, SummaryRun};
+use repository::summary_runs::{
+    self, CategorySummaries, Outcome, Progress, RunFailures, SummaryRun,
+};
 use repository::usage::{self, NewUsage};
-use serde_json::json;
 use tracing::Instrument;
 
 use super::templates::PromptType;
@@ -541,7 +542,7 @@ impl SummaryService {
         let mut done: BTreeMap<String, String> = row
             .category_summaries
             .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
+            .map(|c| c.0)
             .unwrap_or_default();
         let mut jobs = Vec::new();
         for category in &input.config.presentation.categories {
@@ -578,7 +579,7 @@ impl SummaryService {
                         done.insert(id.clone(), r.text.clone());
                     }
                     // The summaries so far, stored with the calls that made them.
-                    pending.progress.category_summaries = Some(json!(done));
+                    pending.progress.category_summaries = Some(CategorySummaries(done.clone()));
                     let rows = self.ledger_rows(job, &call, Some(id.clone()));
                     pending.push(rows, &call, None);
                     ledger.note(&call, Some(id));
@@ -768,7 +769,7 @@ fn failed(err: &ServiceError) -> Outcome {
                 "llm_failed"
             },
             None,
-            Some(json!(failed)),
+            Some(RunFailures(failed.clone())),
         ),
         ServiceError::Conflict(why) => ("conflict", Some(why.clone()), None),
         ServiceError::NotFound(what) => ("not_found", Some((*what).to_owned()), None),

@@ -14,7 +14,6 @@ use super::workers::Halt;
 use super::{SummaryResult, SummaryService, Usage, billed_org};
 use crate::ServiceError;
 use crate::access::Actor;
-use crate::error::FailedItem;
 
 /// One ledger row: a request sent to the provider, or a reused summary.
 pub use entity::llm_usage::Model as LedgerRow;
@@ -332,11 +331,7 @@ fn run_error(run: &SummaryRun) -> ServiceError {
     match run.error.as_deref() {
         Some(kind @ ("llm_failed" | "llm_timeout")) => ServiceError::LlmFailed {
             run_id: Some(run.id),
-            failed: run
-                .failures
-                .clone()
-                .and_then(|f| serde_json::from_value::<Vec<FailedItem>>(f).ok())
-                .unwrap_or_default(),
+            failed: run.failures.clone().map(|f| f.0).unwrap_or_default(),
             timeout: kind == "llm_timeout",
         },
         Some("conflict") => ServiceError::Conflict(detail),
