@@ -1,4 +1,6 @@
+use sea_orm::FromJsonQueryResult;
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::enums::CurationEventType;
 
@@ -15,8 +17,29 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub notes: Option<String>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
-    pub details: Option<Json>,
+    pub details: Option<EventDetails>,
     pub created_at: DateTimeUtc,
+}
+
+/// What an edit changed, by kind of edit (stored untagged: the event's
+/// type names the kind).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum EventDetails {
+    /// `edit_article`: the new ranking and categories when they changed.
+    EditArticle {
+        ranking: Option<i32>,
+        ai_summary_changed: bool,
+        presentation_categories: Option<Vec<String>>,
+    },
+    /// `edit_summaries`: the category ids whose summaries changed.
+    EditSummaries {
+        executive_summary_changed: bool,
+        category_summaries: Vec<String>,
+    },
+    /// `reorder`: the visible articles in their new order.
+    Reorder { article_ids: Vec<i32> },
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

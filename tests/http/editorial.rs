@@ -52,6 +52,14 @@ backend_tests! {
         let events: Value = app.get(&format!("{report_path}/events"), aa).await.json().await.unwrap();
         let kinds: Vec<&str> = events["data"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
         assert_eq!(kinds.iter().filter(|k| **k == "edit_summaries").count(), 2, "{kinds:?}");
+        // Each edit says what it changed, in the shape the document gives it.
+        let mut details: Vec<Value> = events["data"].as_array().unwrap().iter()
+            .filter(|e| e["event_type"] == "edit_summaries").map(|e| e["details"].clone()).collect();
+        details.sort_by_key(|d| d["category_summaries"].as_array().map_or(0, Vec::len));
+        assert_eq!(details, [
+            json!({"executive_summary_changed": true, "category_summaries": []}),
+            json!({"executive_summary_changed": true, "category_summaries": ["immuno"]}),
+        ]);
 
         // Published: readers see the edit, not the original; no more edits.
         for step in ["submit", "approve"] {

@@ -6,11 +6,10 @@ use entity::enums::CurationEventType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
-use serde_json::Value as Json;
 
 use crate::{Page, Paginated, RepoError};
 
-pub use entity::curation_event::Model as CurationEvent;
+pub use entity::curation_event::{EventDetails, Model as CurationEvent};
 
 /// An event to append.
 #[derive(Debug, Clone)]
@@ -20,7 +19,7 @@ pub struct NewEvent {
     pub user_id: i32,
     pub event_type: CurationEventType,
     pub notes: Option<String>,
-    pub details: Option<Json>,
+    pub details: Option<EventDetails>,
 }
 
 /// Appends an event.

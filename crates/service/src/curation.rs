@@ -5,13 +5,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::reports::EventDetails;
 use entity::enums::{ApprovalStatus, CurationEventType};
 use repository::associations::{self, Association, AssociationEdit};
 use repository::curation_events::{self, NewEvent};
 pub use repository::reports::Versions;
 use repository::reports::{self, Report};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
-use serde_json::json;
 
 use crate::access::Actor;
 use crate::reports::{check_categories, get_for_change};
@@ -42,7 +42,7 @@ async fn record(
     article_id: Option<i32>,
     event_type: CurationEventType,
     notes: Option<String>,
-    details: Option<serde_json::Value>,
+    details: Option<EventDetails>,
 ) -> Result<(), ServiceError> {
     reports::mark_curated(txn, report_id, actor.id).await?;
     curation_events::append(
@@ -320,11 +320,11 @@ impl CurationService {
             return Err(ServiceError::Validation(errors));
         }
         check_notes(&input.notes)?;
-        let details = json!({
-            "ranking": input.ranking,
-            "ai_summary_changed": input.ai_summary.is_some(),
-            "presentation_categories": input.presentation_categories,
-        });
+        let details = EventDetails::EditArticle {
+            ranking: input.ranking,
+            ai_summary_changed: input.ai_summary.is_some(),
+            presentation_categories: input.presentation_categories.clone(),
+        };
         let txn = self.begin(report_id).await?;
         let current = associations::find(&txn, report_id, article_id)
             .await?
@@ -418,10 +418,10 @@ impl CurationService {
                 .insert(id.clone(), text.clone());
         }
         reports::edit_enrichments(&txn, report_id, enrichments).await?;
-        let details = json!({
-            "executive_summary_changed": input.executive_summary.is_some(),
-            "category_summaries": ids,
-        });
+        let details = EventDetails::EditSummaries {
+            executive_summary_changed: input.executive_summary.is_some(),
+            category_summaries: ids,
+        };
         let event = CurationEventType::EditSummaries;
         record(
             &txn,
@@ -479,7 +479,9 @@ impl CurationService {
             None,
             CurationEventType::Reorder,
             None,
-            Some(json!({"article_ids": article_ids})),
+            Some(EventDetails::Reorder {
+                article_ids: article_ids.to_vec(),
+            }),
         )
         .await?;
         txn.commit().await?;

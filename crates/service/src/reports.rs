@@ -7,7 +7,7 @@ pub use entity::enrichments::ReportEnrichments;
 use repository::associations::NewAssociation;
 pub use repository::associations::{Association, ReportArticle};
 use repository::curation_events;
-pub use repository::curation_events::CurationEvent;
+pub use repository::curation_events::{CurationEvent, EventDetails};
 use repository::reports::{self, NewReport, ReportUpdate};
 pub use repository::reports::{Report, ReportFilter, ReportWithArticles};
 use repository::streams::Stream;

@@ -238,8 +238,7 @@ pub struct EventOut {
     pub user_id: Option<i32>,
     pub event_type: String,
     pub notes: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub details: Option<Json>,
+    pub details: Option<service::reports::EventDetails>,
     pub created_at: DateTime<Utc>,
 }
 
