@@ -28,7 +28,7 @@ impl From<service::reports::Report> for ReportOut {
             stream_id: r.stream_id,
             report_name: r.report_name,
             report_date: r.report_date,
-            approval_status: r.approval_status.into(),
+            approval_status: r.approval_status,
             rejection_reason: r.rejection_reason,
             approved_by: r.approved_by,
             approved_at: r.approved_at,
@@ -236,7 +236,7 @@ pub struct EventOut {
     pub report_id: i32,
     pub article_id: Option<i32>,
     pub user_id: Option<i32>,
-    pub event_type: String,
+    pub event_type: service::enums::CurationEventType,
     pub notes: Option<String>,
     pub details: Option<service::reports::EventDetails>,
     pub created_at: DateTime<Utc>,
@@ -249,10 +249,7 @@ impl From<service::reports::CurationEvent> for EventOut {
             report_id: e.report_id,
             article_id: e.article_id,
             user_id: e.user_id,
-            event_type: serde_json::to_value(e.event_type)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            event_type: e.event_type,
             notes: e.notes,
             details: e.details,
             created_at: e.created_at,

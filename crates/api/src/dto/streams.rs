@@ -29,7 +29,7 @@ impl From<service::streams::Stream> for StreamOut {
             id: s.id,
             stream_name: s.stream_name,
             purpose: s.purpose,
-            scope: s.scope.into(),
+            scope: s.scope,
             org_id: s.org_id,
             owner_user_id: s.owner_user_id,
             presentation_config: s.presentation_config,
@@ -65,7 +65,7 @@ impl From<CreateStreamRequest> for CreateStream {
         CreateStream {
             stream_name: b.stream_name,
             purpose: b.purpose,
-            scope: b.scope.map_or(StreamScope::Personal, Into::into),
+            scope: b.scope.unwrap_or(StreamScope::Personal),
             org_id: b.org_id,
             presentation_config: b.presentation_config,
             enrichment_config: b.enrichment_config,

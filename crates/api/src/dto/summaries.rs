@@ -85,29 +85,7 @@ pub struct PreviewOut {
     pub model: String,
 }
 
-/// Where a summary run stands.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatusOut {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl From<service::enums::RunStatus> for RunStatusOut {
-    fn from(s: service::enums::RunStatus) -> Self {
-        use service::enums::RunStatus as S;
-        match s {
-            S::Queued => RunStatusOut::Queued,
-            S::Running => RunStatusOut::Running,
-            S::Succeeded => RunStatusOut::Succeeded,
-            S::Failed => RunStatusOut::Failed,
-            S::Cancelled => RunStatusOut::Cancelled,
-        }
-    }
-}
+pub use service::enums::RunStatus as RunStatusOut;
 
 /// A summary run: its progress, cost so far, and how it ended.
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,9 +93,8 @@ pub struct SummaryRunOut {
     pub id: i32,
     pub report_id: i32,
     pub status: RunStatusOut,
-    /// The stage in progress or reached last: `article_summary`,
-    /// `category_summary` or `executive_summary`.
-    pub stage: Option<String>,
+    /// The stage in progress or reached last.
+    pub stage: Option<service::enums::LlmStage>,
     /// Article summaries this run has made, of `articles_total` it set out to make.
     pub articles_done: i32,
     pub articles_total: i32,
@@ -147,10 +124,8 @@ impl From<service::summaries::SummaryRun> for SummaryRunOut {
         SummaryRunOut {
             id: r.id,
             report_id: r.report_id,
-            status: r.status.into(),
-            stage: r
-                .stage
-                .map(|s| service::summaries::stage_name(s).to_owned()),
+            status: r.status,
+            stage: r.stage,
             articles_done: r.articles_done,
             articles_total: r.articles_total,
             usage: UsageTotals {
@@ -177,17 +152,14 @@ impl From<service::summaries::SummaryRun> for SummaryRunOut {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunCallOut {
     pub id: i32,
-    /// `article_summary`, `category_summary` or `executive_summary`.
-    #[schema(value_type = String)]
     pub stage: service::enums::LlmStage,
     /// The article id or category id the call summarized; none for the
     /// executive summary.
     pub item: Option<String>,
     /// Which request of its item this was, from 1.
     pub attempt: i32,
-    /// `ok`, `error`, `timeout`, `retried` (failed and sent again: the
-    /// item's outcome is its last attempt's) or `reused` (no request).
-    #[schema(value_type = String)]
+    /// `retried`: failed and sent again (the item's outcome is its last
+    /// attempt's); `reused`: no request.
     pub outcome: service::enums::LlmOutcome,
     /// The HTTP status the provider answered, when it answered.
     pub http_status: Option<i32>,

@@ -49,7 +49,7 @@ impl From<service::users::User> for UserOut {
             id: u.id,
             email: u.email,
             full_name: u.full_name,
-            role: u.role.into(),
+            role: u.role,
             org_id: u.org_id,
             is_active: u.is_active,
             last_login_at: u.last_login_at,

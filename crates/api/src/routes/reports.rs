@@ -131,7 +131,7 @@ pub async fn list(
     .page()?;
     let filter = ReportFilter {
         stream_id: q.stream_id,
-        approval_status: q.approval_status.map(Into::into),
+        approval_status: q.approval_status,
     };
     let page = state.services.reports.list(&user.0, filter, page).await?;
     Ok(web::Json(List::from_page(page, Into::into)))

@@ -40,7 +40,7 @@ pub async fn create(
                 email: b.email,
                 password: b.password,
                 full_name: b.full_name,
-                role: b.role.map(Into::into),
+                role: b.role,
                 org_id: b.org_id,
             },
         )
@@ -81,7 +81,7 @@ pub async fn update(
         email: b.email,
         full_name: b.full_name,
         password: b.password,
-        role: b.role.map(Into::into),
+        role: b.role,
         is_active: b.is_active,
     };
     Ok(web::Json(
