@@ -20,3 +20,30 @@ if cargo tree -p api -e normal --prefix none | grep -q '^aws-lc-rs '; then
     exit 1
 fi
 echo "tls: one crypto provider (ring)"
+
+# Nor anywhere in the workspace (the tests and the load generator speak
+# plain HTTP): aws-lc-sys is a C build that would double CI's TLS stack.
+if cargo tree --workspace -e normal,build,dev --prefix none | grep -q '^aws-lc-rs '; then
+    echo "the workspace builds aws-lc-rs: ask reqwest for no TLS provider of its own" >&2
+    exit 1
+fi
+
+# One build of the shared crates serves every command the documents and CI
+# run: `cargo build -p api`, `-p api -p bench`, `-p api -p migration` and the
+# workspace's tests resolve the same features for every crate they share
+# (a difference rebuilds that crate and everything above it).
+features() {
+    cargo tree -e normal,build --prefix none -f '{p} {f}' "$@" | sed 's/ (\*)$//' | sort -u
+}
+api=$(features -p api)
+for selection in "-p api -p bench" "-p api -p migration" "--workspace"; do
+    # shellcheck disable=SC2086
+    other=$(features $selection)
+    differs=$(comm -23 <(echo "$api") <(echo "$other"))
+    if [[ -n "$differs" ]]; then
+        echo "cargo build $selection resolves other features than -p api for:" >&2
+        echo "$differs" >&2
+        exit 1
+    fi
+done
+echo "features: one build of the shared crates for api, bench, migration and the tests"
