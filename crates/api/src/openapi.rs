@@ -33,8 +33,9 @@ impl Modify for Shared {
     }
 }
 
-/// Adds the error responses of the contract to every operation: which ones
-/// depends on the operation (authentication, body, LLM work).
+/// Adds the error responses every operation shares, by what it takes (a
+/// token, a body, `If-Match`); the statuses particular to one operation
+/// (its quotas, LLM failures) are documented on its handler.
 pub fn document_errors(openapi: &mut OpenApiDoc) {
     let problem = |description: &str| {
         RefOr::T(
@@ -62,7 +63,9 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
         ];
         for (method, op) in methods {
             let Some(op) = op else { continue };
-            let login = path.ends_with("/auth/login");
+            // An operation without a token (sign-in) documents its own
+            // 401 and 429; every other one answers these three.
+            let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let mut codes: Vec<(&str, &str)> = vec![
                 ("400", "Malformed JSON, query or path parameter"),
                 ("422", "Validation failed, per field"),
@@ -72,10 +75,7 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
                     "Database unavailable or pool exhausted; retry after `Retry-After`",
                 ),
             ];
-            if login {
-                codes.push(("401", "Unknown email or wrong password"));
-                codes.push(("429", "Too many failed attempts; retry after `Retry-After`"));
-            } else {
+            if signed_in {
                 codes.push(("401", "Missing, malformed, expired or tampered token"));
                 codes.push(("403", "Visible, but the role does not allow the action"));
                 codes.push(("404", "Absent, or not visible to the caller"));
@@ -91,37 +91,6 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
             let conditional = op.parameters.iter().flatten().any(|p| p.name == "If-Match");
             if conditional {
                 codes.push(("412", "`If-Match` names another version of the report"));
-            }
-            if path.contains("/summarize") || path.contains("/summaries/preview") {
-                codes.push(("502", "The LLM provider failed; `failed` lists the items"));
-                codes.push(("504", "The LLM provider timed out"));
-            }
-            if path.ends_with("/summarize") {
-                codes.push((
-                    "429",
-                    "The organization's monthly LLM limit would be exceeded (`detail` names the limit and when it resets), or the organization or the caller has `jobs.max_active_runs_per_org` / `jobs.max_active_runs_per_user` runs queued or running; retry after `Retry-After`",
-                ));
-            }
-            if path.ends_with("/summaries/preview") {
-                codes.push((
-                    "429",
-                    "The organization's monthly LLM limit would be exceeded, or the caller asked for more than `llm.previews_per_minute` previews; retry after `Retry-After`",
-                ));
-            }
-            if method == "post"
-                && path.starts_with("/api/v1/streams/")
-                && path.ends_with("/reports")
-            {
-                codes.push((
-                    "429",
-                    "A member created `quotas.member_reports_per_day` reports in the last 24 hours; retry after `Retry-After`",
-                ));
-            }
-            if path.starts_with("/api/v1/summary-runs/") && path.ends_with("/events") {
-                codes.push((
-                    "429",
-                    "The caller holds `server.max_event_streams_per_user` streams open on this process; retry after `Retry-After`",
-                ));
             }
             for (code, description) in codes {
                 op.responses

@@ -338,65 +338,19 @@ fn build_server(
 }
 
 /// Every route of the application, registered once for the server and the
-/// OpenAPI document alike. Bulk article bodies get their own size limit.
+/// OpenAPI document alike: each resource module registers its own.
 fn routes() -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig) {
     move |cfg| {
-        cfg.service(ops::health)
-            .service(ops::ready)
-            .service(ops::metrics)
-            .service(
-                scope::scope("/api/v1")
-                    .service(auth::login)
-                    .service(auth::me)
-                    .service(auth::change_password)
-                    .service(organizations::list)
-                    .service(organizations::create)
-                    .service(organizations::get)
-                    .service(organizations::update)
-                    .service(organizations::remove)
-                    .service(organizations::usage)
-                    .service(organizations::subscribe)
-                    .service(organizations::unsubscribe)
-                    .service(users::list)
-                    .service(users::create)
-                    .service(users::get)
-                    .service(users::update)
-                    .service(users::remove)
-                    .service(streams::list)
-                    .service(streams::create)
-                    .service(streams::get)
-                    .service(streams::update)
-                    .service(streams::remove)
-                    .service(streams::reports)
-                    .service(reports::create)
-                    .service(reports::get)
-                    .service(reports::list)
-                    .service(reports::update)
-                    .service(reports::remove)
-                    .service(reports::exclude)
-                    .service(reports::include)
-                    .service(reports::edit_article)
-                    .service(reports::edit_summaries)
-                    .service(reports::ranking)
-                    .service(reports::submit)
-                    .service(reports::approve)
-                    .service(reports::reject)
-                    .service(reports::reopen)
-                    .service(reports::events)
-                    .service(reports::summarize)
-                    .service(reports::preview)
-                    .service(summary_runs::list)
-                    .service(summary_runs::get)
-                    .service(summary_runs::calls)
-                    .service(summary_runs::cancel)
-                    .service(summary_runs::events)
-                    .service(
-                        scope::scope("/articles")
-                            .service(articles::bulk_import)
-                            .service(articles::bulk_update)
-                            .service(articles::get),
-                    ),
-            );
+        cfg.configure(ops::register).service(
+            scope::scope("/api/v1")
+                .configure(auth::register)
+                .configure(organizations::register)
+                .configure(users::register)
+                .configure(streams::register)
+                .configure(reports::register)
+                .configure(summary_runs::register)
+                .configure(articles::register),
+        );
     }
 }
 

@@ -96,7 +96,7 @@ pub(crate) async fn check_editable(
 /// Why an approved report's contents cannot change.
 pub(crate) fn approved(report_id: i32) -> ServiceError {
     ServiceError::Conflict(format!(
-        "the report is approved and cannot change; reopen it first (POST /api/v1/reports/{report_id}/reopen)"
+        "report {report_id} is approved and cannot change; reopen it first"
     ))
 }
 

@@ -1,5 +1,7 @@
 use actix_web::{get, patch, post, web};
 use service::articles::{ArticleChanges, NewArticle};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{
     ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse,
@@ -88,4 +90,14 @@ pub async fn get(
     Ok(web::Json(
         state.services.articles.get(path.into_inner()).await?.into(),
     ))
+}
+
+/// This module's routes, mounted under `/api/v1` in a scope of their own.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/articles")
+            .service(bulk_import)
+            .service(bulk_update)
+            .service(get),
+    );
 }

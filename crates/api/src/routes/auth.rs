@@ -1,5 +1,6 @@
 use actix_web::{HttpRequest, get, post, put, web};
 use service::auth::LoginError;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{ChangePasswordRequest, LoginRequest, LoginResponse, TokenResponse, UserOut};
 use crate::error::{ApiError, ApiResult};
@@ -9,7 +10,9 @@ use crate::state::AppState;
 
 /// Sign in with email and password.
 #[utoipa::path(operation_id = "login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, description = "Signed in", body = LoginResponse)))]
+    responses((status = 200, description = "Signed in", body = LoginResponse),
+        (status = 401, description = "Unknown email or wrong password", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts; retry after `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
@@ -79,4 +82,10 @@ fn login_error(e: LoginError) -> ApiError {
         LoginError::Throttled(wait) => ApiError::TooManyRequests(wait),
         LoginError::Service(e) => ApiError::Service(e),
     }
+}
+
+/// This module's routes, mounted under `/api/v1`; the OpenAPI operations come
+/// from the same registration.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(me).service(change_password);
 }

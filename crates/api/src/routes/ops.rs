@@ -1,4 +1,5 @@
 use actix_web::{HttpResponse, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::HealthOut;
 use crate::state::AppState;
@@ -55,4 +56,10 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body)
+}
+
+/// This module's routes, mounted at the root (outside `/api/v1`); the OpenAPI operations come
+/// from the same registration.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(health).service(ready).service(metrics);
 }

@@ -1,4 +1,5 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{
     CreateOrganizationRequest, List, OrganizationOut, PatchOrganizationRequest, UsageOut,
@@ -170,4 +171,17 @@ pub async fn unsubscribe(
         .set_subscription(&user.0, org_id, stream_id, false)
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// This module's routes, mounted under `/api/v1`; the OpenAPI operations come
+/// from the same registration.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(remove)
+        .service(usage)
+        .service(subscribe)
+        .service(unsubscribe);
 }

@@ -5,6 +5,7 @@ use service::reports::ReportFilter;
 use service::reports::{CreateReport, ReportArticleInput};
 use service::summaries::templates::PromptType;
 use utoipa::IntoParams;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{
     ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, EditSummariesRequest,
@@ -48,7 +49,8 @@ pub struct ReportViewParams {
 
 /// Create a report with its articles, in one transaction.
 #[utoipa::path(operation_id = "createReport", tag = "reports", security(("bearer" = [])), request_body = CreateReportRequest,
-    responses((status = 201, description = "Created", body = ReportOut)))]
+    responses((status = 201, description = "Created", body = ReportOut),
+        (status = 429, description = "A member created `quotas.member_reports_per_day` reports in the last 24 hours; retry after `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/streams/{stream_id}/reports")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -399,7 +401,10 @@ pub async fn events(
     params(("Prefer" = Option<String>, Header, description = "`respond-async`: answer 202 with the run instead of waiting for it"), SummarizeParams),
     responses((status = 200, description = "Summarized, or with `dry_run=true` what it would cost", body = SummarizeOut),
         (status = 202, description = "Started or joined; follow `Location`", body = SummaryRunOut,
-            headers(("Location" = String, description = "`/api/v1/summary-runs/{id}`")))))]
+            headers(("Location" = String, description = "`/api/v1/summary-runs/{id}`"))),
+        (status = 429, description = "The organization's monthly LLM limit would be exceeded (`detail` names the limit and when it resets), or the organization or the caller has `jobs.max_active_runs_per_org` / `jobs.max_active_runs_per_user` runs queued or running; retry after `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The LLM provider failed; `failed` lists the items", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 504, description = "The LLM provider timed out", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/reports/{report_id}/summarize")]
 pub async fn summarize(
     state: web::Data<AppState>,
@@ -451,7 +456,10 @@ pub async fn summarize(
 
 /// What a prompt would produce for this report (or one article); nothing is saved.
 #[utoipa::path(operation_id = "previewReportSummary", tag = "summaries", security(("bearer" = [])), request_body = PreviewRequest,
-    responses((status = 200, description = "The generated text", body = PreviewOut)))]
+    responses((status = 200, description = "The generated text", body = PreviewOut),
+        (status = 429, description = "The organization's monthly LLM limit would be exceeded, or the caller asked for more than `llm.previews_per_minute` previews; retry after `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The LLM provider failed; `failed` lists the items", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 504, description = "The LLM provider timed out", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[post("/reports/{report_id}/summaries/preview")]
 pub async fn preview(
     state: web::Data<AppState>,
@@ -487,4 +495,26 @@ pub async fn preview(
         provider: p.provider,
         model: p.model,
     }))
+}
+
+/// This module's routes, mounted under `/api/v1`; the OpenAPI operations come
+/// from the same registration.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(get)
+        .service(list)
+        .service(update)
+        .service(remove)
+        .service(exclude)
+        .service(include)
+        .service(edit_article)
+        .service(edit_summaries)
+        .service(ranking)
+        .service(submit)
+        .service(approve)
+        .service(reject)
+        .service(reopen)
+        .service(events)
+        .service(summarize)
+        .service(preview);
 }

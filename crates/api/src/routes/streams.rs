@@ -1,4 +1,5 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{CreateStreamRequest, List, PatchStreamRequest, ReportOut, StreamOut};
 use crate::error::ApiResult;
@@ -106,4 +107,15 @@ pub async fn reports(
         .reports(&user.0, path.into_inner(), q.page()?)
         .await?;
     Ok(web::Json(List::from_page(page, Into::into)))
+}
+
+/// This module's routes, mounted under `/api/v1`; the OpenAPI operations come
+/// from the same registration.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(remove)
+        .service(reports);
 }

@@ -2,6 +2,7 @@
 //! Server-Sent Events.
 
 use std::time::{Duration, Instant};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, web};
@@ -98,7 +99,8 @@ pub async fn cancel(
 /// it no longer holds. One user holds at most
 /// `server.max_event_streams_per_user` streams open on a process.
 #[utoipa::path(operation_id = "streamSummaryRunEvents", tag = "summaries", security(("bearer" = [])),
-    responses((status = 200, description = "`text/event-stream`: one `RunEvent` per change of the run", content_type = "text/event-stream", body = RunEvent)))]
+    responses((status = 200, description = "`text/event-stream`: one `RunEvent` per change of the run", content_type = "text/event-stream", body = RunEvent),
+        (status = 429, description = "The caller holds `server.max_event_streams_per_user` streams open on this process; retry after `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json")))]
 #[get("/summary-runs/{run_id}/events")]
 pub async fn events(
     req: HttpRequest,
@@ -202,4 +204,14 @@ fn event(run: &SummaryRun) -> Bytes {
         "event: {name}\nid: {}\ndata: {data}\n\n",
         run.updated_at.timestamp_millis()
     ))
+}
+
+/// This module's routes, mounted under `/api/v1`; the OpenAPI operations come
+/// from the same registration.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(get)
+        .service(calls)
+        .service(cancel)
+        .service(events);
 }

@@ -1,5 +1,6 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use service::users::{CreateUser, PatchUser};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{CreateUserRequest, List, PatchUserRequest, UserOut, UserWithOrganizationOut};
 use crate::error::ApiResult;
@@ -108,4 +109,14 @@ pub async fn remove(
         .delete(&user.0, path.into_inner())
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// This module's routes, mounted under `/api/v1`; the OpenAPI operations come
+/// from the same registration.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(remove);
 }
