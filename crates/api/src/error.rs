@@ -104,10 +104,7 @@ impl ApiError {
                     "unavailable",
                     "the database is unavailable; retry shortly".into(),
                 ),
-                ServiceError::Internal(_)
-                | ServiceError::Config(_)
-                | ServiceError::Connect(_)
-                | ServiceError::Migration(_) => (
+                ServiceError::Internal(_) => (
                     "internal",
                     "an internal error occurred; quote the request id when reporting it".into(),
                 ),
@@ -158,10 +155,7 @@ impl ResponseError for ApiError {
                 ServiceError::LlmFailed { timeout: true, .. } => StatusCode::GATEWAY_TIMEOUT,
                 ServiceError::LlmFailed { .. } => StatusCode::BAD_GATEWAY,
                 ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                ServiceError::Internal(_)
-                | ServiceError::Config(_)
-                | ServiceError::Connect(_)
-                | ServiceError::Migration(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -178,13 +172,7 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let (slug, detail) = self.slug_and_detail();
         match self {
-            ApiError::Service(
-                e @ (ServiceError::Internal(_)
-                | ServiceError::Unavailable(_)
-                | ServiceError::Config(_)
-                | ServiceError::Connect(_)
-                | ServiceError::Migration(_)),
-            ) => {
+            ApiError::Service(e @ (ServiceError::Internal(_) | ServiceError::Unavailable(_))) => {
                 tracing::error!(error = %cause_chain(e), "request failed");
             }
             ApiError::Service(ServiceError::LlmFailed { failed, run_id, .. }) => {

@@ -182,13 +182,12 @@ pub async fn create_admin(
     email: &str,
     password: String,
 ) -> anyhow::Result<service::users::User> {
-    let created = service::users::create_platform_admin_in(
-        &settings.database,
-        settings.app.migrate_on_start,
-        email,
-        password,
-    )
-    .await;
+    // The database alone: creating an admin needs no signing secret.
+    let db = service::database::open(&settings.database, settings.app.migrate_on_start).await?;
+    let created = service::users::UserService::new(db.clone())
+        .create_platform_admin(email, password)
+        .await;
+    db.close().await.ok();
     created.map_err(|e| match e {
         service::ServiceError::Conflict(_) => {
             anyhow::anyhow!("a user with email {} already exists", email.trim())

@@ -11,6 +11,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use crate::error::StartupError;
 use crate::login_throttle::{ClientAddress, LoginThrottle, ThrottlePolicy};
 use crate::passwords::{self, Verified};
 use crate::{Actor, AuthSettings, FieldError, ServiceError, limits};
@@ -74,11 +75,11 @@ pub struct AuthService {
 impl AuthService {
     /// A service signing with the configured secret; refuses a missing,
     /// short or published one (see [`AuthSettings::checked_secret`]).
-    pub fn new(db: DatabaseConnection, settings: AuthSettings) -> Result<Self, ServiceError> {
+    pub fn new(db: DatabaseConnection, settings: AuthSettings) -> Result<Self, StartupError> {
         crate::token_crypto::install();
         let secret = settings
             .checked_secret()
-            .map_err(ServiceError::Config)?
+            .map_err(StartupError::Config)?
             .expose_secret()
             .as_bytes()
             .to_vec();

@@ -3,7 +3,7 @@
 
 use sea_orm::{DatabaseConnection, DbBackend};
 
-use crate::ServiceError;
+use crate::error::StartupError;
 
 pub use repository::database::DatabaseSettings;
 
@@ -23,29 +23,29 @@ impl PoolStatus {
 
 /// Opens the pool, applies pending migrations when `migrate` is set, and
 /// records every statement's latency.
-pub(crate) async fn open(
+pub async fn open(
     settings: &DatabaseSettings,
     migrate: bool,
-) -> Result<DatabaseConnection, ServiceError> {
+) -> Result<DatabaseConnection, StartupError> {
     // An in-memory database exists only on the pool's one connection.
     let in_place = settings.is_in_memory();
     if migrate && !in_place {
         // On a connection of its own, closed before the pool opens.
         let alone = repository::database::connect_alone(settings)
             .await
-            .map_err(ServiceError::Connect)?;
+            .map_err(StartupError::Connect)?;
         repository::database::migrate(&alone)
             .await
-            .map_err(ServiceError::Migration)?;
+            .map_err(StartupError::Migration)?;
         alone.close().await.ok();
     }
     let mut db = repository::database::connect(settings)
         .await
-        .map_err(ServiceError::Connect)?;
+        .map_err(StartupError::Connect)?;
     if migrate && in_place {
         repository::database::migrate(&db)
             .await
-            .map_err(ServiceError::Migration)?;
+            .map_err(StartupError::Migration)?;
     }
     // Set before the pool is cloned into the services: clones share it.
     instrument_statements(&mut db);

@@ -68,18 +68,27 @@ pub enum ServiceError {
     /// The database is unreachable or the pool is exhausted.
     #[error("database unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// A setting that the service refuses to run with (names the key).
-    #[error("{0}")]
-    Config(String),
-    /// The database could not be opened (start-up).
-    #[error(transparent)]
-    Connect(RepoError),
-    /// Pending migrations could not be applied (start-up).
-    #[error("applying migrations failed")]
-    Migration(#[source] RepoError),
     /// A bug or an unexpected database error.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Why the services could not be built: at start-up, never in answer to a
+/// request.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// A setting that the service refuses to run with (names the key).
+    #[error("{0}")]
+    Config(String),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Connect(RepoError),
+    /// Pending migrations could not be applied.
+    #[error("applying migrations failed")]
+    Migration(#[source] RepoError),
+    /// The LLM provider's HTTP client could not be built.
+    #[error("building the LLM provider's HTTP client failed")]
+    LlmClient(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ServiceError {

@@ -104,7 +104,7 @@ use database::DatabaseSettings;
 pub use access::Actor;
 /// The enumerations stored in the database (roles, scopes, approval).
 pub use entity::enums;
-pub use error::{FieldError, ServiceError};
+pub use error::{FieldError, ServiceError, StartupError};
 pub use repository::{Page, Paginated, pagination};
 pub use sea_orm::DatabaseConnection;
 pub use settings::{AuthSettings, JobSettings, LlmSettings, QuotaSettings};
@@ -134,7 +134,7 @@ impl Services {
         db: DatabaseConnection,
         auth: AuthSettings,
         llm: LlmSettings,
-    ) -> Result<Self, ServiceError> {
+    ) -> Result<Self, StartupError> {
         let provider = summaries::provider_from_settings(&llm)?;
         Ok(Self {
             auth: auth::AuthService::new(db.clone(), auth)?,
@@ -169,7 +169,7 @@ impl Services {
         migrate: bool,
         auth: AuthSettings,
         llm: LlmSettings,
-    ) -> Result<Self, ServiceError> {
+    ) -> Result<Self, StartupError> {
         let db = database::open(database, migrate).await?;
         Self::new(db, auth, llm)
     }

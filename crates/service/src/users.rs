@@ -313,23 +313,6 @@ async fn other_active_admins(
     Ok(admins.iter().filter(|&&id| id != user_id).count())
 }
 
-/// Opens the database (migrating it when `migrate` is set), creates a
-/// platform admin and closes it again: the operator's `curio create-admin`,
-/// which needs no signing secret.
-pub async fn create_platform_admin_in(
-    database: &crate::database::DatabaseSettings,
-    migrate: bool,
-    email: &str,
-    password: String,
-) -> Result<User, ServiceError> {
-    let db = crate::database::open(database, migrate).await?;
-    let created = UserService::new(db.clone())
-        .create_platform_admin(email, password)
-        .await;
-    db.close().await.ok();
-    created
-}
-
 /// Whether `actor` may make this change to `target` at all.
 fn may_update(actor: &Actor, target: &User, patch: &PatchUser) -> Result<(), ServiceError> {
     let administers = access::can_administer_user(actor, target);
@@ -342,7 +325,7 @@ fn may_update(actor: &Actor, target: &User, patch: &PatchUser) -> Result<(), Ser
     }
     if actor.id == target.id && patch.password.is_some() {
         return refuse(
-            "change your own password with PUT /auth/password, which asks for the current one",
+            "change your own password with the password change, which asks for the current one",
         );
     }
     if patch.role == Some(UserRole::PlatformAdmin) && !actor.is_platform_admin() {

@@ -43,7 +43,7 @@ use templates::PromptType;
 /// key is set under `auto`), the offline summarizer otherwise.
 pub fn provider_from_settings(
     settings: &LlmSettings,
-) -> Result<Box<dyn LlmProvider>, ServiceError> {
+) -> Result<Box<dyn LlmProvider>, crate::error::StartupError> {
     let online = match settings.provider {
         ProviderKind::Openai => true,
         ProviderKind::Offline => false,
@@ -53,11 +53,11 @@ pub fn provider_from_settings(
         return Ok(Box::new(offline::OfflineProvider));
     }
     #[cfg(feature = "openai")]
-    return Ok(Box::new(
-        openai::OpenAiProvider::new(settings).map_err(ServiceError::internal)?,
-    ));
+    return Ok(Box::new(openai::OpenAiProvider::new(settings).map_err(
+        |e| crate::error::StartupError::LlmClient(Box::new(e)),
+    )?));
     #[cfg(not(feature = "openai"))]
-    Err(ServiceError::Config(
+    Err(crate::error::StartupError::Config(
         "llm.provider asks for the OpenAI-compatible client, which this build leaves out \
          (the service crate's `openai` feature)"
             .into(),
