@@ -44,8 +44,9 @@ pub(super) struct Job {
 
 /// How a worker's part of a run ended.
 pub(super) enum Ended {
-    /// Every stage succeeded: the enrichments to save, with the last call.
-    Done(ReportEnrichments, Pending),
+    /// Every stage succeeded: the enrichments to save, with the last call
+    /// (boxed: the other outcomes are a few words).
+    Done(Box<(ReportEnrichments, Pending)>),
     /// An LLM call failed, or the run cannot go on.
     Failed(ServiceError),
     /// Halted before the end (cancelled, handed back, lease lost).
@@ -241,7 +242,7 @@ impl SummaryService {
             articles = input.loaded.articles.len()
         );
         let ended = match self.stages(job, row, &input).instrument(span.clone()).await {
-            Ok((enrichments, last_call)) => Ended::Done(enrichments, last_call),
+            Ok(done) => Ended::Done(Box::new(done)),
             Err(Stop::Halted(halt)) => Ended::Halted(halt),
             Err(Stop::Failed(e)) => Ended::Failed(e),
         };
@@ -693,7 +694,8 @@ impl SummaryService {
     pub(super) async fn conclude(&self, job: &Job, ended: Ended) -> Result<(), ServiceError> {
         let db = &self.db;
         let outcome = match ended {
-            Ended::Done(enrichments, pending) => {
+            Ended::Done(done) => {
+                let (enrichments, pending) = *done;
                 // The executive call, the enrichments and the end of the run
                 // in one transaction.
                 let txn = repository::database::begin_write(db).await?;
