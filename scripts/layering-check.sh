@@ -47,3 +47,6 @@ for selection in "-p api -p bench" "-p api -p migration" "--workspace"; do
     fi
 done
 echo "features: one build of the shared crates for api, bench, migration and the tests"
+
+# Inside the crates, no two sibling modules import each other.
+python3 scripts/import_circles.py crates/service/src crates/api/src crates/repository/src

@@ -117,38 +117,6 @@ pub async fn active_for_report<C: ConnectionTrait>(
         .await?)
 }
 
-/// What the organization's active runs have reserved and not spent yet
-/// (see [`crate::usage::committed_since`]).
-pub async fn unspent_reservations<C: ConnectionTrait>(
-    db: &C,
-    org_id: i32,
-) -> Result<crate::usage::Spent, RepoError> {
-    use sea_orm::sea_query::Alias;
-    let bigint = Alias::new(crate::usage::bigint(db));
-    let row: Option<(Option<i64>, Option<i64>)> = summary_run::Entity::find()
-        .select_only()
-        .column_as(
-            Expr::cust(
-                "SUM(CASE WHEN reserved_calls > llm_calls THEN reserved_calls - llm_calls ELSE 0 END)",
-            )
-            .cast_as(bigint.clone()),
-            "calls",
-        )
-        .column_as(
-            Expr::cust(
-                "SUM(CASE WHEN reserved_tokens > prompt_tokens + completion_tokens THEN reserved_tokens - prompt_tokens - completion_tokens ELSE 0 END)",
-            )
-            .cast_as(bigint),
-            "tokens",
-        )
-        .filter(Column::OrgId.eq(org_id))
-        .filter(Column::ActiveReportId.is_not_null())
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(crate::usage::Spent::from_sums(row))
-}
-
 /// The run with this id.
 pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<SummaryRun>, RepoError> {
     Ok(summary_run::Entity::find_by_id(id).one(db).await?)

@@ -123,11 +123,44 @@ pub async fn committed_since<C: ConnectionTrait>(
     since: chrono::DateTime<Utc>,
 ) -> Result<Spent, RepoError> {
     let spent = spent_since(db, org_id, since).await?;
-    let reserved = crate::summary_runs::unspent_reservations(db, org_id).await?;
+    let reserved = unspent_reservations(db, org_id).await?;
     Ok(Spent {
         calls: spent.calls.saturating_add(reserved.calls),
         tokens: spent.tokens.saturating_add(reserved.tokens),
     })
+}
+
+/// What the organization's active runs have reserved and not spent yet
+/// (see [`committed_since`]). Read from the runs' reservations: the
+/// ledger holds what was spent, the runs what they may still spend.
+pub async fn unspent_reservations<C: ConnectionTrait>(
+    db: &C,
+    org_id: i32,
+) -> Result<Spent, RepoError> {
+    use sea_orm::sea_query::Alias;
+    let bigint = Alias::new(bigint(db));
+    let row: Option<(Option<i64>, Option<i64>)> = entity::summary_run::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::cust(
+                "SUM(CASE WHEN reserved_calls > llm_calls THEN reserved_calls - llm_calls ELSE 0 END)",
+            )
+            .cast_as(bigint.clone()),
+            "calls",
+        )
+        .column_as(
+            Expr::cust(
+                "SUM(CASE WHEN reserved_tokens > prompt_tokens + completion_tokens THEN reserved_tokens - prompt_tokens - completion_tokens ELSE 0 END)",
+            )
+            .cast_as(bigint),
+            "tokens",
+        )
+        .filter(entity::summary_run::Column::OrgId.eq(org_id))
+        .filter(entity::summary_run::Column::ActiveReportId.is_not_null())
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(Spent::from_sums(row))
 }
 
 /// Calls and tokens of one model on one UTC day.

@@ -14,7 +14,7 @@ use repository::reports::{self, Report};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::access::Actor;
-use crate::reports::{check_categories, get_for_change};
+use crate::report_guards::{check_categories, check_editable, check_version, get_for_change};
 use crate::{FieldError, ServiceError, limits};
 
 /// A curator's edit of a report's summaries, as submitted: the executive
@@ -58,46 +58,6 @@ async fn record(
     )
     .await?;
     Ok(())
-}
-
-/// Moves the report to its next version, from `expected` if given.
-pub(crate) async fn check_version(
-    txn: &DatabaseTransaction,
-    report_id: i32,
-    expected: Option<&Versions>,
-) -> Result<(), ServiceError> {
-    if reports::bump_version(txn, report_id, expected).await? {
-        return Ok(());
-    }
-    Err(match expected {
-        Some(versions) => ServiceError::PreconditionFailed(format!(
-            "the report is no longer at version {versions}; reload it and retry"
-        )),
-        None => ServiceError::NotFound("report"),
-    })
-}
-
-/// Moves an editable report to its next version, from `expected` if given;
-/// an approved report is a `Conflict` that says to reopen it.
-pub(crate) async fn check_editable(
-    txn: &DatabaseTransaction,
-    report_id: i32,
-    expected: Option<&Versions>,
-) -> Result<(), ServiceError> {
-    if reports::bump_version_if_editable(txn, report_id, expected).await? {
-        return Ok(());
-    }
-    match reports::find(txn, report_id).await? {
-        Some(r) if r.approval_status == ApprovalStatus::Approved => Err(approved(report_id)),
-        _ => check_version(txn, report_id, expected).await,
-    }
-}
-
-/// Why an approved report's contents cannot change.
-pub(crate) fn approved(report_id: i32) -> ServiceError {
-    ServiceError::Conflict(format!(
-        "report {report_id} is approved and cannot change; reopen it first"
-    ))
 }
 
 /// The status as the API spells it.
@@ -303,7 +263,7 @@ impl CurationService {
             errors.extend(limits::too_long("ai_summary", s, limits::SUMMARY_CHARS));
         }
         if let Some(c) = &input.presentation_categories {
-            let known = crate::reports::category_ids(&stream);
+            let known = crate::report_guards::category_ids(&stream);
             check_categories(&known, "presentation_categories", c, &mut errors);
         }
         if input.ranking.is_none()
@@ -386,7 +346,7 @@ impl CurationService {
                 format!("at most {} categories", limits::CATEGORIES_PER_STREAM),
             ));
         } else {
-            let known = crate::reports::category_ids(&stream);
+            let known = crate::report_guards::category_ids(&stream);
             for id in &ids {
                 if !known.contains(id) {
                     errors.push(FieldError::new(

@@ -89,11 +89,13 @@ pub mod login_throttle;
 pub mod organizations;
 pub mod passwords;
 pub mod rate_limit;
+mod report_guards;
 pub mod reports;
 pub mod settings;
 pub mod stream_config;
 pub mod streams;
 pub mod summaries;
+pub mod templates;
 pub mod token_crypto;
 pub mod users;
 

@@ -10,12 +10,12 @@ use repository::curation_events;
 pub use repository::curation_events::{CurationEvent, EventDetails};
 use repository::reports::{self, NewReport, ReportUpdate};
 pub use repository::reports::{Report, ReportFilter, ReportWithArticles};
-use repository::streams::Stream;
 use repository::{Page, Paginated, associations};
+
+use crate::report_guards::{category_ids, check_categories, get_for_change, get_visible};
 use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
-use crate::streams::categories;
 use crate::{FieldError, ServiceError, limits};
 
 /// An article to put in a new report.
@@ -33,59 +33,6 @@ pub struct CreateReport {
     pub report_name: String,
     pub report_date: NaiveDate,
     pub articles: Vec<ReportArticleInput>,
-}
-
-/// A report the caller may see, with its stream.
-pub(crate) async fn get_visible(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-) -> Result<(Report, Stream), ServiceError> {
-    // The visibility filter and the stream are part of the report's query.
-    reports::find_visible_with_stream(db, &actor.viewer(), id)
-        .await?
-        .ok_or(ServiceError::NotFound("report"))
-}
-
-/// A report the caller may see and change (curate, summarize, approve).
-pub(crate) async fn get_for_change(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: i32,
-) -> Result<(Report, Stream), ServiceError> {
-    let (report, stream) = get_visible(db, actor, id).await?;
-    access::require_stream_change(actor, &stream)?;
-    Ok((report, stream))
-}
-
-/// The ids of the stream's presentation categories, built once per
-/// request so that checking N articles stays linear.
-pub fn category_ids(stream: &Stream) -> HashSet<String> {
-    categories(stream).into_iter().map(|c| c.id).collect()
-}
-
-/// Checks category ids against the stream's presentation categories.
-pub fn check_categories(
-    known: &HashSet<String>,
-    field: &str,
-    ids: &[String],
-    errors: &mut Vec<FieldError>,
-) {
-    if ids.len() > limits::CATEGORIES_PER_ARTICLE {
-        errors.push(FieldError::new(
-            field,
-            format!("at most {} categories", limits::CATEGORIES_PER_ARTICLE),
-        ));
-        return;
-    }
-    for id in ids {
-        if !known.contains(id) {
-            errors.push(FieldError::new(
-                field,
-                format!("unknown presentation category `{id}`"),
-            ));
-        }
-    }
 }
 
 /// Reports: creation with curated articles, reading, changes and the curation log.
@@ -120,7 +67,7 @@ impl ReportService {
     ) -> Result<Report, ServiceError> {
         let db = &self.db;
         let stream = crate::streams::get_for_change(db, actor, stream_id).await?;
-        crate::streams::require_active(&stream, "add reports")?;
+        crate::report_guards::require_active(&stream, "add reports")?;
         let mut errors = Vec::new();
         let name = input.report_name.trim();
         if !limits::is_name(name, limits::REPORT_NAME_CHARS) {
@@ -254,7 +201,7 @@ impl ReportService {
         id: i32,
         report_name: Option<String>,
         report_date: Option<NaiveDate>,
-        expected_version: Option<crate::curation::Versions>,
+        expected_version: Option<reports::Versions>,
     ) -> Result<Report, ServiceError> {
         let db = &self.db;
         get_for_change(db, actor, id).await?;
@@ -274,7 +221,7 @@ impl ReportService {
             return Err(ServiceError::Validation(errors));
         }
         let txn = repository::database::begin_write(db).await?;
-        crate::curation::check_editable(&txn, id, expected_version.as_ref()).await?;
+        crate::report_guards::check_editable(&txn, id, expected_version.as_ref()).await?;
         let report = reports::update(
             &txn,
             id,

@@ -9,7 +9,7 @@ pub use entity::stream_config::{
 };
 use repository::streams::Stream;
 
-use crate::summaries::templates::{self, PromptType};
+use crate::templates::{self, PromptType};
 use crate::{FieldError, LlmSettings, limits};
 
 /// The stream's own prompts for `prompt`.

@@ -44,18 +44,6 @@ pub fn categories(stream: &Stream) -> Vec<Category> {
     stream.presentation_config.categories.clone()
 }
 
-/// No new work (reports, summaries) on an inactive stream: a `Conflict`
-/// that says how to `go_on`.
-pub fn require_active(stream: &Stream, go_on: &str) -> Result<(), ServiceError> {
-    if stream.is_active {
-        Ok(())
-    } else {
-        Err(ServiceError::Conflict(format!(
-            "the stream is inactive: reactivate it to {go_on}"
-        )))
-    }
-}
-
 fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     if !limits::is_name(value, max) {
         errors.push(FieldError::new(

@@ -5,6 +5,7 @@
 mod estimate;
 mod fair_share;
 mod follow;
+mod job;
 pub mod offline;
 #[cfg(feature = "openai")]
 pub mod openai;
@@ -13,7 +14,9 @@ mod prompts;
 pub mod provider;
 mod run;
 mod runs;
-pub mod templates;
+/// Prompt types and templates, owned by the crate (stream configurations
+/// check them too); here under the path summaries always had.
+pub use crate::templates;
 mod workers;
 
 pub use estimate::Estimate;

@@ -66,8 +66,9 @@ impl SummaryService {
         prompts_given: PreviewPrompts,
         article_id: Option<i32>,
     ) -> Result<Preview, ServiceError> {
-        let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
-        crate::streams::require_active(&stream, "summarize its reports")?;
+        let (report, stream) =
+            crate::report_guards::get_for_change(&self.db, actor, report_id).await?;
+        crate::report_guards::require_active(&stream, "summarize its reports")?;
         let ad_hoc =
             prompts_given.system_prompt.is_some() || prompts_given.user_prompt_template.is_some();
         if ad_hoc && !crate::access::may_configure_llm(actor) {

@@ -6,7 +6,6 @@
 //! pays for nothing stored twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Instant;
 
 use entity::enums::{LlmOutcome, LlmStage, RunStatus};
@@ -21,26 +20,13 @@ use repository::summary_runs::{
 use repository::usage::{self, NewUsage};
 use tracing::Instrument;
 
+use super::job::{Halt, Job, MAX_ATTEMPTS};
 use super::templates::PromptType;
-use super::workers::{Halt, HaltFlag};
 use super::{Call, StageConfig, SummaryService, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
 use crate::reports::ReportEnrichments;
 use crate::stream_config::StreamConfig;
-
-/// A claimed run, as its worker sees it.
-pub(super) struct Job {
-    pub id: i32,
-    pub report_id: i32,
-    pub org_id: Option<i32>,
-    pub force: bool,
-    /// How many times the run was claimed, this claim included.
-    pub attempt: i32,
-    /// The lease owner every write is fenced by.
-    pub owner: String,
-    pub halt: Arc<HaltFlag>,
-}
 
 /// How a worker's part of a run ended.
 pub(super) enum Ended {
@@ -398,7 +384,7 @@ impl SummaryService {
         // before any call: approvals refuse while a run is active, so none
         // can come later.
         if report.approval_status == entity::enums::ApprovalStatus::Approved {
-            return Err(crate::curation::approved(report_id));
+            return Err(crate::report_guards::approved(report_id));
         }
         let loaded = reports::load_with_articles(&self.db, report, false).await?;
         Ok(Input {
@@ -736,7 +722,7 @@ impl SummaryService {
                 error: Some("interrupted".into()),
                 error_detail: Some(format!(
                     "the run was interrupted {} times; start a new one",
-                    super::workers::MAX_ATTEMPTS
+                    MAX_ATTEMPTS
                 )),
                 failures: None,
             },

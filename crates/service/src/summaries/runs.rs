@@ -10,7 +10,7 @@ use repository::organizations::Organization;
 use repository::summary_runs::{self, NewRun};
 use repository::{Page, Paginated, associations};
 
-use super::workers::Halt;
+use super::job::Halt;
 use super::{SummaryResult, SummaryService, Usage, billed_org};
 use crate::ServiceError;
 use crate::access::Actor;
@@ -76,10 +76,11 @@ impl SummaryService {
         actor: &Actor,
         report_id: i32,
     ) -> Result<repository::streams::Stream, ServiceError> {
-        let (report, stream) = crate::reports::get_for_change(&self.db, actor, report_id).await?;
-        crate::streams::require_active(&stream, "summarize its reports")?;
+        let (report, stream) =
+            crate::report_guards::get_for_change(&self.db, actor, report_id).await?;
+        crate::report_guards::require_active(&stream, "summarize its reports")?;
         if report.approval_status == ApprovalStatus::Approved {
-            return Err(crate::curation::approved(report_id));
+            return Err(crate::report_guards::approved(report_id));
         }
         Ok(stream)
     }
@@ -261,9 +262,9 @@ impl SummaryService {
             .await?
             .ok_or(ServiceError::NotFound("summary run"))?;
         let report = if change {
-            crate::reports::get_for_change(&self.db, actor, run.report_id).await
+            crate::report_guards::get_for_change(&self.db, actor, run.report_id).await
         } else {
-            crate::reports::get_visible(&self.db, actor, run.report_id).await
+            crate::report_guards::get_visible(&self.db, actor, run.report_id).await
         };
         match report {
             Ok(_) => Ok(run),
@@ -292,7 +293,7 @@ impl SummaryService {
         report_id: i32,
         page: Page,
     ) -> Result<Paginated<SummaryRun>, ServiceError> {
-        crate::reports::get_visible(&self.db, actor, report_id).await?;
+        crate::report_guards::get_visible(&self.db, actor, report_id).await?;
         Ok(summary_runs::list_for_report(&self.db, report_id, page).await?)
     }
 

@@ -3,7 +3,6 @@
 //! lease alive while a run works, and hand runs back on shutdown.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,50 +11,9 @@ use repository::summary_runs::{self, SummaryRun};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::SummaryService;
-use super::run::{Ended, Job};
+use super::job::{Halt, HaltFlag, Job, MAX_ATTEMPTS};
+use super::run::Ended;
 use crate::settings::JobSettings;
-
-/// A run that keeps failing to end (its process dies each time, or the
-/// database keeps going away) is given up after this many claims.
-pub(super) const MAX_ATTEMPTS: i32 = 5;
-
-/// Why a run must make no further LLM calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Halt {
-    /// A user cancelled it: calls in flight are kept, then it ends.
-    Cancelled,
-    /// This process is stopping: calls in flight are kept, then the run
-    /// goes back to the queue for another process.
-    HandBack,
-    /// Another process took the run over: this one writes nothing more.
-    Lost,
-}
-
-/// A running run's halt flag, set by the heartbeat, a cancel or shutdown.
-#[derive(Debug, Default)]
-pub(super) struct HaltFlag(AtomicU8);
-
-impl HaltFlag {
-    pub(super) fn set(&self, halt: Halt) {
-        let code = match halt {
-            Halt::Cancelled => 1,
-            Halt::HandBack => 2,
-            Halt::Lost => 3,
-        };
-        // The strongest reason wins: losing the lease beats handing back,
-        // which beats a cancel.
-        self.0.fetch_max(code, Ordering::SeqCst);
-    }
-
-    pub(super) fn get(&self) -> Option<Halt> {
-        match self.0.load(Ordering::SeqCst) {
-            1 => Some(Halt::Cancelled),
-            2 => Some(Halt::HandBack),
-            3 => Some(Halt::Lost),
-            _ => None,
-        }
-    }
-}
 
 /// A run this process works on: how to halt it, and a counter its waiters
 /// watch (bumped on each change; dropped when the work here ends).
