@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use repository::associations;
 
-use super::run::Input;
+use super::pipeline::Input;
 use super::templates::PromptType;
 use super::{StageConfig, SummaryService};
 use crate::ServiceError;
@@ -54,7 +54,7 @@ impl SummaryService {
         self.summarizable(actor, report_id).await?;
         let input = self.read(report_id).await?;
         if input.loaded.articles.is_empty() {
-            return Err(super::runs::nothing_to_summarize());
+            return Err(super::requests::nothing_to_summarize());
         }
         self.estimate_input(&input, force).await
     }

@@ -1,6 +1,6 @@
 //! A claimed run as both sides of a summary run see it: the workers that
 //! claim, lease and hand back runs (`workers`), and the pipeline that runs
-//! one (`run`). Neither imports the other's internals for these.
+//! one (`pipeline`). Neither imports the other's internals for these.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};

@@ -1,6 +1,11 @@
 //! The summary pipeline: article summaries, then category summaries, then
 //! the executive summary, each stage parallel and bounded, with no database
 //! connection held while the LLM works.
+//!
+//! The requests side (`requests`: start or join a run, wait, cancel, read
+//! its history; `estimate`, `preview`) and the executor (`workers` claim,
+//! lease and hand back runs; `pipeline` runs one and stores its stages)
+//! share a claimed run through `job`.
 
 mod estimate;
 mod fair_share;
@@ -9,19 +14,20 @@ mod job;
 pub mod offline;
 #[cfg(feature = "openai")]
 pub mod openai;
+mod pipeline;
 mod preview;
 mod prompts;
 pub mod provider;
-mod run;
-mod runs;
+mod requests;
+mod workers;
+
 /// Prompt types and templates, owned by the crate (stream configurations
 /// check them too); here under the path summaries always had.
 pub use crate::templates;
-mod workers;
 
 pub use estimate::Estimate;
 pub use preview::{Preview, PreviewPrompts};
-pub use runs::{LedgerRow, SummaryRun, status_name};
+pub use requests::{LedgerRow, SummaryRun, status_name};
 pub use workers::Workers;
 
 use std::collections::BTreeMap;

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::SummaryService;
 use super::job::{Halt, HaltFlag, Job, MAX_ATTEMPTS};
-use super::run::Ended;
+use super::pipeline::Ended;
 use crate::settings::JobSettings;
 
 /// A run this process works on: how to halt it, and a counter its waiters
