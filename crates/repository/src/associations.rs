@@ -342,11 +342,6 @@ async fn set_per_article<C: ConnectionTrait>(
     Ok(db.execute(&update).await?.rows_affected())
 }
 
-/// The presentation categories of an association.
-pub fn categories(association: &Association) -> Vec<String> {
-    association.presentation_categories.0.clone()
-}
-
 /// The (report, article) pairs of the reports that hold any of `article_ids`.
 pub async fn holders<C: ConnectionTrait>(
     db: &C,

@@ -46,32 +46,14 @@ pub fn sets_llm(llm: &LlmConfig) -> bool {
         .any(|p| llm_of(llm, p).is_some())
 }
 
-/// A stream's configuration, as a summary run reads it.
-#[derive(Debug, Clone, Default)]
-pub struct StreamConfig {
-    pub presentation: PresentationConfig,
-    pub enrichment: EnrichmentConfig,
-    pub llm: LlmConfig,
+/// The stream's own prompts for `prompt`, if any.
+pub fn prompts(stream: &Stream, prompt: PromptType) -> Option<&PromptOverride> {
+    prompts_of(&stream.enrichment_config.prompts, prompt)
 }
 
-impl StreamConfig {
-    pub fn of(stream: &Stream) -> Self {
-        Self {
-            presentation: stream.presentation_config.clone(),
-            enrichment: stream.enrichment_config.clone(),
-            llm: stream.llm_config.clone(),
-        }
-    }
-
-    /// The stream's own prompts for `prompt`, if any.
-    pub fn prompts(&self, prompt: PromptType) -> Option<&PromptOverride> {
-        prompts_of(&self.enrichment.prompts, prompt)
-    }
-
-    /// The stream's LLM settings for `prompt`, if any.
-    pub fn llm(&self, prompt: PromptType) -> Option<&StageLlm> {
-        llm_of(&self.llm, prompt)
-    }
+/// The stream's LLM settings for `prompt`, if any.
+pub fn stage_llm(stream: &Stream, prompt: PromptType) -> Option<&StageLlm> {
+    llm_of(&stream.llm_config, prompt)
 }
 
 /// Whether `config` serializes to at most [`limits::CONFIG_BYTES`]; records

@@ -39,11 +39,6 @@ pub use crate::stream_config::{
 };
 use crate::stream_config::{validate_enrichment, validate_llm, validate_presentation};
 
-/// The categories of a stream's `presentation_config`.
-pub fn categories(stream: &Stream) -> Vec<Category> {
-    stream.presentation_config.categories.clone()
-}
-
 fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
     if !limits::is_name(value, max) {
         errors.push(FieldError::new(

@@ -64,7 +64,7 @@ impl SummaryService {
         input: &Input,
         force: bool,
     ) -> Result<Estimate, ServiceError> {
-        let article = self.stage_config(&input.config, PromptType::ArticleSummary);
+        let article = self.stage_config(&input.stream, PromptType::ArticleSummary);
         let plan = self
             .plan_articles(input, &article, force, &HashSet::new())
             .await?;
@@ -83,12 +83,12 @@ impl SummaryService {
         let line = |a: &associations::ReportArticle| {
             tokens_of(a.article.title.len() + 4) + u64::from(article.max_tokens)
         };
-        let category = self.stage_config(&input.config, PromptType::CategorySummary);
+        let category = self.stage_config(&input.stream, PromptType::CategorySummary);
         let mut category_calls = 0u32;
-        for c in &input.config.presentation.categories {
+        for c in &input.stream.presentation_config.categories {
             let inside: Vec<_> = articles
                 .iter()
-                .filter(|a| associations::categories(&a.association).contains(&c.id))
+                .filter(|a| a.association.presentation_categories.contains(&c.id))
                 .collect();
             if inside.is_empty() {
                 continue;
@@ -98,7 +98,7 @@ impl SummaryService {
                 fixed(&category) + inside.iter().map(|a| line(a)).sum::<u64>();
             estimate.max_completion_tokens += u64::from(category.max_tokens);
         }
-        let executive = self.stage_config(&input.config, PromptType::ExecutiveSummary);
+        let executive = self.stage_config(&input.stream, PromptType::ExecutiveSummary);
         estimate.prompt_tokens += fixed(&executive)
             + articles.iter().map(line).sum::<u64>()
             + u64::from(category_calls) * u64::from(category.max_tokens);

@@ -43,7 +43,6 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
 use crate::settings::{JobSettings, ProviderKind};
-use crate::stream_config::StreamConfig;
 use crate::{LlmSettings, ServiceError};
 use provider::{Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse};
 use templates::PromptType;
@@ -161,9 +160,13 @@ impl SummaryService {
     }
 
     /// One stage's settings: the stream's own over the service's.
-    fn stage_config(&self, config: &StreamConfig, prompt: PromptType) -> StageConfig {
-        let llm = config.llm(prompt).cloned().unwrap_or_default();
-        let prompts = config.prompts(prompt).cloned().unwrap_or_default();
+    fn stage_config(&self, stream: &Stream, prompt: PromptType) -> StageConfig {
+        let llm = crate::stream_config::stage_llm(stream, prompt)
+            .cloned()
+            .unwrap_or_default();
+        let prompts = crate::stream_config::prompts(stream, prompt)
+            .cloned()
+            .unwrap_or_default();
         let (default_system, default_template) = prompt.default_prompt();
         // A configuration saved before the operator narrowed the limits is
         // held to them here: another model becomes the default, larger

@@ -26,7 +26,6 @@ use super::{Call, StageConfig, SummaryService, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
 use crate::reports::ReportEnrichments;
-use crate::stream_config::StreamConfig;
 
 /// How a worker's part of a run ended.
 pub(super) enum Ended {
@@ -207,7 +206,6 @@ pub(super) struct ArticlePlan {
 /// What a run reads before any LLM call.
 pub(super) struct Input {
     pub(super) stream: Stream,
-    pub(super) config: StreamConfig,
     pub(super) loaded: ReportWithArticles,
 }
 
@@ -387,11 +385,7 @@ impl SummaryService {
             return Err(crate::report_guards::approved(report_id));
         }
         let loaded = reports::load_with_articles(&self.db, report, false).await?;
-        Ok(Input {
-            config: StreamConfig::of(&stream),
-            stream,
-            loaded,
-        })
+        Ok(Input { stream, loaded })
     }
 
     /// The article stage's requests: each visible article lacking a summary
@@ -452,7 +446,7 @@ impl SummaryService {
         ledger: &mut Ledger,
     ) -> Result<(ArticleSummaries, Pending), Stop> {
         let articles = &input.loaded.articles;
-        let config = self.stage_config(&input.config, PromptType::ArticleSummary);
+        let config = self.stage_config(&input.stream, PromptType::ArticleSummary);
         // What earlier attempts of this run stored (a first attempt has none).
         let done_here: HashSet<i32> = if job.attempt > 1 {
             usage::items_done(&self.db, job.id, LlmStage::ArticleSummary)
@@ -525,21 +519,21 @@ impl SummaryService {
         ledger: &mut Ledger,
     ) -> Result<(BTreeMap<String, String>, Pending), Stop> {
         let (stream, articles) = (&input.stream, &input.loaded.articles);
-        let config = self.stage_config(&input.config, PromptType::CategorySummary);
+        let config = self.stage_config(&input.stream, PromptType::CategorySummary);
         let mut done: BTreeMap<String, String> = row
             .category_summaries
             .clone()
             .map(|c| c.0)
             .unwrap_or_default();
         let mut jobs = Vec::new();
-        for category in &input.config.presentation.categories {
+        for category in &input.stream.presentation_config.categories {
             if done.contains_key(&category.id) {
                 continue;
             }
             let lines = summaries.lines(
                 articles
                     .iter()
-                    .filter(|a| associations::categories(&a.association).contains(&category.id)),
+                    .filter(|a| a.association.presentation_categories.contains(&category.id)),
             );
             if lines.is_empty() {
                 continue;
@@ -587,10 +581,10 @@ impl SummaryService {
         category_summaries: &BTreeMap<String, String>,
         ledger: &mut Ledger,
     ) -> Result<(Option<String>, Pending), Stop> {
-        let config = self.stage_config(&input.config, PromptType::ExecutiveSummary);
+        let config = self.stage_config(&input.stream, PromptType::ExecutiveSummary);
         let values = prompts::executive(
             &input.stream,
-            &input.config.presentation.categories,
+            &input.stream.presentation_config.categories,
             &input.loaded.report.report_name,
             article_lines,
             category_summaries

@@ -2,7 +2,7 @@
 //! same values a run would use; nothing is saved but the ledger row.
 
 use entity::enums::LlmStage;
-use repository::associations::{self, ReportArticle};
+use repository::associations::ReportArticle;
 use repository::reports::ReportWithArticles;
 use repository::streams::Stream;
 use repository::usage;
@@ -12,7 +12,6 @@ use super::templates::{self, PromptType};
 use super::{SummaryService, billed_org, prompts};
 use crate::access::Actor;
 use crate::error::FailedItem;
-use crate::stream_config::StreamConfig;
 use crate::{FieldError, ServiceError, limits};
 
 /// What a prompt produced in a preview.
@@ -77,14 +76,13 @@ impl SummaryService {
             ));
         }
         prompts_given.check(prompt)?;
-        let stream_config = StreamConfig::of(&stream);
-        let mut config = self.stage_config(&stream_config, prompt);
+        let mut config = self.stage_config(&stream, prompt);
         config.system = prompts_given.system_prompt.unwrap_or(config.system);
         config.template = prompts_given
             .user_prompt_template
             .unwrap_or(config.template);
         let loaded = repository::reports::load_with_articles(&self.db, report, false).await?;
-        let values = preview_values(&stream, &stream_config, &loaded, prompt, article_id)?;
+        let values = preview_values(&stream, &loaded, prompt, article_id)?;
         let user = templates::render(&config.template, &values)
             .map_err(|e| ServiceError::invalid("user_prompt_template", e.to_string()))?;
         let stage = match prompt {
@@ -143,7 +141,6 @@ impl SummaryService {
 /// before the first has run.
 fn preview_values(
     stream: &Stream,
-    config: &StreamConfig,
     loaded: &ReportWithArticles,
     prompt: PromptType,
     article_id: Option<i32>,
@@ -170,14 +167,14 @@ fn preview_values(
             prompts::article(stream, &chosen.article)
         }
         PromptType::CategorySummary => {
-            let first = config.presentation.categories.first();
+            let first = stream.presentation_config.categories.first();
             let lines: Vec<String> = loaded
                 .articles
                 .iter()
                 .filter(|a| {
                     first
                         .as_ref()
-                        .is_none_or(|c| associations::categories(&a.association).contains(&c.id))
+                        .is_none_or(|c| a.association.presentation_categories.contains(&c.id))
                 })
                 .map(listed)
                 .collect();
@@ -192,7 +189,7 @@ fn preview_values(
                 .map(|e| &e.category_summaries);
             prompts::executive(
                 stream,
-                &config.presentation.categories,
+                &stream.presentation_config.categories,
                 &loaded.report.report_name,
                 &lines,
                 stored
