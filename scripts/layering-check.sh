@@ -49,4 +49,4 @@ done
 echo "features: one build of the shared crates for api, bench, migration and the tests"
 
 # Inside the crates, no two sibling modules import each other.
-python3 scripts/import_circles.py crates/service/src crates/api/src crates/repository/src
+python3 scripts/import_circles.py crates/service/src crates/api/src crates/repository/src crates/llm/src

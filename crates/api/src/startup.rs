@@ -123,26 +123,22 @@ async fn connect(settings: &Settings) -> anyhow::Result<Services> {
 /// `curio worker`: summary-run workers without the HTTP listener, until
 /// SIGTERM/SIGINT; then runs in progress get the grace period to end, and
 /// the rest go back to the queue.
-pub async fn run_workers(mut settings: Settings) -> anyhow::Result<()> {
-    if settings.auth.jwt_secret.is_none() {
-        // A worker signs and checks no token; the key is only there because
-        // the services are built as one.
-        let unused = format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-        settings.auth.jwt_secret = Some(unused.into());
-    }
-    let services = connect(&settings).await?;
-    let workers = services.summaries.start_workers();
+pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
+    // The recorder first: series the service registers at zero are kept.
+    observability::prometheus();
+    // The database and the summaries alone: a worker signs and checks no
+    // token, so it needs no signing secret.
+    let db = service::database::open(&settings.database, settings.app.migrate_on_start).await?;
+    let summaries = service::summaries::SummaryService::from_settings(db, settings.llm.clone())?
+        .with_jobs(settings.jobs.clone());
+    let workers = summaries.start_workers();
     tracing::info!(workers = settings.jobs.workers, "summary workers started");
     stop_signal().await?;
     tracing::info!("stopping summary workers");
     workers
         .shutdown(Duration::from_secs(settings.server.shutdown_grace_secs))
         .await;
-    services.close().await;
+    summaries.close().await;
     Ok(())
 }
 

@@ -828,7 +828,9 @@ backend_tests! {
         let log = std::env::temp_dir().join(format!("curio-worker-{}-{}.log", std::process::id(), api.port));
         let file = std::fs::File::create(&log).unwrap();
         let worker_env = llm_env(&llm, &[]);
+        // A worker signs no token: it starts without a signing secret.
         let mut worker = command(&db.url, free_port(), &worker_env)
+            .env_remove("CURIO__AUTH__JWT_SECRET")
             .arg("worker")
             .stdout(Stdio::from(file.try_clone().unwrap()))
             .stderr(Stdio::from(file))

@@ -99,8 +99,6 @@ pub mod templates;
 pub mod token_crypto;
 pub mod users;
 
-use std::sync::Arc;
-
 use database::DatabaseSettings;
 
 pub use access::Actor;
@@ -113,7 +111,7 @@ pub use settings::{AuthSettings, JobSettings, LlmSettings, QuotaSettings};
 /// Re-exported so callers name the date and JSON types the services take
 /// (report dates, stream configurations) in the versions they were built
 /// with.
-pub use {chrono, serde_json};
+pub use {chrono, llm, serde_json};
 
 /// Every service, sharing one pool; cheap to clone. The pool itself stays
 /// inside: callers go through the services, and so through their rules.
@@ -137,11 +135,10 @@ impl Services {
         auth: AuthSettings,
         llm: LlmSettings,
     ) -> Result<Self, StartupError> {
-        let provider = summaries::provider_from_settings(&llm)?;
         Ok(Self {
             auth: auth::AuthService::new(db.clone(), auth)?,
             streams: streams::StreamService::new(db.clone(), llm.clone()),
-            summaries: summaries::SummaryService::new(db.clone(), Arc::from(provider), llm),
+            summaries: summaries::SummaryService::from_settings(db.clone(), llm)?,
             users: users::UserService::new(db.clone()),
             organizations: organizations::OrganizationService::new(db.clone()),
             reports: reports::ReportService::new(db.clone()),

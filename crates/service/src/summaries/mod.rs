@@ -11,15 +11,14 @@ mod estimate;
 mod fair_share;
 mod follow;
 mod job;
-pub mod offline;
-#[cfg(feature = "openai")]
-pub mod openai;
 mod pipeline;
 mod preview;
 mod prompts;
-pub mod provider;
 mod requests;
 mod workers;
+
+/// The provider interface, from the LLM adapters' crate.
+pub use llm::provider;
 
 /// Prompt types and templates, owned by the crate (stream configurations
 /// check them too); here under the path summaries always had.
@@ -42,34 +41,20 @@ use repository::usage::NewUsage;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-use crate::settings::{JobSettings, ProviderKind};
+use crate::settings::JobSettings;
 use crate::{LlmSettings, ServiceError};
-use provider::{Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse};
+use llm::{Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse};
 use templates::PromptType;
 
-/// Builds the configured provider: OpenAI-compatible when chosen (or when a
-/// key is set under `auto`), the offline summarizer otherwise.
+/// Builds the configured provider (see [`llm::from_settings`]).
 pub fn provider_from_settings(
     settings: &LlmSettings,
 ) -> Result<Box<dyn LlmProvider>, crate::error::StartupError> {
-    let online = match settings.provider {
-        ProviderKind::Openai => true,
-        ProviderKind::Offline => false,
-        ProviderKind::Auto => settings.api_key.is_some(),
-    };
-    if !online {
-        return Ok(Box::new(offline::OfflineProvider));
-    }
-    #[cfg(feature = "openai")]
-    return Ok(Box::new(openai::OpenAiProvider::new(settings).map_err(
-        |e| crate::error::StartupError::LlmClient(Box::new(e)),
-    )?));
-    #[cfg(not(feature = "openai"))]
-    Err(crate::error::StartupError::Config(
-        "llm.provider asks for the OpenAI-compatible client, which this build leaves out \
-         (the service crate's `openai` feature)"
-            .into(),
-    ))
+    use crate::error::StartupError;
+    llm::from_settings(settings).map_err(|e| match e {
+        llm::BuildError::NotBuilt => StartupError::Config(e.to_string()),
+        llm::BuildError::Client(source) => StartupError::LlmClient(source),
+    })
 }
 
 /// Tokens and calls of one run.
@@ -146,6 +131,22 @@ impl SummaryService {
             local: Arc::new(workers::Local::new(JobSettings::default())),
             followed: Arc::default(),
         }
+    }
+
+    /// The service with the configured provider: all `curio worker` needs
+    /// (it signs no token, so it builds no other service).
+    pub fn from_settings(
+        db: DatabaseConnection,
+        settings: LlmSettings,
+    ) -> Result<Self, crate::error::StartupError> {
+        let provider = provider_from_settings(&settings)?;
+        Ok(Self::new(db, Arc::from(provider), settings))
+    }
+
+    /// Closes the pool once in-flight work is done with it (for a program,
+    /// such as `curio worker`, that built this service alone).
+    pub async fn close(&self) {
+        self.db.clone().close().await.ok();
     }
 
     /// The same service with other job settings (worker count, lease).

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use futures::future::BoxFuture;
 
-use super::provider::{Attempt, Completion, LlmProvider, LlmRequest, LlmResponse};
+use crate::provider::{Attempt, Completion, LlmProvider, LlmRequest, LlmResponse};
 
 /// Sentences kept in a summary.
 const KEEP: usize = 3;

@@ -19,10 +19,10 @@ use async_openai::types::chat::{
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
 
-use super::provider::{
+use crate::LlmSettings;
+use crate::provider::{
     Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse, backoff, jittered,
 };
-use crate::LlmSettings;
 
 /// A non-success HTTP answer, kept whole so the retry loop can read the
 /// status, `Retry-After` and the provider's request id.
@@ -61,7 +61,7 @@ impl tower::Service<HttpRequestFactory> for StatusAware {
                 return Ok(response);
             }
             let headers = response.headers();
-            let retry_after = super::provider::retry_after(headers, std::time::SystemTime::now());
+            let retry_after = crate::provider::retry_after(headers, std::time::SystemTime::now());
             let request_id = headers
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
