@@ -12,6 +12,23 @@ use config::{Environment, File, FileFormat};
 /// The embedded defaults.
 pub const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
+/// One section of the embedded defaults, as its settings type: the `Default`
+/// of every settings section, so that each default is written once, in
+/// `config/default.toml`, whether Curio reads its layers or a program builds
+/// a section in code.
+///
+/// # Panics
+///
+/// When the embedded file lacks the section or holds a value of another
+/// type: a build defect, which every crate's tests meet first.
+pub fn defaults<T: serde::de::DeserializeOwned>(section: &str) -> T {
+    Config::builder()
+        .add_source(File::from_str(DEFAULTS, FileFormat::Toml))
+        .build()
+        .and_then(|defaults| defaults.get(section))
+        .unwrap_or_else(|e| panic!("config/default.toml: [{section}]: {e}"))
+}
+
 /// Keys whose environment value is a comma-separated list.
 const LIST_KEYS: &[&str] = &["server.cors_origins", "server.trusted_proxies"];
 

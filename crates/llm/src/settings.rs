@@ -15,8 +15,10 @@ pub enum ProviderKind {
 }
 
 /// LLM provider, limits, timeouts and retries.
+// No container `#[serde(default)]`: `Default` reads the embedded file
+// through this very impl. Curio's layers always hold every key.
 #[derive(Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct LlmSettings {
     pub provider: ProviderKind,
     /// Base URL of an OpenAI-compatible API (`…/v1`).
@@ -66,27 +68,10 @@ impl LlmSettings {
     }
 }
 
+/// The `[llm]` section of `config/default.toml`.
 impl Default for LlmSettings {
     fn default() -> Self {
-        Self {
-            provider: ProviderKind::Auto,
-            base_url: "https://api.openai.com/v1".into(),
-            api_key: None,
-            model: "gpt-4o-mini".into(),
-            temperature: 0.2,
-            max_tokens: 400,
-            request_timeout_secs: 60.0,
-            connect_timeout_secs: 5.0,
-            max_attempts: 3,
-            retry_base_ms: 250,
-            retry_max_ms: 8_000,
-            global_concurrency: 64,
-            default_max_concurrent: 8,
-            allowed_models: Vec::new(),
-            max_tokens_limit: 4000,
-            max_concurrent_limit: 32,
-            previews_per_minute: 10,
-        }
+        curio_config::defaults("llm")
     }
 }
 

@@ -19,8 +19,10 @@ use crate::RepoError;
 /// pool_recycle=1800, pool_pre_ping=True`): 5 connections kept warm, 15 at
 /// most, so one process never takes more than a fair share of the server's
 /// `max_connections` when several processes run behind a load balancer.
+// No container `#[serde(default)]`: `Default` reads the embedded file
+// through this very impl. Curio's layers always hold every key.
 #[derive(Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://…`, `mysql://…`, `postgres://…`, or a legacy SQLAlchemy form.
     pub url: SecretString,
@@ -45,20 +47,10 @@ pub struct DatabaseSettings {
     pub log_statements: bool,
 }
 
+/// The `[database]` section of `config/default.toml`.
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self {
-            url: SecretString::from("sqlite://data/curio.db"),
-            min_connections: 5,
-            max_connections: 15,
-            acquire_timeout_secs: 30.0,
-            connect_timeout_secs: 10.0,
-            max_lifetime_secs: 1800,
-            idle_timeout_secs: 600,
-            test_before_acquire: true,
-            pre_ping_after_idle_secs: 1.0,
-            log_statements: false,
-        }
+        curio_config::defaults("database")
     }
 }
 

@@ -1,4 +1,6 @@
 //! Settings of the service layer (part of the application's layered config).
+//! Each section's `Default` is its part of `config/default.toml` (so no
+//! container `#[serde(default)]`, which would call it while reading it).
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -16,7 +18,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Token signing and lifetime.
 #[derive(Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     /// The HS256 key. Nothing ships: the operator sets it (or, on the
     /// embedded SQLite default only, one is generated at first start).
@@ -40,19 +42,10 @@ pub struct AuthSettings {
     pub failed_login_window_secs: u64,
 }
 
+/// The `[auth]` section of `config/default.toml`.
 impl Default for AuthSettings {
     fn default() -> Self {
-        Self {
-            jwt_secret: None,
-            token_lifetime_minutes: 60,
-            max_session_hours: 24,
-            issuer: None,
-            audience: None,
-            max_failed_logins: 5,
-            max_login_delay_secs: 300,
-            max_failed_logins_per_address: 100,
-            failed_login_window_secs: 900,
-        }
+        curio_config::defaults("auth")
     }
 }
 
@@ -114,7 +107,7 @@ fn guessable(secret: &str) -> bool {
 /// Summary runs as durable jobs: how many this process works on at once and
 /// how long its claim on one lasts without a heartbeat.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct JobSettings {
     /// Runs this process works on at once. A run mostly waits for the LLM,
     /// so this is far above the core count; LLM calls are capped separately
@@ -142,23 +135,17 @@ pub struct JobSettings {
     pub max_active_runs_per_user: u64,
 }
 
+/// The `[jobs]` section of `config/default.toml`.
 impl Default for JobSettings {
     fn default() -> Self {
-        Self {
-            workers: 64,
-            lease_secs: 30,
-            poll_ms: 250,
-            flush_ms: 1000,
-            max_active_runs_per_org: 256,
-            max_active_runs_per_user: 32,
-        }
+        curio_config::defaults("jobs")
     }
 }
 
 /// What members (not administrators) may create: bounds on the rows one
 /// member can make the database write.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct QuotaSettings {
     /// Articles in one report a member creates (422 beyond).
     pub member_articles_per_report: usize,
@@ -167,12 +154,10 @@ pub struct QuotaSettings {
     pub member_reports_per_day: u64,
 }
 
+/// The `[quotas]` section of `config/default.toml`.
 impl Default for QuotaSettings {
     fn default() -> Self {
-        Self {
-            member_articles_per_report: 1000,
-            member_reports_per_day: 100,
-        }
+        curio_config::defaults("quotas")
     }
 }
 
@@ -185,6 +170,15 @@ mod tests {
             jwt_secret: Some(secret.to_owned().into()),
             ..AuthSettings::default()
         }
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_file_and_ship_no_secret() {
+        let auth = AuthSettings::default();
+        assert!(auth.jwt_secret.is_none());
+        assert_eq!(auth.token_lifetime_minutes, 60);
+        assert_eq!(JobSettings::default().max_active_runs_per_user, 32);
+        assert_eq!(QuotaSettings::default().member_reports_per_day, 100);
     }
 
     #[test]
