@@ -70,7 +70,9 @@ backend_tests! {
         let new = app.post("/api/v1/users", aa, json!({"email": "new@a.test", "password": "long enough pw", "full_name": "Newbie"})).await;
         assert_eq!(new.status(), 201);
         let new_id = new.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-        assert_eq!(status(&app, M::POST, "/api/v1/users", aa, Some(json!({"email": "NEW@a.test", "password": "long enough pw"}))).await, 409);
+        let taken = app.request(M::POST, "/api/v1/users", Some(aa), Some(json!({"email": "NEW@a.test", "password": "long enough pw"}))).await;
+        assert_eq!(taken.status(), 409);
+        assert_eq!(taken.json::<Value>().await.unwrap()["conflict"], "duplicate");
         assert_eq!(status(&app, M::POST, "/api/v1/users", aa, Some(json!({"email": "not-an-email", "password": "short"}))).await, 422);
         assert_eq!(status(&app, M::POST, "/api/v1/users", aa, Some(json!({"email": "x@a.test", "password": "long enough pw", "role": "platform_admin"}))).await, 403);
         let read: Value = app.get(&format!("/api/v1/users/{new_id}"), aa).await.json().await.unwrap();
@@ -125,13 +127,17 @@ backend_tests! {
         // Curation
         let (r, a0, a1) = (w.report, w.articles[0], w.articles[1]);
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/articles/{a0}/exclude"), aa, Some(json!({"notes": "off topic"}))).await, 200);
-        assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/articles/{a0}/exclude"), aa, None).await, 409);
+        let again = app.request(M::POST, &format!("/api/v1/reports/{r}/articles/{a0}/exclude"), Some(aa), None).await;
+        assert_eq!(again.status(), 409);
+        assert_eq!(again.json::<Value>().await.unwrap()["conflict"], "already_done");
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/articles/{a0}/include"), aa, None).await, 200);
         assert_eq!(status(&app, M::PATCH, &format!("/api/v1/reports/{r}/articles/{a1}"), aa, Some(json!({"ai_summary": "Curated text", "notes": "tightened"}))).await, 200);
         assert_eq!(status(&app, M::PATCH, &format!("/api/v1/reports/{r}/articles/{a1}"), aa, Some(json!({"presentation_categories": ["nope"]}))).await, 422);
         let order: Vec<i32> = w.articles.iter().rev().copied().collect();
         assert_eq!(status(&app, M::PUT, &format!("/api/v1/reports/{r}/ranking"), aa, Some(json!({"article_ids": order}))).await, 204);
-        assert_eq!(status(&app, M::PUT, &format!("/api/v1/reports/{r}/ranking"), aa, Some(json!({"article_ids": [a0]}))).await, 409);
+        let partial = app.request(M::PUT, &format!("/api/v1/reports/{r}/ranking"), Some(aa), Some(json!({"article_ids": [a0]}))).await;
+        assert_eq!(partial.status(), 409);
+        assert_eq!(partial.json::<Value>().await.unwrap()["conflict"], "stale");
         assert_eq!(status(&app, M::PUT, &format!("/api/v1/reports/{r}/ranking"), aa, Some(json!({"article_ids": [a0, a0]}))).await, 422);
         let reordered: Value = app.get(&format!("/api/v1/reports/{r}"), aa).await.json().await.unwrap();
         assert_eq!(reordered["articles"][0]["id"], *w.articles.last().unwrap());
@@ -165,6 +171,7 @@ backend_tests! {
         assert_eq!(frozen.headers()["content-type"], "application/problem+json");
         let problem: Value = frozen.json().await.unwrap();
         assert!(problem["detail"].as_str().unwrap().contains("reopen"), "{problem}");
+        assert_eq!(problem["conflict"], "report_status", "the rule is named for clients to branch on");
         assert_eq!(status(&app, M::POST, &format!("/api/v1/reports/{r}/reject"), ma, Some(json!({"reason": "no"}))).await, 403);
         let events: Value = app.get(&format!("/api/v1/reports/{r}/events"), aa).await.json().await.unwrap();
         let kinds: Vec<&str> = events["data"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();

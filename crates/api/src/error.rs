@@ -53,6 +53,10 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<ProblemFailedItem>>)]
     pub failed: Option<Vec<FailedItem>>,
+    /// Which rule a 409 met, for clients to branch on (`detail` says it in
+    /// words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<service::ConflictKind>,
     /// The summary run the problem is of (`GET /summary-runs/{run_id}`);
     /// the provider's own error is logged under this id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,7 +84,7 @@ impl ApiError {
             ApiError::Service(e) => match e {
                 ServiceError::NotFound(what) => ("not-found", format!("{what} not found")),
                 ServiceError::Forbidden(why) => ("forbidden", why.clone()),
-                ServiceError::Conflict(why) => ("conflict", why.clone()),
+                ServiceError::Conflict { detail, .. } => ("conflict", detail.clone()),
                 ServiceError::PreconditionFailed(why) => ("precondition-failed", why.clone()),
                 ServiceError::BudgetExceeded { detail, .. } => ("budget-exceeded", detail.clone()),
                 ServiceError::RateLimited { detail, .. } => ("rate-limited", detail.clone()),
@@ -145,7 +149,7 @@ impl ResponseError for ApiError {
             ApiError::Service(e) => match e {
                 ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-                ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::Conflict { .. } => StatusCode::CONFLICT,
                 ServiceError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
                 ServiceError::BudgetExceeded { .. } | ServiceError::RateLimited { .. } => {
                     StatusCode::TOO_MANY_REQUESTS
@@ -192,6 +196,10 @@ impl ResponseError for ApiError {
             },
             failed: match self {
                 ApiError::Service(ServiceError::LlmFailed { failed, .. }) => Some(failed.clone()),
+                _ => None,
+            },
+            conflict: match self {
+                ApiError::Service(ServiceError::Conflict { kind, .. }) => Some(*kind),
                 _ => None,
             },
             run_id: match self {

@@ -185,7 +185,7 @@ pub async fn create_admin(
         .await;
     db.close().await.ok();
     created.map_err(|e| match e {
-        service::ServiceError::Conflict(_) => {
+        service::ServiceError::Conflict { .. } => {
             anyhow::anyhow!("a user with email {} already exists", email.trim())
         }
         service::ServiceError::Validation(errors) => anyhow::anyhow!(

@@ -15,7 +15,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::access::Actor;
 use crate::report_guards::{check_categories, check_editable, check_version, get_for_change};
-use crate::{FieldError, ServiceError, limits};
+use crate::{ConflictKind, FieldError, ServiceError, limits};
 
 /// A curator's edit of a report's summaries, as submitted: the executive
 /// summary, and category summaries by category id.
@@ -91,7 +91,7 @@ async fn require_visible(
     action: &str,
 ) -> Result<(), ServiceError> {
     if associations::count_visible(txn, report_id).await? == 0 {
-        return Err(ServiceError::Conflict(format!(
+        return Err(ConflictKind::NoVisibleArticles.because(format!(
             "a report with no visible articles cannot be {action}"
         )));
     }
@@ -171,7 +171,7 @@ impl CurationService {
         let status = reports::get(&txn, report_id).await?.approval_status;
         if !from.contains(&status) {
             let allowed: Vec<&str> = from.iter().map(|s| status_name(*s)).collect();
-            return Err(ServiceError::Conflict(format!(
+            return Err(ConflictKind::ReportStatus.because(format!(
                 "a report that is {} cannot be {action}; only a report that is {} can",
                 status_name(status),
                 allowed.join(" or ")
@@ -226,10 +226,10 @@ impl CurationService {
             .await?
             .ok_or(ServiceError::NotFound("report article"))?;
         if current.is_hidden == excluded {
-            return Err(ServiceError::Conflict(if excluded {
-                "the article is already excluded".into()
+            return Err(ConflictKind::AlreadyDone.because(if excluded {
+                "the article is already excluded"
             } else {
-                "the article is already included".into()
+                "the article is already included"
             }));
         }
         let updated =
@@ -421,7 +421,7 @@ impl CurationService {
         let txn = self.begin(report_id).await?;
         let visible = associations::visible_article_ids(&txn, report_id).await?;
         if given != visible.iter().copied().collect::<HashSet<_>>() {
-            return Err(ServiceError::Conflict(format!(
+            return Err(ConflictKind::Stale.because(format!(
                 "the ranking must list each of the report's {} visible articles exactly once; reload the report",
                 visible.len()
             )));
@@ -460,9 +460,8 @@ impl CurationService {
             .await?
             .is_some()
         {
-            return Err(ServiceError::Conflict(
-                "a summary run of this report is in progress; wait for it to end or cancel it"
-                    .into(),
+            return Err(ConflictKind::RunInProgress.because(
+                "a summary run of this report is in progress; wait for it to end or cancel it",
             ));
         }
         let report =

@@ -22,6 +22,53 @@ impl FieldError {
 
 pub use entity::summary_run::FailedItem;
 
+/// Which rule a conflicting request meets: what a client branches on (the
+/// problem document's `conflict` member), while `detail` says it in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ConflictKind {
+    /// Another row holds this unique value (email, organization name, DOI,
+    /// PMID).
+    Duplicate,
+    /// The report's approval status does not allow the action (an approved
+    /// report cannot change; only a draft can be submitted, …).
+    ReportStatus,
+    /// The report has no visible article to act on.
+    NoVisibleArticles,
+    /// The change asked for is already in place (an article already
+    /// excluded or included).
+    AlreadyDone,
+    /// The request was built on a state that has changed since (a ranking
+    /// that does not list the report's visible articles): reload.
+    Stale,
+    /// The stream is inactive.
+    StreamInactive,
+    /// A summary run of the report is in progress.
+    RunInProgress,
+    /// The summary run has already ended, or was cancelled.
+    RunEnded,
+    /// A summary run ended on one of the other conflicts (or was given up
+    /// after repeated interruptions); `detail` says which.
+    RunFailed,
+    /// The stream's prompt template does not render.
+    TemplateInvalid,
+    /// The change would leave no active platform admin.
+    LastPlatformAdmin,
+    /// Other rows still refer to the resource (an organization with users).
+    InUse,
+}
+
+impl ConflictKind {
+    /// A conflict of this kind, with its explanation.
+    pub fn because(self, detail: impl Into<String>) -> ServiceError {
+        ServiceError::Conflict {
+            kind: self,
+            detail: detail.into(),
+        }
+    }
+}
+
 /// What can go wrong in a service call.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -31,9 +78,9 @@ pub enum ServiceError {
     /// Visible, but the caller's role does not allow the action.
     #[error("{0}")]
     Forbidden(String),
-    /// The request conflicts with the current state (duplicate, stale).
-    #[error("{0}")]
-    Conflict(String),
+    /// The request conflicts with the current state: `kind` names the rule.
+    #[error("{detail}")]
+    Conflict { kind: ConflictKind, detail: String },
     /// The organization's monthly LLM budget would be exceeded (says which
     /// limit and when it resets); `retry_after` is the time to the reset.
     #[error("{detail}")]
@@ -108,19 +155,19 @@ impl From<RepoError> for ServiceError {
         match err {
             RepoError::NotFound { entity, .. } => ServiceError::NotFound(entity),
             RepoError::Duplicate(Constraint::UserEmail) => {
-                ServiceError::Conflict("a user with this email already exists".into())
+                ConflictKind::Duplicate.because("a user with this email already exists")
             }
             RepoError::Duplicate(Constraint::OrganizationName) => {
-                ServiceError::Conflict("an organization with this name already exists".into())
+                ConflictKind::Duplicate.because("an organization with this name already exists")
             }
             RepoError::Duplicate(Constraint::ArticleDoi) => {
-                ServiceError::Conflict("another article has this DOI".into())
+                ConflictKind::Duplicate.because("another article has this DOI")
             }
             RepoError::Duplicate(Constraint::ArticlePmid) => {
-                ServiceError::Conflict("another article has this PMID".into())
+                ConflictKind::Duplicate.because("another article has this PMID")
             }
             RepoError::Duplicate(Constraint::Other(_)) => {
-                ServiceError::Conflict("the resource already exists".into())
+                ConflictKind::Duplicate.because("the resource already exists")
             }
             RepoError::Unavailable(_) => ServiceError::Unavailable(Box::new(err)),
             other => ServiceError::Internal(Box::new(other)),

@@ -104,7 +104,7 @@ use database::DatabaseSettings;
 pub use access::Actor;
 /// The enumerations stored in the database (roles, scopes, approval).
 pub use entity::enums;
-pub use error::{FieldError, ServiceError, StartupError};
+pub use error::{ConflictKind, FieldError, ServiceError, StartupError};
 pub use repository::{Page, Paginated, pagination};
 pub use sea_orm::DatabaseConnection;
 pub use settings::{AuthSettings, JobSettings, LlmSettings, QuotaSettings};

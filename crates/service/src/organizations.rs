@@ -21,7 +21,7 @@ use repository::{Page, Paginated, RepoError, streams};
 use sea_orm::DatabaseConnection;
 
 use crate::access::Actor;
-use crate::{FieldError, ServiceError};
+use crate::{ConflictKind, FieldError, ServiceError};
 
 /// An organization with its member and stream counts.
 #[derive(Debug, Clone)]
@@ -160,9 +160,10 @@ impl OrganizationService {
         }
         require_platform_admin(actor)?;
         match organizations::delete(db, id).await {
-            Err(RepoError::ForeignKey(_)) => Err(ServiceError::Conflict(
-                "the organization still has users: remove them first".into(),
-            )),
+            Err(RepoError::ForeignKey(_)) => {
+                Err(ConflictKind::InUse
+                    .because("the organization still has users: remove them first"))
+            }
             other => Ok(other?),
         }
     }

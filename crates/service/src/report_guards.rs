@@ -11,7 +11,7 @@ use repository::streams::Stream;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::access::{self, Actor};
-use crate::{FieldError, ServiceError, limits};
+use crate::{ConflictKind, FieldError, ServiceError, limits};
 
 /// A report the caller may see, with its stream.
 pub(crate) async fn get_visible(
@@ -77,9 +77,8 @@ pub fn require_active(stream: &Stream, go_on: &str) -> Result<(), ServiceError> 
     if stream.is_active {
         Ok(())
     } else {
-        Err(ServiceError::Conflict(format!(
-            "the stream is inactive: reactivate it to {go_on}"
-        )))
+        Err(ConflictKind::StreamInactive
+            .because(format!("the stream is inactive: reactivate it to {go_on}")))
     }
 }
 
@@ -118,7 +117,7 @@ pub(crate) async fn check_editable(
 
 /// Why an approved report's contents cannot change.
 pub(crate) fn approved(report_id: i32) -> ServiceError {
-    ServiceError::Conflict(format!(
+    ConflictKind::ReportStatus.because(format!(
         "report {report_id} is approved and cannot change; reopen it first"
     ))
 }

@@ -7,7 +7,7 @@ use repository::{Page, Paginated, organizations};
 use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
-use crate::{FieldError, ServiceError, limits, passwords};
+use crate::{ConflictKind, FieldError, ServiceError, limits, passwords};
 
 /// A user to create, as submitted.
 #[derive(Debug, Clone)]
@@ -227,9 +227,8 @@ impl UserService {
             || patch.role.is_some_and(|r| r != target.role);
         let txn = repository::database::begin_write(db).await?;
         if loses_admin && other_active_admins(&txn, target.id).await? == 0 {
-            return Err(ServiceError::Conflict(
-                "the last platform admin cannot be demoted or deactivated".into(),
-            ));
+            return Err(ConflictKind::LastPlatformAdmin
+                .because("the last platform admin cannot be demoted or deactivated"));
         }
         let updated = users::update(
             &txn,
@@ -267,9 +266,8 @@ impl UserService {
         if target.role == UserRole::PlatformAdmin
             && other_active_admins(&txn, target.id).await? == 0
         {
-            return Err(ServiceError::Conflict(
-                "the last platform admin cannot be deleted".into(),
-            ));
+            return Err(ConflictKind::LastPlatformAdmin
+                .because("the last platform admin cannot be deleted"));
         }
         users::delete(&txn, id).await?;
         txn.commit().await?;

@@ -5,7 +5,7 @@ mod common;
 use repository::curation_events;
 use repository::{Page, associations, reports};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
-use service::ServiceError;
+use service::{ConflictKind, ServiceError};
 use test_support::{TestDb, backend_tests};
 
 /// Makes the audit trail unwritable: the step after the state change fails.
@@ -101,7 +101,7 @@ backend_tests! {
             w.services.curation.set_excluded(&w.admin_a, w.report, id, true, None).await.unwrap();
         }
         let refused = w.services.curation.submit(&w.admin_a, w.report).await;
-        assert!(matches!(&refused, Err(ServiceError::Conflict(m)) if m.contains("no visible articles")), "{refused:?}");
+        assert!(matches!(&refused, Err(ServiceError::Conflict { kind: ConflictKind::NoVisibleArticles, .. })), "{refused:?}");
     }
 }
 
@@ -119,7 +119,7 @@ backend_tests! {
         });
         for r in futures::future::join_all(tasks).await {
             match r.unwrap() {
-                Ok(()) | Err(ServiceError::Conflict(_)) => {}
+                Ok(()) | Err(ServiceError::Conflict { .. }) => {}
                 // SQLite and MariaDB may abort a contending transaction
                 // (busy / deadlock); it rolls back whole, which is what counts.
                 Err(ServiceError::Internal(_)) if backend != test_support::Backend::Postgres => {}
@@ -151,7 +151,7 @@ backend_tests! {
             let (a, b) = (a.unwrap(), b.unwrap());
             assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1, "round {round}: exactly one wins ({a:?}, {b:?})");
             let loser = if a.is_ok() { b } else { a };
-            assert!(matches!(loser, Err(ServiceError::Conflict(_))), "round {round}: {loser:?}");
+            assert!(matches!(loser, Err(ServiceError::Conflict { .. })), "round {round}: {loser:?}");
             let active = repository::users::lock_active_platform_admins(&db.conn).await.unwrap();
             assert_eq!(active.len(), 1, "round {round}: one active platform admin is left");
             if active[0] == other.id {

@@ -206,7 +206,7 @@ pub fn outcome<T>(r: Result<T, ServiceError>) -> &'static str {
         Ok(_) => "ok",
         Err(ServiceError::NotFound(_)) => "404",
         Err(ServiceError::Forbidden(_)) => "403",
-        Err(ServiceError::Conflict(_)) => "409",
+        Err(ServiceError::Conflict { .. }) => "409",
         Err(ServiceError::Validation(_)) => "422",
         Err(e) => panic!("unexpected {e:?}"),
     }

@@ -7,7 +7,7 @@ mod common;
 use common::outcome;
 use entity::enums::{ApprovalStatus, CurationEventType};
 use service::curation::EditArticle;
-use service::{Actor, ServiceError};
+use service::{Actor, ConflictKind, ServiceError};
 use test_support::{TestDb, backend_tests};
 
 #[derive(Clone, Copy, Debug)]
@@ -117,7 +117,10 @@ backend_tests! {
         ];
         for (what, result) in refusals {
             match result {
-                Err(ServiceError::Conflict(detail)) => assert!(detail.contains("reopen"), "{what}: {detail}"),
+                Err(ServiceError::Conflict { kind, detail }) => {
+                    assert_eq!(kind, ConflictKind::ReportStatus, "{what}");
+                    assert!(detail.contains("reopen"), "{what}: {detail}");
+                }
                 other => panic!("{what} of an approved report: {other:?}"),
             }
         }

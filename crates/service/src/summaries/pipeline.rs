@@ -753,7 +753,7 @@ fn failed(err: &ServiceError) -> Outcome {
             None,
             Some(RunFailures(failed.clone())),
         ),
-        ServiceError::Conflict(why) => ("conflict", Some(why.clone()), None),
+        ServiceError::Conflict { detail, .. } => ("conflict", Some(detail.clone()), None),
         ServiceError::NotFound(what) => ("not_found", Some((*what).to_owned()), None),
         other => {
             tracing::error!(error = ?other, "summary run failed");

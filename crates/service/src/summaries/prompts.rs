@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use repository::articles::Article;
 use repository::streams::Stream;
 
-use crate::ServiceError;
 use crate::streams::Category;
+use crate::{ConflictKind, ServiceError};
 
 use super::templates::{self, PromptType};
 
@@ -97,7 +97,7 @@ pub(super) fn render(
     values: &Values,
 ) -> Result<String, ServiceError> {
     templates::render(template, values).map_err(|e| {
-        ServiceError::Conflict(format!(
+        ConflictKind::TemplateInvalid.because(format!(
             "the stream's {} template does not render: {e}",
             prompt.as_str()
         ))

@@ -12,8 +12,8 @@ use repository::{Page, Paginated, associations};
 
 use super::job::Halt;
 use super::{SummaryResult, SummaryService, Usage, billed_org};
-use crate::ServiceError;
 use crate::access::Actor;
+use crate::{ConflictKind, ServiceError};
 
 /// One ledger row: a request sent to the provider, or a reused summary.
 pub use entity::llm_usage::Model as LedgerRow;
@@ -220,9 +220,7 @@ impl SummaryService {
         match run.status {
             RunStatus::Succeeded => {}
             RunStatus::Cancelled => {
-                return Err(ServiceError::Conflict(
-                    "the summary run was cancelled".into(),
-                ));
+                return Err(ConflictKind::RunEnded.because("the summary run was cancelled"));
             }
             _ => return Err(run_error(&run)),
         }
@@ -304,7 +302,7 @@ impl SummaryService {
     pub async fn cancel(&self, actor: &Actor, run_id: i32) -> Result<SummaryRun, ServiceError> {
         self.run_for(actor, run_id, true).await?;
         if !summary_runs::cancel(&self.db, run_id).await? {
-            return Err(ServiceError::Conflict(format!(
+            return Err(ConflictKind::RunEnded.because(format!(
                 "the summary run has already ended ({})",
                 status_name(summary_runs::get(&self.db, run_id).await?.status)
             )));
@@ -335,9 +333,9 @@ fn run_error(run: &SummaryRun) -> ServiceError {
             failed: run.failures.clone().map(|f| f.0).unwrap_or_default(),
             timeout: kind == "llm_timeout",
         },
-        Some("conflict") => ServiceError::Conflict(detail),
+        Some("conflict") => ConflictKind::RunFailed.because(detail),
         Some("not_found") => ServiceError::NotFound("report"),
-        Some("interrupted") => ServiceError::Conflict(detail),
+        Some("interrupted") => ConflictKind::RunFailed.because(detail),
         _ => ServiceError::Internal(format!("summary run {} failed", run.id).into()),
     }
 }
@@ -355,7 +353,8 @@ pub fn status_name(status: RunStatus) -> &'static str {
 
 /// Why a report without visible articles is not summarized.
 pub(super) fn nothing_to_summarize() -> ServiceError {
-    ServiceError::Conflict("a report with no visible articles has nothing to summarize".into())
+    ConflictKind::NoVisibleArticles
+        .because("a report with no visible articles has nothing to summarize")
 }
 
 /// Whether the organization has a monthly limit at all.
