@@ -1,5 +1,11 @@
 //! String-backed enums: stored as short strings, so every backend reads them
 //! the same way and new values need no `ALTER TYPE`.
+//!
+//! Each value has one spelling, its variant's name in snake case: the same
+//! rule (`rename_all = "snake_case"`) makes the stored value, the JSON and the
+//! OpenAPI enum, and `Display` writes the stored value, so that no message
+//! spells a value by hand. The tests pin the stored spellings: renaming a
+//! variant would leave the rows already written unreadable.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -9,14 +15,15 @@ use serde::{Deserialize, Serialize};
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Role))]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UserRole {
-    #[sea_orm(string_value = "platform_admin")]
     PlatformAdmin,
-    #[sea_orm(string_value = "org_admin")]
     OrgAdmin,
-    #[sea_orm(string_value = "member")]
     Member,
 }
 
@@ -25,14 +32,15 @@ pub enum UserRole {
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Scope))]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StreamScope {
-    #[sea_orm(string_value = "personal")]
     Personal,
-    #[sea_orm(string_value = "organization")]
     Organization,
-    #[sea_orm(string_value = "global")]
     Global,
 }
 
@@ -44,16 +52,16 @@ pub enum StreamScope {
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalStatus {
-    #[sea_orm(string_value = "draft")]
     Draft,
-    #[sea_orm(string_value = "awaiting_approval")]
     AwaitingApproval,
-    #[sea_orm(string_value = "approved")]
     Approved,
-    #[sea_orm(string_value = "rejected")]
     Rejected,
 }
 
@@ -62,30 +70,24 @@ pub enum ApprovalStatus {
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CurationEventType {
-    #[sea_orm(string_value = "exclude_article")]
     ExcludeArticle,
-    #[sea_orm(string_value = "include_article")]
     IncludeArticle,
-    #[sea_orm(string_value = "edit_article")]
     EditArticle,
-    #[sea_orm(string_value = "reorder")]
     Reorder,
-    #[sea_orm(string_value = "approve")]
     Approve,
-    #[sea_orm(string_value = "reject")]
     Reject,
-    #[sea_orm(string_value = "submit")]
     Submit,
-    #[sea_orm(string_value = "reopen")]
     Reopen,
-    #[sea_orm(string_value = "edit_summaries")]
     EditSummaries,
     /// A shared article the report holds was updated (its bibliographic
     /// fields, for every report that holds it).
-    #[sea_orm(string_value = "update_article")]
     UpdateArticle,
 }
 
@@ -94,14 +96,15 @@ pub enum CurationEventType {
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LlmStage {
-    #[sea_orm(string_value = "article_summary")]
     ArticleSummary,
-    #[sea_orm(string_value = "category_summary")]
     CategorySummary,
-    #[sea_orm(string_value = "executive_summary")]
     ExecutiveSummary,
 }
 
@@ -110,23 +113,22 @@ pub enum LlmStage {
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(16))",
+    rename_all = "snake_case"
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LlmOutcome {
-    #[sea_orm(string_value = "ok")]
     Ok,
-    #[sea_orm(string_value = "error")]
     Error,
-    #[sea_orm(string_value = "timeout")]
     Timeout,
     /// An attempt that failed (429, 5xx, a timeout, a broken answer, a lost
     /// connection) and was followed by another: its item's outcome is the
     /// last attempt's, and budgets count the item once.
-    #[sea_orm(string_value = "retried")]
     Retried,
     /// Not a call: a summary this exact request already produced, reused
     /// at no cost.
-    #[sea_orm(string_value = "reused")]
     Reused,
 }
 
@@ -135,18 +137,17 @@ pub enum LlmOutcome {
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RunStatusOut))]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
-    #[sea_orm(string_value = "queued")]
     Queued,
-    #[sea_orm(string_value = "running")]
     Running,
-    #[sea_orm(string_value = "succeeded")]
     Succeeded,
-    #[sea_orm(string_value = "failed")]
     Failed,
-    #[sea_orm(string_value = "cancelled")]
     Cancelled,
 }
 
@@ -154,5 +155,94 @@ impl RunStatus {
     /// Whether the run has ended (and will not change any more).
     pub fn is_finished(self) -> bool {
         matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// `Display` as the stored (and sent) spelling.
+macro_rules! displayed_as_stored {
+    ($($enum:ty),+ $(,)?) => {$(
+        impl std::fmt::Display for $enum {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&ActiveEnum::to_value(self))
+            }
+        }
+    )+};
+}
+
+displayed_as_stored!(
+    UserRole,
+    StreamScope,
+    ApprovalStatus,
+    CurationEventType,
+    LlmStage,
+    LlmOutcome,
+    RunStatus,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    /// Every value: stored, sent and displayed alike.
+    fn spellings<E>() -> Vec<String>
+    where
+        E: ActiveEnum<Value = String> + Iterable + Serialize + std::fmt::Display,
+    {
+        E::iter()
+            .map(|value| {
+                let stored = value.to_value();
+                assert_eq!(serde_json::to_value(&value).unwrap(), stored.as_str());
+                assert_eq!(value.to_string(), stored);
+                assert_eq!(
+                    E::try_from_value(&stored).ok().map(|v| v.to_value()),
+                    Some(stored.clone())
+                );
+                stored
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_value_is_stored_sent_and_displayed_with_one_spelling_that_stays() {
+        assert_eq!(
+            spellings::<UserRole>(),
+            ["platform_admin", "org_admin", "member"]
+        );
+        assert_eq!(
+            spellings::<StreamScope>(),
+            ["personal", "organization", "global"]
+        );
+        assert_eq!(
+            spellings::<ApprovalStatus>(),
+            ["draft", "awaiting_approval", "approved", "rejected"]
+        );
+        assert_eq!(
+            spellings::<CurationEventType>(),
+            [
+                "exclude_article",
+                "include_article",
+                "edit_article",
+                "reorder",
+                "approve",
+                "reject",
+                "submit",
+                "reopen",
+                "edit_summaries",
+                "update_article"
+            ]
+        );
+        assert_eq!(
+            spellings::<LlmStage>(),
+            ["article_summary", "category_summary", "executive_summary"]
+        );
+        assert_eq!(
+            spellings::<LlmOutcome>(),
+            ["ok", "error", "timeout", "retried", "reused"]
+        );
+        assert_eq!(
+            spellings::<RunStatus>(),
+            ["queued", "running", "succeeded", "failed", "cancelled"]
+        );
     }
 }

@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Signs a demo user in, as the API's login route does.
 async fn sign_in(
     services: &Services,
-    (email, password, _role): (&str, &str, &str),
+    (email, password, _role): (&str, &str, service::enums::UserRole),
 ) -> Result<Actor, service::auth::LoginError> {
     let login = services
         .auth

@@ -60,16 +60,6 @@ async fn record(
     Ok(())
 }
 
-/// The status as the API spells it.
-pub fn status_name(status: ApprovalStatus) -> &'static str {
-    match status {
-        ApprovalStatus::Draft => "draft",
-        ApprovalStatus::AwaitingApproval => "awaiting_approval",
-        ApprovalStatus::Approved => "approved",
-        ApprovalStatus::Rejected => "rejected",
-    }
-}
-
 /// Ends a life-cycle move: its curation event, in its transaction, then the
 /// commit; the report as moved.
 async fn moved(
@@ -170,10 +160,10 @@ impl CurationService {
         check_version(&txn, report_id, self.expected_version.as_ref()).await?;
         let status = reports::get(&txn, report_id).await?.approval_status;
         if !from.contains(&status) {
-            let allowed: Vec<&str> = from.iter().map(|s| status_name(*s)).collect();
+            let allowed: Vec<String> = from.iter().map(ToString::to_string).collect();
             return Err(ConflictKind::ReportStatus.because(format!(
                 "a report that is {} cannot be {action}; only a report that is {} can",
-                status_name(status),
+                status,
                 allowed.join(" or ")
             )));
         }

@@ -8,10 +8,10 @@ use entity::enums::{StreamScope, UserRole};
 use repository::articles::NewArticle;
 
 /// The demo logins (printed by `make run`).
-pub const DEMO_USERS: [(&str, &str, &str); 3] = [
-    ("admin@curio.local", "curio-admin-demo", "platform_admin"),
-    ("curator@curio.local", "curio-curator-demo", "org_admin"),
-    ("reader@curio.local", "curio-reader-demo", "member"),
+pub const DEMO_USERS: [(&str, &str, UserRole); 3] = [
+    ("admin@curio.local", "curio-admin-demo", UserRole::PlatformAdmin),
+    ("curator@curio.local", "curio-curator-demo", UserRole::OrgAdmin),
+    ("reader@curio.local", "curio-reader-demo", UserRole::Member),
 ];
 
 const ARTICLES: [(&str, &str, &str, i32, &str, &str); 8] = [
@@ -97,11 +97,6 @@ impl Services {
         let org = repository::organizations::create(db, "Curio Demo Lab").await?;
         let mut actors = Vec::new();
         for (email, password, role) in DEMO_USERS {
-            let role = match role {
-                "platform_admin" => UserRole::PlatformAdmin,
-                "org_admin" => UserRole::OrgAdmin,
-                _ => UserRole::Member,
-            };
             let hash = crate::passwords::hash(password.into()).await?;
             let user = repository::users::create(
                 db,

@@ -9,50 +9,48 @@ pub use entity::stream_config::{
 };
 use repository::streams::Stream;
 
-use crate::templates::{self, PromptType};
+use crate::templates;
 use crate::{FieldError, LlmSettings, limits};
+use entity::enums::LlmStage;
+use sea_orm::Iterable;
 
 /// The stream's own prompts for `prompt`.
-fn prompts_of(prompts: &Prompts, prompt: PromptType) -> Option<&PromptOverride> {
+fn prompts_of(prompts: &Prompts, prompt: LlmStage) -> Option<&PromptOverride> {
     match prompt {
-        PromptType::ArticleSummary => prompts.article_summary.as_ref(),
-        PromptType::CategorySummary => prompts.category_summary.as_ref(),
-        PromptType::ExecutiveSummary => prompts.executive_summary.as_ref(),
+        LlmStage::ArticleSummary => prompts.article_summary.as_ref(),
+        LlmStage::CategorySummary => prompts.category_summary.as_ref(),
+        LlmStage::ExecutiveSummary => prompts.executive_summary.as_ref(),
     }
 }
 
 /// The stream's LLM settings for `prompt`.
-fn llm_of(llm: &LlmConfig, prompt: PromptType) -> Option<&StageLlm> {
+fn llm_of(llm: &LlmConfig, prompt: LlmStage) -> Option<&StageLlm> {
     match prompt {
-        PromptType::ArticleSummary => llm.article_summary.as_ref(),
-        PromptType::CategorySummary => llm.category_summary.as_ref(),
-        PromptType::ExecutiveSummary => llm.executive_summary.as_ref(),
+        LlmStage::ArticleSummary => llm.article_summary.as_ref(),
+        LlmStage::CategorySummary => llm.category_summary.as_ref(),
+        LlmStage::ExecutiveSummary => llm.executive_summary.as_ref(),
     }
 }
 
 /// Every prompt type that `of` has a value for, with the value.
 fn each<'a, T: 'a>(
-    of: impl Fn(PromptType) -> Option<&'a T>,
-) -> impl Iterator<Item = (PromptType, &'a T)> {
-    PromptType::ALL
-        .into_iter()
-        .filter_map(move |prompt| of(prompt).map(|value| (prompt, value)))
+    of: impl Fn(LlmStage) -> Option<&'a T>,
+) -> impl Iterator<Item = (LlmStage, &'a T)> {
+    LlmStage::iter().filter_map(move |prompt| of(prompt).map(|value| (prompt, value)))
 }
 
 /// Whether a stream's `llm_config` sets anything.
 pub fn sets_llm(llm: &LlmConfig) -> bool {
-    PromptType::ALL
-        .into_iter()
-        .any(|p| llm_of(llm, p).is_some())
+    LlmStage::iter().any(|p| llm_of(llm, p).is_some())
 }
 
 /// The stream's own prompts for `prompt`, if any.
-pub fn prompts(stream: &Stream, prompt: PromptType) -> Option<&PromptOverride> {
+pub fn prompts(stream: &Stream, prompt: LlmStage) -> Option<&PromptOverride> {
     prompts_of(&stream.enrichment_config.prompts, prompt)
 }
 
 /// The stream's LLM settings for `prompt`, if any.
-pub fn stage_llm(stream: &Stream, prompt: PromptType) -> Option<&StageLlm> {
+pub fn stage_llm(stream: &Stream, prompt: LlmStage) -> Option<&StageLlm> {
     llm_of(&stream.llm_config, prompt)
 }
 
@@ -131,7 +129,7 @@ pub fn validate_enrichment(config: &EnrichmentConfig, errors: &mut Vec<FieldErro
         return;
     }
     for (prompt, parts) in each(|p| prompts_of(&config.prompts, p)) {
-        let field = format!("enrichment_config.prompts.{}", prompt.as_str());
+        let field = format!("enrichment_config.prompts.{}", prompt);
         for (part, text) in [
             ("system_prompt", &parts.system_prompt),
             ("user_prompt_template", &parts.user_prompt_template),
@@ -158,7 +156,7 @@ pub fn validate_llm(config: &LlmConfig, policy: &LlmSettings, errors: &mut Vec<F
     let max_tokens = policy.max_tokens_limit.max(1);
     let max_concurrent = u32::try_from(policy.max_concurrent_limit.max(1)).unwrap_or(u32::MAX);
     for (prompt, settings) in each(|p| llm_of(config, p)) {
-        let field = format!("llm_config.{}", prompt.as_str());
+        let field = format!("llm_config.{}", prompt);
         if let Some(model) = &settings.model
             && !policy.allows_model(model)
         {

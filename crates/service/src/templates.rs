@@ -2,82 +2,56 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+// The three kinds of prompt are the pipeline's three stages: one enum, so
+// that a prompt, its LLM settings, its calls and its ledger rows name a
+// stage alike.
+use entity::enums::LlmStage;
 
-/// The three kinds of prompt of the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PromptType {
-    ArticleSummary,
-    CategorySummary,
-    ExecutiveSummary,
+/// The placeholders a template of this type may use.
+pub fn placeholders(prompt: LlmStage) -> &'static [&'static str] {
+    match prompt {
+        LlmStage::ArticleSummary => &[
+            "title",
+            "abstract",
+            "journal",
+            "authors",
+            "pub_year",
+            "doi",
+            "stream_name",
+            "stream_purpose",
+        ],
+        LlmStage::CategorySummary => &[
+            "category_name",
+            "category_topics",
+            "articles_summaries",
+            "stream_name",
+            "stream_purpose",
+        ],
+        LlmStage::ExecutiveSummary => &[
+            "report_name",
+            "articles_summaries",
+            "categories_summaries",
+            "stream_name",
+            "stream_purpose",
+        ],
+    }
 }
 
-impl PromptType {
-    pub const ALL: [PromptType; 3] = [
-        PromptType::ArticleSummary,
-        PromptType::CategorySummary,
-        PromptType::ExecutiveSummary,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PromptType::ArticleSummary => "article_summary",
-            PromptType::CategorySummary => "category_summary",
-            PromptType::ExecutiveSummary => "executive_summary",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
-    /// The placeholders a template of this type may use.
-    pub fn placeholders(self) -> &'static [&'static str] {
-        match self {
-            PromptType::ArticleSummary => &[
-                "title",
-                "abstract",
-                "journal",
-                "authors",
-                "pub_year",
-                "doi",
-                "stream_name",
-                "stream_purpose",
-            ],
-            PromptType::CategorySummary => &[
-                "category_name",
-                "category_topics",
-                "articles_summaries",
-                "stream_name",
-                "stream_purpose",
-            ],
-            PromptType::ExecutiveSummary => &[
-                "report_name",
-                "articles_summaries",
-                "categories_summaries",
-                "stream_name",
-                "stream_purpose",
-            ],
-        }
-    }
-
-    /// The built-in prompt: (system prompt, user prompt template).
-    pub fn default_prompt(self) -> (&'static str, &'static str) {
-        match self {
-            PromptType::ArticleSummary => (
-                "You are a biomedical research analyst. Summarize articles for a research stream in two or three plain sentences: the finding, the evidence, why it matters for the stream.",
-                "Research stream: {stream_name}\nPurpose: {stream_purpose}\n\nTitle: {title}\nJournal: {journal} ({pub_year})\nAuthors: {authors}\n\nAbstract:\n{abstract}",
-            ),
-            PromptType::CategorySummary => (
-                "You are a biomedical research analyst. Synthesize the article summaries of one category into one paragraph: common themes, notable results, open questions.",
-                "Research stream: {stream_name}\nPurpose: {stream_purpose}\nCategory: {category_name} (topics: {category_topics})\n\nArticle summaries:\n{articles_summaries}",
-            ),
-            PromptType::ExecutiveSummary => (
-                "You are a biomedical research analyst writing for busy executives. Write a short executive summary of the report: the three most important developments and what they mean for the stream's purpose.",
-                "Report: {report_name}\nResearch stream: {stream_name}\nPurpose: {stream_purpose}\n\nCategory summaries:\n{categories_summaries}\n\nArticle summaries:\n{articles_summaries}",
-            ),
-        }
+/// The built-in prompt: (system prompt, user prompt template).
+pub fn default_prompt(prompt: LlmStage) -> (&'static str, &'static str) {
+    match prompt {
+        LlmStage::ArticleSummary => (
+            "You are a biomedical research analyst. Summarize articles for a research stream in two or three plain sentences: the finding, the evidence, why it matters for the stream.",
+            "Research stream: {stream_name}\nPurpose: {stream_purpose}\n\nTitle: {title}\nJournal: {journal} ({pub_year})\nAuthors: {authors}\n\nAbstract:\n{abstract}",
+        ),
+        LlmStage::CategorySummary => (
+            "You are a biomedical research analyst. Synthesize the article summaries of one category into one paragraph: common themes, notable results, open questions.",
+            "Research stream: {stream_name}\nPurpose: {stream_purpose}\nCategory: {category_name} (topics: {category_topics})\n\nArticle summaries:\n{articles_summaries}",
+        ),
+        LlmStage::ExecutiveSummary => (
+            "You are a biomedical research analyst writing for busy executives. Write a short executive summary of the report: the three most important developments and what they mean for the stream's purpose.",
+            "Report: {report_name}\nResearch stream: {stream_name}\nPurpose: {stream_purpose}\n\nCategory summaries:\n{categories_summaries}\n\nArticle summaries:\n{articles_summaries}",
+        ),
     }
 }
 
@@ -137,10 +111,10 @@ fn parse(template: &str) -> Result<Vec<Segment<'_>>, TemplateError> {
 }
 
 /// Checks that a template parses and names only the placeholders of its type.
-pub fn validate(prompt: PromptType, template: &str) -> Result<(), TemplateError> {
+pub fn validate(prompt: LlmStage, template: &str) -> Result<(), TemplateError> {
     for segment in parse(template)? {
         if let Segment::Field(name) = segment
-            && !prompt.placeholders().contains(&name)
+            && !placeholders(prompt).contains(&name)
         {
             return Err(TemplateError::UnknownPlaceholder(name.to_owned()));
         }
@@ -166,6 +140,7 @@ pub fn render(template: &str, values: &HashMap<&str, String>) -> Result<String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::Iterable;
 
     #[test]
     fn renders_fields_and_escaped_braces() {
@@ -180,23 +155,23 @@ mod tests {
     #[test]
     fn rejects_unknown_placeholders_and_unbalanced_braces() {
         assert_eq!(
-            validate(PromptType::ArticleSummary, "{title} {secret}"),
+            validate(LlmStage::ArticleSummary, "{title} {secret}"),
             Err(TemplateError::UnknownPlaceholder("secret".into()))
         );
         assert!(matches!(
-            validate(PromptType::ArticleSummary, "{title"),
+            validate(LlmStage::ArticleSummary, "{title"),
             Err(TemplateError::Unbalanced(0))
         ));
         assert!(matches!(
-            validate(PromptType::ArticleSummary, "x } y"),
+            validate(LlmStage::ArticleSummary, "x } y"),
             Err(TemplateError::Unbalanced(2))
         ));
         assert!(
-            validate(PromptType::CategorySummary, "{title}").is_err(),
+            validate(LlmStage::CategorySummary, "{title}").is_err(),
             "field of another type"
         );
-        for p in PromptType::ALL {
-            let (system, user) = p.default_prompt();
+        for p in LlmStage::iter() {
+            let (system, user) = default_prompt(p);
             assert!(validate(p, system).is_ok() && validate(p, user).is_ok());
         }
     }
@@ -208,7 +183,7 @@ mod tests {
         let mut stack = vec![String::new()];
         while let Some(s) = stack.pop() {
             let _ = render(&s, &HashMap::new());
-            let _ = validate(PromptType::ArticleSummary, &s);
+            let _ = validate(LlmStage::ArticleSummary, &s);
             if s.chars().count() < 6 {
                 for c in alphabet {
                     stack.push(format!("{s}{c}"));

@@ -197,10 +197,10 @@ backend_tests! {
         let result = w.services.summaries.summarize(&w.admin_a, w.report, false).await.unwrap();
         assert_eq!(result.provider, "offline");
         assert!(!result.executive_summary.is_empty());
-        let preview = w.services.summaries.preview(&w.admin_a, w.report, service::summaries::templates::PromptType::ArticleSummary, service::summaries::PreviewPrompts { system_prompt: None, user_prompt_template: Some("{title}. {abstract}".into()) }, Some(w.article_ids[0])).await.unwrap();
+        let preview = w.services.summaries.preview(&w.admin_a, w.report, LlmStage::ArticleSummary, service::summaries::PreviewPrompts { system_prompt: None, user_prompt_template: Some("{title}. {abstract}".into()) }, Some(w.article_ids[0])).await.unwrap();
         assert!(preview.user_prompt.starts_with("Article w0"));
         assert!(!preview.text.is_empty());
-        let bad = w.services.summaries.preview(&w.admin_a, w.report, service::summaries::templates::PromptType::ArticleSummary, service::summaries::PreviewPrompts { system_prompt: None, user_prompt_template: Some("{nope}".into()) }, None).await;
+        let bad = w.services.summaries.preview(&w.admin_a, w.report, LlmStage::ArticleSummary, service::summaries::PreviewPrompts { system_prompt: None, user_prompt_template: Some("{nope}".into()) }, None).await;
         assert!(matches!(bad, Err(ServiceError::Validation(_))));
     }
 }

@@ -57,18 +57,10 @@ pub enum SummarizeOut {
     Estimate(EstimateOut),
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PromptTypeIn {
-    ArticleSummary,
-    CategorySummary,
-    ExecutiveSummary,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewRequest {
-    pub prompt_type: PromptTypeIn,
+    pub prompt_type: service::enums::LlmStage,
     pub system_prompt: Option<String>,
     pub user_prompt_template: Option<String>,
     #[serde(default, deserialize_with = "whole::optional")]
@@ -77,7 +69,7 @@ pub struct PreviewRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PreviewOut {
-    pub prompt_type: String,
+    pub prompt_type: service::enums::LlmStage,
     pub system_prompt: String,
     pub user_prompt: String,
     pub text: String,

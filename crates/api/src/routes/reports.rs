@@ -3,15 +3,14 @@ use serde::Deserialize;
 use service::curation::{EditArticle, EditSummaries};
 use service::reports::ReportFilter;
 use service::reports::{CreateReport, ReportArticleInput};
-use service::summaries::templates::PromptType;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{
     ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, EditSummariesRequest,
     Enrichments, EstimateOut, EventOut, List, NotesRequest, PatchReportRequest, PreviewOut,
-    PreviewRequest, PromptTypeIn, RankingRequest, ReasonRequest, ReportDetailOut, ReportOut,
-    SummarizeOut, SummarizeRequest, SummaryOut, SummaryRunOut, UsageTotals,
+    PreviewRequest, RankingRequest, ReasonRequest, ReportDetailOut, ReportOut, SummarizeOut,
+    SummarizeRequest, SummaryOut, SummaryRunOut, UsageTotals,
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
@@ -468,11 +467,7 @@ pub async fn preview(
     body: Json<PreviewRequest>,
 ) -> ApiResult<web::Json<PreviewOut>> {
     let b = body.into_inner();
-    let prompt = match b.prompt_type {
-        PromptTypeIn::ArticleSummary => PromptType::ArticleSummary,
-        PromptTypeIn::CategorySummary => PromptType::CategorySummary,
-        PromptTypeIn::ExecutiveSummary => PromptType::ExecutiveSummary,
-    };
+    let prompt = b.prompt_type;
     let p = state
         .services
         .summaries
@@ -488,7 +483,7 @@ pub async fn preview(
         )
         .await?;
     Ok(web::Json(PreviewOut {
-        prompt_type: p.prompt_type.as_str().into(),
+        prompt_type: p.prompt_type,
         system_prompt: p.system_prompt,
         user_prompt: p.user_prompt,
         text: p.text,

@@ -195,9 +195,9 @@ impl Follower {
 
 fn event(run: &SummaryRun) -> Bytes {
     let name = if run.status.is_finished() {
-        service::summaries::status_name(run.status)
+        run.status.to_string()
     } else {
-        "progress"
+        "progress".to_owned()
     };
     let data = serde_json::to_string(&SummaryRunOut::from(run.clone())).unwrap_or_default();
     Bytes::from(format!(

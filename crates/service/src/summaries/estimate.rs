@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use repository::associations;
 
 use super::pipeline::Input;
-use super::templates::PromptType;
 use super::{StageConfig, SummaryService};
 use crate::ServiceError;
 use crate::access::Actor;
+use entity::enums::LlmStage;
 
 /// The LLM calls and tokens a summarize of a report would cost now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,7 +64,7 @@ impl SummaryService {
         input: &Input,
         force: bool,
     ) -> Result<Estimate, ServiceError> {
-        let article = self.stage_config(&input.stream, PromptType::ArticleSummary);
+        let article = self.stage_config(&input.stream, LlmStage::ArticleSummary);
         let plan = self
             .plan_articles(input, &article, force, &HashSet::new())
             .await?;
@@ -83,7 +83,7 @@ impl SummaryService {
         let line = |a: &associations::ReportArticle| {
             tokens_of(a.article.title.len() + 4) + u64::from(article.max_tokens)
         };
-        let category = self.stage_config(&input.stream, PromptType::CategorySummary);
+        let category = self.stage_config(&input.stream, LlmStage::CategorySummary);
         let mut category_calls = 0u32;
         for c in &input.stream.presentation_config.categories {
             let inside: Vec<_> = articles
@@ -98,7 +98,7 @@ impl SummaryService {
                 fixed(&category) + inside.iter().map(|a| line(a)).sum::<u64>();
             estimate.max_completion_tokens += u64::from(category.max_tokens);
         }
-        let executive = self.stage_config(&input.stream, PromptType::ExecutiveSummary);
+        let executive = self.stage_config(&input.stream, LlmStage::ExecutiveSummary);
         estimate.prompt_tokens += fixed(&executive)
             + articles.iter().map(line).sum::<u64>()
             + u64::from(category_calls) * u64::from(category.max_tokens);

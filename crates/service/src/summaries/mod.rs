@@ -26,7 +26,7 @@ pub use crate::templates;
 
 pub use estimate::Estimate;
 pub use preview::{Preview, PreviewPrompts};
-pub use requests::{LedgerRow, SummaryRun, status_name};
+pub use requests::{LedgerRow, SummaryRun};
 pub use workers::Workers;
 
 use std::collections::BTreeMap;
@@ -44,7 +44,6 @@ use serde::Serialize;
 use crate::settings::JobSettings;
 use crate::{LlmSettings, ServiceError};
 use llm::{Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse};
-use templates::PromptType;
 
 /// Builds the configured provider (see [`llm::from_settings`]).
 pub fn provider_from_settings(
@@ -161,14 +160,14 @@ impl SummaryService {
     }
 
     /// One stage's settings: the stream's own over the service's.
-    fn stage_config(&self, stream: &Stream, prompt: PromptType) -> StageConfig {
+    fn stage_config(&self, stream: &Stream, prompt: LlmStage) -> StageConfig {
         let llm = crate::stream_config::stage_llm(stream, prompt)
             .cloned()
             .unwrap_or_default();
         let prompts = crate::stream_config::prompts(stream, prompt)
             .cloned()
             .unwrap_or_default();
-        let (default_system, default_template) = prompt.default_prompt();
+        let (default_system, default_template) = templates::default_prompt(prompt);
         // A configuration saved before the operator narrowed the limits is
         // held to them here: another model becomes the default, larger
         // ceilings become the limits.
@@ -231,13 +230,13 @@ impl SummaryService {
         } else {
             "other".to_owned()
         };
-        metrics::histogram!("curio_llm_call_seconds", "provider" => self.provider.name(), "model" => model_label.clone(), "stage" => stage_name(stage), "outcome" => outcome)
+        metrics::histogram!("curio_llm_call_seconds", "provider" => self.provider.name(), "model" => model_label.clone(), "stage" => stage.to_string(), "outcome" => outcome)
             .record(started.elapsed().as_secs_f64());
         if let Ok(r) = &result {
             metrics::counter!("curio_llm_tokens_total", "provider" => self.provider.name(), "model" => model_label.clone(), "kind" => "prompt").increment(r.prompt_tokens.into());
             metrics::counter!("curio_llm_tokens_total", "provider" => self.provider.name(), "model" => model_label.clone(), "kind" => "completion").increment(r.completion_tokens.into());
         } else {
-            metrics::counter!("curio_llm_errors_total", "provider" => self.provider.name(), "model" => model_label.clone(), "stage" => stage_name(stage)).increment(1);
+            metrics::counter!("curio_llm_errors_total", "provider" => self.provider.name(), "model" => model_label.clone(), "stage" => stage.to_string()).increment(1);
         }
         Call {
             stage,
@@ -365,7 +364,7 @@ fn register_llm_series(provider: &'static str, model: &str) {
         LlmStage::CategorySummary,
         LlmStage::ExecutiveSummary,
     ] {
-        metrics::counter!("curio_llm_errors_total", "provider" => provider, "model" => model.clone(), "stage" => stage_name(stage)).increment(0);
+        metrics::counter!("curio_llm_errors_total", "provider" => provider, "model" => model.clone(), "stage" => stage.to_string()).increment(0);
     }
     metrics::counter!("curio_llm_retries_total", "provider" => provider).increment(0);
 }
@@ -374,15 +373,6 @@ fn register_llm_series(provider: &'static str, model: &str) {
 /// (`varchar(128)`): the provider, not we, decides how long they are.
 fn fit_column(text: &str) -> String {
     text.chars().take(128).collect()
-}
-
-/// A stage as the API and the metrics spell it.
-pub fn stage_name(stage: LlmStage) -> &'static str {
-    match stage {
-        LlmStage::ArticleSummary => "article_summary",
-        LlmStage::CategorySummary => "category_summary",
-        LlmStage::ExecutiveSummary => "executive_summary",
-    }
 }
 
 /// The enrichments a report has now (what a finished run's waiters read;

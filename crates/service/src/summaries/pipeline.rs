@@ -21,7 +21,6 @@ use repository::usage::{self, NewUsage};
 use tracing::Instrument;
 
 use super::job::{Halt, Job, MAX_ATTEMPTS};
-use super::templates::PromptType;
 use super::{Call, StageConfig, SummaryService, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
@@ -162,7 +161,7 @@ impl Ledger {
             Err(e) => {
                 self.timeout |= e.is_timeout();
                 self.failed.push(FailedItem {
-                    stage: super::stage_name(call.stage).into(),
+                    stage: call.stage.to_string(),
                     item,
                     error: e.category().to_owned(),
                 });
@@ -407,8 +406,7 @@ impl SummaryService {
             .filter(|a| force || a.association.ai_summary.is_none())
             .map(|a| {
                 let values = prompts::article(&input.stream, &a.article);
-                let prompt =
-                    prompts::render(PromptType::ArticleSummary, &config.template, &values)?;
+                let prompt = prompts::render(LlmStage::ArticleSummary, &config.template, &values)?;
                 Ok((a.article.id, prompt))
             })
             .collect::<Result<Vec<(i32, String)>, ServiceError>>()?;
@@ -446,7 +444,7 @@ impl SummaryService {
         ledger: &mut Ledger,
     ) -> Result<(ArticleSummaries, Pending), Stop> {
         let articles = &input.loaded.articles;
-        let config = self.stage_config(&input.stream, PromptType::ArticleSummary);
+        let config = self.stage_config(&input.stream, LlmStage::ArticleSummary);
         // What earlier attempts of this run stored (a first attempt has none).
         let done_here: HashSet<i32> = if job.attempt > 1 {
             usage::items_done(&self.db, job.id, LlmStage::ArticleSummary)
@@ -519,7 +517,7 @@ impl SummaryService {
         ledger: &mut Ledger,
     ) -> Result<(BTreeMap<String, String>, Pending), Stop> {
         let (stream, articles) = (&input.stream, &input.loaded.articles);
-        let config = self.stage_config(&input.stream, PromptType::CategorySummary);
+        let config = self.stage_config(&input.stream, LlmStage::CategorySummary);
         let mut done: BTreeMap<String, String> = row
             .category_summaries
             .clone()
@@ -539,7 +537,7 @@ impl SummaryService {
                 continue;
             }
             let values = prompts::category(stream, category, &lines);
-            let prompt = prompts::render(PromptType::CategorySummary, &config.template, &values)?;
+            let prompt = prompts::render(LlmStage::CategorySummary, &config.template, &values)?;
             jobs.push((category.id.clone(), prompt));
         }
         let span = tracing::info_span!(
@@ -581,7 +579,7 @@ impl SummaryService {
         category_summaries: &BTreeMap<String, String>,
         ledger: &mut Ledger,
     ) -> Result<(Option<String>, Pending), Stop> {
-        let config = self.stage_config(&input.stream, PromptType::ExecutiveSummary);
+        let config = self.stage_config(&input.stream, LlmStage::ExecutiveSummary);
         let values = prompts::executive(
             &input.stream,
             &input.stream.presentation_config.categories,
@@ -591,7 +589,7 @@ impl SummaryService {
                 .iter()
                 .map(|(id, text)| (id.as_str(), text.as_str())),
         );
-        let prompt = prompts::render(PromptType::ExecutiveSummary, &config.template, &values)?;
+        let prompt = prompts::render(LlmStage::ExecutiveSummary, &config.template, &values)?;
         let span = tracing::info_span!("summary_stage", stage = "executive_summary", items = 1);
         let started = Instant::now();
         let call = self

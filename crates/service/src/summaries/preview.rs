@@ -8,7 +8,7 @@ use repository::streams::Stream;
 use repository::usage;
 use serde::Serialize;
 
-use super::templates::{self, PromptType};
+use super::templates;
 use super::{SummaryService, billed_org, prompts};
 use crate::access::Actor;
 use crate::error::FailedItem;
@@ -17,7 +17,7 @@ use crate::{FieldError, ServiceError, limits};
 /// What a prompt produced in a preview.
 #[derive(Debug, Clone, Serialize)]
 pub struct Preview {
-    pub prompt_type: PromptType,
+    pub prompt_type: LlmStage,
     pub system_prompt: String,
     pub user_prompt: String,
     pub text: String,
@@ -33,7 +33,7 @@ pub struct PreviewPrompts {
 }
 
 impl PreviewPrompts {
-    fn check(&self, prompt: PromptType) -> Result<(), ServiceError> {
+    fn check(&self, prompt: LlmStage) -> Result<(), ServiceError> {
         let mut errors = Vec::new();
         for (field, value) in [
             ("system_prompt", &self.system_prompt),
@@ -61,7 +61,7 @@ impl SummaryService {
         &self,
         actor: &Actor,
         report_id: i32,
-        prompt: PromptType,
+        prompt: LlmStage,
         prompts_given: PreviewPrompts,
         article_id: Option<i32>,
     ) -> Result<Preview, ServiceError> {
@@ -85,11 +85,7 @@ impl SummaryService {
         let values = preview_values(&stream, &loaded, prompt, article_id)?;
         let user = templates::render(&config.template, &values)
             .map_err(|e| ServiceError::invalid("user_prompt_template", e.to_string()))?;
-        let stage = match prompt {
-            PromptType::ArticleSummary => LlmStage::ArticleSummary,
-            PromptType::CategorySummary => LlmStage::CategorySummary,
-            PromptType::ExecutiveSummary => LlmStage::ExecutiveSummary,
-        };
+        let stage = prompt;
         // A preview is paid for like any call: on the ledger of the
         // organization that owns the stream, within its budget, and at most
         // `llm.previews_per_minute` a user.
@@ -127,7 +123,7 @@ impl SummaryService {
                 run_id: None,
                 timeout: e.is_timeout(),
                 failed: vec![FailedItem {
-                    stage: prompt.as_str().into(),
+                    stage: prompt.to_string(),
                     item: article_id.map(|a| a.to_string()),
                     error: e.category().to_owned(),
                 }],
@@ -142,7 +138,7 @@ impl SummaryService {
 fn preview_values(
     stream: &Stream,
     loaded: &ReportWithArticles,
-    prompt: PromptType,
+    prompt: LlmStage,
     article_id: Option<i32>,
 ) -> Result<prompts::Values, ServiceError> {
     let listed = |a: &ReportArticle| {
@@ -153,7 +149,7 @@ fn preview_values(
         )
     };
     Ok(match prompt {
-        PromptType::ArticleSummary => {
+        LlmStage::ArticleSummary => {
             let chosen = match article_id {
                 Some(id) => loaded
                     .articles
@@ -166,7 +162,7 @@ fn preview_values(
             };
             prompts::article(stream, &chosen.article)
         }
-        PromptType::CategorySummary => {
+        LlmStage::CategorySummary => {
             let first = stream.presentation_config.categories.first();
             let lines: Vec<String> = loaded
                 .articles
@@ -180,7 +176,7 @@ fn preview_values(
                 .collect();
             prompts::category(stream, &first.cloned().unwrap_or_default(), &lines)
         }
-        PromptType::ExecutiveSummary => {
+        LlmStage::ExecutiveSummary => {
             let lines: Vec<String> = loaded.articles.iter().map(listed).collect();
             let stored = loaded
                 .report

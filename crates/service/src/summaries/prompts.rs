@@ -9,7 +9,8 @@ use repository::streams::Stream;
 use crate::streams::Category;
 use crate::{ConflictKind, ServiceError};
 
-use super::templates::{self, PromptType};
+use super::templates;
+use entity::enums::LlmStage;
 
 /// A template's placeholder values by name.
 pub(super) type Values = HashMap<&'static str, String>;
@@ -92,14 +93,14 @@ pub(super) fn listed(title: &str, summary: &str) -> String {
 /// saved, so a failure here is a stored template the renderer refuses: the
 /// stream's owner must fix it, nothing is sent.
 pub(super) fn render(
-    prompt: PromptType,
+    prompt: LlmStage,
     template: &str,
     values: &Values,
 ) -> Result<String, ServiceError> {
     templates::render(template, values).map_err(|e| {
         ConflictKind::TemplateInvalid.because(format!(
             "the stream's {} template does not render: {e}",
-            prompt.as_str()
+            prompt
         ))
     })
 }

@@ -304,7 +304,7 @@ impl SummaryService {
         if !summary_runs::cancel(&self.db, run_id).await? {
             return Err(ConflictKind::RunEnded.because(format!(
                 "the summary run has already ended ({})",
-                status_name(summary_runs::get(&self.db, run_id).await?.status)
+                summary_runs::get(&self.db, run_id).await?.status
             )));
         }
         self.local.halt(run_id, Halt::Cancelled);
@@ -337,17 +337,6 @@ fn run_error(run: &SummaryRun) -> ServiceError {
         Some("not_found") => ServiceError::NotFound("report"),
         Some("interrupted") => ConflictKind::RunFailed.because(detail),
         _ => ServiceError::Internal(format!("summary run {} failed", run.id).into()),
-    }
-}
-
-/// A status as the API spells it.
-pub fn status_name(status: RunStatus) -> &'static str {
-    match status {
-        RunStatus::Queued => "queued",
-        RunStatus::Running => "running",
-        RunStatus::Succeeded => "succeeded",
-        RunStatus::Failed => "failed",
-        RunStatus::Cancelled => "cancelled",
     }
 }
 
