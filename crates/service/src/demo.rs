@@ -9,8 +9,16 @@ use repository::articles::NewArticle;
 
 /// The demo logins (printed by `make run`).
 pub const DEMO_USERS: [(&str, &str, UserRole); 3] = [
-    ("admin@curio.local", "curio-admin-demo", UserRole::PlatformAdmin),
-    ("curator@curio.local", "curio-curator-demo", UserRole::OrgAdmin),
+    (
+        "admin@curio.local",
+        "curio-admin-demo",
+        UserRole::PlatformAdmin,
+    ),
+    (
+        "curator@curio.local",
+        "curio-curator-demo",
+        UserRole::OrgAdmin,
+    ),
     ("reader@curio.local", "curio-reader-demo", UserRole::Member),
 ];
 
