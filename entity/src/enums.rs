@@ -158,12 +158,13 @@ impl RunStatus {
     }
 }
 
-/// `Display` as the stored (and sent) spelling.
+/// `Display` as the stored (and sent) spelling; `pad` keeps a caller's width
+/// and alignment (`{role:<15}`).
 macro_rules! displayed_as_stored {
     ($($enum:ty),+ $(,)?) => {$(
         impl std::fmt::Display for $enum {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&ActiveEnum::to_value(self))
+                f.pad(&ActiveEnum::to_value(self))
             }
         }
     )+};
@@ -244,5 +245,7 @@ mod tests {
             spellings::<RunStatus>(),
             ["queued", "running", "succeeded", "failed", "cancelled"]
         );
+        // Aligned as any string is (the demo logins' table).
+        assert_eq!(format!("[{:<8}]", UserRole::Member), "[member  ]");
     }
 }

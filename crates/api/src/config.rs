@@ -15,9 +15,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub llm: LlmSettings,
-    #[serde(default)]
     pub jobs: JobSettings,
-    #[serde(default)]
     pub quotas: QuotaSettings,
     pub log: LogSettings,
     pub app: AppSettings,

@@ -96,10 +96,7 @@ async fn serve(demo_flag: bool) -> anyhow::Result<()> {
     if demo {
         println!("Demo logins:");
         for (email, password, role) in DEMO_USERS {
-            println!(
-                "  {:<15} {email:<22} password: {password}",
-                role.to_string()
-            );
+            println!("  {role:<15} {email:<22} password: {password}");
         }
     }
     app.run_until_stopped().await?;

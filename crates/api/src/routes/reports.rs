@@ -467,14 +467,13 @@ pub async fn preview(
     body: Json<PreviewRequest>,
 ) -> ApiResult<web::Json<PreviewOut>> {
     let b = body.into_inner();
-    let prompt = b.prompt_type;
     let p = state
         .services
         .summaries
         .preview(
             &user.0,
             path.into_inner(),
-            prompt,
+            b.prompt_type,
             service::summaries::PreviewPrompts {
                 system_prompt: b.system_prompt,
                 user_prompt_template: b.user_prompt_template,

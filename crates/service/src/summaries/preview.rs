@@ -85,7 +85,6 @@ impl SummaryService {
         let values = preview_values(&stream, &loaded, prompt, article_id)?;
         let user = templates::render(&config.template, &values)
             .map_err(|e| ServiceError::invalid("user_prompt_template", e.to_string()))?;
-        let stage = prompt;
         // A preview is paid for like any call: on the ledger of the
         // organization that owns the stream, within its budget, and at most
         // `llm.previews_per_minute` a user.
@@ -106,7 +105,7 @@ impl SummaryService {
         }
         let call = {
             let _sharing = self.global.enter(org_id);
-            self.call(org_id, stage, &config, user.clone()).await
+            self.call(org_id, prompt, &config, user.clone()).await
         };
         let rows = self.usage_rows(&call, org_id, report_id);
         usage::record_many(&self.db, rows).await?;
