@@ -139,6 +139,32 @@ backend_tests! {
     }
 }
 
+/// The committed contract, `docs/openapi.json`: every change to what
+/// clients see shows in review as a change to that file.
+#[test]
+fn the_document_is_the_committed_contract() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+    let built = serde_json::to_string_pretty(&api::startup::openapi_document()).unwrap() + "\n";
+    if std::env::var_os("CURIO_UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &built).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed != built {
+        let line = committed
+            .lines()
+            .zip(built.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(committed.lines().count().min(built.lines().count()));
+        panic!(
+            "the OpenAPI document differs from docs/openapi.json from line {}: \
+             rerun this test with CURIO_UPDATE_OPENAPI=1 and commit the file \
+             if the change is meant",
+            line + 1
+        );
+    }
+}
+
 #[test]
 fn every_operation_has_a_unique_descriptive_operation_id() {
     let doc = serde_json::to_value(api::startup::openapi_document()).unwrap();
