@@ -6,6 +6,7 @@
 //! one schema serves SQLite, MySQL/MariaDB and PostgreSQL.
 
 pub mod article;
+pub mod bounds;
 pub mod curation_event;
 pub mod enrichments;
 pub mod enums;

@@ -6,12 +6,15 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
+use crate::dto::{ArticleUpdateIn, EditArticleRequest, NewArticleIn, ReportArticleIn};
 use crate::error::{Problem, ProblemFailedItem, ProblemField};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Curio", description = "Research streams, curated reports and LLM summaries over a REST API."),
-    components(schemas(Problem, ProblemField, ProblemFailedItem)),
+    // The items of bounded lists, which the lists' schemas refer to by name.
+    components(schemas(Problem, ProblemField, ProblemFailedItem, NewArticleIn, ArticleUpdateIn,
+        ReportArticleIn, service::streams::Category)),
     modifiers(&Shared)
 )]
 pub struct ApiDoc;
@@ -102,338 +105,27 @@ pub fn document_errors(openapi: &mut OpenApiDoc) {
     }
 }
 
-/// One constraint that validation enforces, stated in the schema.
-enum Limit {
-    /// 1 to `max` characters, not all whitespace.
-    NonBlank(usize),
-    /// `min` to `max` characters.
-    Chars(usize, usize),
-    /// At most `max` characters in each item of an array of strings.
-    ItemChars(usize),
-    /// `min` to `max` items.
-    Items(usize, usize),
-    /// An integer from `min` to `max`.
-    Int(i64, i64),
-    /// A number from `min` to `max`.
-    Num(f64, f64),
-    Email,
-    /// No item twice.
-    Unique,
-    /// At least this many properties in the object itself (property "").
-    MinProperties(usize),
-    /// A date every backend stores: years 1000 to 9999.
-    StorableDate,
-    /// An `http` or `https` URL of at most `max` characters.
-    WebLink(usize),
-}
-
-/// What the service validates, per schema and property, from the same
-/// constants it validates with: generated clients and fuzzers see the
-/// bounds the API enforces.
-// Long on purpose: one table row per bounded field, read top to bottom.
-fn request_limits() -> Vec<(&'static str, &'static str, Limit)> {
-    use service::limits::article_columns as column;
-    use service::limits::*;
-    let article = |schema: &'static str, title: Limit| {
-        vec![
-            (schema, "title", title),
-            (schema, "abstract", Limit::Chars(0, column::ABSTRACT)),
-            (schema, "authors", Limit::Items(0, column::AUTHORS)),
-            (schema, "authors", Limit::ItemChars(column::AUTHOR)),
-            (schema, "journal", Limit::Chars(0, column::JOURNAL)),
-            (schema, "doi", Limit::Chars(0, column::DOI)),
-            (schema, "pmid", Limit::Chars(0, column::PMID)),
-            (schema, "url", Limit::WebLink(column::URL)),
-            (schema, "pub_year", Limit::Int(1500, 2200)),
-        ]
-    };
-    let mut limits = vec![
-        // A patch that changes nothing is refused.
-        ("EditArticleRequest", "", Limit::MinProperties(1)),
-        ("LoginRequest", "email", Limit::Chars(0, EMAIL_CHARS)),
-        (
-            "LoginRequest",
-            "password",
-            Limit::Chars(0, PASSWORD_MAX_CHARS),
-        ),
-        (
-            "ChangePasswordRequest",
-            "current_password",
-            Limit::Chars(0, PASSWORD_MAX_CHARS),
-        ),
-        (
-            "ChangePasswordRequest",
-            "new_password",
-            Limit::Chars(PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS),
-        ),
-        ("CreateUserRequest", "email", Limit::Email),
-        (
-            "CreateUserRequest",
-            "password",
-            Limit::Chars(PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS),
-        ),
-        (
-            "CreateUserRequest",
-            "full_name",
-            Limit::Chars(0, NAME_CHARS),
-        ),
-        (
-            "CreateUserRequest",
-            "org_id",
-            Limit::Int(1, i32::MAX.into()),
-        ),
-        (
-            "CreateStreamRequest",
-            "org_id",
-            Limit::Int(1, i32::MAX.into()),
-        ),
-        (
-            "ReportArticleIn",
-            "article_id",
-            Limit::Int(1, i32::MAX.into()),
-        ),
-        ("PatchUserRequest", "email", Limit::Email),
-        (
-            "PatchUserRequest",
-            "password",
-            Limit::Chars(PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS),
-        ),
-        ("PatchUserRequest", "full_name", Limit::Chars(0, NAME_CHARS)),
-        (
-            "CreateOrganizationRequest",
-            "name",
-            Limit::NonBlank(NAME_CHARS),
-        ),
-        (
-            "PatchOrganizationRequest",
-            "name",
-            Limit::NonBlank(NAME_CHARS),
-        ),
-        (
-            "CreateStreamRequest",
-            "stream_name",
-            Limit::NonBlank(NAME_CHARS),
-        ),
-        (
-            "CreateStreamRequest",
-            "purpose",
-            Limit::NonBlank(PURPOSE_CHARS),
-        ),
-        (
-            "PatchStreamRequest",
-            "stream_name",
-            Limit::NonBlank(NAME_CHARS),
-        ),
-        (
-            "PatchStreamRequest",
-            "purpose",
-            Limit::NonBlank(PURPOSE_CHARS),
-        ),
-        (
-            "BulkImportRequest",
-            "articles",
-            Limit::Items(1, ARTICLES_PER_REQUEST),
-        ),
-        (
-            "BulkUpdateRequest",
-            "updates",
-            Limit::Items(1, ARTICLES_PER_REQUEST),
-        ),
-        (
-            "ArticleUpdateIn",
-            "article_id",
-            Limit::Int(1, i32::MAX.into()),
-        ),
-        (
-            "CreateReportRequest",
-            "report_name",
-            Limit::NonBlank(REPORT_NAME_CHARS),
-        ),
-        (
-            "CreateReportRequest",
-            "articles",
-            Limit::Items(0, ARTICLES_PER_REPORT),
-        ),
-        ("ReportArticleIn", "ranking", Limit::Int(1, i32::MAX.into())),
-        ("ReportArticleIn", "relevance_score", Limit::Num(0.0, 1.0)),
-        (
-            "ReportArticleIn",
-            "presentation_categories",
-            Limit::Items(0, CATEGORIES_PER_ARTICLE),
-        ),
-        (
-            "PatchReportRequest",
-            "report_name",
-            Limit::NonBlank(REPORT_NAME_CHARS),
-        ),
-        ("CreateReportRequest", "report_date", Limit::StorableDate),
-        ("PatchReportRequest", "report_date", Limit::StorableDate),
-        ("NotesRequest", "notes", Limit::Chars(0, NOTES_CHARS)),
-        (
-            "EditArticleRequest",
-            "ranking",
-            Limit::Int(1, i32::MAX.into()),
-        ),
-        (
-            "EditArticleRequest",
-            "ai_summary",
-            Limit::Chars(0, SUMMARY_CHARS),
-        ),
-        (
-            "EditArticleRequest",
-            "presentation_categories",
-            Limit::Items(0, CATEGORIES_PER_ARTICLE),
-        ),
-        ("EditArticleRequest", "notes", Limit::Chars(0, NOTES_CHARS)),
-        (
-            "EditSummariesRequest",
-            "executive_summary",
-            Limit::Chars(0, SUMMARY_CHARS),
-        ),
-        (
-            "EditSummariesRequest",
-            "notes",
-            Limit::Chars(0, NOTES_CHARS),
-        ),
-        (
-            "RankingRequest",
-            "article_ids",
-            Limit::Items(0, ARTICLES_PER_REPORT),
-        ),
-        ("RankingRequest", "article_ids", Limit::Unique),
-        ("ReasonRequest", "reason", Limit::NonBlank(NOTES_CHARS)),
-        (
-            "PatchOrganizationRequest",
-            "monthly_llm_calls",
-            Limit::Int(0, i32::MAX.into()),
-        ),
-        (
-            "PatchOrganizationRequest",
-            "monthly_llm_tokens",
-            Limit::Int(0, i64::MAX),
-        ),
-        (
-            "PreviewRequest",
-            "system_prompt",
-            Limit::Chars(0, PROMPT_CHARS),
-        ),
-        (
-            "PreviewRequest",
-            "user_prompt_template",
-            Limit::Chars(0, PROMPT_CHARS),
-        ),
-    ];
-    // A stream's typed configurations (their own schemas, shared by the
-    // bodies that carry them). The LLM ceilings are the operator's
-    // settings; the schema states the type's range.
-    limits.extend([
-        (
-            "PresentationConfig",
-            "categories",
-            Limit::Items(0, CATEGORIES_PER_STREAM),
-        ),
-        ("StreamCategory", "id", Limit::NonBlank(CATEGORY_ID_CHARS)),
-        ("StreamCategory", "name", Limit::NonBlank(NAME_CHARS)),
-        (
-            "StreamCategory",
-            "topics",
-            Limit::Items(0, TOPICS_PER_CATEGORY),
-        ),
-        ("StreamCategory", "topics", Limit::ItemChars(TOPIC_CHARS)),
-        (
-            "PromptOverride",
-            "system_prompt",
-            Limit::Chars(0, PROMPT_CHARS),
-        ),
-        (
-            "PromptOverride",
-            "user_prompt_template",
-            Limit::Chars(0, PROMPT_CHARS),
-        ),
-        ("StageLlm", "temperature", Limit::Num(0.0, 2.0)),
-        ("StageLlm", "max_tokens", Limit::Int(1, u32::MAX.into())),
-        ("StageLlm", "max_concurrent", Limit::Int(1, u32::MAX.into())),
-    ]);
-    limits.extend(article("NewArticleIn", Limit::NonBlank(column::TITLE)));
-    limits.extend(article("ArticleUpdateIn", Limit::NonBlank(column::TITLE)));
-    limits
-}
-
-/// Writes [`request_limits`] and the pagination bounds into the document.
-/// A limit naming a schema or property the document lacks is a programming
-/// error, caught by every test that builds the application.
-// Long on purpose: one arm per kind of limit, each writing its JSON Schema
-// keywords; split up, the arms would only pass the same borrows around.
+/// States what the handlers' annotations cannot: that request text refuses
+/// NUL, the role rule of a new user, and the pagination and id bounds of
+/// every operation's parameters. The bounds of body fields are stated by
+/// the fields themselves (see `service::limits`).
 pub fn document_limits(openapi: &mut OpenApiDoc) {
     use utoipa::Number;
-    use utoipa::openapi::schema::{ArrayItems, KnownFormat, Schema, SchemaFormat};
+    use utoipa::openapi::schema::Schema;
     let schemas = &mut openapi
         .components
         .as_mut()
         .expect("the document has components")
         .schemas;
-    for (schema, property, limit) in request_limits() {
-        let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(schema) else {
-            panic!("no object schema {schema} to constrain");
-        };
-        if let Limit::MinProperties(min) = limit {
-            object.min_properties = Some(min);
-            continue;
-        }
-        let Some(RefOr::T(target)) = object.properties.get_mut(property) else {
-            panic!("no property {schema}.{property} to constrain");
-        };
-        match (target, limit) {
-            (Schema::Object(s), Limit::NonBlank(max)) => {
-                s.min_length = Some(1);
-                s.max_length = Some(max);
-                s.pattern = Some(NON_BLANK.into());
-            }
-            (Schema::Object(s), Limit::Chars(min, max)) => {
-                s.min_length = (min > 0).then_some(min);
-                s.max_length = Some(max);
-            }
-            (Schema::Object(s), Limit::Int(min, max)) => {
-                s.minimum = Some(Number::Int(min as isize));
-                s.maximum = Some(Number::Int(max as isize));
-            }
-            (Schema::Object(s), Limit::Num(min, max)) => {
-                s.minimum = Some(Number::Float(min));
-                s.maximum = Some(Number::Float(max));
-            }
-            (Schema::Object(s), Limit::Email) => {
-                s.format = Some(SchemaFormat::KnownFormat(KnownFormat::Email));
-                s.max_length = Some(service::limits::EMAIL_CHARS);
-            }
-            (Schema::Object(s), Limit::WebLink(max)) => {
-                s.max_length = Some(max);
-                s.pattern = Some(WEB_LINK.into());
-            }
-            (Schema::Object(s), Limit::StorableDate) => {
-                s.pattern = Some(STORABLE_DATE.into());
-                s.description = Some(format!(
-                    "A date from {} to {} (what every backend stores).",
-                    service::limits::EARLIEST_DATE,
-                    service::limits::LATEST_DATE
-                ));
-            }
-            (Schema::Array(a), Limit::Items(min, max)) => {
-                a.min_items = (min > 0).then_some(min);
-                a.max_items = Some(max);
-            }
-            (Schema::Array(a), Limit::Unique) => a.unique_items = true,
-            (Schema::Array(a), Limit::ItemChars(max)) => match &mut a.items {
-                ArrayItems::RefOrSchema(item) => match item.as_mut() {
-                    RefOr::T(Schema::Object(s)) => s.max_length = Some(max),
-                    _ => panic!("{schema}.{property} items are not strings"),
-                },
-                ArrayItems::False => panic!("{schema}.{property} has no items"),
-            },
-            _ => panic!("{schema}.{property} cannot take this limit"),
-        }
-    }
     forbid_nul(schemas);
     document_role_rule(schemas);
+    // A patch that changes nothing is refused. Stated here because
+    // `#[schema(min_properties = 1)]` writes `maxProperties` (utoipa-gen 5.5).
+    if let Some(RefOr::T(Schema::Object(patch))) =
+        schemas.get_mut(&*<EditArticleRequest as utoipa::ToSchema>::name())
+    {
+        patch.min_properties = Some(1);
+    }
     let max_limit = service::pagination::MAX_LIMIT as isize;
     for item in openapi.paths.paths.values_mut() {
         for op in [
@@ -463,16 +155,9 @@ pub fn document_limits(openapi: &mut OpenApiDoc) {
     }
 }
 
-/// Text with at least one character that is not whitespace, and no NUL.
-const NON_BLANK: &str = r"^[^\u0000]*[^\s\u0000][^\u0000]*$";
-/// An absolute `http`/`https` URL (the service parses it as well).
-const WEB_LINK: &str =
-    r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][^\s\u0000]*)?$";
-/// `YYYY-MM-DD` with a year of four digits, 1000 to 9999.
-const STORABLE_DATE: &str = r"^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$";
 /// Text without NUL characters, which every request refuses (see
 /// `json_guard`).
-const NO_NUL: &str = r"^[^\u0000]*$";
+use service::limits::NO_NUL;
 
 /// States on every string of every request body (`…Request`, `…In`) that
 /// NUL characters are refused.

@@ -39,61 +39,33 @@ struct Fields<'a> {
 /// The one validation of article fields, shared by import and update, with
 /// the bounds of the columns they are stored in.
 fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
-    use articles::limits;
-    if let Some(title) = f.title
-        && !crate::limits::is_name(title, limits::TITLE)
-    {
-        errors.push(FieldError::new(
-            format!("{prefix}.title"),
-            format!("must be 1 to {} characters", limits::TITLE),
+    use crate::limits::{self, check};
+    let field = |name: &str| format!("{prefix}.{name}");
+    let refusals = [
+        ("title", f.title.and_then(limits::ArticleTitle::refusal)),
+        (
+            "abstract",
+            f.r#abstract.and_then(limits::ArticleAbstract::refusal),
+        ),
+        ("journal", f.journal.and_then(limits::Journal::refusal)),
+        ("pub_year", f.pub_year.and_then(limits::PubYear::refusal)),
+        ("doi", f.doi.and_then(limits::Doi::refusal)),
+        ("pmid", f.pmid.and_then(limits::Pmid::refusal)),
+        ("url", f.url.and_then(limits::ArticleUrl::refusal)),
+        (
+            "authors",
+            f.authors.and_then(|a| limits::Authors::refusal(a.len())),
+        ),
+    ];
+    for (name, refusal) in refusals {
+        errors.extend(check(field(name), refusal));
+    }
+    for (i, author) in f.authors.unwrap_or_default().iter().enumerate() {
+        errors.extend(check(
+            field(&format!("authors[{i}]")),
+            limits::AuthorName::refusal(author),
         ));
     }
-    if f.pub_year.is_some_and(|y| !(1500..=2200).contains(&y)) {
-        errors.push(FieldError::new(
-            format!("{prefix}.pub_year"),
-            "must be between 1500 and 2200",
-        ));
-    }
-    for (name, value, max) in [
-        ("abstract", f.r#abstract, limits::ABSTRACT),
-        ("journal", f.journal, limits::JOURNAL),
-        ("doi", f.doi, limits::DOI),
-        ("pmid", f.pmid, limits::PMID),
-        ("url", f.url, limits::URL),
-    ] {
-        if let Some(v) = value {
-            errors.extend(crate::limits::too_long(&format!("{prefix}.{name}"), v, max));
-        }
-    }
-    if let Some(url) = f.url
-        && url.chars().count() <= limits::URL
-        && !is_web_link(url)
-    {
-        errors.push(FieldError::new(
-            format!("{prefix}.url"),
-            "must be an http or https URL",
-        ));
-    }
-    if let Some(authors) = f.authors
-        && (authors.len() > limits::AUTHORS
-            || authors.iter().any(|a| a.chars().count() > limits::AUTHOR))
-    {
-        errors.push(FieldError::new(
-            format!("{prefix}.authors"),
-            format!(
-                "at most {} authors of at most {} characters each",
-                limits::AUTHORS,
-                limits::AUTHOR
-            ),
-        ));
-    }
-}
-
-/// Whether `url` is an absolute `http` or `https` URL with a host: what a
-/// report, an email or a feed may turn into a link. `javascript:`, `data:`
-/// and the like would run in a reader's browser.
-pub fn is_web_link(url: &str) -> bool {
-    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 /// The shared article catalogue: bulk import, bulk update and reads.

@@ -107,8 +107,8 @@ impl AuthService {
         let email = users::normalize_email(email);
         // Bounded before anything is stored or hashed.
         let errors: Vec<FieldError> = [
-            limits::too_long("email", &email, limits::EMAIL_CHARS),
-            limits::too_long("password", password, limits::PASSWORD_MAX_CHARS),
+            limits::check("email", limits::EmailAttempt::refusal(&email)),
+            limits::check("password", limits::PasswordAttempt::refusal(password)),
         ]
         .into_iter()
         .flatten()

@@ -90,11 +90,8 @@ async fn require_visible(
 
 fn check_reason(reason: String) -> Result<String, ServiceError> {
     let reason = reason.trim().to_owned();
-    if !limits::is_name(&reason, limits::NOTES_CHARS) {
-        return Err(ServiceError::invalid(
-            "reason",
-            format!("must be 1 to {} characters", limits::NOTES_CHARS),
-        ));
+    if let Some(e) = limits::check("reason", limits::Reason::refusal(&reason)) {
+        return Err(ServiceError::Validation(vec![e]));
     }
     Ok(reason)
 }
@@ -102,7 +99,7 @@ fn check_reason(reason: String) -> Result<String, ServiceError> {
 fn check_notes(notes: &Option<String>) -> Result<(), ServiceError> {
     match notes
         .as_deref()
-        .and_then(|n| limits::too_long("notes", n, limits::NOTES_CHARS))
+        .and_then(|n| limits::check("notes", limits::Notes::refusal(n)))
     {
         Some(error) => Err(ServiceError::Validation(vec![error])),
         None => Ok(()),
@@ -246,11 +243,11 @@ impl CurationService {
         let db = &self.db;
         let (_, stream) = get_for_change(db, actor, report_id).await?;
         let mut errors = Vec::new();
-        if input.ranking.is_some_and(|r| r < 1) {
-            errors.push(FieldError::new("ranking", "must be at least 1"));
+        if let Some(r) = input.ranking {
+            errors.extend(limits::check("ranking", limits::Ranking::refusal(r)));
         }
         if let Some(Some(s)) = &input.ai_summary {
-            errors.extend(limits::too_long("ai_summary", s, limits::SUMMARY_CHARS));
+            errors.extend(limits::check("ai_summary", limits::SummaryText::refusal(s)));
         }
         if let Some(c) = &input.presentation_categories {
             let known = crate::report_guards::category_ids(&stream);
@@ -323,22 +320,20 @@ impl CurationService {
             ));
         }
         if let Some(text) = &input.executive_summary {
-            errors.extend(limits::too_long(
+            errors.extend(limits::check(
                 "executive_summary",
-                text,
-                limits::SUMMARY_CHARS,
+                limits::SummaryText::refusal(text),
             ));
         }
-        let ids: Vec<String> = input.category_summaries.keys().cloned().collect();
-        if ids.len() > limits::CATEGORIES_PER_STREAM {
-            errors.push(FieldError::new(
-                "category_summaries",
-                format!("at most {} categories", limits::CATEGORIES_PER_STREAM),
-            ));
+        if let Some(e) = limits::check(
+            "category_summaries",
+            limits::Categories::refusal(input.category_summaries.len()),
+        ) {
+            errors.push(e);
         } else {
             let known = crate::report_guards::category_ids(&stream);
-            for id in &ids {
-                if !known.contains(id) {
+            for id in input.category_summaries.keys() {
+                if !known.contains(id.as_str()) {
                     errors.push(FieldError::new(
                         "category_summaries",
                         format!("unknown presentation category `{id}`"),
@@ -348,7 +343,7 @@ impl CurationService {
         }
         for (id, text) in &input.category_summaries {
             let field = format!("category_summaries.{id}");
-            errors.extend(limits::too_long(&field, text, limits::SUMMARY_CHARS));
+            errors.extend(limits::check(field, limits::SummaryText::refusal(text)));
         }
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));
@@ -370,7 +365,7 @@ impl CurationService {
         reports::edit_enrichments(&txn, report_id, enrichments).await?;
         let details = EventDetails::EditSummaries {
             executive_summary_changed: input.executive_summary.is_some(),
-            category_summaries: ids,
+            category_summaries: input.category_summaries.keys().cloned().collect(),
         };
         let event = CurationEventType::EditSummaries;
         record(

@@ -33,11 +33,9 @@ pub struct OrganizationDetail {
 
 fn validate_name(name: &str) -> Result<String, ServiceError> {
     let name = name.trim();
-    if !crate::limits::is_name(name, crate::limits::NAME_CHARS) {
-        return Err(ServiceError::invalid(
-            "name",
-            format!("must be 1 to {} characters", crate::limits::NAME_CHARS),
-        ));
+    use crate::limits::{Name, check};
+    if let Some(e) = check("name", Name::refusal(name)) {
+        return Err(ServiceError::Validation(vec![e]));
     }
     Ok(name.to_owned())
 }

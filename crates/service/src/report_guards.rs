@@ -38,31 +38,28 @@ pub(crate) async fn get_for_change(
 
 /// The ids of the stream's presentation categories, built once per
 /// request so that checking N articles stays linear.
-pub fn category_ids(stream: &Stream) -> HashSet<String> {
+pub fn category_ids(stream: &Stream) -> HashSet<&str> {
     stream
         .presentation_config
         .categories
         .iter()
-        .map(|c| c.id.clone())
+        .map(|c| c.id.as_str())
         .collect()
 }
 
 /// Checks category ids against the stream's presentation categories.
 pub fn check_categories(
-    known: &HashSet<String>,
+    known: &HashSet<&str>,
     field: &str,
     ids: &[String],
     errors: &mut Vec<FieldError>,
 ) {
-    if ids.len() > limits::CATEGORIES_PER_ARTICLE {
-        errors.push(FieldError::new(
-            field,
-            format!("at most {} categories", limits::CATEGORIES_PER_ARTICLE),
-        ));
+    if let Some(e) = limits::check(field, limits::ArticleCategories::refusal(ids.len())) {
+        errors.push(e);
         return;
     }
     for id in ids {
-        if !known.contains(id) {
+        if !known.contains(id.as_str()) {
             errors.push(FieldError::new(
                 field,
                 format!("unknown presentation category `{id}`"),

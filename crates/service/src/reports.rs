@@ -70,12 +70,10 @@ impl ReportService {
         crate::report_guards::require_active(&stream, "add reports")?;
         let mut errors = Vec::new();
         let name = input.report_name.trim();
-        if !limits::is_name(name, limits::REPORT_NAME_CHARS) {
-            errors.push(FieldError::new(
-                "report_name",
-                format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
-            ));
-        }
+        errors.extend(limits::check(
+            "report_name",
+            limits::ReportName::refusal(name),
+        ));
         errors.extend(limits::unstorable_date("report_date", input.report_date));
         let member = access::has_member_quotas(actor);
         let most = if member {
@@ -206,13 +204,8 @@ impl ReportService {
         let db = &self.db;
         get_for_change(db, actor, id).await?;
         let mut errors = Vec::new();
-        if let Some(n) = &report_name
-            && !limits::is_name(n, limits::REPORT_NAME_CHARS)
-        {
-            errors.push(FieldError::new(
-                "report_name",
-                format!("must be 1 to {} characters", limits::REPORT_NAME_CHARS),
-            ));
+        if let Some(n) = &report_name {
+            errors.extend(limits::check("report_name", limits::ReportName::refusal(n)));
         }
         if let Some(date) = report_date {
             errors.extend(limits::unstorable_date("report_date", date));
@@ -259,7 +252,7 @@ impl ReportService {
 /// Checks each article of a new report: no duplicates, rankings from 1,
 /// scores within 0..=1, categories of the stream.
 fn check_report_articles(
-    known: &HashSet<String>,
+    known: &HashSet<&str>,
     articles: &[ReportArticleInput],
     errors: &mut Vec<FieldError>,
 ) {
@@ -271,10 +264,10 @@ fn check_report_articles(
                 "appears twice",
             ));
         }
-        if a.ranking.is_some_and(|r| r < 1) {
-            errors.push(FieldError::new(
+        if let Some(r) = a.ranking {
+            errors.extend(limits::check(
                 format!("articles[{i}].ranking"),
-                "must be at least 1",
+                limits::Ranking::refusal(r),
             ));
         }
         if a.relevance_score.is_some_and(|s| !(0.0..=1.0).contains(&s)) {

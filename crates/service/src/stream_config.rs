@@ -72,53 +72,43 @@ pub fn validate_presentation(config: &PresentationConfig, errors: &mut Vec<Field
     if !fits("presentation_config", config, errors) {
         return;
     }
-    if config.categories.len() > limits::CATEGORIES_PER_STREAM {
-        errors.push(FieldError::new(
-            "presentation_config.categories",
-            format!("at most {} categories", limits::CATEGORIES_PER_STREAM),
-        ));
+    if let Some(e) = limits::check(
+        "presentation_config.categories",
+        limits::Categories::refusal(config.categories.len()),
+    ) {
+        errors.push(e);
         return;
     }
     let mut seen = std::collections::HashSet::new();
     for (i, category) in config.categories.iter().enumerate() {
         let field = format!("presentation_config.categories[{i}]");
-        if !limits::is_name(&category.id, limits::CATEGORY_ID_CHARS) {
-            errors.push(FieldError::new(
-                format!("{field}.id"),
-                format!(
-                    "must be 1 to {} characters, not all blank",
-                    limits::CATEGORY_ID_CHARS
-                ),
-            ));
+        if let Some(e) = limits::check(
+            format!("{field}.id"),
+            limits::CategoryId::refusal(&category.id),
+        ) {
+            errors.push(e);
         } else if !seen.insert(category.id.as_str()) {
             errors.push(FieldError::new(
                 format!("{field}.id"),
                 "duplicate category id",
             ));
         }
-        if !limits::is_name(&category.name, limits::NAME_CHARS) {
-            errors.push(FieldError::new(
-                format!("{field}.name"),
-                format!(
-                    "must be 1 to {} characters, not all blank",
-                    limits::NAME_CHARS
-                ),
-            ));
-        }
-        if category.topics.len() > limits::TOPICS_PER_CATEGORY {
-            errors.push(FieldError::new(
-                format!("{field}.topics"),
-                format!("at most {} topics", limits::TOPICS_PER_CATEGORY),
-            ));
+        errors.extend(limits::check(
+            format!("{field}.name"),
+            limits::CategoryName::refusal(&category.name),
+        ));
+        if let Some(e) = limits::check(
+            format!("{field}.topics"),
+            limits::Topics::refusal(category.topics.len()),
+        ) {
+            errors.push(e);
             continue;
         }
         for (j, topic) in category.topics.iter().enumerate() {
-            if topic.chars().count() > limits::TOPIC_CHARS {
-                errors.push(FieldError::new(
-                    format!("{field}.topics[{j}]"),
-                    format!("must be at most {} characters", limits::TOPIC_CHARS),
-                ));
-            }
+            errors.extend(limits::check(
+                format!("{field}.topics[{j}]"),
+                limits::Topic::refusal(topic),
+            ));
         }
     }
 }
@@ -135,11 +125,10 @@ pub fn validate_enrichment(config: &EnrichmentConfig, errors: &mut Vec<FieldErro
             ("user_prompt_template", &parts.user_prompt_template),
         ] {
             let Some(text) = text else { continue };
-            if text.chars().count() > limits::PROMPT_CHARS {
-                errors.push(FieldError::new(
-                    format!("{field}.{part}"),
-                    format!("must be at most {} characters", limits::PROMPT_CHARS),
-                ));
+            if let Some(e) =
+                limits::check(format!("{field}.{part}"), limits::PromptText::refusal(text))
+            {
+                errors.push(e);
             } else if let Err(e) = templates::validate(prompt, text) {
                 errors.push(FieldError::new(format!("{field}.{part}"), e.to_string()));
             }

@@ -39,15 +39,6 @@ pub use crate::stream_config::{
 };
 use crate::stream_config::{validate_enrichment, validate_llm, validate_presentation};
 
-fn text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
-    if !limits::is_name(value, max) {
-        errors.push(FieldError::new(
-            field,
-            format!("must be 1 to {max} characters"),
-        ));
-    }
-}
-
 /// `Forbidden` when a member sends an `llm_config` that sets anything:
 /// models, token ceilings and concurrency spend the organization's money,
 /// so only org admins and platform admins choose them.
@@ -97,18 +88,14 @@ impl StreamService {
         }
         require_llm_config_right(actor, input.llm_config.as_ref())?;
         let mut errors = Vec::new();
-        text(
+        errors.extend(limits::check(
             "stream_name",
-            &input.stream_name,
-            limits::NAME_CHARS,
-            &mut errors,
-        );
-        text(
+            limits::Name::refusal(&input.stream_name),
+        ));
+        errors.extend(limits::check(
             "purpose",
-            &input.purpose,
-            limits::PURPOSE_CHARS,
-            &mut errors,
-        );
+            limits::Purpose::refusal(&input.purpose),
+        ));
         if input.scope == StreamScope::Organization && org_id.is_none() {
             errors.push(FieldError::new(
                 "org_id",
@@ -170,10 +157,10 @@ impl StreamService {
         require_llm_config_right(actor, patch.llm_config.as_ref())?;
         let mut errors = Vec::new();
         if let Some(n) = &patch.stream_name {
-            text("stream_name", n, limits::NAME_CHARS, &mut errors);
+            errors.extend(limits::check("stream_name", limits::Name::refusal(n)));
         }
         if let Some(p) = &patch.purpose {
-            text("purpose", p, limits::PURPOSE_CHARS, &mut errors);
+            errors.extend(limits::check("purpose", limits::Purpose::refusal(p)));
         }
         if let Some(c) = &patch.presentation_config {
             validate_presentation(c, &mut errors);

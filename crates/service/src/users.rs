@@ -29,41 +29,18 @@ pub struct PatchUser {
     pub is_active: Option<bool>,
 }
 
-/// A syntactically plausible email: one `@`, a dotted domain, no spaces,
-/// at most [`limits::EMAIL_CHARS`] characters.
+/// A syntactically plausible email (see [`limits::EmailAddress`]).
 pub fn validate_email(email: &str) -> Result<(), FieldError> {
-    let email = email.trim();
-    let valid = email.chars().count() <= limits::EMAIL_CHARS
-        && !email.contains(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        });
-    if valid {
-        Ok(())
-    } else {
-        Err(FieldError::new("email", "must be a valid email address"))
-    }
+    limits::check("email", limits::EmailAddress::refusal(email)).map_or(Ok(()), Err)
 }
 
 /// Passwords: [`limits::PASSWORD_MIN_CHARS`] to
 /// [`limits::PASSWORD_MAX_CHARS`] characters.
 pub fn validate_password(password: &str) -> Result<(), ServiceError> {
-    let n = password.chars().count();
-    if !(limits::PASSWORD_MIN_CHARS..=limits::PASSWORD_MAX_CHARS).contains(&n) {
-        return Err(ServiceError::invalid(
-            "password",
-            format!(
-                "must be {} to {} characters",
-                limits::PASSWORD_MIN_CHARS,
-                limits::PASSWORD_MAX_CHARS
-            ),
-        ));
+    match limits::check("password", limits::Password::refusal(password)) {
+        Some(e) => Err(ServiceError::Validation(vec![e])),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// What is wrong with a new user's email and password, field by field.
@@ -81,7 +58,7 @@ fn credential_errors(email: &str, password: &str) -> Vec<FieldError> {
 fn validate_full_name(name: &Option<String>) -> Result<(), FieldError> {
     match name
         .as_deref()
-        .and_then(|n| limits::too_long("full_name", n, limits::NAME_CHARS))
+        .and_then(|n| limits::check("full_name", limits::PersonName::refusal(n)))
     {
         Some(error) => Err(error),
         None => Ok(()),

@@ -35,16 +35,24 @@ impl From<service::articles::Article> for ArticleOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewArticleIn {
+    #[schema(schema_with = limits::ArticleTitle::schema)]
     pub title: String,
     #[serde(rename = "abstract")]
+    #[schema(schema_with = limits::ArticleAbstract::nullable)]
     pub r#abstract: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = limits::Authors::schema)]
     pub authors: Vec<String>,
+    #[schema(schema_with = limits::Journal::nullable)]
     pub journal: Option<String>,
     #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = limits::PubYear::nullable)]
     pub pub_year: Option<i32>,
+    #[schema(schema_with = limits::Doi::nullable)]
     pub doi: Option<String>,
+    #[schema(schema_with = limits::Pmid::nullable)]
     pub pmid: Option<String>,
+    #[schema(schema_with = limits::ArticleUrl::nullable)]
     pub url: Option<String>,
 }
 
@@ -52,6 +60,7 @@ pub struct NewArticleIn {
 #[serde(deny_unknown_fields)]
 pub struct BulkImportRequest {
     /// Up to 10,000 articles.
+    #[schema(schema_with = limits::BulkArticles::<NewArticleIn>::schema)]
     pub articles: Vec<NewArticleIn>,
 }
 
@@ -69,26 +78,29 @@ pub struct BulkImportResponse {
 #[serde(deny_unknown_fields)]
 pub struct ArticleUpdateIn {
     #[serde(deserialize_with = "whole::one")]
+    #[schema(schema_with = limits::Id::schema)]
     pub article_id: i32,
+    #[schema(schema_with = limits::ArticleTitle::nullable)]
     pub title: Option<String>,
     #[serde(rename = "abstract", default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = limits::ArticleAbstract::nullable)]
     pub r#abstract: Option<Option<String>>,
+    #[schema(schema_with = limits::Authors::nullable)]
     pub authors: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = limits::Journal::nullable)]
     pub journal: Option<Option<String>>,
     #[serde(default, deserialize_with = "whole::nullable")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(schema_with = limits::PubYear::nullable)]
     pub pub_year: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = limits::Doi::nullable)]
     pub doi: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = limits::Pmid::nullable)]
     pub pmid: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = limits::ArticleUrl::nullable)]
     pub url: Option<Option<String>>,
 }
 
@@ -96,6 +108,7 @@ pub struct ArticleUpdateIn {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"updates": [{"article_id": 1, "journal": "Nature Medicine"}]}))]
 pub struct BulkUpdateRequest {
+    #[schema(schema_with = limits::BulkArticles::<ArticleUpdateIn>::schema)]
     pub updates: Vec<ArticleUpdateIn>,
 }
 

@@ -5,7 +5,9 @@ use super::*;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(schema_with = limits::EmailAttempt::schema)]
     pub email: String,
+    #[schema(schema_with = limits::PasswordAttempt::schema)]
     pub password: String,
 }
 
@@ -32,6 +34,8 @@ pub struct TokenResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
+    #[schema(schema_with = limits::PasswordAttempt::schema)]
     pub current_password: String,
+    #[schema(schema_with = limits::Password::schema)]
     pub new_password: String,
 }

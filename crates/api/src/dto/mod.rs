@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use service::Paginated;
+use service::{Paginated, limits};
 use utoipa::ToSchema;
 
 /// `null`-aware optional field: absent → `None`, `null` → `Some(None)`.

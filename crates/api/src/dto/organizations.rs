@@ -36,22 +36,24 @@ impl From<service::organizations::Organization> for OrganizationOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
+    #[schema(schema_with = limits::Name::schema)]
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchOrganizationRequest {
+    #[schema(schema_with = limits::Name::nullable)]
     pub name: Option<String>,
     pub is_active: Option<bool>,
     /// LLM calls allowed per UTC calendar month; `null` removes the limit.
     #[serde(default, deserialize_with = "whole::nullable")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 0, maximum = 2147483647)]
     pub monthly_llm_calls: Option<Option<i32>>,
     /// Prompt and completion tokens allowed per UTC calendar month; `null`
     /// removes the limit.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 9223372036854775807i64)]
     pub monthly_llm_tokens: Option<Option<i64>>,
 }
 

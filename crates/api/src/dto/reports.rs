@@ -157,9 +157,11 @@ impl Enrichments {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditSummariesRequest {
+    #[schema(schema_with = limits::SummaryText::nullable)]
     pub executive_summary: Option<String>,
     #[serde(default)]
     pub category_summaries: BTreeMap<String, String>,
+    #[schema(schema_with = limits::Notes::nullable)]
     pub notes: Option<String>,
 }
 
@@ -175,32 +177,42 @@ pub struct ReportDetailOut {
 #[serde(deny_unknown_fields)]
 pub struct ReportArticleIn {
     #[serde(deserialize_with = "whole::one")]
+    #[schema(schema_with = limits::Id::schema)]
     pub article_id: i32,
     #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = limits::Ranking::nullable)]
     pub ranking: Option<i32>,
+    #[schema(minimum = 0, maximum = 1)]
     pub relevance_score: Option<f64>,
+    #[schema(schema_with = limits::ArticleCategories::nullable)]
     pub presentation_categories: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReportRequest {
+    #[schema(schema_with = limits::ReportName::schema)]
     pub report_name: String,
+    #[schema(schema_with = limits::StorableDate::schema)]
     pub report_date: NaiveDate,
     #[serde(default)]
+    #[schema(schema_with = limits::ReportArticles::<ReportArticleIn>::schema)]
     pub articles: Vec<ReportArticleIn>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchReportRequest {
+    #[schema(schema_with = limits::ReportName::nullable)]
     pub report_name: Option<String>,
+    #[schema(schema_with = limits::StorableDate::nullable)]
     pub report_date: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct NotesRequest {
+    #[schema(schema_with = limits::Notes::nullable)]
     pub notes: Option<String>,
 }
 
@@ -208,11 +220,14 @@ pub struct NotesRequest {
 #[serde(deny_unknown_fields)]
 pub struct EditArticleRequest {
     #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = limits::Ranking::nullable)]
     pub ranking: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = limits::SummaryText::nullable)]
     pub ai_summary: Option<Option<String>>,
+    #[schema(schema_with = limits::ArticleCategories::nullable)]
     pub presentation_categories: Option<Vec<String>>,
+    #[schema(schema_with = limits::Notes::nullable)]
     pub notes: Option<String>,
 }
 
@@ -220,6 +235,7 @@ pub struct EditArticleRequest {
 #[serde(deny_unknown_fields)]
 pub struct RankingRequest {
     #[serde(deserialize_with = "whole::many")]
+    #[schema(schema_with = limits::RankedIds::schema)]
     pub article_ids: Vec<i32>,
 }
 
@@ -227,6 +243,7 @@ pub struct RankingRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonRequest {
+    #[schema(schema_with = limits::Reason::schema)]
     pub reason: String,
 }
 

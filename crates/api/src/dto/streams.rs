@@ -46,13 +46,17 @@ impl From<service::streams::Stream> for StreamOut {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"stream_name": "Gene therapy watch", "purpose": "New clinical results in gene therapy", "scope": "personal",
     "presentation_config": {"categories": [{"id": "clinical", "name": "Clinical trials", "topics": ["phase 3"]}]}}))]
+/// A new stream; `org_id`, for `organization` streams, defaults to the
+/// caller's organization.
 pub struct CreateStreamRequest {
+    #[schema(schema_with = limits::Name::schema)]
     pub stream_name: String,
+    #[schema(schema_with = limits::Purpose::schema)]
     pub purpose: String,
     /// Defaults to `personal`.
     pub scope: Option<Scope>,
-    /// For `organization` streams; defaults to the caller's organization.
     #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = limits::Id::nullable)]
     pub org_id: Option<i32>,
     pub presentation_config: Option<PresentationConfig>,
     pub enrichment_config: Option<EnrichmentConfig>,
@@ -78,7 +82,9 @@ impl From<CreateStreamRequest> for CreateStream {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchStreamRequest {
+    #[schema(schema_with = limits::Name::nullable)]
     pub stream_name: Option<String>,
+    #[schema(schema_with = limits::Purpose::nullable)]
     pub purpose: Option<String>,
     pub presentation_config: Option<PresentationConfig>,
     pub enrichment_config: Option<EnrichmentConfig>,

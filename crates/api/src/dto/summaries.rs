@@ -61,7 +61,9 @@ pub enum SummarizeOut {
 #[serde(deny_unknown_fields)]
 pub struct PreviewRequest {
     pub prompt_type: service::enums::LlmStage,
+    #[schema(schema_with = limits::PromptText::nullable)]
     pub system_prompt: Option<String>,
+    #[schema(schema_with = limits::PromptText::nullable)]
     pub user_prompt_template: Option<String>,
     #[serde(default, deserialize_with = "whole::optional")]
     pub article_id: Option<i32>,

@@ -62,21 +62,27 @@ impl From<service::users::User> for UserOut {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "new.member@example.org", "password": "a long passphrase", "full_name": "New Member", "role": "member", "org_id": 1}))]
 pub struct CreateUserRequest {
+    #[schema(schema_with = limits::EmailAddress::schema)]
     pub email: String,
+    #[schema(schema_with = limits::Password::schema)]
     pub password: String,
+    #[schema(schema_with = limits::PersonName::nullable)]
     pub full_name: Option<String>,
     pub role: Option<Role>,
     #[serde(default, deserialize_with = "whole::optional")]
+    #[schema(schema_with = limits::Id::nullable)]
     pub org_id: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUserRequest {
+    #[schema(schema_with = limits::EmailAddress::nullable)]
     pub email: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = limits::PersonName::nullable)]
     pub full_name: Option<Option<String>>,
+    #[schema(schema_with = limits::Password::nullable)]
     pub password: Option<String>,
     pub role: Option<Role>,
     pub is_active: Option<bool>,

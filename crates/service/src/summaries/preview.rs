@@ -40,7 +40,7 @@ impl PreviewPrompts {
             ("user_prompt_template", &self.user_prompt_template),
         ] {
             let Some(text) = value else { continue };
-            if let Some(e) = limits::too_long(field, text, limits::PROMPT_CHARS) {
+            if let Some(e) = limits::check(field, limits::PromptText::refusal(text)) {
                 errors.push(e);
             } else if let Err(e) = templates::validate(prompt, text) {
                 errors.push(FieldError::new(field, e.to_string()));
