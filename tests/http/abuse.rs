@@ -419,7 +419,7 @@ async fn run_statements(app: &integration_tests::TestApp) -> u64 {
 backend_tests! {
     async fn an_event_stream_closes_once_its_user_is_deactivated(backend: Backend) {
         let app = spawn_app_with(backend, |s| {
-            s.jobs.workers = 0;
+            s.jobs.workers = service::WorkerCount::Fixed(0);
             s.server.event_keep_alive_secs = 0.3;
         })
         .await;
@@ -448,7 +448,7 @@ backend_tests! {
         const POLL_MS: u64 = 100;
         const STREAMS: usize = 16;
         let app = spawn_app_with(backend, |s| {
-            s.jobs.workers = 0;
+            s.jobs.workers = service::WorkerCount::Fixed(0);
             s.jobs.poll_ms = POLL_MS;
             s.server.max_event_streams_per_user = STREAMS;
         })
@@ -649,7 +649,7 @@ backend_tests! {
     async fn active_runs_are_capped_per_user_and_per_organization_even_when_asked_for_at_once(backend: Backend) {
         let app = spawn_app_with(backend, |s| {
             // No workers: every accepted run stays queued, so it counts.
-            s.jobs.workers = 0;
+            s.jobs.workers = service::WorkerCount::Fixed(0);
             s.jobs.max_active_runs_per_user = 2;
             s.jobs.max_active_runs_per_org = 3;
         })
@@ -729,7 +729,7 @@ backend_tests! {
         let base = llm.base_url();
         let app = spawn_app_with(backend, |s| {
             integration_tests::use_llm_at(s, base);
-            s.jobs.workers = 2;
+            s.jobs.workers = service::WorkerCount::Fixed(2);
             s.llm.default_max_concurrent = 1;
         })
         .await;

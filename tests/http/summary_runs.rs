@@ -291,3 +291,45 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn a_queued_run_starts_when_a_worker_frees_not_at_the_next_poll(backend: Backend) {
+        let llm = MockLlm::start(MockConfig { latency: Duration::from_millis(200), workers: 4, ..MockConfig::default() }).await.unwrap();
+        let base = llm.base_url();
+        // One worker, and a poll far longer than the test may take: only the
+        // hand-off of the freed worker can start the second run in time.
+        let app = spawn_app_with(backend, |s| {
+            use_llm_at(s, base);
+            s.jobs.workers = service::WorkerCount::Fixed(1);
+            s.jobs.poll_ms = 60_000;
+        })
+        .await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let second_report = app.report_of(w.org_stream, token, &w.articles).await;
+        let mut runs = Vec::new();
+        for report in [i64::from(w.report), second_report] {
+            let r = app.summarize_async(report, token, json!({"force": true})).await;
+            assert_eq!(r.status(), 202);
+            runs.push(r.headers()["location"].to_str().unwrap().to_owned());
+        }
+        let started = Instant::now();
+        let mut ended = Vec::new();
+        for run in &runs {
+            let done = loop {
+                let body: Value = app.get(run, token).await.json().await.unwrap();
+                if body["status"] == "succeeded" {
+                    break body;
+                }
+                assert!(started.elapsed() < Duration::from_secs(45), "waited for a poll: {body}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            };
+            ended.push(done);
+        }
+        let at = |run: &Value, key: &str| chrono::DateTime::parse_from_rfc3339(run[key].as_str().unwrap()).unwrap();
+        // The one worker ran them one after the other.
+        assert!(at(&ended[1], "started_at") >= at(&ended[0], "finished_at"), "{ended:?}");
+        app.stop().await;
+        llm.stop().await;
+    }
+}

@@ -249,6 +249,37 @@ mod tests {
     }
 
     #[test]
+    fn run_workers_follow_the_llm_cap_unless_a_number_is_given() {
+        use service::WorkerCount;
+        let shipped = Settings::load_from(&env(&[])).unwrap();
+        assert_eq!(shipped.jobs.workers, WorkerCount::Auto);
+        assert_eq!(
+            shipped.jobs.workers.resolve(shipped.llm.global_concurrency),
+            2 * shipped.llm.global_concurrency
+        );
+        let raised =
+            Settings::load_from(&env(&[("CURIO__LLM__GLOBAL_CONCURRENCY", "1500")])).unwrap();
+        assert_eq!(
+            raised.jobs.workers.resolve(raised.llm.global_concurrency),
+            3000
+        );
+        let huge =
+            Settings::load_from(&env(&[("CURIO__LLM__GLOBAL_CONCURRENCY", "100000")])).unwrap();
+        assert_eq!(
+            huge.jobs.workers.resolve(huge.llm.global_concurrency),
+            WorkerCount::MAX
+        );
+        for (value, count) in [("0", 0), ("12", 12), ("auto", 128)] {
+            let s = Settings::load_from(&env(&[("CURIO__JOBS__WORKERS", value)])).unwrap();
+            assert_eq!(s.jobs.workers.resolve(64), count, "{value}");
+        }
+        let err = Settings::load_from(&env(&[("CURIO__JOBS__WORKERS", "many")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("jobs.workers"), "{err}");
+    }
+
+    #[test]
     fn bad_values_give_an_error_naming_the_key() {
         let err = Settings::load_from(&env(&[("CURIO__SERVER__PORT", "eighty")]))
             .unwrap_err()

@@ -110,7 +110,10 @@ async fn worker() -> anyhow::Result<()> {
     tracing::info!(database = %settings.database.display_target(), llm = ?settings.llm.provider, "starting summary workers");
     println!(
         "Curio worker is running ({} workers)",
-        settings.jobs.workers
+        settings
+            .jobs
+            .workers
+            .resolve(settings.llm.global_concurrency)
     );
     api::startup::run_workers(settings).await?;
     tracing::info!("stopped");

@@ -132,7 +132,11 @@ pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
     let summaries = service::summaries::SummaryService::from_settings(db, settings.llm.clone())?
         .with_jobs(settings.jobs.clone());
     let workers = summaries.start_workers();
-    tracing::info!(workers = settings.jobs.workers, "summary workers started");
+    let count = settings
+        .jobs
+        .workers
+        .resolve(settings.llm.global_concurrency);
+    tracing::info!(workers = count, "summary workers started");
     stop_signal().await?;
     tracing::info!("stopping summary workers");
     workers

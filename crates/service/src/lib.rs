@@ -107,7 +107,7 @@ pub use entity::enums;
 pub use error::{ConflictKind, FieldError, ServiceError, StartupError};
 pub use repository::{Page, Paginated, pagination};
 pub use sea_orm::DatabaseConnection;
-pub use settings::{AuthSettings, JobSettings, LlmSettings, QuotaSettings};
+pub use settings::{AuthSettings, JobSettings, LlmSettings, QuotaSettings, WorkerCount};
 /// Re-exported so callers name the date and JSON types the services take
 /// (report dates, stream configurations) in the versions they were built
 /// with.

@@ -110,10 +110,11 @@ fn guessable(secret: &str) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {
     /// Runs this process works on at once. A run mostly waits for the LLM,
-    /// so this is far above the core count; LLM calls are capped separately
-    /// by `llm.global_concurrency`, per process. Zero makes an API-only
-    /// process: its runs are worked on by others (`curio worker`).
-    pub workers: usize,
+    /// so this is far above the core count. `auto` (the default) derives it
+    /// from `llm.global_concurrency`, so that the LLM cap, not this one,
+    /// binds first. Zero makes an API-only process: its runs are worked on
+    /// by others (`curio worker`).
+    pub workers: WorkerCount,
     /// How long a claim on a run lasts; renewed every third of it. When a
     /// process dies, another resumes its runs this long after the last
     /// renewal. Clocks of the processes must agree to well within it.
@@ -133,6 +134,65 @@ pub struct JobSettings {
     pub max_active_runs_per_org: u64,
     /// The same for the runs one user asked for.
     pub max_active_runs_per_user: u64,
+}
+
+/// `jobs.workers`: a number, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkerCount {
+    /// Twice `llm.global_concurrency` (at most [`WorkerCount::MAX`]): a run
+    /// holds at most one call in its executive stage and none between
+    /// stages, so with this many runs the process keeps every call the LLM
+    /// cap allows in flight.
+    #[default]
+    Auto,
+    Fixed(usize),
+}
+
+impl WorkerCount {
+    /// More runs at once than any process is given.
+    pub const MAX: usize = 4096;
+
+    /// The number of workers of a process whose LLM cap is `llm_concurrency`.
+    pub fn resolve(self, llm_concurrency: usize) -> usize {
+        match self {
+            WorkerCount::Auto => llm_concurrency.max(1).saturating_mul(2),
+            WorkerCount::Fixed(n) => n,
+        }
+        .min(Self::MAX)
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkerCount {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = WorkerCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of workers or \"auto\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<WorkerCount, E> {
+                usize::try_from(n)
+                    .map(WorkerCount::Fixed)
+                    .map_err(|_| E::custom("too many workers"))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<WorkerCount, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::custom("workers cannot be negative"))
+                    .and_then(|n| self.visit_u64(n))
+            }
+            // An environment variable arrives as text.
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<WorkerCount, E> {
+                match text.trim() {
+                    "auto" => Ok(WorkerCount::Auto),
+                    n => n
+                        .parse()
+                        .map(WorkerCount::Fixed)
+                        .map_err(|_| E::invalid_value(serde::de::Unexpected::Str(text), &self)),
+                }
+            }
+        }
+        de.deserialize_any(Visitor)
+    }
 }
 
 /// The `[jobs]` section of `config/default.toml`.

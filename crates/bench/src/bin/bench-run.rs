@@ -235,16 +235,18 @@ impl Options {
     }
 }
 
-/// LLM limits curio runs with: high enough that the mock, not curio's
-/// caps, bounds S1.
+// The settings curio runs with that differ from the shipped configuration
+// (the report states them); run workers are the shipped `auto`, which
+// follows the LLM cap.
+/// The LLM cap: the mock has no rate limit, so that the mock's latency, not
+/// curio's cap, bounds S1.
 const LLM_GLOBAL_CONCURRENCY: usize = 4096;
 /// Active summary runs per organization and per user: above any load level
 /// the bench drives from its one user.
 const ACTIVE_RUNS_CAP: usize = 4096;
+/// Calls at once per stage of a run (S6 and S8 summarize reports of more
+/// than the default 8 articles).
 const LLM_STAGE_FANOUT: usize = 64;
-/// Summary runs per process: one per client of S1's largest point, whose
-/// reports are distinct.
-const JOB_WORKERS: usize = 1024;
 /// S1's reports per client of its largest point: a report comes round again
 /// only after ten times the concurrency, so requests rarely join a run.
 const REPORTS_PER_CLIENT: usize = 10;
@@ -433,7 +435,6 @@ fn spawn_curio(
                 "CURIO__LLM__DEFAULT_MAX_CONCURRENT",
                 LLM_STAGE_FANOUT.to_string(),
             )
-            .env("CURIO__JOBS__WORKERS", JOB_WORKERS.to_string())
             // One bench user drives every concurrent summarize.
             .env(
                 "CURIO__JOBS__MAX_ACTIVE_RUNS_PER_ORG",
@@ -1280,8 +1281,9 @@ impl Summary<'_> {
         } = self.options;
         let (p50, p99, max, errors) = self.health();
         let mut md = format!(
-            "### {date}, BENCH_DB={kind}, mock latency {latency_ms} ms, {} cores\n\nCommand: `BENCH_DB={kind} make bench`. Limits used: LLM global concurrency {LLM_GLOBAL_CONCURRENCY}, per-stage fan-out {LLM_STAGE_FANOUT}, active runs per organization and per user {ACTIVE_RUNS_CAP}, DB pool 5..15. Seeding took {:.1} s; the whole run {:.0} s.\n\n",
+            "### {date}, BENCH_DB={kind}, mock latency {latency_ms} ms, {} cores\n\nCommand: `BENCH_DB={kind} make bench`. Settings that differ from the shipped configuration: LLM global concurrency {LLM_GLOBAL_CONCURRENCY} (the mock has no rate limit), per-stage fan-out {LLM_STAGE_FANOUT}, active runs per organization and per user {ACTIVE_RUNS_CAP} (one bench user drives every summarize); run workers are the shipped `auto` ({} here), DB pool 5..15. Seeding took {:.1} s; the whole run {:.0} s.\n\n",
             cores(),
+            service::WorkerCount::Auto.resolve(LLM_GLOBAL_CONCURRENCY),
             self.seed_secs,
             self.total_secs
         );
@@ -1330,7 +1332,8 @@ impl Summary<'_> {
         let (p50, p99, max, errors) = self.health();
         json!({
             "date": date, "database": self.options.kind, "mock_latency_ms": self.options.latency_ms, "cores": cores(),
-            "limits": {"llm_global_concurrency": LLM_GLOBAL_CONCURRENCY, "llm_stage_fanout": LLM_STAGE_FANOUT, "active_runs_cap": ACTIVE_RUNS_CAP, "db_pool_max": 15},
+            "limits": {"llm_global_concurrency": LLM_GLOBAL_CONCURRENCY, "llm_stage_fanout": LLM_STAGE_FANOUT, "active_runs_cap": ACTIVE_RUNS_CAP, "db_pool_max": 15,
+                "run_workers": service::WorkerCount::Auto.resolve(LLM_GLOBAL_CONCURRENCY)},
             "rows": self.rows, "s4_health": {"p50_ms": p50, "p99_ms": p99, "max_ms": max, "errors": errors},
             "database_ceiling_qps": self.ceiling_qps, "bulk_rows_per_sec": self.bulk_rows_per_sec,
             "peak_rss_mib": self.peak_rss, "peak_rss_after_s1_mib": self.peak_rss_s1, "runtime_lag_max_ms": self.lag_max,

@@ -122,12 +122,13 @@ impl SummaryService {
         settings: LlmSettings,
     ) -> Self {
         register_llm_series(provider.name(), &settings.model);
+        let llm_concurrency = settings.global_concurrency;
         Self {
             db,
             global: fair_share::FairShare::new(settings.global_concurrency.max(1)),
             provider,
             settings: Arc::new(settings),
-            local: Arc::new(workers::Local::new(JobSettings::default())),
+            local: Arc::new(workers::Local::new(JobSettings::default(), llm_concurrency)),
             followed: Arc::default(),
         }
     }
@@ -150,7 +151,7 @@ impl SummaryService {
 
     /// The same service with other job settings (worker count, lease).
     pub fn with_jobs(mut self, jobs: JobSettings) -> Self {
-        self.local = Arc::new(workers::Local::new(jobs));
+        self.local = Arc::new(workers::Local::new(jobs, self.settings.global_concurrency));
         self
     }
 

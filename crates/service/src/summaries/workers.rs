@@ -25,6 +25,8 @@ struct Working {
 /// What one process holds of the shared runs.
 pub(crate) struct Local {
     pub(super) jobs: JobSettings,
+    /// How many runs it works on at once (`jobs.workers` resolved).
+    pub(super) workers: usize,
     /// This process's name on the leases it holds.
     pub(super) owner: String,
     /// One permit per worker.
@@ -40,15 +42,16 @@ pub(crate) struct Local {
 }
 
 impl Local {
-    pub(super) fn new(mut jobs: JobSettings) -> Self {
+    pub(super) fn new(mut jobs: JobSettings, llm_concurrency: usize) -> Self {
         // Bounds that keep the arithmetic below sound whatever is configured.
-        jobs.workers = jobs.workers.min(4096);
+        let workers = jobs.workers.resolve(llm_concurrency);
         jobs.lease_secs = jobs.lease_secs.clamp(1, 86_400);
         jobs.poll_ms = jobs.poll_ms.clamp(10, 60_000);
         jobs.flush_ms = jobs.flush_ms.min(60_000);
         Self {
             // Zero workers: an API-only process; its runs wait for others.
-            slots: Arc::new(Semaphore::new(jobs.workers)),
+            slots: Arc::new(Semaphore::new(workers)),
+            workers,
             owner: lease_owner(),
             jobs,
             wake: Notify::new(),
@@ -324,7 +327,7 @@ impl Workers {
     pub async fn shutdown(self, grace: Duration) {
         self.poller.abort();
         let local = &self.service.local;
-        let all = u32::try_from(local.jobs.workers).unwrap_or(u32::MAX);
+        let all = u32::try_from(local.workers).unwrap_or(u32::MAX);
         if tokio::time::timeout(grace, local.slots.acquire_many(all))
             .await
             .is_ok()
