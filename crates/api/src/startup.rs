@@ -115,9 +115,18 @@ async fn connect(settings: &Settings) -> anyhow::Result<Services> {
         settings.llm.clone(),
     )
     .await?;
-    Ok(services
+    let services = services
         .with_jobs(settings.jobs.clone())
-        .with_quotas(settings.quotas.clone()))
+        .with_quotas(settings.quotas.clone());
+    // A database server's connections belong to the runtime that opens
+    // them; the summary runs get a pool opened here, on the runtime that
+    // outlives the HTTP workers' (SQLite's connections are threads of their
+    // own, and an in-memory database exists on one connection only).
+    if settings.database.sqlite_path().is_none() && !settings.database.is_in_memory() {
+        let runs = service::database::open(&settings.database, false).await?;
+        return Ok(services.with_run_pool(runs));
+    }
+    Ok(services)
 }
 
 /// `curio worker`: summary-run workers without the HTTP listener, until

@@ -154,6 +154,13 @@ impl Services {
         self
     }
 
+    /// The same services whose summary-run workers use a pool of their own
+    /// (see [`summaries::SummaryService::with_run_pool`]).
+    pub fn with_run_pool(mut self, db: DatabaseConnection) -> Self {
+        self.summaries = self.summaries.with_run_pool(db);
+        self
+    }
+
     /// The same services with other summary-run settings (workers, lease).
     pub fn with_jobs(mut self, jobs: JobSettings) -> Self {
         self.summaries = self.summaries.with_jobs(jobs);
@@ -183,8 +190,9 @@ impl Services {
         database::pool_status(&self.db)
     }
 
-    /// Closes the pool once in-flight work is done with it.
+    /// Closes the pools once in-flight work is done with them.
     pub async fn close(&self) {
         self.db.clone().close().await.ok();
+        self.summaries.close().await;
     }
 }

@@ -93,6 +93,9 @@ struct Call {
 #[derive(Clone)]
 pub struct SummaryService {
     db: DatabaseConnection,
+    /// The pool the run workers use (see [`SummaryService::with_run_pool`]);
+    /// `db` unless one is given.
+    run_db: DatabaseConnection,
     provider: Arc<dyn LlmProvider>,
     settings: Arc<LlmSettings>,
     /// Caps concurrent LLM calls across all runs of this process (provider
@@ -124,6 +127,7 @@ impl SummaryService {
         register_llm_series(provider.name(), &settings.model);
         let llm_concurrency = settings.global_concurrency;
         Self {
+            run_db: db.clone(),
             db,
             global: fair_share::FairShare::new(settings.global_concurrency.max(1)),
             provider,
@@ -147,6 +151,28 @@ impl SummaryService {
     /// such as `curio worker`, that built this service alone).
     pub async fn close(&self) {
         self.db.clone().close().await.ok();
+        self.run_db.clone().close().await.ok();
+    }
+
+    /// The same service whose run workers use a pool of their own. A
+    /// connection to a database server belongs to the runtime that opened
+    /// it, and the HTTP workers' runtimes end before the runs of a stopping
+    /// process are stored or handed back: on the request pool, a run could
+    /// meet a connection whose runtime is shutting down and lose its
+    /// finished calls. Opened on the runtime that starts the workers, and
+    /// grown only by their tasks, this pool's connections live as long as
+    /// the runs.
+    pub fn with_run_pool(mut self, db: DatabaseConnection) -> Self {
+        self.run_db = db;
+        self
+    }
+
+    /// This service as a run worker sees it: every statement on the run
+    /// pool.
+    fn executor(&self) -> Self {
+        let mut this = self.clone();
+        this.db = self.run_db.clone();
+        this
     }
 
     /// The same service with other job settings (worker count, lease).

@@ -147,7 +147,7 @@ impl SummaryService {
     pub fn start_workers(&self) -> Workers {
         *self.local.runtime.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(tokio::runtime::Handle::current());
-        let this = self.clone();
+        let this = self.executor();
         let poller = tokio::spawn(async move {
             loop {
                 this.claim_while_free().await;
@@ -222,7 +222,7 @@ impl SummaryService {
         // it at once; unregistered (which wakes the watchers) if another
         // process claims it first.
         let halt = self.local.register(run_id);
-        let this = self.clone();
+        let this = self.executor();
         self.spawn(async move {
             match this.claim(run_id).await {
                 Ok(Some(run)) => this.execute(run, halt, slot).await,
