@@ -117,7 +117,8 @@ mod schemas {
     /// Text without NUL characters, which every request refuses.
     pub const NO_NUL: &str = r"^[^\u0000]*$";
 
-    fn of(ty: Type, nullable: bool) -> SchemaType {
+    /// `ty`, or `[ty, "null"]` for a field that may be `null`.
+    pub fn of(ty: Type, nullable: bool) -> SchemaType {
         if nullable {
             SchemaType::from_iter([ty, Type::Null])
         } else {
@@ -225,7 +226,7 @@ mod schemas {
                 .max_items(Some(MAX))
                 .unique_items(UNIQUE);
             if nullable {
-                array.schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+                array.schema_type(of(Type::Array, true))
             } else {
                 array
             }
@@ -235,4 +236,4 @@ mod schemas {
 }
 
 #[cfg(feature = "openapi")]
-pub use schemas::{Item, NO_NUL};
+pub use schemas::{Item, NO_NUL, of as schema_type};

@@ -193,6 +193,6 @@ impl Services {
     /// Closes the pools once in-flight work is done with them.
     pub async fn close(&self) {
         self.db.clone().close().await.ok();
-        self.summaries.close().await;
+        self.summaries.close_run_pool().await;
     }
 }

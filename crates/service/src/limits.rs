@@ -117,14 +117,9 @@ pub struct StorableDate;
 #[cfg(feature = "openapi")]
 impl StorableDate {
     fn describe(nullable: bool) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
-        let ty = if nullable {
-            SchemaType::from_iter([Type::String, Type::Null])
-        } else {
-            SchemaType::Type(Type::String)
-        };
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
         ObjectBuilder::new()
-            .schema_type(ty)
+            .schema_type(entity::bounds::schema_type(Type::String, nullable))
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
             .description(Some(format!(
                 "A date from {EARLIEST_DATE} to {LATEST_DATE} (what every backend stores)."

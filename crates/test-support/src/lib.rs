@@ -111,11 +111,7 @@ impl TestDb {
         if !migrated {
             // Migrated before the test's pool opens, as curio does at
             // start-up.
-            let alone = database::connect_alone(&settings)
-                .await
-                .unwrap_or_else(|e| panic!("connecting to the test database failed: {e}"));
-            database::migrate(&alone).await.expect("migrations apply");
-            alone.close().await.ok();
+            migrate_alone(&settings).await;
         }
         let conn = database::connect(&settings)
             .await
@@ -291,31 +287,19 @@ async fn postgres_template(admin: &DatabaseConnection, base: &str) -> String {
             .expect("list templates");
         for row in stale {
             let old: String = row.try_get("", "datname").expect("a name");
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{old}\" WITH (FORCE)"))
-                .await;
+            drop_database(Backend::Postgres, &old).await;
         }
         // Built under a name of its own and renamed when complete, so that a
         // test process that dies half-way leaves no half-migrated template.
         let building = format!("{name}_building");
-        admin
-            .execute_unprepared(&format!(
-                "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
-            ))
-            .await
-            .expect("drop a half-built template");
+        drop_database(Backend::Postgres, &building).await;
         admin
             .execute_unprepared(&format!(
                 "CREATE DATABASE \"{building}\" ENCODING 'UTF8' TEMPLATE template0"
             ))
             .await
             .expect("create the template");
-        let alone =
-            database::connect_alone(&DatabaseSettings::with_url(format!("{base}/{building}")))
-                .await
-                .expect("connect to the template");
-        database::migrate(&alone).await.expect("migrations apply");
-        alone.close().await.ok();
+        migrate_alone(&DatabaseSettings::with_url(format!("{base}/{building}"))).await;
         // The server may still be ending the migration's sessions.
         let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
         let mut tries = 0;
@@ -330,6 +314,15 @@ async fn postgres_template(admin: &DatabaseConnection, base: &str) -> String {
         .await
         .expect("template unlock");
     name
+}
+
+/// Applies the migrations on a connection of its own, closed after.
+async fn migrate_alone(settings: &DatabaseSettings) {
+    let alone = database::connect_alone(settings)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to the test database failed: {e}"));
+    database::migrate(&alone).await.expect("migrations apply");
+    alone.close().await.ok();
 }
 
 async fn drop_database(backend: Backend, name: &str) {

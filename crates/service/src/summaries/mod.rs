@@ -93,9 +93,9 @@ struct Call {
 #[derive(Clone)]
 pub struct SummaryService {
     db: DatabaseConnection,
-    /// The pool the run workers use (see [`SummaryService::with_run_pool`]);
-    /// `db` unless one is given.
-    run_db: DatabaseConnection,
+    /// The run workers' own pool, if they have one (see
+    /// [`SummaryService::with_run_pool`]); `db` otherwise.
+    run_db: Option<DatabaseConnection>,
     provider: Arc<dyn LlmProvider>,
     settings: Arc<LlmSettings>,
     /// Caps concurrent LLM calls across all runs of this process (provider
@@ -127,7 +127,7 @@ impl SummaryService {
         register_llm_series(provider.name(), &settings.model);
         let llm_concurrency = settings.global_concurrency;
         Self {
-            run_db: db.clone(),
+            run_db: None,
             db,
             global: fair_share::FairShare::new(settings.global_concurrency.max(1)),
             provider,
@@ -151,7 +151,15 @@ impl SummaryService {
     /// such as `curio worker`, that built this service alone).
     pub async fn close(&self) {
         self.db.clone().close().await.ok();
-        self.run_db.clone().close().await.ok();
+        self.close_run_pool().await;
+    }
+
+    /// Closes the run workers' own pool, if they have one (the request pool
+    /// is its owner's to close).
+    pub(crate) async fn close_run_pool(&self) {
+        if let Some(db) = &self.run_db {
+            db.clone().close().await.ok();
+        }
     }
 
     /// The same service whose run workers use a pool of their own. A
@@ -163,7 +171,7 @@ impl SummaryService {
     /// grown only by their tasks, this pool's connections live as long as
     /// the runs.
     pub fn with_run_pool(mut self, db: DatabaseConnection) -> Self {
-        self.run_db = db;
+        self.run_db = Some(db);
         self
     }
 
@@ -171,7 +179,9 @@ impl SummaryService {
     /// pool.
     fn executor(&self) -> Self {
         let mut this = self.clone();
-        this.db = self.run_db.clone();
+        if let Some(db) = &self.run_db {
+            this.db = db.clone();
+        }
         this
     }
 
