@@ -14,10 +14,12 @@ for _ in 1 2; do
 done
 
 # Built for one database and without the LLM client, the service crate
-# leaves the other drivers and the HTTP/TLS client out of the build.
+# leaves the other drivers and async-openai out of the build. The HTTP
+# client (reqwest) stays: retrieval from PubMed and feeds is part of every
+# build of the service.
 cargo check -q -p service --no-default-features --features sqlite
 tree=$(cargo tree -p service --no-default-features --features sqlite -e normal --prefix none)
-for left_out in sqlx-mysql sqlx-postgres async-openai reqwest; do
+for left_out in sqlx-mysql sqlx-postgres async-openai; do
     if grep -q "^$left_out " <<<"$tree"; then
         echo "service without default features still builds $left_out" >&2
         exit 1

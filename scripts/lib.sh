@@ -23,7 +23,9 @@ start_curio() {
   esac
   curio_backend=$backend
   curio_db=$db_name
-  env DATABASE_URL="$url" CURIO__SERVER__PORT="$port" CURIO__AUTH__JWT_SECRET="$secret" "$@" \
+  # No retrieval run reaches a source: a client may configure any URL, and
+  # no check may reach the internet.
+  env DATABASE_URL="$url" CURIO__SERVER__PORT="$port" CURIO__AUTH__JWT_SECRET="$secret" CURIO__SOURCES__WORKERS=0 "$@" \
     ./target/debug/curio >"$work/curio.log" 2>&1 &
   pid=$!
   trap stop_curio EXIT

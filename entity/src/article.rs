@@ -19,6 +19,14 @@ pub struct Model {
     pub doi: Option<String>,
     pub pmid: Option<String>,
     pub url: Option<String>,
+    /// The title's letters and digits, folded, with the year
+    /// (`bibliography::title_key`): how records without a DOI or PMID are
+    /// recognised as the same work. Not unique: two works may share it.
+    pub title_key: Option<String>,
+    /// The authors joined by `; `: what full-text search indexes next to
+    /// the title, abstract and journal (MariaDB cannot index a JSON column).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub authors_text: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -40,6 +40,9 @@ pub enum EventDetails {
     },
     /// `reorder`: the visible articles in their new order.
     Reorder { article_ids: Vec<i32> },
+    /// `add_articles`: the articles added, in their new rankings' order
+    /// (a field name of its own: the variants are told apart by shape).
+    AddArticles { added_article_ids: Vec<i32> },
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

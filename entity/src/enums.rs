@@ -89,6 +89,8 @@ pub enum CurationEventType {
     /// A shared article the report holds was updated (its bibliographic
     /// fields, for every report that holds it).
     UpdateArticle,
+    /// A curator added articles to a draft (from the pool, or by id).
+    AddArticles,
 }
 
 /// The pipeline stage an LLM call belongs to.
@@ -178,7 +180,69 @@ displayed_as_stored!(
     LlmStage,
     LlmOutcome,
     RunStatus,
+    CandidateStatus,
+    CandidateSource,
+    RunTrigger,
 );
+
+/// Where a candidate stands in screening: `new` until a curator includes
+/// or excludes it (with a reason from the stream's list).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateStatus {
+    New,
+    Included,
+    Excluded,
+}
+
+/// How a candidate reached the stream's pool.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateSource {
+    /// A file a curator imported (`POST /streams/{id}/imports`).
+    Import,
+    /// A retrieval run's PubMed search.
+    Pubmed,
+    /// A retrieval run's RSS, Atom or JSON feed.
+    Feed,
+}
+
+/// What queued a retrieval run.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RunTrigger {
+    /// A curator (`POST /streams/{id}/retrievals`).
+    Manual,
+    /// The stream's schedule.
+    Schedule,
+    /// A file a curator imported: a run that ended as it began, kept so
+    /// that the stream's history and funnel count its records.
+    Import,
+}
 
 #[cfg(test)]
 mod tests {
@@ -230,7 +294,8 @@ mod tests {
                 "submit",
                 "reopen",
                 "edit_summaries",
-                "update_article"
+                "update_article",
+                "add_articles"
             ]
         );
         assert_eq!(
@@ -245,6 +310,12 @@ mod tests {
             spellings::<RunStatus>(),
             ["queued", "running", "succeeded", "failed", "cancelled"]
         );
+        assert_eq!(
+            spellings::<CandidateStatus>(),
+            ["new", "included", "excluded"]
+        );
+        assert_eq!(spellings::<CandidateSource>(), ["import", "pubmed", "feed"]);
+        assert_eq!(spellings::<RunTrigger>(), ["manual", "schedule", "import"]);
         // Aligned as any string is (the demo logins' table).
         assert_eq!(format!("[{:<8}]", UserRole::Member), "[member  ]");
     }

@@ -7,6 +7,7 @@
 
 pub mod article;
 pub mod bounds;
+pub mod candidate;
 pub mod curation_event;
 pub mod enrichments;
 pub mod enums;
@@ -17,6 +18,8 @@ pub mod organization;
 pub mod report;
 pub mod report_article_association;
 pub mod research_stream;
+pub mod retrieval_run;
+pub mod retrieval_schedule;
 pub mod stream_config;
 pub mod string_list;
 pub mod summary_cache;
@@ -25,6 +28,7 @@ pub mod user;
 
 pub mod prelude {
     pub use super::article::Entity as Article;
+    pub use super::candidate::Entity as Candidate;
     pub use super::curation_event::Entity as CurationEvent;
     pub use super::llm_usage::Entity as LlmUsage;
     pub use super::login_throttle::Entity as LoginThrottle;
@@ -33,6 +37,7 @@ pub mod prelude {
     pub use super::report::Entity as Report;
     pub use super::report_article_association::Entity as ReportArticleAssociation;
     pub use super::research_stream::Entity as ResearchStream;
+    pub use super::retrieval_run::Entity as RetrievalRun;
     pub use super::summary_cache::Entity as SummaryCache;
     pub use super::summary_run::Entity as SummaryRun;
     pub use super::user::Entity as User;

@@ -1,11 +1,12 @@
 use sea_orm::entity::prelude::*;
 
 use crate::enums::StreamScope;
-use crate::stream_config::{EnrichmentConfig, LlmConfig, PresentationConfig};
+use crate::stream_config::{EnrichmentConfig, LlmConfig, PresentationConfig, RetrievalConfig};
 
 /// A research stream: what it watches for (`purpose`, `scope`), how its
 /// reports are presented (`presentation_config`), which prompts and models
-/// summarize them (`enrichment_config`, `llm_config`).
+/// summarize them (`enrichment_config`, `llm_config`), how candidates reach
+/// it and are screened (`retrieval_config`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "research_streams")]
 pub struct Model {
@@ -23,6 +24,8 @@ pub struct Model {
     pub enrichment_config: EnrichmentConfig,
     #[sea_orm(column_type = "JsonBinary")]
     pub llm_config: LlmConfig,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub retrieval_config: RetrievalConfig,
     pub is_active: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -44,6 +47,8 @@ pub enum Relation {
     Owner,
     #[sea_orm(has_many = "super::report::Entity")]
     Report,
+    #[sea_orm(has_many = "super::candidate::Entity")]
+    Candidate,
 }
 
 impl Related<super::organization::Entity> for Entity {

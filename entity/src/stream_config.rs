@@ -1,4 +1,4 @@
-//! A research stream's three configurations, as the typed values its JSON
+//! A research stream's configurations, as the typed values its JSON
 //! columns hold. One shape serves the column, the API's bodies and their
 //! OpenAPI schema; what a stream may hold beyond its shape (bounds, known
 //! models, template placeholders) the service checks on these values.
@@ -23,6 +23,15 @@ pub mod limits {
     /// Characters of one prompt text (system prompt or user prompt
     /// template).
     pub const PROMPT_CHARS: usize = 20_000;
+    /// Exclusion reasons per stream, and their codes' and labels' lengths.
+    pub const EXCLUSION_REASONS: usize = 50;
+    pub const REASON_CODE_CHARS: usize = 64;
+    pub const REASON_LABEL_CHARS: usize = 200;
+    /// Sources per stream, characters of a PubMed query, and the days a
+    /// retrieval looks back.
+    pub const SOURCES: usize = 10;
+    pub const QUERY_CHARS: usize = 4_000;
+    pub const LOOKBACK_DAYS: i64 = 3_650;
 }
 
 /// The bounds of the configurations' values.
@@ -33,6 +42,15 @@ pub type Topic = Text<0, { limits::TOPIC_CHARS }>;
 pub type Topics = Items<Topic, 0, { limits::TOPICS }>;
 /// A system prompt or a user prompt template.
 pub type PromptText = Text<0, { limits::PROMPT_CHARS }>;
+pub type ExclusionReasons = Items<Component<ExclusionReason>, 0, { limits::EXCLUSION_REASONS }>;
+pub type ReasonCode = Text<1, { limits::REASON_CODE_CHARS }, true>;
+pub type ReasonLabel = Text<1, { limits::REASON_LABEL_CHARS }, true>;
+pub type Sources = Items<Component<Source>, 0, { limits::SOURCES }>;
+pub type SourceQuery = Text<1, { limits::QUERY_CHARS }, true>;
+pub type LookbackDays = crate::bounds::Range<1, { limits::LOOKBACK_DAYS }>;
+pub type CronText = Text<1, 200, true>;
+pub type FeedUrl = crate::bounds::WebLink<2048>;
+pub type TimeZoneName = Text<1, 64, true>;
 
 /// `presentation_config`: the categories a report's articles are filed under.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
@@ -128,4 +146,117 @@ pub struct StageLlm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4294967295u32))]
     pub max_concurrent: Option<u32>,
+}
+
+/// `retrieval_config`: how articles reach the stream's candidate pool and
+/// how curators screen them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RetrievalConfig {
+    /// Where a retrieval run looks for articles, in order.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = Sources::schema))]
+    pub sources: Vec<Source>,
+    /// When runs start by themselves; none: only by hand.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
+    /// How far back a run looks: from this many days before it was
+    /// queued (or due) to that day (default 7).
+    #[serde(default = "default_lookback_days")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = LookbackDays::schema))]
+    pub lookback_days: u32,
+    /// The reasons a curator may give for excluding a candidate; a decision
+    /// names one by its `code`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = ExclusionReasons::schema))]
+    pub exclusion_reasons: Vec<ExclusionReason>,
+}
+
+fn default_lookback_days() -> u32 {
+    7
+}
+
+impl Default for RetrievalConfig {
+    fn default() -> Self {
+        Self {
+            sources: Vec::new(),
+            schedule: None,
+            lookback_days: default_lookback_days(),
+            exclusion_reasons: Vec::new(),
+        }
+    }
+}
+
+/// A cron expression (five fields, or six with seconds first) read in an
+/// IANA time zone: `0 6 * * 1` in `Europe/Berlin` is Mondays at 06:00 in
+/// Berlin, summer or winter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    #[cfg_attr(feature = "openapi", schema(schema_with = CronText::schema))]
+    pub cron: String,
+    /// Default `UTC`.
+    #[serde(default = "utc")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = TimeZoneName::schema))]
+    pub time_zone: String,
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
+}
+
+/// A place a retrieval run reads articles from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Source {
+    /// A saved PubMed search (E-utilities `esearch` term syntax), over the
+    /// run's date window.
+    Pubmed {
+        #[cfg_attr(feature = "openapi", schema(schema_with = SourceQuery::schema))]
+        query: String,
+        /// Which date the window bounds (default `entrez`: when PubMed
+        /// received the record).
+        #[serde(default)]
+        date_field: PubmedDateField,
+    },
+    /// An RSS, Atom or JSON feed (an `http` or `https` URL): every entry it
+    /// lists each run, the window aside.
+    Feed {
+        #[cfg_attr(feature = "openapi", schema(schema_with = FeedUrl::schema))]
+        url: String,
+    },
+}
+
+/// `entrez` (`edat`: when PubMed received the record, so that each run
+/// finds what is new since the last) or `publication` (`pdat`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PubmedDateField {
+    #[default]
+    Entrez,
+    Publication,
+}
+
+impl RetrievalConfig {
+    /// Whether `code` is one of the stream's exclusion reasons.
+    pub fn has_reason(&self, code: &str) -> bool {
+        self.exclusion_reasons.iter().any(|r| r.code == code)
+    }
+}
+
+/// A coded reason for excluding a candidate (`wrong_population`: "Wrong
+/// population"), as systematic reviews report them; `code` is unique within
+/// the stream and made of lowercase letters, digits and `_`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionReason {
+    #[cfg_attr(feature = "openapi", schema(schema_with = ReasonCode::schema))]
+    pub code: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = ReasonLabel::schema))]
+    pub label: String,
 }

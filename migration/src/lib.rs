@@ -22,6 +22,9 @@ mod m20261201_000011_run_reservations;
 mod m20261201_000012_identifier_collation;
 mod m20261202_000013_usage_attempts;
 mod m20261203_000014_typed_stream_configs;
+mod m20261203_000015_candidate_pool;
+mod m20261203_000016_article_search;
+mod m20261204_000017_retrieval_runs;
 
 pub struct Migrator;
 
@@ -43,6 +46,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_identifier_collation::Migration),
             Box::new(m20261202_000013_usage_attempts::Migration),
             Box::new(m20261203_000014_typed_stream_configs::Migration),
+            Box::new(m20261203_000015_candidate_pool::Migration),
+            Box::new(m20261203_000016_article_search::Migration),
+            Box::new(m20261204_000017_retrieval_runs::Migration),
         ]
     }
 }

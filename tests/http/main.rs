@@ -3,11 +3,14 @@
 mod abuse;
 mod access;
 mod bad_input;
+mod candidates;
 mod concurrency;
 mod editorial;
 mod endpoints;
 mod faults;
 mod openapi;
+mod retrievals;
+mod search;
 mod security;
 mod summary_runs;
 mod tokens;

@@ -32,6 +32,9 @@ pub fn settings_for(db: &TestDb) -> Settings {
     settings.auth.jwt_secret = Some(SECRET.to_owned().into());
     settings.app.demo = false;
     settings.llm.provider = ProviderKind::Offline;
+    // No test reaches NCBI: a loopback address the outbound client refuses
+    // unless a test allows private targets (for its fixture).
+    settings.sources.pubmed.base_url = "http://127.0.0.1:9/entrez/eutils/".into();
     settings
 }
 
@@ -303,6 +306,8 @@ pub async fn fingerprint(db: &sea_orm::DatabaseConnection) -> Vec<String> {
         ("report_article_associations", "curated_at"),
         ("curation_events", "created_at"),
         ("llm_usage", "created_at"),
+        ("candidates", "decided_at"),
+        ("retrieval_runs", "updated_at"),
     ] {
         let sql = format!(
             "SELECT CAST(COUNT(*) AS CHAR(20)) AS n, CAST(MAX({changed}) AS CHAR(40)) AS m FROM {table}"

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use service::database::DatabaseSettings;
-use service::{AuthSettings, JobSettings, LlmSettings, QuotaSettings};
+use service::{AuthSettings, JobSettings, LlmSettings, QuotaSettings, SourceSettings};
 
 /// Everything Curio reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -17,6 +17,7 @@ pub struct Settings {
     pub llm: LlmSettings,
     pub jobs: JobSettings,
     pub quotas: QuotaSettings,
+    pub sources: SourceSettings,
     pub log: LogSettings,
     pub app: AppSettings,
 }

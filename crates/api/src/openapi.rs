@@ -6,7 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::dto::{ArticleUpdateIn, EditArticleRequest, NewArticleIn, ReportArticleIn};
+use crate::dto::{ArticleUpdateIn, DecisionIn, EditArticleRequest, NewArticleIn, ReportArticleIn};
 use crate::error::{Problem, ProblemFailedItem, ProblemField};
 
 #[derive(OpenApi)]
@@ -14,7 +14,9 @@ use crate::error::{Problem, ProblemFailedItem, ProblemField};
     info(title = "Curio", description = "Research streams, curated reports and LLM summaries over a REST API."),
     // The items of bounded lists, which the lists' schemas refer to by name.
     components(schemas(Problem, ProblemField, ProblemFailedItem, NewArticleIn, ArticleUpdateIn,
-        ReportArticleIn, service::streams::Category)),
+        ReportArticleIn, DecisionIn, service::streams::Category,
+        service::stream_config::ExclusionReason, service::stream_config::Source,
+        service::stream_config::PubmedDateField)),
     modifiers(&Shared)
 )]
 pub struct ApiDoc;

@@ -22,7 +22,10 @@ use crate::config::Settings;
 use crate::error::ApiError;
 use crate::extractors::NewToken;
 use crate::openapi::{ApiDoc, document_errors, document_limits};
-use crate::routes::{articles, auth, ops, organizations, reports, streams, summary_runs, users};
+use crate::routes::{
+    articles, auth, candidates, ops, organizations, reports, retrievals, streams, summary_runs,
+    users,
+};
 use crate::state::AppState;
 use crate::{observability, request_id};
 
@@ -32,6 +35,7 @@ pub struct Application {
     server: Server,
     services: Services,
     workers: Workers,
+    retrievals: service::retrievals::RetrievalWorkers,
     grace: Duration,
 }
 
@@ -71,11 +75,13 @@ impl Application {
         let server = build_server(settings, services.clone(), listener)?;
         // On this runtime, which outlives the HTTP workers' runtimes.
         let workers = services.summaries.start_workers();
+        let retrievals = services.retrievals.start_workers();
         Ok(Application {
             port,
             server,
             services,
             workers,
+            retrievals,
             grace,
         })
     }
@@ -98,7 +104,11 @@ impl Application {
         let pruner = tokio::spawn(prune_login_failures(self.services.auth.clone()));
         let result = self.server.await;
         pruner.abort();
-        self.workers.shutdown(self.grace).await;
+        // Both kinds of work end (or go back to the queue) together.
+        tokio::join!(
+            self.workers.shutdown(self.grace),
+            self.retrievals.shutdown(self.grace)
+        );
         self.services.close().await;
         result
     }
@@ -117,7 +127,8 @@ async fn connect(settings: &Settings) -> anyhow::Result<Services> {
     .await?;
     let services = services
         .with_jobs(settings.jobs.clone())
-        .with_quotas(settings.quotas.clone());
+        .with_quotas(settings.quotas.clone())
+        .with_sources(settings.sources.clone())?;
     // A database server's connections belong to the runtime that opens
     // them; the summary runs get a pool opened here, on the runtime that
     // outlives the HTTP workers' (SQLite's connections are threads of their
@@ -138,9 +149,16 @@ pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
     // The database and the summaries alone: a worker signs and checks no
     // token, so it needs no signing secret.
     let db = service::database::open(&settings.database, settings.app.migrate_on_start).await?;
-    let summaries = service::summaries::SummaryService::from_settings(db, settings.llm.clone())?
-        .with_jobs(settings.jobs.clone());
+    let summaries =
+        service::summaries::SummaryService::from_settings(db.clone(), settings.llm.clone())?
+            .with_jobs(settings.jobs.clone());
     let workers = summaries.start_workers();
+    let retrievals = service::retrievals::RetrievalService::new(
+        db.clone(),
+        &settings.sources,
+        settings.jobs.clone(),
+    )?;
+    let retrieval_workers = retrievals.start_workers();
     let count = settings
         .jobs
         .workers
@@ -148,9 +166,8 @@ pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(workers = count, "summary workers started");
     stop_signal().await?;
     tracing::info!("stopping summary workers");
-    workers
-        .shutdown(Duration::from_secs(settings.server.shutdown_grace_secs))
-        .await;
+    let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+    tokio::join!(workers.shutdown(grace), retrieval_workers.shutdown(grace));
     summaries.close().await;
     Ok(())
 }
@@ -355,6 +372,8 @@ fn routes() -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig)
                 .configure(organizations::register)
                 .configure(users::register)
                 .configure(streams::register)
+                .configure(candidates::register)
+                .configure(retrievals::register)
                 .configure(reports::register)
                 .configure(summary_runs::register)
                 .configure(articles::register),

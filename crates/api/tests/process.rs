@@ -148,6 +148,7 @@ async fn seed(db: &TestDb, reports: usize) -> Vec<i32> {
                 ),
                 enrichment_config: None,
                 llm_config: None,
+                retrieval_config: None,
             },
         )
         .await
@@ -185,6 +186,7 @@ async fn seed(db: &TestDb, reports: usize) -> Vec<i32> {
                             presentation_categories: Some(vec!["x".into()]),
                         })
                         .collect(),
+                    from_candidates: None,
                 },
             )
             .await
@@ -480,6 +482,44 @@ async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_
         .as_str()
         .unwrap()
         .to_owned();
+    // The demo stream's pool holds the bundled files' four works, screened.
+    let client = test_support::http_client::client();
+    let streams: Value = client
+        .get(format!("http://127.0.0.1:{port}/api/v1/streams"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let watch = streams["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stream_name"] == "Immuno-oncology watch")
+        .expect("the demo's organization stream")["id"]
+        .clone();
+    let pool: Value = client
+        .get(format!(
+            "http://127.0.0.1:{port}/api/v1/streams/{watch}/candidates"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pool["meta"]["total"], 4, "{pool}");
+    let statuses: Vec<&str> = pool["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "included").count(), 1);
+    assert_eq!(statuses.iter().filter(|s| **s == "excluded").count(), 1);
     demo.kill().unwrap();
     demo.wait().unwrap();
     assert_eq!(
@@ -916,4 +956,90 @@ fn create_admin_on_a_terminal_does_not_show_the_password() {
         "the terminal showed the password: {shown}"
     );
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// The stream's retrieval run, as stored.
+async fn retrieval_run(db: &TestDb, id: i32) -> entity::retrieval_run::Model {
+    use sea_orm::EntityTrait;
+    entity::retrieval_run::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+backend_tests! {
+    async fn a_retrieval_killed_mid_run_resumes_elsewhere_and_stores_every_candidate_once(backend: Backend) {
+        use test_support::eutils::{EUtils, sample_records};
+        let db = TestDb::new(backend).await;
+        seed(&db, 0).await;
+        // 40 records of the fixture's made-up ones, five a page: eight
+        // pages at NCBI's pace of 3 requests a second.
+        let eutils = EUtils::start(sample_records(42)).await.unwrap();
+        let env = [
+            ("CURIO__JOBS__LEASE_SECS", "3".to_owned()),
+            ("CURIO__SOURCES__ALLOW_PRIVATE", "true".to_owned()),
+            ("CURIO__SOURCES__PUBMED__BASE_URL", eutils.base_url()),
+            ("CURIO__SOURCES__PUBMED__PAGE_SIZE", "5".to_owned()),
+            ("CURIO__SOURCES__PUBMED__BACKOFF_MS", "100".to_owned()),
+        ];
+        let mut doomed = start(&db.url, &env).await;
+        let token = login(doomed.port, "admin@org.test").await;
+        let client = test_support::http_client::client();
+        let stream: Value = client
+            .post(format!("http://127.0.0.1:{}/api/v1/streams", doomed.port))
+            .bearer_auth(&token)
+            .json(&json!({"stream_name": "PubMed", "purpose": "P", "scope": "organization",
+                "retrieval_config": {"sources": [{"kind": "pubmed", "query": "fixture"}]}}))
+            .send().await.unwrap().json().await.unwrap();
+        let run: Value = client
+            .post(format!("http://127.0.0.1:{}/api/v1/streams/{}/retrievals", doomed.port, stream["id"]))
+            .bearer_auth(&token)
+            .send().await.unwrap().json().await.unwrap();
+        let id = run["id"].as_i64().unwrap() as i32;
+        // Two pages stored, then the plug is pulled.
+        let waiting = Instant::now();
+        while retrieval_run(&db, id).await.new_candidates < 10 {
+            assert!(waiting.elapsed() < Duration::from_secs(30), "the run did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        signal(&doomed.child, "-KILL");
+        doomed.child.wait().unwrap();
+        let at_kill = retrieval_run(&db, id).await;
+        assert_eq!(at_kill.status, entity::enums::RunStatus::Running, "killed mid-run");
+        assert!(at_kill.new_candidates < 40, "{at_kill:?}");
+        let fetched_before = eutils.requests().len();
+
+        let _survivor = start(&db.url, &env).await;
+        let waiting = Instant::now();
+        let run = loop {
+            let run = retrieval_run(&db, id).await;
+            if run.status.is_finished() {
+                break run;
+            }
+            assert!(waiting.elapsed() < Duration::from_secs(60), "not resumed: {run:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(run.status, entity::enums::RunStatus::Succeeded, "{run:?}");
+        assert_eq!(run.attempt, 2, "resumed once");
+        assert_eq!((run.retrieved, run.duplicates, run.new_candidates), (40, 0, 40), "{run:?}");
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let stored = entity::candidate::Entity::find()
+            .filter(entity::candidate::Column::RunId.eq(id))
+            .count(&db.conn)
+            .await
+            .unwrap();
+        assert_eq!(stored, 40);
+        // The survivor went on from the stored place: it fetched the pages
+        // after it, and at most the one in flight at the kill again.
+        let resumed: Vec<String> = eutils.requests()[fetched_before..]
+            .iter()
+            .filter(|r| r.tool == "efetch.fcgi" && r.status == 200)
+            .map(|r| r.params["retstart"].clone())
+            .collect();
+        let first = at_kill.next_start;
+        let expected: Vec<String> = (first..40).step_by(5).map(|s| s.to_string()).collect();
+        assert_eq!(resumed, expected, "from {first} on");
+        eutils.stop().await;
+    }
 }

@@ -17,7 +17,7 @@ use crate::{RepoError, chunk};
 pub use entity::article::Model as Article;
 
 /// Columns written per article row (sizes the INSERT chunks).
-const INSERT_COLUMNS: usize = 10;
+const INSERT_COLUMNS: usize = 12;
 
 /// An article to insert or upsert.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -116,6 +116,12 @@ pub fn normalize_doi(doi: Option<&str>) -> Option<String> {
     (!doi.is_empty()).then(|| doi.to_lowercase())
 }
 
+/// The authors as full-text search indexes them: joined by `; `, absent
+/// when there are none.
+pub fn authors_text(authors: &[String]) -> Option<String> {
+    (!authors.is_empty()).then(|| authors.join("; "))
+}
+
 /// PMIDs are stored trimmed. Blank is absent.
 pub fn normalize_pmid(pmid: Option<&str>) -> Option<String> {
     let pmid = pmid?.trim();
@@ -140,6 +146,36 @@ pub async fn find_many<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<Vec<Ar
         );
     }
     Ok(found)
+}
+
+/// What a search of the shared bibliography keeps; `None` keeps all.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleQuery {
+    /// Words the article holds, all of them.
+    pub q: Option<crate::search::SearchTerms>,
+    /// Normalized as stored ([`normalize_doi`]).
+    pub doi: Option<String>,
+    pub pmid: Option<String>,
+}
+
+/// A page of the articles `query` keeps, newest first: two statements.
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    query: &ArticleQuery,
+    page: crate::Page,
+) -> Result<crate::Paginated<Article>, RepoError> {
+    let mut select = article::Entity::find();
+    if let Some(terms) = &query.q {
+        select = select.filter(terms.condition(db.get_database_backend()));
+    }
+    if let Some(doi) = normalize_doi(query.doi.as_deref()) {
+        select = select.filter(article::Column::Doi.eq(doi));
+    }
+    if let Some(pmid) = normalize_pmid(query.pmid.as_deref()) {
+        select = select.filter(article::Column::Pmid.eq(pmid));
+    }
+    let select = sea_orm::QueryOrder::order_by_desc(select, article::Column::Id);
+    crate::pagination::fetch_page(db, select, page).await
 }
 
 /// Which of `ids` exist.
@@ -180,6 +216,11 @@ pub enum Rewrites {
     /// report of a stream of another organization, or of a stream of no
     /// organization: global streams). `None`: only articles no report holds.
     HeldWithin(Option<i32>),
+    /// Only a DOI or PMID the stored article lacks: its other fields are
+    /// kept as they are. File imports into a candidate pool add works to the
+    /// shared bibliography and never rewrite one that someone curated, but
+    /// an identifier they bring lets the next source find the work.
+    IdentifiersOnly,
 }
 
 /// What an import did.
@@ -227,6 +268,31 @@ pub async fn import<C: ConnectionTrait>(
     })
 }
 
+/// Of `changes`, only the DOIs and PMIDs that the stored rows lack.
+async fn missing_identifiers<C: ConnectionTrait>(
+    db: &C,
+    changes: Vec<(i32, ArticleChanges)>,
+) -> Result<Vec<(i32, ArticleChanges)>, RepoError> {
+    let ids: Vec<i32> = changes.iter().map(|(id, _)| *id).collect();
+    let stored: HashMap<i32, Article> = find_many(db, &ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    Ok(changes
+        .into_iter()
+        .filter_map(|(id, c)| {
+            let a = stored.get(&id)?;
+            let only = ArticleChanges {
+                doi: c.doi.filter(|d| d.is_some() && a.doi.is_none()),
+                pmid: c.pmid.filter(|p| p.is_some() && a.pmid.is_none()),
+                ..Default::default()
+            };
+            (only.doi.is_some() || only.pmid.is_some()).then_some((id, only))
+        })
+        .collect())
+}
+
 /// Of `changes`, the ones that change something, against the stored rows
 /// (ids with no row are dropped).
 pub async fn effective_changes<C: ConnectionTrait>(
@@ -245,6 +311,18 @@ pub async fn effective_changes<C: ConnectionTrait>(
     Ok(changes
         .into_iter()
         .filter(|(id, c)| stored.get(id).is_some_and(|a| c.changes(a)))
+        .map(|(id, mut c)| {
+            // A change of the title or the year names both, so that the
+            // title key is written in the same statement.
+            if let Some(a) = stored.get(&id) {
+                match (&c.title, &c.pub_year) {
+                    (Some(_), None) => c.pub_year = Some(a.pub_year),
+                    (None, Some(_)) => c.title = Some(a.title.clone()),
+                    _ => {}
+                }
+            }
+            (id, c)
+        })
         .collect())
 }
 
@@ -370,6 +448,7 @@ async fn upsert_chunk<C: ConnectionTrait>(
     let existing = ids_by_keys(db, part).await?;
     let mut to_update: Vec<(i32, ArticleChanges)> = Vec::new();
     let mut to_insert: Vec<usize> = Vec::new();
+    let mut matched: Vec<usize> = Vec::new();
     for (i, a) in part.iter().enumerate() {
         let by_doi = a.doi.as_deref().and_then(|d| existing.doi.get(d).copied());
         let by_pmid = a
@@ -379,6 +458,7 @@ async fn upsert_chunk<C: ConnectionTrait>(
         match by_doi.or(by_pmid) {
             Some(id) => {
                 ids[i] = Some(id);
+                matched.push(i);
                 let mut changes = ArticleChanges::from(a.clone());
                 // Never move a key that another row already holds.
                 if by_pmid.is_some_and(|other| other != id) {
@@ -418,6 +498,10 @@ async fn upsert_chunk<C: ConnectionTrait>(
         }
     }
     let mut kept = Vec::new();
+    if rewrites == Rewrites::IdentifiersOnly {
+        kept = matched;
+        to_update = missing_identifiers(db, to_update).await?;
+    }
     if !to_update.is_empty() {
         to_update = effective_changes(db, to_update).await?;
     }
@@ -450,6 +534,8 @@ fn active_model(a: &NewArticle, now: chrono::DateTime<Utc>) -> article::ActiveMo
         doi: Set(a.doi.clone()),
         pmid: Set(a.pmid.clone()),
         url: Set(a.url.clone()),
+        title_key: Set(bibliography::title_key(&a.title, a.pub_year)),
+        authors_text: Set(authors_text(&a.authors)),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -579,7 +665,7 @@ pub async fn update_many<C: ConnectionTrait>(
         let opt =
             |s: &Option<Option<String>>| s.as_ref().and_then(|s| s.as_ref()).map_or(0, String::len);
         // Each changed column costs a `WHEN id = $n THEN $m` pair.
-        30 * 8
+        30 * 10
             + c.title.as_ref().map_or(0, String::len)
             + opt(&c.r#abstract)
             + opt(&c.journal)
@@ -592,7 +678,7 @@ pub async fn update_many<C: ConnectionTrait>(
     };
     for part in chunk::by_size(
         &changes,
-        chunk::update_rows(8),
+        chunk::update_rows(10),
         chunk::statement_bytes(db),
         change_bytes,
     ) {
@@ -614,12 +700,17 @@ pub async fn update_many<C: ConnectionTrait>(
             }
             if let Some(v) = &c.authors {
                 push(article::Column::Authors, id, StringList(v.clone()).into());
+                push(article::Column::AuthorsText, id, authors_text(v).into());
             }
             if let Some(v) = &c.journal {
                 push(article::Column::Journal, id, v.clone().into());
             }
             if let Some(v) = &c.pub_year {
                 push(article::Column::PubYear, id, (*v).into());
+            }
+            if let (Some(title), Some(year)) = (&c.title, &c.pub_year) {
+                let key = bibliography::title_key(title, *year);
+                push(article::Column::TitleKey, id, key.into());
             }
             if let Some(v) = &c.doi {
                 push(article::Column::Doi, id, normalize_doi(v.as_deref()).into());
@@ -650,5 +741,73 @@ pub async fn update_many<C: ConnectionTrait>(
         update.and_where(Expr::col(article::Column::Id).is_in(ids));
         matched += db.execute(&update).await?.rows_affected();
     }
+    // A change that names the title or the year but not both needs the
+    // stored other half for its key ([`effective_changes`] names both).
+    let retitled: Vec<i32> = changes
+        .iter()
+        .filter(|(_, c)| c.title.is_some() != c.pub_year.is_some())
+        .map(|(id, _)| *id)
+        .collect();
+    refresh_title_keys(db, &retitled).await?;
     Ok(matched)
+}
+
+/// Recomputes the title keys of these articles from their stored title and
+/// year (an update may change either without the other).
+async fn refresh_title_keys<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<(), RepoError> {
+    for part in ids.chunks(chunk::update_rows(1)) {
+        let rows: Vec<(i32, String, Option<i32>)> = article::Entity::find()
+            .select_only()
+            .columns([
+                article::Column::Id,
+                article::Column::Title,
+                article::Column::PubYear,
+            ])
+            .filter(article::Column::Id.is_in(part.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut case = CaseStatement::new();
+        for (id, title, year) in &rows {
+            let key: Value = bibliography::title_key(title, *year).into();
+            case = case.case(Expr::col(article::Column::Id).eq(*id), Expr::val(key));
+        }
+        let update = Query::update()
+            .table(article::Entity)
+            .value(
+                article::Column::TitleKey,
+                case.finally(Expr::col(article::Column::TitleKey)),
+            )
+            .and_where(Expr::col(article::Column::Id).is_in(part.iter().copied()))
+            .to_owned();
+        db.execute(&update).await?;
+    }
+    Ok(())
+}
+
+/// Of these title keys, the stored articles that carry each (the lowest id
+/// when several do), in `IN (…)` chunks.
+pub async fn ids_by_title_keys<C: ConnectionTrait>(
+    db: &C,
+    keys: &[&str],
+) -> Result<HashMap<String, i32>, RepoError> {
+    let mut found: HashMap<String, i32> = HashMap::with_capacity(keys.len());
+    for part in keys.chunks(chunk::IN_LIST) {
+        let rows: Vec<(i32, Option<String>)> = article::Entity::find()
+            .select_only()
+            .columns([article::Column::Id, article::Column::TitleKey])
+            .filter(article::Column::TitleKey.is_in(part.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, key) in rows {
+            if let Some(key) = key {
+                found
+                    .entry(key)
+                    .and_modify(|kept| *kept = Ord::min(*kept, id))
+                    .or_insert(id);
+            }
+        }
+    }
+    Ok(found)
 }

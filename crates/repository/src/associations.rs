@@ -203,6 +203,21 @@ pub async fn count_summarized<C: ConnectionTrait>(
     ))
 }
 
+/// The ids of all of a report's articles, excluded ones too.
+pub async fn article_ids<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+) -> Result<std::collections::HashSet<i32>, RepoError> {
+    let ids: Vec<i32> = association::Entity::find()
+        .select_only()
+        .column(association::Column::ArticleId)
+        .filter(association::Column::ReportId.eq(report_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
 /// The ids of a report's visible articles, by ranking.
 pub async fn visible_article_ids<C: ConnectionTrait>(
     db: &C,

@@ -29,16 +29,20 @@ compile_error!("build repository with at least one database driver: sqlite, mysq
 
 pub mod articles;
 pub mod associations;
+pub mod candidates;
 pub mod chunk;
 pub mod curation_events;
 pub mod database;
 pub mod dates;
 pub mod error;
+pub mod leases;
 pub mod login_throttles;
 pub mod organizations;
 pub mod pagination;
 pub mod reports;
+pub mod retrieval_runs;
 mod rows;
+pub mod search;
 pub mod streams;
 pub mod summary_cache;
 pub mod summary_runs;

@@ -441,3 +441,28 @@ pub async fn created_by_since<C: ConnectionTrait>(
         (u64::try_from(n).unwrap_or(0), oldest)
     }))
 }
+
+/// The window of what the stream took in for this report: after the
+/// stream's previous report was created, up to this report's creation, or
+/// open when it is the stream's latest (the windows of a stream's reports
+/// never overlap).
+pub async fn intake_window<C: ConnectionTrait>(
+    db: &C,
+    report: &Report,
+) -> Result<(Option<chrono::DateTime<Utc>>, Option<chrono::DateTime<Utc>>), RepoError> {
+    let of_stream = || report::Entity::find().filter(report::Column::StreamId.eq(report.stream_id));
+    let before = of_stream()
+        .filter(report::Column::Id.lt(report.id))
+        .order_by_desc(report::Column::Id)
+        .one(db)
+        .await?;
+    let later = of_stream()
+        .filter(report::Column::Id.gt(report.id))
+        .order_by_asc(report::Column::Id)
+        .one(db)
+        .await?;
+    Ok((
+        before.map(|r| r.created_at),
+        later.map(|_| report.created_at),
+    ))
+}

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use entity::enums::StreamScope;
-use entity::stream_config::{EnrichmentConfig, LlmConfig, PresentationConfig};
+use entity::stream_config::{EnrichmentConfig, LlmConfig, PresentationConfig, RetrievalConfig};
 use entity::{org_stream_subscription, research_stream};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -25,6 +25,7 @@ pub struct NewStream {
     pub presentation_config: PresentationConfig,
     pub enrichment_config: EnrichmentConfig,
     pub llm_config: LlmConfig,
+    pub retrieval_config: RetrievalConfig,
 }
 
 /// Fields a caller may change; `None` leaves a field as it is.
@@ -35,6 +36,7 @@ pub struct StreamUpdate {
     pub presentation_config: Option<PresentationConfig>,
     pub enrichment_config: Option<EnrichmentConfig>,
     pub llm_config: Option<LlmConfig>,
+    pub retrieval_config: Option<RetrievalConfig>,
     pub is_active: Option<bool>,
 }
 
@@ -50,6 +52,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewStream) -> Result<Stream
         presentation_config: Set(new.presentation_config),
         enrichment_config: Set(new.enrichment_config),
         llm_config: Set(new.llm_config),
+        retrieval_config: Set(new.retrieval_config),
         is_active: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
@@ -112,6 +115,9 @@ pub async fn update<C: ConnectionTrait>(
     }
     if let Some(v) = changes.llm_config {
         active.llm_config = Set(v);
+    }
+    if let Some(v) = changes.retrieval_config {
+        active.retrieval_config = Set(v);
     }
     if let Some(v) = changes.is_active {
         active.is_active = Set(v);

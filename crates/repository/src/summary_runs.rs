@@ -9,11 +9,11 @@ use entity::summary_run::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, UpdateMany,
+    QueryOrder, QuerySelect, UpdateMany,
 };
 
 use crate::pagination::{Page, Paginated, fetch_page};
-use crate::{RepoError, rows};
+use crate::{RepoError, leases, rows};
 
 pub use entity::summary_run::{CategorySummaries, Model as SummaryRun, RunFailures};
 
@@ -56,9 +56,20 @@ pub struct Outcome {
     pub failures: Option<RunFailures>,
 }
 
+/// The stage a run starts in, written by whichever claims it first: a
+/// claim, or an insert that claims.
+const FIRST_STAGE: LlmStage = LlmStage::ArticleSummary;
+
+/// The lease a process takes on a run it inserts claimed.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    pub owner: &'a str,
+    pub until: DateTime<Utc>,
+}
+
 /// Queues a run for the report, or returns the report's active run when it
 /// has one; `true` when this call queued it. The unique index on
-/// `active_report_id` decides between concurrent callers in any process.
+/// `active_report_id` keeps one active run per report whatever the race.
 pub async fn queue_or_join<C: ConnectionTrait>(
     db: &C,
     new: NewRun,
@@ -70,32 +81,9 @@ pub async fn queue_or_join<C: ConnectionTrait>(
         if let Some(active) = active_for_report(db, new.report_id).await? {
             return Ok((active, false));
         }
-        let now = Utc::now();
-        let inserted = summary_run::ActiveModel {
-            report_id: Set(new.report_id),
-            org_id: Set(new.org_id),
-            requested_by: Set(new.requested_by),
-            active_report_id: Set(Some(new.report_id)),
-            status: Set(RunStatus::Queued),
-            force: Set(new.force),
-            stage: Set(None),
-            articles_done: Set(0),
-            articles_total: Set(new.articles_total),
-            llm_calls: Set(0),
-            prompt_tokens: Set(0),
-            completion_tokens: Set(0),
-            reserved_calls: Set(new.reserved_calls),
-            reserved_tokens: Set(new.reserved_tokens),
-            attempt: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(db)
-        .await;
-        match inserted.map_err(RepoError::from) {
-            Ok(run) => return Ok((run, true)),
-            Err(RepoError::Duplicate(_)) => continue,
+        match insert(db, &new, None).await {
+            Ok(Some(run)) => return Ok((run, true)),
+            Ok(None) => continue,
             Err(e) if e.is_deadlock() => continue,
             Err(other) => return Err(other),
         }
@@ -104,6 +92,77 @@ pub async fn queue_or_join<C: ConnectionTrait>(
         "report {}: its active run kept changing",
         new.report_id
     ))))
+}
+
+/// Inserts the report's run: queued, or with `lease` already claimed by
+/// the process that holds it (which then skips the claim). `None` when the
+/// report has an active run (the unique index refused the insert; on
+/// PostgreSQL that ends the transaction it ran in).
+///
+/// The row is returned as written, without reading it back: MariaDB has no
+/// `INSERT … RETURNING` through SeaORM, and every column but the id is
+/// known here.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    new: &NewRun,
+    lease: Option<Lease<'_>>,
+) -> Result<Option<SummaryRun>, RepoError> {
+    use chrono::SubsecRound;
+    use sea_orm::IntoActiveModel;
+    // As the columns store it (microseconds), so that the row returned is
+    // the row a later read gets.
+    let now = Utc::now().trunc_subsecs(6);
+    let mut run = SummaryRun {
+        id: 0,
+        report_id: new.report_id,
+        org_id: new.org_id,
+        requested_by: new.requested_by,
+        active_report_id: Some(new.report_id),
+        status: RunStatus::Queued,
+        force: new.force,
+        stage: None,
+        articles_done: 0,
+        articles_total: new.articles_total,
+        llm_calls: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        reserved_calls: new.reserved_calls,
+        reserved_tokens: new.reserved_tokens,
+        error: None,
+        error_detail: None,
+        failures: None,
+        category_summaries: None,
+        attempt: 0,
+        lease_owner: None,
+        lease_expires_at: None,
+        created_at: now,
+        started_at: None,
+        finished_at: None,
+        updated_at: now,
+    };
+    if let Some(lease) = lease {
+        // What a claim writes (see `claim`).
+        run.status = RunStatus::Running;
+        run.lease_owner = Some(lease.owner.to_owned());
+        run.lease_expires_at = Some(lease.until.trunc_subsecs(6));
+        run.attempt = 1;
+        run.stage = Some(FIRST_STAGE);
+        run.started_at = Some(now);
+    }
+    let mut row = run.clone().into_active_model().reset_all();
+    row.id = sea_orm::ActiveValue::NotSet;
+    match summary_run::Entity::insert(row)
+        .exec(db)
+        .await
+        .map_err(RepoError::from)
+    {
+        Ok(inserted) => {
+            run.id = inserted.last_insert_id;
+            Ok(Some(run))
+        }
+        Err(RepoError::Duplicate(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 /// The report's queued or running run, if any.
@@ -139,18 +198,6 @@ pub async fn list_for_report<C: ConnectionTrait>(
     fetch_page(db, query, page).await
 }
 
-/// Condition of a run any process may claim now: queued, or running under
-/// a lease that has expired.
-fn claimable(now: DateTime<Utc>) -> Condition {
-    Condition::any()
-        .add(Column::Status.eq(RunStatus::Queued))
-        .add(
-            Condition::all()
-                .add(Column::Status.eq(RunStatus::Running))
-                .add(Column::LeaseExpiresAt.lt(now)),
-        )
-}
-
 /// The oldest claimable run of each organization (`None`: of no
 /// organization), oldest first, at most `limit`: candidates a process picks
 /// from fairly, so that one organization's backlog does not stand in front
@@ -164,7 +211,7 @@ pub async fn claimable_per_org<C: ConnectionTrait>(
         .select_only()
         .column_as(Column::Id.min(), "id")
         .column(Column::OrgId)
-        .filter(claimable(now))
+        .filter(leases::claimable::<summary_run::Entity>(now))
         .group_by(Column::OrgId)
         .order_by_asc(Column::Id.min())
         .limit(limit)
@@ -187,29 +234,14 @@ pub async fn claim<C: ConnectionTrait>(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Option<SummaryRun>, RepoError> {
-    let result = summary_run::Entity::update_many()
-        .col_expr(Column::Status, Expr::value(RunStatus::Running))
-        .col_expr(Column::LeaseOwner, Expr::value(owner))
-        .col_expr(Column::LeaseExpiresAt, Expr::value(until))
-        .col_expr(Column::Attempt, Expr::col(Column::Attempt).add(1))
-        .col_expr(
+    let claimed = leases::claim::<summary_run::Entity, _>(db, id, owner, now, until, |update| {
+        update.col_expr(
             Column::Stage,
-            Func::coalesce([
-                Expr::col(Column::Stage),
-                Expr::value(LlmStage::ArticleSummary),
-            ])
-            .into(),
+            Func::coalesce([Expr::col(Column::Stage), Expr::value(FIRST_STAGE)]).into(),
         )
-        .col_expr(
-            Column::StartedAt,
-            Func::coalesce([Expr::col(Column::StartedAt), Expr::value(now)]).into(),
-        )
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(claimable(now))
-        .exec(db)
-        .await?;
-    if result.rows_affected == 0 {
+    })
+    .await?;
+    if !claimed {
         return Ok(None);
     }
     find(db, id).await
@@ -223,10 +255,7 @@ pub async fn renew<C: ConnectionTrait>(
     owner: &str,
     until: DateTime<Utc>,
 ) -> Result<bool, RepoError> {
-    let update = summary_run::Entity::update_many()
-        .col_expr(Column::LeaseExpiresAt, Expr::value(until))
-        .filter(Column::Status.eq(RunStatus::Running));
-    fenced(db, update, id, owner).await
+    leases::renew::<summary_run::Entity, _>(db, id, owner, until).await
 }
 
 /// Adds finished LLM calls to the run's progress (and moves its stage) if
@@ -298,45 +327,18 @@ pub async fn finish<C: ConnectionTrait>(
     outcome: Outcome,
     progress: Progress,
 ) -> Result<bool, RepoError> {
-    let now = Utc::now();
     let update = with_progress(summary_run::Entity::update_many(), progress)
-        .col_expr(Column::Status, Expr::value(outcome.status))
         .col_expr(Column::Error, Expr::value(outcome.error))
         .col_expr(Column::ErrorDetail, Expr::value(outcome.error_detail))
-        .col_expr(Column::Failures, Expr::value(outcome.failures))
-        .col_expr(Column::ActiveReportId, Expr::value(Option::<i32>::None))
-        .col_expr(Column::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(
-            Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(Column::FinishedAt, Expr::value(now))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Status.eq(RunStatus::Running));
+        .col_expr(Column::Failures, Expr::value(outcome.failures));
+    let update = leases::ended(update, outcome.status);
     fenced(db, update, id, owner).await
 }
 
 /// Gives up `owner`'s lease. A run still running goes back to the queue for
 /// any process to resume; a cancelled one just loses its owner.
 pub async fn release<C: ConnectionTrait>(db: &C, id: i32, owner: &str) -> Result<(), RepoError> {
-    let requeue = Expr::case(
-        Column::Status.eq(RunStatus::Running),
-        Expr::value(RunStatus::Queued),
-    )
-    .finally(Expr::col(Column::Status));
-    summary_run::Entity::update_many()
-        .col_expr(Column::Status, requeue.into())
-        .col_expr(Column::LeaseOwner, Expr::value(Option::<String>::None))
-        .col_expr(
-            Column::LeaseExpiresAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(Column::Id.eq(id))
-        .filter(Column::LeaseOwner.eq(owner))
-        .exec(db)
-        .await?;
-    Ok(())
+    leases::release::<summary_run::Entity, _>(db, id, owner).await
 }
 
 /// Applies `update` to the run if `owner` holds its lease; whether it did.
@@ -346,29 +348,14 @@ async fn fenced<C: ConnectionTrait>(
     id: i32,
     owner: &str,
 ) -> Result<bool, RepoError> {
-    let result = update
-        .filter(Column::Id.eq(id))
-        .filter(Column::LeaseOwner.eq(owner))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+    leases::fenced(db, update, id, owner).await
 }
 
 /// Cancels a queued or running run: it stops being the report's active
 /// run at once; its owner, if any, finishes the calls in flight and lets
 /// go. `false` when the run had already ended.
 pub async fn cancel<C: ConnectionTrait>(db: &C, id: i32) -> Result<bool, RepoError> {
-    let now = Utc::now();
-    let result = summary_run::Entity::update_many()
-        .col_expr(Column::Status, Expr::value(RunStatus::Cancelled))
-        .col_expr(Column::ActiveReportId, Expr::value(Option::<i32>::None))
-        .col_expr(Column::FinishedAt, Expr::value(now))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Status.is_in([RunStatus::Queued, RunStatus::Running]))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+    leases::cancel::<summary_run::Entity, _>(db, id).await
 }
 
 /// Queued and running runs of an organization and of a requester, in one

@@ -50,6 +50,7 @@ pub async fn stream(
             presentation_config: Default::default(),
             enrichment_config: Default::default(),
             llm_config: Default::default(),
+            retrieval_config: Default::default(),
         },
     )
     .await

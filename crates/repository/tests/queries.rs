@@ -147,7 +147,7 @@ backend_tests! {
             .iter()
             .enumerate()
             .map(|(i, &id)| {
-                let mut c = ArticleChanges { title: Some(format!("changed {i}")), ..Default::default() };
+                let mut c = ArticleChanges { title: Some(format!("changed article title {i}")), pub_year: Some(Some(2020)), ..Default::default() };
                 if i % 2 == 0 {
                     c.journal = Some(Some("J".into()));
                 }
@@ -161,17 +161,19 @@ backend_tests! {
             // PostgreSQL chunks by statement size too (see chunk::POSTGRES_STATEMENT_BYTES).
             assert!(counter.get() * 40 <= 5_000, "{} statements: at least 40 rows each", counter.get());
         } else {
-            let chunks = 5_000usize.div_ceil(repository::chunk::update_rows(8));
+            let chunks = 5_000usize.div_ceil(repository::chunk::update_rows(10));
             assert_eq!(counter.get(), chunks, "one statement per chunk, not per row");
         }
 
         let all = articles::find_many(&db.conn, &ids).await.unwrap();
         let changed = all.iter().filter(|a| a.title.starts_with("changed ")).count();
         assert_eq!(changed, 5_000);
+        let keyed = all.iter().filter(|a| a.title_key.is_some() && a.title_key.as_deref() == bibliography::title_key(&a.title, a.pub_year).as_deref() && a.pub_year == Some(2020)).count();
+        assert_eq!(keyed, 5_000, "the title key is written with the title");
         for a in &all {
             let pos = ids.iter().position(|&id| id == a.id).unwrap();
             if pos < 5_000 {
-                assert_eq!(a.title, format!("changed {pos}"));
+                assert_eq!(a.title, format!("changed article title {pos}"));
                 assert_eq!(a.journal.as_deref(), (pos % 2 == 0).then_some("J"));
             } else {
                 assert_eq!(a.title, format!("t{pos}"), "untouched row");

@@ -36,7 +36,10 @@ backend_tests! {
         use repository::sea_orm::ConnectionTrait;
         let test_db = TestDb::unmigrated(backend, |_| {}).await;
         let db = &test_db.conn;
-        let before_typed = Migrator::migrations().len() as u32 - 1;
+        let before_typed = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261203_000014_typed_stream_configs")
+            .expect("the typing migration") as u32;
         Migrator::up(db, Some(before_typed)).await.expect("up to the last untyped schema");
         let now = Utc::now();
         let insert = Query::insert()

@@ -2,8 +2,9 @@
 
 use entity::enums::CurationEventType;
 use repository::articles::{self, Rewrites};
-pub use repository::articles::{Article, ArticleChanges, NewArticle, Upserted};
+pub use repository::articles::{Article, ArticleChanges, ArticleQuery, NewArticle, Upserted};
 use repository::curation_events::{self, NewEvent};
+pub use repository::search::SearchTerms;
 use repository::{associations, reports};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -68,6 +69,38 @@ fn check_fields(prefix: &str, f: Fields<'_>, errors: &mut Vec<FieldError>) {
     }
 }
 
+/// The errors of a new article's fields, each named `{prefix}.{field}`.
+pub(crate) fn new_article_errors(prefix: &str, a: &NewArticle) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let fields = Fields {
+        title: Some(&a.title),
+        r#abstract: a.r#abstract.as_deref(),
+        authors: Some(&a.authors),
+        journal: a.journal.as_deref(),
+        pub_year: a.pub_year,
+        doi: a.doi.as_deref(),
+        pmid: a.pmid.as_deref(),
+        url: a.url.as_deref(),
+    };
+    check_fields(prefix, fields, &mut errors);
+    errors
+}
+
+/// The words of a search query `q` (see [`SearchTerms`]): a 422 on `q` when
+/// it is longer than [`crate::limits::QUERY_CHARS`] or holds no word that
+/// every engine indexes.
+pub fn search_terms(q: &str) -> Result<SearchTerms, ServiceError> {
+    if let Some(why) = crate::limits::SearchQuery::refusal(q) {
+        return Err(ServiceError::invalid("q", why));
+    }
+    SearchTerms::parse(q).ok_or_else(|| {
+        ServiceError::invalid(
+            "q",
+            "holds no word to search for: words of 3 or more letters or digits, other than stop words such as `the`",
+        )
+    })
+}
+
 /// The shared article catalogue: bulk import, bulk update and reads.
 #[derive(Clone)]
 pub struct ArticleService {
@@ -102,17 +135,7 @@ impl ArticleService {
         let (input, errors) = off_the_runtime(input, |input| {
             let mut errors = Vec::new();
             for (i, a) in input.iter().enumerate() {
-                let fields = Fields {
-                    title: Some(&a.title),
-                    r#abstract: a.r#abstract.as_deref(),
-                    authors: Some(&a.authors),
-                    journal: a.journal.as_deref(),
-                    pub_year: a.pub_year,
-                    doi: a.doi.as_deref(),
-                    pmid: a.pmid.as_deref(),
-                    url: a.url.as_deref(),
-                };
-                check_fields(&format!("articles[{i}]"), fields, &mut errors);
+                errors.extend(new_article_errors(&format!("articles[{i}]"), a));
                 if errors.len() > 50 {
                     break;
                 }
@@ -179,7 +202,7 @@ impl ArticleService {
         })
         .await?;
         let ids: Vec<i32> = updates.iter().map(|(id, _)| *id).collect();
-        check_exist(db, "updates", &ids, &mut errors).await?;
+        check_exist(db, "updates", Some("article_id"), &ids, &mut errors).await?;
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));
         }
@@ -206,6 +229,24 @@ impl ArticleService {
         mark_holders(&txn, actor, &changed).await?;
         txn.commit().await?;
         Ok(changed.len() as u64)
+    }
+
+    /// A page of the shared bibliography (any signed-in user): by words
+    /// ([`search_terms`]), DOI or PMID, newest first.
+    pub async fn search(
+        &self,
+        query: ArticleQuery,
+        page: repository::Page,
+    ) -> Result<repository::Paginated<Article>, ServiceError> {
+        let mut errors = Vec::new();
+        let doi = query.doi.as_deref().and_then(crate::limits::Doi::refusal);
+        let pmid = query.pmid.as_deref().and_then(crate::limits::Pmid::refusal);
+        errors.extend(crate::limits::check("doi", doi));
+        errors.extend(crate::limits::check("pmid", pmid));
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        Ok(articles::search(&self.db, &query, page).await?)
     }
 
     /// One article (any signed-in user).
@@ -274,11 +315,13 @@ async fn off_the_runtime<T: Send + 'static>(
     .await
 }
 
-/// Adds a `{list}[i].article_id: no such article` error for each id of
-/// `ids` that names no article (one query per chunk of ids).
+/// Adds a `no such article` error for each id of `ids` that names no
+/// article (one query per chunk of ids), on `{list}[i]` or, with `member`,
+/// on `{list}[i].{member}`.
 pub(crate) async fn check_exist(
     db: &DatabaseConnection,
     list: &str,
+    member: Option<&str>,
     ids: &[i32],
     errors: &mut Vec<FieldError>,
 ) -> Result<(), ServiceError> {
@@ -286,10 +329,11 @@ pub(crate) async fn check_exist(
         articles::existing_ids(db, ids).await?.into_iter().collect();
     for (i, id) in ids.iter().enumerate() {
         if !existing.contains(id) {
-            errors.push(FieldError::new(
-                format!("{list}[{i}].article_id"),
-                "no such article",
-            ));
+            let field = match member {
+                Some(member) => format!("{list}[{i}].{member}"),
+                None => format!("{list}[{i}]"),
+            };
+            errors.push(FieldError::new(field, "no such article"));
         }
     }
     Ok(())

@@ -26,6 +26,14 @@ pub struct EditSummaries {
     pub notes: Option<String>,
 }
 
+/// What a curator adds to a draft: candidates of its stream's pool (none
+/// excluded), or articles of the shared bibliography, by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddArticles {
+    Candidates(Vec<i32>),
+    Articles(Vec<i32>),
+}
+
 /// A curator's edit of one article of a report, as submitted.
 #[derive(Debug, Clone, Default)]
 pub struct EditArticle {
@@ -194,6 +202,94 @@ impl CurationService {
             .await?;
         let report = reports::set_undecided(&txn, report_id, ApprovalStatus::Draft).await?;
         moved(txn, actor, report, CurationEventType::Reopen, Some(reason)).await
+    }
+
+    /// Adds articles to a draft after its last ranking, in the order given,
+    /// and returns the ids added: an article the report holds already
+    /// (excluded or not) is left as it is. One `add_articles` event; the
+    /// report moves to its next version when anything was added.
+    pub async fn add_articles(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        add: AddArticles,
+    ) -> Result<Vec<i32>, ServiceError> {
+        let db = &self.db;
+        let (_, stream) = get_for_change(db, actor, report_id).await?;
+        let mut errors = Vec::new();
+        let (field, ids) = match &add {
+            AddArticles::Candidates(ids) => ("candidate_ids", ids),
+            AddArticles::Articles(ids) => ("article_ids", ids),
+        };
+        if let Some(e) = limits::check(field, limits::AddedIds::refusal(ids.len())) {
+            return Err(ServiceError::Validation(vec![e]));
+        }
+        let articles = match add {
+            AddArticles::Candidates(ids) => {
+                let from = crate::candidates::FromCandidates::Ids(ids);
+                crate::candidates::articles_of(db, stream.id, &from, field, &mut errors).await?
+            }
+            AddArticles::Articles(ids) => {
+                crate::articles::check_exist(db, field, None, &ids, &mut errors).await?;
+                ids
+            }
+        };
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let txn = self.begin(report_id).await?;
+        let status = reports::get(&txn, report_id).await?.approval_status;
+        if status != ApprovalStatus::Draft {
+            return Err(ConflictKind::ReportStatus.because(format!(
+                "a report that is {status} takes no more articles; only a draft does"
+            )));
+        }
+        let mut present = associations::article_ids(&txn, report_id).await?;
+        let new: Vec<i32> = articles
+            .into_iter()
+            .filter(|id| present.insert(*id))
+            .collect();
+        if present.len() > limits::ARTICLES_PER_REPORT {
+            return Err(ServiceError::invalid(
+                field,
+                format!(
+                    "a report holds at most {} articles",
+                    limits::ARTICLES_PER_REPORT
+                ),
+            ));
+        }
+        if new.is_empty() {
+            // Nothing changes: the version the transaction moved stays.
+            txn.rollback().await?;
+            return Ok(new);
+        }
+        let first = associations::next_ranking(&txn, report_id).await?;
+        let rows =
+            new.iter()
+                .zip(first..)
+                .map(|(&article_id, ranking)| associations::NewAssociation {
+                    article_id,
+                    ranking,
+                    relevance_score: None,
+                    presentation_categories: Vec::new(),
+                    curator_added: true,
+                });
+        associations::create_many(&txn, report_id, rows.collect()).await?;
+        let details = EventDetails::AddArticles {
+            added_article_ids: new.clone(),
+        };
+        record(
+            &txn,
+            actor,
+            report_id,
+            None,
+            CurationEventType::AddArticles,
+            None,
+            Some(details),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(new)
     }
 
     /// Excludes (`hidden`) or re-includes an article of a report.

@@ -1,10 +1,11 @@
 //! Demo data for the embedded default: created once, on an empty database.
 
+use crate::candidates::{DecisionInput, Format};
 use crate::reports::{CreateReport, ReportArticleInput};
 use crate::streams::CreateStream;
 use crate::{Actor, ServiceError, Services};
 use chrono::NaiveDate;
-use entity::enums::{StreamScope, UserRole};
+use entity::enums::{CandidateStatus, StreamScope, UserRole};
 use repository::articles::NewArticle;
 
 /// The demo logins (printed by `make run`).
@@ -176,6 +177,20 @@ impl Services {
             presentation_config: Some(categories.clone()),
             enrichment_config: None,
             llm_config: None,
+            retrieval_config: Some(crate::streams::RetrievalConfig {
+                exclusion_reasons: [
+                    ("off_topic", "Off topic"),
+                    ("wrong_population", "Wrong population"),
+                    ("preclinical_only", "Preclinical only"),
+                ]
+                .into_iter()
+                .map(|(code, label)| crate::streams::ExclusionReason {
+                    code: code.into(),
+                    label: label.into(),
+                })
+                .collect(),
+                ..Default::default()
+            }),
         },
     )
     .await?;
@@ -191,6 +206,7 @@ impl Services {
                     presentation_config: Some(categories),
                     enrichment_config: None,
                     llm_config: None,
+                    retrieval_config: None,
                 },
             )
             .await?;
@@ -211,6 +227,7 @@ impl Services {
                     presentation_categories: Some(vec![category(i).into()]),
                 })
                 .collect(),
+            from_candidates: None,
         };
         let week1 = self
             .reports
@@ -232,6 +249,54 @@ impl Services {
             .await?;
         self.curation.submit(curator, week1.id).await?;
         self.curation.approve(curator, week1.id).await?;
+        self.fill_pool(curator, org_stream.id).await?;
         Ok(true)
+    }
+
+    /// The demo stream's candidate pool: a PubMed XML file and an RIS file
+    /// (which repeats one work of the first and one of a report, counted as
+    /// duplicates), one candidate included and one excluded with a reason.
+    async fn fill_pool(&self, curator: &Actor, stream_id: i32) -> Result<(), ServiceError> {
+        for (format, file) in [
+            (Format::PubmedXml, &include_bytes!("../demo/pool.xml")[..]),
+            (Format::Ris, &include_bytes!("../demo/pool.ris")[..]),
+        ] {
+            self.candidates
+                .import(curator, stream_id, format, file.to_vec())
+                .await?;
+        }
+        let pool = self
+            .candidates
+            .list(curator, stream_id, Default::default(), crate::Page::first())
+            .await?;
+        let by_doi = |suffix: &str| {
+            pool.items
+                .iter()
+                .find(|p| {
+                    p.article
+                        .doi
+                        .as_deref()
+                        .is_some_and(|d| d.ends_with(suffix))
+                })
+                .map(|p| p.candidate.id)
+        };
+        let decide = |candidate_id, status, reason: Option<&str>| DecisionInput {
+            candidate_id,
+            status,
+            reason: reason.map(Into::into),
+            notes: None,
+            version: None,
+        };
+        let decisions: Vec<DecisionInput> = [
+            by_doi("pool.1").map(|id| decide(id, CandidateStatus::Included, None)),
+            by_doi("pool.3").map(|id| decide(id, CandidateStatus::Excluded, Some("off_topic"))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        self.candidates
+            .decide(curator, stream_id, decisions)
+            .await?;
+        Ok(())
     }
 }

@@ -44,6 +44,8 @@ pub enum ConflictKind {
     Stale,
     /// The stream is inactive.
     StreamInactive,
+    /// The stream has no sources to retrieve from.
+    NoSources,
     /// A summary run of the report is in progress.
     RunInProgress,
     /// The summary run has already ended, or was cancelled.

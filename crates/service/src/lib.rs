@@ -57,6 +57,7 @@
 //!                 presentation_categories: None,
 //!             })
 //!             .collect(),
+//!         from_candidates: None,
 //!     })
 //!     .await?;
 //!
@@ -79,6 +80,7 @@
 pub mod access;
 pub mod articles;
 pub mod auth;
+pub mod candidates;
 pub mod cpu;
 pub mod curation;
 pub mod database;
@@ -91,6 +93,8 @@ pub mod passwords;
 pub mod rate_limit;
 mod report_guards;
 pub mod reports;
+pub mod retrievals;
+pub mod schedules;
 pub mod settings;
 pub mod stream_config;
 pub mod streams;
@@ -107,7 +111,10 @@ pub use entity::enums;
 pub use error::{ConflictKind, FieldError, ServiceError, StartupError};
 pub use repository::{Page, Paginated, pagination};
 pub use sea_orm::DatabaseConnection;
-pub use settings::{AuthSettings, JobSettings, LlmSettings, QuotaSettings, WorkerCount};
+pub use settings::{
+    AuthSettings, JobSettings, LlmSettings, PubmedSettings, QuotaSettings, SourceSettings,
+    WorkerCount,
+};
 /// Re-exported so callers name the date and JSON types the services take
 /// (report dates, stream configurations) in the versions they were built
 /// with.
@@ -126,6 +133,10 @@ pub struct Services {
     pub reports: reports::ReportService,
     pub articles: articles::ArticleService,
     pub curation: curation::CurationService,
+    pub candidates: candidates::CandidateService,
+    pub retrievals: retrievals::RetrievalService,
+    sources: SourceSettings,
+    jobs: JobSettings,
 }
 
 impl Services {
@@ -144,6 +155,14 @@ impl Services {
             reports: reports::ReportService::new(db.clone()),
             articles: articles::ArticleService::new(db.clone()),
             curation: curation::CurationService::new(db.clone()),
+            candidates: candidates::CandidateService::new(db.clone()),
+            retrievals: retrievals::RetrievalService::new(
+                db.clone(),
+                &SourceSettings::default(),
+                JobSettings::default(),
+            )?,
+            sources: SourceSettings::default(),
+            jobs: JobSettings::default(),
             db,
         })
     }
@@ -163,8 +182,23 @@ impl Services {
 
     /// The same services with other summary-run settings (workers, lease).
     pub fn with_jobs(mut self, jobs: JobSettings) -> Self {
-        self.summaries = self.summaries.with_jobs(jobs);
+        self.summaries = self.summaries.with_jobs(jobs.clone());
+        self.retrievals =
+            retrievals::RetrievalService::new(self.db.clone(), &self.sources, jobs.clone())
+                .expect("the sources settings were accepted before");
+        self.jobs = jobs;
         self
+    }
+
+    /// The same services reading sources as `sources` says.
+    pub fn with_sources(mut self, sources: SourceSettings) -> Result<Self, StartupError> {
+        self.retrievals =
+            retrievals::RetrievalService::new(self.db.clone(), &sources, self.jobs.clone())?;
+        self.streams = self
+            .streams
+            .with_min_schedule_secs(sources.min_schedule_interval_secs);
+        self.sources = sources;
+        Ok(self)
     }
 
     /// Opens the configured database, applies pending migrations when

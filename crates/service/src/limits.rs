@@ -4,7 +4,10 @@
 //! named by the request field it bounds, whose OpenAPI schema it writes.
 
 use entity::bounds::{Component, Email, Items, Range, Text, WebLink};
-pub use entity::stream_config::{Categories, CategoryId, CategoryName, PromptText, Topic, Topics};
+pub use entity::stream_config::{
+    Categories, CategoryId, CategoryName, CronText, ExclusionReasons, FeedUrl, LookbackDays,
+    PromptText, ReasonCode, ReasonLabel, SourceQuery, Sources, TimeZoneName, Topic, Topics,
+};
 
 use crate::FieldError;
 
@@ -41,6 +44,13 @@ pub const PASSWORD_MIN_CHARS: usize = 8;
 pub const PASSWORD_MAX_CHARS: usize = 256;
 /// Articles per bulk import or update.
 pub const ARTICLES_PER_REQUEST: usize = 10_000;
+/// Bytes of one imported file, and records in it.
+pub const IMPORT_BYTES: usize = 16 * 1024 * 1024;
+pub const IMPORT_RECORDS: usize = ARTICLES_PER_REQUEST;
+/// Characters of a search query.
+pub const QUERY_CHARS: usize = 500;
+/// Decisions on candidates per request.
+pub const DECISIONS_PER_REQUEST: usize = 1_000;
 /// Bytes of one stored stream configuration (presentation, enrichment or
 /// LLM), as JSON.
 pub const CONFIG_BYTES: usize = 64 * 1024;
@@ -104,6 +114,12 @@ pub type Id = Range<1, { i32::MAX as i64 }>;
 pub type Ranking = Range<1, { i32::MAX as i64 }>;
 /// Articles per bulk import or update: at least one.
 pub type BulkArticles<T> = Items<Component<T>, 1, ARTICLES_PER_REQUEST>;
+/// A full-text search query.
+pub type SearchQuery = Text<1, QUERY_CHARS, true>;
+/// Articles or candidates added to a draft in one request: at least one.
+pub type AddedIds = Items<i32, 1, DECISIONS_PER_REQUEST>;
+/// Decisions on candidates in one request: at least one.
+pub type Decisions<T> = Items<Component<T>, 1, DECISIONS_PER_REQUEST>;
 /// The articles a new report starts with.
 pub type ReportArticles<T> = Items<Component<T>, 0, ARTICLES_PER_REPORT>;
 /// A report's ranking: each of its article ids once.

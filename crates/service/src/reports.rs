@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 pub use entity::enrichments::ReportEnrichments;
+use entity::enums::CandidateStatus;
 use repository::associations::NewAssociation;
 pub use repository::associations::{Association, ReportArticle};
 use repository::curation_events;
@@ -33,6 +34,9 @@ pub struct CreateReport {
     pub report_name: String,
     pub report_date: NaiveDate,
     pub articles: Vec<ReportArticleInput>,
+    /// Candidates of the stream's pool to add after `articles` (an article
+    /// named in both is added once).
+    pub from_candidates: Option<crate::candidates::FromCandidates>,
 }
 
 /// Reports: creation with curated articles, reading, changes and the curation log.
@@ -63,18 +67,42 @@ impl ReportService {
         &self,
         actor: &Actor,
         stream_id: i32,
-        input: CreateReport,
+        mut input: CreateReport,
     ) -> Result<Report, ServiceError> {
         let db = &self.db;
         let stream = crate::streams::get_for_change(db, actor, stream_id).await?;
         crate::report_guards::require_active(&stream, "add reports")?;
         let mut errors = Vec::new();
-        let name = input.report_name.trim();
+        let name = input.report_name.trim().to_owned();
         errors.extend(limits::check(
             "report_name",
-            limits::ReportName::refusal(name),
+            limits::ReportName::refusal(&name),
         ));
         errors.extend(limits::unstorable_date("report_date", input.report_date));
+        if let Some(from) = input.from_candidates.take() {
+            let pooled = crate::candidates::articles_of(
+                db,
+                stream_id,
+                &from,
+                "from_candidates",
+                &mut errors,
+            )
+            .await?;
+            let named: std::collections::HashSet<i32> =
+                input.articles.iter().map(|a| a.article_id).collect();
+            let mut added = std::collections::HashSet::new();
+            input.articles.extend(
+                pooled
+                    .into_iter()
+                    .filter(|id| !named.contains(id) && added.insert(*id))
+                    .map(|article_id| ReportArticleInput {
+                        article_id,
+                        ranking: None,
+                        relevance_score: None,
+                        presentation_categories: None,
+                    }),
+            );
+        }
         let member = access::has_member_quotas(actor);
         let most = if member {
             self.quotas
@@ -93,7 +121,7 @@ impl ReportService {
         }
         check_report_articles(&category_ids(&stream), &input.articles, &mut errors);
         let ids: Vec<i32> = input.articles.iter().map(|a| a.article_id).collect();
-        crate::articles::check_exist(db, "articles", &ids, &mut errors).await?;
+        crate::articles::check_exist(db, "articles", Some("article_id"), &ids, &mut errors).await?;
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));
         }
@@ -124,7 +152,7 @@ impl ReportService {
             &txn,
             NewReport {
                 stream_id,
-                report_name: name.to_owned(),
+                report_name: name,
                 report_date: input.report_date,
                 created_by: Some(actor.id),
             },
@@ -304,4 +332,58 @@ fn rank(articles: Vec<ReportArticleInput>) -> Vec<NewAssociation> {
             curator_added: false,
         })
         .collect()
+}
+
+/// What a report's stream took in for it, PRISMA-style: over the window
+/// after the stream's previous report's creation up to this report's (open
+/// for the stream's latest report), the records its retrievals and imports read, the
+/// duplicates among them and those refused, and where the candidates of
+/// that window stand now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Funnel {
+    pub retrieved: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+    /// Candidates the LLM screened out (`llm_below_threshold`).
+    pub screened_out: i64,
+    /// Candidates curators excluded, by reason (`""`: none given).
+    pub excluded: std::collections::BTreeMap<String, i64>,
+    pub included: i64,
+    /// Candidates still to be screened.
+    pub undecided: i64,
+}
+
+/// The exclusion reason LLM screening gives.
+pub const SCREENED_OUT: &str = "llm_below_threshold";
+
+impl ReportService {
+    /// The funnel of a report the caller may see (see [`Funnel`]).
+    pub async fn funnel(&self, actor: &Actor, report_id: i32) -> Result<Funnel, ServiceError> {
+        let db = &self.db;
+        let (report, _) = crate::report_guards::get_visible(db, actor, report_id).await?;
+        let (after, until) = reports::intake_window(db, &report).await?;
+        let counts = repository::retrieval_runs::funnel(db, report.stream_id, after, until).await?;
+        let mut funnel = Funnel {
+            retrieved: counts.retrieved,
+            duplicates: counts.duplicates,
+            rejected: counts.rejected,
+            ..Funnel::default()
+        };
+        for (status, reason, n) in counts.candidates {
+            match status {
+                CandidateStatus::New => funnel.undecided += n,
+                CandidateStatus::Included => funnel.included += n,
+                CandidateStatus::Excluded if reason.as_deref() == Some(SCREENED_OUT) => {
+                    funnel.screened_out += n
+                }
+                CandidateStatus::Excluded => {
+                    *funnel
+                        .excluded
+                        .entry(reason.unwrap_or_default())
+                        .or_default() += n
+                }
+            }
+        }
+        Ok(funnel)
+    }
 }

@@ -202,6 +202,43 @@ impl Default for JobSettings {
     }
 }
 
+/// The `[sources]` section: where retrieval runs read articles.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSettings {
+    /// Whether outbound requests may reach loopback, private and
+    /// link-local addresses (an on-premises mirror; the tests' fixtures).
+    pub allow_private: bool,
+    pub request_timeout_secs: f64,
+    pub max_response_bytes: usize,
+    /// Retrieval runs this process works on at once (0: none).
+    pub workers: usize,
+    /// How often a stream's retrieval schedule may be due at most.
+    pub min_schedule_interval_secs: u64,
+    pub pubmed: PubmedSettings,
+}
+
+/// `[sources.pubmed]`: NCBI's E-utilities.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PubmedSettings {
+    pub base_url: String,
+    /// NCBI's API key: 10 requests per second instead of 3.
+    #[serde(default)]
+    pub api_key: Option<SecretString>,
+    pub page_size: u32,
+    pub max_attempts: u32,
+    /// The first wait after a failure without `Retry-After`, doubled after
+    /// each further one.
+    pub backoff_ms: u64,
+}
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        curio_config::defaults("sources")
+    }
+}
+
 /// What members (not administrators) may create: bounds on the rows one
 /// member can make the database write.
 #[derive(Debug, Clone, Deserialize)]

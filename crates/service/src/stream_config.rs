@@ -4,8 +4,8 @@
 //! type.
 
 pub use entity::stream_config::{
-    EnrichmentConfig, LlmConfig, PresentationConfig, PromptOverride, Prompts, StageLlm,
-    StreamCategory as Category,
+    EnrichmentConfig, ExclusionReason, LlmConfig, PresentationConfig, PromptOverride, Prompts,
+    PubmedDateField, RetrievalConfig, Schedule, Source, StageLlm, StreamCategory as Category,
 };
 use repository::streams::Stream;
 
@@ -110,6 +110,100 @@ pub fn validate_presentation(config: &PresentationConfig, errors: &mut Vec<Field
                 limits::Topic::refusal(topic),
             ));
         }
+    }
+}
+
+/// Exclusion reasons bounded, their codes unique and of lowercase letters,
+/// digits and `_` (what a filter or an export names them by).
+/// `min_schedule_secs`: how often a schedule may be due at most
+/// (`sources.min_schedule_interval_secs`).
+pub fn validate_retrieval(
+    config: &RetrievalConfig,
+    min_schedule_secs: u64,
+    errors: &mut Vec<FieldError>,
+) {
+    if !fits("retrieval_config", config, errors) {
+        return;
+    }
+    if let Some(schedule) = &config.schedule {
+        let bounds = [
+            limits::check(
+                "retrieval_config.schedule.cron",
+                limits::CronText::refusal(&schedule.cron),
+            ),
+            limits::check(
+                "retrieval_config.schedule.time_zone",
+                limits::TimeZoneName::refusal(&schedule.time_zone),
+            ),
+        ];
+        let refused = bounds.iter().any(Option::is_some);
+        errors.extend(bounds.into_iter().flatten());
+        if !refused {
+            crate::schedules::check(
+                schedule,
+                "retrieval_config.schedule",
+                min_schedule_secs,
+                errors,
+            );
+        }
+    }
+    errors.extend(limits::check(
+        "retrieval_config.lookback_days",
+        limits::LookbackDays::refusal(config.lookback_days),
+    ));
+    if let Some(e) = limits::check(
+        "retrieval_config.sources",
+        limits::Sources::refusal(config.sources.len()),
+    ) {
+        errors.push(e);
+    } else {
+        for (i, source) in config.sources.iter().enumerate() {
+            match source {
+                Source::Pubmed { query, .. } => errors.extend(limits::check(
+                    format!("retrieval_config.sources[{i}].query"),
+                    limits::SourceQuery::refusal(query),
+                )),
+                Source::Feed { url } => errors.extend(limits::check(
+                    format!("retrieval_config.sources[{i}].url"),
+                    limits::FeedUrl::refusal(url),
+                )),
+            }
+        }
+    }
+    if let Some(e) = limits::check(
+        "retrieval_config.exclusion_reasons",
+        limits::ExclusionReasons::refusal(config.exclusion_reasons.len()),
+    ) {
+        errors.push(e);
+        return;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, reason) in config.exclusion_reasons.iter().enumerate() {
+        let field = format!("retrieval_config.exclusion_reasons[{i}]");
+        if let Some(e) = limits::check(
+            format!("{field}.code"),
+            limits::ReasonCode::refusal(&reason.code),
+        ) {
+            errors.push(e);
+        } else if !reason
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            errors.push(FieldError::new(
+                format!("{field}.code"),
+                "must be lowercase letters, digits and `_`",
+            ));
+        } else if !seen.insert(reason.code.as_str()) {
+            errors.push(FieldError::new(
+                format!("{field}.code"),
+                "duplicate reason code",
+            ));
+        }
+        errors.extend(limits::check(
+            format!("{field}.label"),
+            limits::ReasonLabel::refusal(&reason.label),
+        ));
     }
 }
 

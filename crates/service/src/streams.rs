@@ -21,6 +21,7 @@ pub struct CreateStream {
     pub presentation_config: Option<PresentationConfig>,
     pub enrichment_config: Option<EnrichmentConfig>,
     pub llm_config: Option<LlmConfig>,
+    pub retrieval_config: Option<RetrievalConfig>,
 }
 
 /// A partial change, as submitted.
@@ -31,13 +32,17 @@ pub struct PatchStream {
     pub presentation_config: Option<PresentationConfig>,
     pub enrichment_config: Option<EnrichmentConfig>,
     pub llm_config: Option<LlmConfig>,
+    pub retrieval_config: Option<RetrievalConfig>,
     pub is_active: Option<bool>,
 }
 
 pub use crate::stream_config::{
-    Category, EnrichmentConfig, LlmConfig, PresentationConfig, PromptOverride, StageLlm,
+    Category, EnrichmentConfig, ExclusionReason, LlmConfig, PresentationConfig, PromptOverride,
+    RetrievalConfig, StageLlm,
 };
-use crate::stream_config::{validate_enrichment, validate_llm, validate_presentation};
+use crate::stream_config::{
+    validate_enrichment, validate_llm, validate_presentation, validate_retrieval,
+};
 
 /// `Forbidden` when a member sends an `llm_config` that sets anything:
 /// models, token ceilings and concurrency spend the organization's money,
@@ -61,6 +66,8 @@ pub struct StreamService {
     db: DatabaseConnection,
     /// What a stream's `llm_config` may ask for.
     llm: std::sync::Arc<LlmSettings>,
+    /// How often a retrieval schedule may be due at most, in seconds.
+    min_schedule_secs: u64,
 }
 
 impl StreamService {
@@ -69,7 +76,15 @@ impl StreamService {
         Self {
             db,
             llm: std::sync::Arc::new(llm),
+            min_schedule_secs: crate::SourceSettings::default().min_schedule_interval_secs,
         }
+    }
+
+    /// The same service with another bound on how often a schedule may be
+    /// due (`sources.min_schedule_interval_secs`).
+    pub fn with_min_schedule_secs(mut self, secs: u64) -> Self {
+        self.min_schedule_secs = secs;
+        self
     }
 
     /// Creates a stream: personal for anyone (owned by the caller), organization
@@ -105,9 +120,11 @@ impl StreamService {
         let presentation = input.presentation_config.unwrap_or_default();
         let enrichment = input.enrichment_config.unwrap_or_default();
         let llm = input.llm_config.unwrap_or_default();
+        let retrieval = input.retrieval_config.unwrap_or_default();
         validate_presentation(&presentation, &mut errors);
         validate_enrichment(&enrichment, &mut errors);
         validate_llm(&llm, &self.llm, &mut errors);
+        validate_retrieval(&retrieval, self.min_schedule_secs, &mut errors);
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));
         }
@@ -118,8 +135,10 @@ impl StreamService {
         {
             return Err(ServiceError::NotFound("organization"));
         }
-        Ok(streams::create(
-            db,
+        let next = next_due(&retrieval);
+        let txn = repository::database::begin_write(db).await?;
+        let stream = streams::create(
+            &txn,
             NewStream {
                 stream_name: input.stream_name.trim().to_owned(),
                 purpose: input.purpose,
@@ -129,9 +148,14 @@ impl StreamService {
                 presentation_config: presentation,
                 enrichment_config: enrichment,
                 llm_config: llm,
+                retrieval_config: retrieval,
             },
         )
-        .await?)
+        .await?;
+        // The schedule's first due time, with the stream.
+        repository::retrieval_runs::set_schedule(&txn, stream.id, next).await?;
+        txn.commit().await?;
+        Ok(stream)
     }
 
     /// The streams the caller may see.
@@ -171,11 +195,16 @@ impl StreamService {
         if let Some(c) = &patch.llm_config {
             validate_llm(c, &self.llm, &mut errors);
         }
+        if let Some(c) = &patch.retrieval_config {
+            validate_retrieval(c, self.min_schedule_secs, &mut errors);
+        }
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));
         }
-        Ok(streams::update(
-            db,
+        let next = patch.retrieval_config.as_ref().map(next_due);
+        let txn = repository::database::begin_write(db).await?;
+        let stream = streams::update(
+            &txn,
             id,
             StreamUpdate {
                 stream_name: patch.stream_name.map(|s| s.trim().to_owned()),
@@ -183,10 +212,18 @@ impl StreamService {
                 presentation_config: patch.presentation_config,
                 enrichment_config: patch.enrichment_config,
                 llm_config: patch.llm_config,
+                retrieval_config: patch.retrieval_config,
                 is_active: patch.is_active,
             },
         )
-        .await?)
+        .await?;
+        // A new retrieval configuration sets the schedule anew: its next
+        // due time from now, or none.
+        if let Some(next) = next {
+            repository::retrieval_runs::set_schedule(&txn, id, next).await?;
+        }
+        txn.commit().await?;
+        Ok(stream)
     }
 
     /// Deletes a stream with its reports.
@@ -233,4 +270,16 @@ pub(crate) async fn get_for_change(
     let stream = get_visible(db, actor, id).await?;
     access::require_stream_change(actor, &stream)?;
     Ok(stream)
+}
+
+/// When a stream with this configuration is next due for a scheduled
+/// retrieval: none without a schedule (or sources).
+fn next_due(config: &RetrievalConfig) -> Option<chrono::DateTime<chrono::Utc>> {
+    let schedule = config
+        .schedule
+        .as_ref()
+        .filter(|_| !config.sources.is_empty())?;
+    crate::schedules::Parsed::of(schedule, "schedule")
+        .ok()?
+        .next_after(chrono::Utc::now())
 }

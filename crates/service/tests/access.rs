@@ -59,7 +59,7 @@ backend_tests! {
         use entity::enums::StreamScope;
         let create = |scope, org_id| service::streams::CreateStream {
             stream_name: "new".into(), purpose: "p".into(), scope, org_id,
-            presentation_config: None, enrichment_config: None, llm_config: None,
+            presentation_config: None, enrichment_config: None, llm_config: None, retrieval_config: None,
         };
         assert_eq!(outcome(w.services.streams.create(&w.member_a, create(StreamScope::Personal, None)).await), "ok");
         assert_eq!(outcome(w.services.streams.create(&w.member_a, create(StreamScope::Organization, None)).await), "403");

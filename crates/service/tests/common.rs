@@ -115,6 +115,7 @@ pub async fn world(db: &DatabaseConnection, llm: LlmSettings, articles: usize) -
         presentation_config: Some(categories.clone()),
         enrichment_config: None,
         llm_config: None,
+        retrieval_config: None,
     };
     let personal = services
         .streams
@@ -197,6 +198,7 @@ pub fn report_input(article_ids: &[i32]) -> CreateReport {
                 ]),
             })
             .collect(),
+        from_candidates: None,
     }
 }
 

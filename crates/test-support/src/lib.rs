@@ -10,9 +10,11 @@
 //! OpenAI-compatible server ([`mock_llm`]) and a TCP proxy that cuts or
 //! delays database connections ([`proxy`]).
 
+pub mod eutils;
 pub mod http_client;
 pub mod mock_llm;
 pub mod proxy;
+pub mod static_http;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -110,18 +110,22 @@ pub use service::enums::{ApprovalStatus, StreamScope as Scope, UserRole as Role}
 /// The strings of a JSON array (others, and non-arrays, dropped).
 mod articles;
 mod auth;
+mod candidates;
 mod operations;
 mod organizations;
 mod reports;
+mod retrievals;
 mod streams;
 mod summaries;
 mod users;
 
 pub use articles::*;
 pub use auth::*;
+pub use candidates::*;
 pub use operations::*;
 pub use organizations::*;
 pub use reports::*;
+pub use retrievals::*;
 pub use streams::*;
 pub use summaries::*;
 pub use users::*;

@@ -198,6 +198,54 @@ pub struct CreateReportRequest {
     #[serde(default)]
     #[schema(schema_with = limits::ReportArticles::<ReportArticleIn>::schema)]
     pub articles: Vec<ReportArticleIn>,
+    /// Candidates of the stream's pool to add after `articles`: every
+    /// `included` one, or these candidate ids (none excluded). An article
+    /// named in both is added once.
+    #[schema(schema_with = from_candidates_schema)]
+    pub from_candidates: Option<FromCandidatesIn>,
+}
+
+/// `"included"`, a list of candidate ids (at most as many as a report
+/// holds), or `null`.
+fn from_candidates_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["included"])),
+        )
+        .item(
+            ArrayBuilder::new()
+                .items(limits::Id::schema())
+                .max_items(Some(limits::ARTICLES_PER_REPORT)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+/// `"included"`, or a list of candidate ids.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum FromCandidatesIn {
+    Status(IncludedCandidates),
+    Ids(Vec<i32>),
+}
+
+/// Every included candidate of the stream.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncludedCandidates {
+    Included,
+}
+
+impl From<FromCandidatesIn> for service::candidates::FromCandidates {
+    fn from(f: FromCandidatesIn) -> Self {
+        match f {
+            FromCandidatesIn::Status(IncludedCandidates::Included) => Self::Included,
+            FromCandidatesIn::Ids(ids) => Self::Ids(ids),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -229,6 +277,73 @@ pub struct EditArticleRequest {
     pub presentation_categories: Option<Vec<String>>,
     #[schema(schema_with = limits::Notes::nullable)]
     pub notes: Option<String>,
+}
+
+/// What a report's stream took in for it, PRISMA-style, over the window
+/// after the stream's previous report was created up to this report's
+/// creation (open for the stream's latest report): records its retrievals and imports read, duplicates
+/// among them, records refused, and where that window's candidates stand.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"retrieved": 120, "duplicates": 31, "rejected": 1, "screened_out": 0, "excluded": {"off_topic": 60, "wrong_population": 9}, "included": 12, "undecided": 7}))]
+pub struct FunnelOut {
+    pub retrieved: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+    /// Candidates the LLM screened out (`llm_below_threshold`).
+    pub screened_out: i64,
+    /// Candidates curators excluded, by reason code (`""`: none given).
+    pub excluded: BTreeMap<String, i64>,
+    pub included: i64,
+    /// Candidates not decided yet.
+    pub undecided: i64,
+}
+
+impl From<service::reports::Funnel> for FunnelOut {
+    fn from(f: service::reports::Funnel) -> Self {
+        FunnelOut {
+            retrieved: f.retrieved,
+            duplicates: f.duplicates,
+            rejected: f.rejected,
+            screened_out: f.screened_out,
+            excluded: f.excluded,
+            included: f.included,
+            undecided: f.undecided,
+        }
+    }
+}
+
+/// Articles for a draft: candidates of its stream's pool (none excluded)
+/// or articles of the shared bibliography, by id; one of the two.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged, deny_unknown_fields)]
+#[schema(example = json!({"candidate_ids": [12, 15]}))]
+pub enum AddArticlesRequest {
+    Candidates {
+        #[serde(deserialize_with = "whole::many")]
+        #[schema(schema_with = limits::AddedIds::schema)]
+        candidate_ids: Vec<i32>,
+    },
+    Articles {
+        #[serde(deserialize_with = "whole::many")]
+        #[schema(schema_with = limits::AddedIds::schema)]
+        article_ids: Vec<i32>,
+    },
+}
+
+impl From<AddArticlesRequest> for service::curation::AddArticles {
+    fn from(r: AddArticlesRequest) -> Self {
+        match r {
+            AddArticlesRequest::Candidates { candidate_ids } => Self::Candidates(candidate_ids),
+            AddArticlesRequest::Articles { article_ids } => Self::Articles(article_ids),
+        }
+    }
+}
+
+/// The articles a draft took, in their new rankings' order; articles it
+/// held already are left out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddedArticlesOut {
+    pub added: Vec<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -2,7 +2,7 @@
 
 use service::enums::StreamScope;
 use service::streams::{
-    CreateStream, EnrichmentConfig, LlmConfig, PatchStream, PresentationConfig,
+    CreateStream, EnrichmentConfig, LlmConfig, PatchStream, PresentationConfig, RetrievalConfig,
 };
 
 use super::*;
@@ -18,6 +18,7 @@ pub struct StreamOut {
     pub presentation_config: PresentationConfig,
     pub enrichment_config: EnrichmentConfig,
     pub llm_config: LlmConfig,
+    pub retrieval_config: RetrievalConfig,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -35,6 +36,7 @@ impl From<service::streams::Stream> for StreamOut {
             presentation_config: s.presentation_config,
             enrichment_config: s.enrichment_config,
             llm_config: s.llm_config,
+            retrieval_config: s.retrieval_config,
             is_active: s.is_active,
             created_at: s.created_at,
             updated_at: s.updated_at,
@@ -62,6 +64,7 @@ pub struct CreateStreamRequest {
     pub enrichment_config: Option<EnrichmentConfig>,
     /// Only org admins and platform admins may set anything here.
     pub llm_config: Option<LlmConfig>,
+    pub retrieval_config: Option<RetrievalConfig>,
 }
 
 impl From<CreateStreamRequest> for CreateStream {
@@ -74,6 +77,7 @@ impl From<CreateStreamRequest> for CreateStream {
             presentation_config: b.presentation_config,
             enrichment_config: b.enrichment_config,
             llm_config: b.llm_config,
+            retrieval_config: b.retrieval_config,
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct PatchStreamRequest {
     pub presentation_config: Option<PresentationConfig>,
     pub enrichment_config: Option<EnrichmentConfig>,
     pub llm_config: Option<LlmConfig>,
+    pub retrieval_config: Option<RetrievalConfig>,
     pub is_active: Option<bool>,
 }
 
@@ -100,6 +105,7 @@ impl From<PatchStreamRequest> for PatchStream {
             presentation_config: b.presentation_config,
             enrichment_config: b.enrichment_config,
             llm_config: b.llm_config,
+            retrieval_config: b.retrieval_config,
             is_active: b.is_active,
         }
     }

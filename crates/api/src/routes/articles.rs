@@ -4,10 +4,10 @@ use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{
-    ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse,
+    ArticleOut, BulkImportRequest, BulkImportResponse, BulkUpdateRequest, BulkUpdateResponse, List,
 };
 use crate::error::ApiResult;
-use crate::extractors::AuthUser;
+use crate::extractors::{AuthUser, PageParams};
 use crate::json_body::BlockingJson;
 use crate::state::AppState;
 
@@ -79,6 +79,51 @@ pub async fn bulk_update(
     Ok(web::Json(BulkUpdateResponse { updated }))
 }
 
+/// Filters of the shared bibliography.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleSearchParams {
+    /// Words the article holds in its title, abstract, journal or authors,
+    /// all of them (words of 3 or more letters or digits; stop words such
+    /// as `the` are ignored).
+    #[param(min_length = 1, max_length = 500)]
+    pub q: Option<String>,
+    /// A DOI, in any letter case, with or without `https://doi.org/`.
+    #[param(max_length = 255)]
+    pub doi: Option<String>,
+    #[param(max_length = 32)]
+    pub pmid: Option<String>,
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
+}
+
+/// Search the shared bibliography, newest first (any signed-in user).
+#[utoipa::path(operation_id = "searchArticles", tag = "articles", security(("bearer" = [])), params(ArticleSearchParams),
+    responses((status = 200, description = "A page of articles", body = List<ArticleOut>)))]
+#[get("")]
+pub async fn search(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    q: web::Query<ArticleSearchParams>,
+) -> ApiResult<web::Json<List<ArticleOut>>> {
+    let q = q.into_inner();
+    let page = PageParams {
+        offset: q.offset,
+        limit: q.limit,
+    }
+    .page()?;
+    let query = service::articles::ArticleQuery {
+        q: q.q
+            .as_deref()
+            .map(service::articles::search_terms)
+            .transpose()?,
+        doi: q.doi,
+        pmid: q.pmid,
+    };
+    let page = state.services.articles.search(query, page).await?;
+    Ok(web::Json(List::from_page(page, Into::into)))
+}
+
 /// One article (any signed-in user).
 #[utoipa::path(operation_id = "getArticle", tag = "articles", security(("bearer" = [])), responses((status = 200, description = "The article", body = ArticleOut)))]
 #[get("/{article_id}")]
@@ -96,6 +141,7 @@ pub async fn get(
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(
         scope::scope("/articles")
+            .service(search)
             .service(bulk_import)
             .service(bulk_update)
             .service(get),

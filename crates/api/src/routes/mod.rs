@@ -3,9 +3,11 @@
 
 pub mod articles;
 pub mod auth;
+pub mod candidates;
 pub mod ops;
 pub mod organizations;
 pub mod reports;
+pub mod retrievals;
 pub mod streams;
 pub mod summary_runs;
 pub mod users;

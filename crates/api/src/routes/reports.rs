@@ -7,10 +7,11 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{
-    ApprovalStatus, AssociationOut, CreateReportRequest, EditArticleRequest, EditSummariesRequest,
-    Enrichments, EstimateOut, EventOut, List, NotesRequest, PatchReportRequest, PreviewOut,
-    PreviewRequest, RankingRequest, ReasonRequest, ReportDetailOut, ReportOut, SummarizeOut,
-    SummarizeRequest, SummaryOut, SummaryRunOut, UsageTotals,
+    AddArticlesRequest, AddedArticlesOut, ApprovalStatus, AssociationOut, CreateReportRequest,
+    EditArticleRequest, EditSummariesRequest, Enrichments, EstimateOut, EventOut, FunnelOut, List,
+    NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest, RankingRequest, ReasonRequest,
+    ReportDetailOut, ReportOut, SummarizeOut, SummarizeRequest, SummaryOut, SummaryRunOut,
+    UsageTotals,
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
@@ -71,6 +72,7 @@ pub async fn create(
                 presentation_categories: a.presentation_categories,
             })
             .collect(),
+        from_candidates: b.from_candidates.map(Into::into),
     };
     let report = state
         .services
@@ -199,6 +201,46 @@ async fn set_excluded(
         .set_excluded(&user.0, report_id, article_id, excluded, notes)
         .await?;
     Ok(web::Json(a.into()))
+}
+
+/// The report's funnel: what its stream took in for it (any reader of the
+/// report).
+#[utoipa::path(operation_id = "getReportFunnel", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, description = "The funnel", body = FunnelOut)))]
+#[get("/reports/{report_id}/funnel")]
+pub async fn funnel(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<FunnelOut>> {
+    let funnel = state
+        .services
+        .reports
+        .funnel(&user.0, path.into_inner())
+        .await?;
+    Ok(web::Json(funnel.into()))
+}
+
+/// Add articles to a draft, after its last ranking: candidates of its
+/// stream's pool or articles by id (one `add_articles` curation event).
+#[utoipa::path(operation_id = "addReportArticles", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = AddArticlesRequest,
+    responses((status = 200, description = "Added", body = AddedArticlesOut)))]
+#[post("/reports/{report_id}/articles")]
+pub async fn add_articles(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<AddArticlesRequest>,
+) -> ApiResult<web::Json<AddedArticlesOut>> {
+    let add = service::curation::AddArticles::from(body.into_inner());
+    let added = state
+        .services
+        .curation
+        .if_match(if_match.0)
+        .add_articles(&user.0, path.into_inner(), add)
+        .await?;
+    Ok(web::Json(AddedArticlesOut { added }))
 }
 
 /// Exclude an article from a report.
@@ -499,6 +541,8 @@ pub fn register(cfg: &mut ServiceConfig) {
         .service(list)
         .service(update)
         .service(remove)
+        .service(funnel)
+        .service(add_articles)
         .service(exclude)
         .service(include)
         .service(edit_article)

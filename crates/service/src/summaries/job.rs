@@ -2,8 +2,10 @@
 //! claim, lease and hand back runs (`workers`), and the pipeline that runs
 //! one (`pipeline`). Neither imports the other's internals for these.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use repository::summary_runs::{Progress, SummaryRun};
 
 /// A claimed run, as its worker sees it.
 pub(super) struct Job {
@@ -16,6 +18,45 @@ pub(super) struct Job {
     /// The lease owner every write is fenced by.
     pub owner: String,
     pub halt: Arc<HaltFlag>,
+    /// The run's counters as stored: as claimed, plus what this worker has
+    /// stored since (the lease keeps every other process from adding), so
+    /// that its waiters here learn how it ended without reading it back.
+    pub totals: Mutex<Totals>,
+}
+
+/// A run's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Totals {
+    pub articles_done: i64,
+    pub llm_calls: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+}
+
+impl Totals {
+    pub(super) fn of(run: &SummaryRun) -> Self {
+        Totals {
+            articles_done: run.articles_done.into(),
+            llm_calls: run.llm_calls.into(),
+            prompt_tokens: run.prompt_tokens,
+            completion_tokens: run.completion_tokens,
+        }
+    }
+}
+
+impl Job {
+    /// Notes progress this worker stored (committed).
+    pub(super) fn stored(&self, progress: &Progress) {
+        let mut totals = self.totals.lock().unwrap_or_else(|p| p.into_inner());
+        totals.articles_done += i64::from(progress.articles_done);
+        totals.llm_calls += i64::from(progress.calls);
+        totals.prompt_tokens += progress.prompt_tokens;
+        totals.completion_tokens += progress.completion_tokens;
+    }
+
+    pub(super) fn totals(&self) -> Totals {
+        *self.totals.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// A run that keeps failing to end (its process dies each time, or the

@@ -28,6 +28,7 @@ pub use estimate::Estimate;
 pub use preview::{Preview, PreviewPrompts};
 pub use requests::{LedgerRow, SummaryRun};
 pub use workers::Workers;
+pub(crate) use workers::lease_owner;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -75,6 +76,27 @@ pub struct SummaryResult {
     pub provider: String,
     pub model: String,
     pub usage: Usage,
+}
+
+impl SummaryResult {
+    /// A succeeded run's result: the report's enrichments as it stored
+    /// them, and the run's counters.
+    fn of(report_id: i32, enrichments: ReportEnrichments, totals: job::Totals) -> Self {
+        let count = |n: i64| u64::try_from(n).unwrap_or_default();
+        SummaryResult {
+            report_id,
+            executive_summary: enrichments.executive_summary.unwrap_or_default(),
+            category_summaries: enrichments.category_summaries,
+            article_summaries: usize::try_from(totals.articles_done).unwrap_or_default(),
+            provider: enrichments.provider.unwrap_or_default(),
+            model: enrichments.model.unwrap_or_default(),
+            usage: Usage {
+                llm_calls: u32::try_from(totals.llm_calls).unwrap_or_default(),
+                prompt_tokens: count(totals.prompt_tokens),
+                completion_tokens: count(totals.completion_tokens),
+            },
+        }
+    }
 }
 
 /// One LLM call's outcome, as the ledger records it.

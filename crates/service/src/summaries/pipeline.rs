@@ -21,7 +21,7 @@ use repository::usage::{self, NewUsage};
 use tracing::Instrument;
 
 use super::job::{Halt, Job, MAX_ATTEMPTS};
-use super::{Call, StageConfig, SummaryService, prompts};
+use super::{Call, StageConfig, SummaryResult, SummaryService, prompts};
 use crate::ServiceError;
 use crate::error::FailedItem;
 use crate::reports::ReportEnrichments;
@@ -647,7 +647,7 @@ impl SummaryService {
         if !running {
             let kept = Progress {
                 stage: None,
-                ..progress
+                ..progress.clone()
             };
             if !summary_runs::add_progress(&txn, job.id, &job.owner, kept, false).await? {
                 txn.rollback().await?;
@@ -662,6 +662,7 @@ impl SummaryService {
         }
         usage::record_many(&txn, rows).await?;
         txn.commit().await?;
+        job.stored(&progress);
         self.local.changed(job.id);
         self.keep_in_cache(cache).await;
         Ok(())
@@ -679,11 +680,15 @@ impl SummaryService {
                 let txn = repository::database::begin_write(db).await?;
                 let progress = pending.progress.clone();
                 let ours =
-                    summary_runs::finish(&txn, job.id, &job.owner, succeeded(), progress).await?;
+                    summary_runs::finish(&txn, job.id, &job.owner, succeeded(), progress.clone())
+                        .await?;
                 if ours {
-                    reports::set_enrichments(&txn, job.report_id, enrichments).await?;
+                    reports::set_enrichments(&txn, job.report_id, enrichments.clone()).await?;
                     usage::record_many(&txn, pending.rows).await?;
                     txn.commit().await?;
+                    job.stored(&progress);
+                    let result = SummaryResult::of(job.report_id, enrichments, job.totals());
+                    self.local.succeeded(job.id, result);
                     return Ok(());
                 }
                 // Cancelled meanwhile: the call is stored, the enrichments

@@ -3,6 +3,8 @@
 //! may see the report sees its runs; whoever may change it starts and
 //! cancels them.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use entity::enums::{ApprovalStatus, RunStatus};
@@ -11,7 +13,7 @@ use repository::summary_runs::{self, NewRun};
 use repository::{Page, Paginated, associations};
 
 use super::job::Halt;
-use super::{SummaryResult, SummaryService, Usage, billed_org};
+use super::{SummaryResult, SummaryService, billed_org};
 use crate::access::Actor;
 use crate::{ConflictKind, ServiceError};
 
@@ -31,8 +33,10 @@ impl SummaryService {
         force: bool,
     ) -> Result<SummaryResult, ServiceError> {
         let (run, _) = self.start(actor, report_id, force).await?;
-        let run = self.wait(run).await?;
-        self.result_of(run).await
+        match self.wait(run).await? {
+            Waited::Here(result) => Ok(Arc::unwrap_or_clone(result)),
+            Waited::Stored(run) => self.result_of(*run).await,
+        }
     }
 
     /// Queues a run of a report the caller may change, or joins the one in
@@ -44,6 +48,11 @@ impl SummaryService {
         force: bool,
     ) -> Result<(SummaryRun, bool), ServiceError> {
         let stream = self.summarizable(actor, report_id).await?;
+        // Most concurrent callers join: one read, no lock, no transaction.
+        if let Some(active) = summary_runs::active_for_report(&self.db, report_id).await? {
+            tracing::info!(run_id = active.id, queued = false, "summary run requested");
+            return Ok((active, false));
+        }
         let org_id = billed_org(&self.db, &stream).await?;
         let (visible, summarized) = associations::count_summarized(&self.db, report_id).await?;
         if visible == 0 {
@@ -59,12 +68,15 @@ impl SummaryService {
             reserved_calls: 0,
             reserved_tokens: 0,
         };
-        let (run, queued) = self.queue(actor, org_id, new).await?;
+        // With a worker free here, the run is inserted claimed by this
+        // process and starts at once: no claim to write and read back.
+        let slot = self.local.slots.clone().try_acquire_owned().ok();
+        let (run, queued) = self.queue(actor, org_id, new, slot.is_some()).await?;
         // Within the request's span: ties its request id to the run's id,
         // which the run's own log lines (provider errors) carry.
         tracing::info!(run_id = run.id, queued, "summary run requested");
-        if queued {
-            self.dispatch(run.id);
+        if let (true, Some(slot)) = (queued, slot) {
+            self.executor().spawn_run(run.clone(), slot);
         }
         Ok((run, queued))
     }
@@ -100,63 +112,74 @@ impl SummaryService {
         actor: &Actor,
         org_id: Option<i32>,
         mut new: NewRun,
+        claimed: bool,
     ) -> Result<(SummaryRun, bool), ServiceError> {
-        // Most concurrent callers join: one read, no lock, no transaction.
-        if let Some(active) = summary_runs::active_for_report(&self.db, new.report_id).await? {
-            return Ok((active, false));
-        }
-        let limited = match org_id {
-            Some(id) => has_limits(&repository::organizations::get(&self.db, id).await?),
-            None => false,
-        };
-        let estimate = if limited {
-            // Read before the lock is taken: the lock is held for a few
-            // reads and an insert only.
-            let input = self.read(new.report_id).await?;
-            Some(self.estimate_input(&input, new.force).await?)
-        } else {
-            None
-        };
-        if let Some(estimate) = &estimate {
-            new.reserved_calls = i32::try_from(estimate.llm_calls).unwrap_or(i32::MAX);
-            new.reserved_tokens = i64::try_from(estimate.tokens()).unwrap_or(i64::MAX);
-        }
-        let txn = repository::database::begin_write(&self.db).await?;
-        let org = match org_id {
-            Some(id) => Some(repository::organizations::lock(&txn, id).await?),
-            None => {
-                repository::users::lock(&txn, actor.id).await?;
-                None
+        let lease = claimed.then(|| summary_runs::Lease {
+            owner: &self.local.owner,
+            until: self.local.lease_until(),
+        });
+        let mut estimate = None;
+        loop {
+            let txn = repository::database::begin_write(&self.db).await?;
+            let org = match org_id {
+                Some(id) => Some(repository::organizations::lock(&txn, id).await?),
+                None => {
+                    repository::users::lock(&txn, actor.id).await?;
+                    None
+                }
+            };
+            if estimate.is_none() && org.as_ref().is_some_and(has_limits) {
+                // Estimated without the lock, which is held for a few reads
+                // and an insert only; most organizations have no limits and
+                // never come here.
+                txn.rollback().await?;
+                let input = self.read(new.report_id).await?;
+                let estimated = self.estimate_input(&input, new.force).await?;
+                new.reserved_calls = i32::try_from(estimated.llm_calls).unwrap_or(i32::MAX);
+                new.reserved_tokens = i64::try_from(estimated.tokens()).unwrap_or(i64::MAX);
+                estimate = Some(estimated);
+                continue;
             }
-        };
-        // Joining costs nothing, so it is not capped.
-        if let Some(active) = summary_runs::active_for_report(&txn, new.report_id).await? {
-            return Ok((active, false));
+            let (of_org, of_user) = summary_runs::active_counts(&txn, org_id, actor.id).await?;
+            let jobs = &self.local.jobs;
+            let over_org = org_id.is_some() && of_org >= jobs.max_active_runs_per_org;
+            let over_user = of_user >= jobs.max_active_runs_per_user;
+            if over_org || over_user {
+                // Joining costs nothing, so it is not capped: a run queued
+                // since the look before the lock is joined, not refused.
+                if let Some(active) = summary_runs::active_for_report(&txn, new.report_id).await? {
+                    return Ok((active, false));
+                }
+                // Runs mostly end within seconds; a few is a fair wait to
+                // suggest.
+                let busy = |detail: String| ServiceError::RateLimited {
+                    detail,
+                    retry_after: std::time::Duration::from_secs(5),
+                };
+                return Err(busy(if over_org {
+                    format!(
+                        "the organization has {of_org} summary runs queued or running, its most at once; try again when one ends"
+                    )
+                } else {
+                    format!(
+                        "you have {of_user} summary runs queued or running, the most at once; try again when one ends"
+                    )
+                }));
+            }
+            if let (Some(org), Some(estimate)) = (&org, &estimate) {
+                let needed = (estimate.llm_calls.into(), estimate.tokens());
+                within_budget(&txn, org, needed, "summary").await?;
+            }
+            if let Some(run) = summary_runs::insert(&txn, &new, lease).await? {
+                txn.commit().await?;
+                return Ok((run, true));
+            }
+            // The report has an active run after all: queued since the look
+            // before the lock (the unique index refused this one). Join it.
+            txn.rollback().await?;
+            break;
         }
-        let (of_org, of_user) = summary_runs::active_counts(&txn, org_id, actor.id).await?;
-        let jobs = &self.local.jobs;
-        // Runs mostly end within seconds; a few is a fair wait to suggest.
-        let busy = |detail: String| ServiceError::RateLimited {
-            detail,
-            retry_after: std::time::Duration::from_secs(5),
-        };
-        if org_id.is_some() && of_org >= jobs.max_active_runs_per_org {
-            return Err(busy(format!(
-                "the organization has {of_org} summary runs queued or running, its most at once; try again when one ends"
-            )));
-        }
-        if of_user >= jobs.max_active_runs_per_user {
-            return Err(busy(format!(
-                "you have {of_user} summary runs queued or running, the most at once; try again when one ends"
-            )));
-        }
-        if let (Some(org), Some(estimate)) = (&org, &estimate) {
-            let needed = (estimate.llm_calls.into(), estimate.tokens());
-            within_budget(&txn, org, needed, "summary").await?;
-        }
-        let queued = summary_runs::queue_or_join(&txn, new).await?;
-        txn.commit().await?;
-        Ok(queued)
+        Ok(summary_runs::queue_or_join(&self.db, new).await?)
     }
 
     /// Refuses work of `needed` (calls, tokens) that would take the
@@ -175,12 +198,13 @@ impl SummaryService {
         within_budget(&self.db, &org, needed, what).await
     }
 
-    /// Waits until the run (as last seen) ends, and returns it as it ended.
-    async fn wait(&self, mut run: SummaryRun) -> Result<SummaryRun, ServiceError> {
+    /// Waits until the run (as last seen) ends: its result when it
+    /// succeeded in this process, the run as it ended otherwise.
+    async fn wait(&self, mut run: SummaryRun) -> Result<Waited, ServiceError> {
         let mut first_look = true;
         loop {
             if run.status.is_finished() {
-                return Ok(run);
+                return Ok(Waited::Stored(Box::new(run)));
             }
             if run.status == RunStatus::Queued && !first_look {
                 // Still queued (every worker here was busy, or it was handed
@@ -190,18 +214,24 @@ impl SummaryService {
                 self.dispatch(run.id);
             }
             first_look = false;
-            self.until_changed(run.id, true).await;
+            if let Some(result) = self.until_changed(run.id, true).await {
+                return Ok(Waited::Here(result));
+            }
             run = summary_runs::get(&self.db, run.id).await?;
         }
     }
 
     /// Returns when the run changed here (with `ends_only`, when this
     /// process's work on it ended), or after a poll period when another
-    /// process works on it.
-    pub(super) async fn until_changed(&self, run_id: i32, ends_only: bool) {
+    /// process works on it; with the run's result when it succeeded here.
+    pub(super) async fn until_changed(
+        &self,
+        run_id: i32,
+        ends_only: bool,
+    ) -> Option<Arc<SummaryResult>> {
         let Some(mut changes) = self.local.watch(run_id) else {
             tokio::time::sleep(self.local.poll()).await;
-            return;
+            return None;
         };
         let changed = async {
             while changes.changed().await.is_ok() {
@@ -212,6 +242,7 @@ impl SummaryService {
         };
         // The lease bounds the wait should a notification be lost.
         let _ = tokio::time::timeout(self.local.lease(), changed).await;
+        changes.borrow().clone()
     }
 
     /// What a waiter of a finished run gets: the report's summaries, or the
@@ -227,19 +258,11 @@ impl SummaryService {
         let enrichments = super::report_enrichments(&self.db, run.report_id)
             .await?
             .unwrap_or_default();
-        Ok(SummaryResult {
-            report_id: run.report_id,
-            executive_summary: enrichments.executive_summary.unwrap_or_default(),
-            category_summaries: enrichments.category_summaries,
-            article_summaries: run.articles_done.max(0) as usize,
-            provider: enrichments.provider.unwrap_or_default(),
-            model: enrichments.model.unwrap_or_default(),
-            usage: Usage {
-                llm_calls: run.llm_calls.max(0) as u32,
-                prompt_tokens: run.prompt_tokens.max(0) as u64,
-                completion_tokens: run.completion_tokens.max(0) as u64,
-            },
-        })
+        Ok(SummaryResult::of(
+            run.report_id,
+            enrichments,
+            super::job::Totals::of(&run),
+        ))
     }
 
     /// A run of a report the caller may see.
@@ -322,6 +345,14 @@ impl SummaryService {
         }
         Ok(summary_runs::get(&self.db, run_id).await?)
     }
+}
+
+/// How a waited-for run ended.
+enum Waited {
+    /// It succeeded in this process, which handed its result over.
+    Here(Arc<SummaryResult>),
+    /// As stored: it failed, was cancelled, or ended in another process.
+    Stored(Box<SummaryRun>),
 }
 
 /// The error a failed run stands for.

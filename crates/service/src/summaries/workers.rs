@@ -10,16 +10,17 @@ use chrono::Utc;
 use repository::summary_runs::{self, SummaryRun};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
-use super::SummaryService;
-use super::job::{Halt, HaltFlag, Job, MAX_ATTEMPTS};
+use super::job::{Halt, HaltFlag, Job, MAX_ATTEMPTS, Totals};
 use super::pipeline::Ended;
+use super::{SummaryResult, SummaryService};
 use crate::settings::JobSettings;
 
-/// A run this process works on: how to halt it, and a counter its waiters
-/// watch (bumped on each change; dropped when the work here ends).
+/// A run this process works on: how to halt it, and a channel its waiters
+/// watch: it changes with the run, holds the result once the run succeeded
+/// here, and closes when the work here ends.
 struct Working {
     halt: Arc<HaltFlag>,
-    changes: watch::Sender<u64>,
+    changes: watch::Sender<Option<Arc<SummaryResult>>>,
 }
 
 /// What one process holds of the shared runs.
@@ -30,7 +31,7 @@ pub(crate) struct Local {
     /// This process's name on the leases it holds.
     pub(super) owner: String,
     /// One permit per worker.
-    slots: Arc<Semaphore>,
+    pub(super) slots: Arc<Semaphore>,
     /// Wakes the claim loop (a worker became free, a run was queued).
     wake: Notify,
     /// The runs this process works on. Per run, so that a change wakes
@@ -69,7 +70,7 @@ impl Local {
         let halt = Arc::new(HaltFlag::default());
         let working = Working {
             halt: halt.clone(),
-            changes: watch::channel(0).0,
+            changes: watch::channel(None).0,
         };
         self.running().insert(run_id, working);
         halt
@@ -80,16 +81,25 @@ impl Local {
         self.running().remove(&run_id);
     }
 
-    /// Changes of a run this process works on, if it does: the counter
-    /// moves on each, and the channel closes when the work here ends.
-    pub(super) fn watch(&self, run_id: i32) -> Option<watch::Receiver<u64>> {
+    /// Changes of a run this process works on, if it does: the channel
+    /// moves on each, and closes when the work here ends, holding the
+    /// result if the run succeeded.
+    pub(super) fn watch(&self, run_id: i32) -> Option<watch::Receiver<Option<Arc<SummaryResult>>>> {
         self.running().get(&run_id).map(|w| w.changes.subscribe())
     }
 
     /// Tells the run's waiters here that it changed.
     pub(super) fn changed(&self, run_id: i32) {
         if let Some(w) = self.running().get(&run_id) {
-            w.changes.send_modify(|n| *n += 1);
+            w.changes.send_modify(|_| {});
+        }
+    }
+
+    /// Hands a run's result to its waiters here, who then need not read
+    /// it back; its store is committed.
+    pub(super) fn succeeded(&self, run_id: i32, result: SummaryResult) {
+        if let Some(w) = self.running().get(&run_id) {
+            w.changes.send_replace(Some(Arc::new(result)));
         }
     }
 
@@ -113,13 +123,13 @@ impl Local {
         Duration::from_millis(self.jobs.poll_ms)
     }
 
-    fn lease_until(&self) -> chrono::DateTime<Utc> {
+    pub(super) fn lease_until(&self) -> chrono::DateTime<Utc> {
         Utc::now() + chrono::Duration::seconds(self.jobs.lease_secs as i64)
     }
 }
 
 /// A name unique to this process among all that share the database.
-fn lease_owner() -> String {
+pub(crate) fn lease_owner() -> String {
     // The column holds 64 characters: pid and time take at most 10 + 32
     // hexadecimal digits of it, the host name the rest.
     let host: String = std::env::var("HOSTNAME")
@@ -248,7 +258,7 @@ impl SummaryService {
         }
     }
 
-    fn spawn_run(&self, run: SummaryRun, slot: OwnedSemaphorePermit) {
+    pub(super) fn spawn_run(&self, run: SummaryRun, slot: OwnedSemaphorePermit) {
         let halt = self.local.register(run.id);
         let this = self.clone();
         self.spawn(async move { this.execute(run, halt, slot).await });
@@ -264,6 +274,7 @@ impl SummaryService {
             attempt: run.attempt,
             owner: self.local.owner.clone(),
             halt: halt.clone(),
+            totals: std::sync::Mutex::new(Totals::of(&run)),
         };
         // The run's organization shares the LLM concurrency while it works.
         let sharing = self.global.enter(run.org_id);

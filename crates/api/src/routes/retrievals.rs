@@ -1,0 +1,92 @@
+//! Retrieval runs: started by a stream's curators, followed, listed and
+//! cancelled by them.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::dto::{List, RetrievalRunOut};
+use crate::error::ApiResult;
+use crate::extractors::{AuthUser, PageParams};
+use crate::state::AppState;
+
+/// Read the stream's sources into its candidate pool: queues a retrieval
+/// run (or answers the one queued or running) and answers at once.
+#[utoipa::path(operation_id = "startRetrieval", tag = "candidates", security(("bearer" = [])),
+    responses((status = 202, description = "Queued, or the stream's run in progress; follow `Location`", body = RetrievalRunOut,
+        headers(("Location" = String, description = "`/api/v1/retrieval-runs/{id}`"))),
+        (status = 409, description = "The stream has no sources (`retrieval_config.sources`)", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[post("/streams/{stream_id}/retrievals")]
+pub async fn start(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
+    let (run, _) = state
+        .services
+        .retrievals
+        .start(&user.0, path.into_inner())
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/retrieval-runs/{}", run.id)))
+        .json(RetrievalRunOut::from(run)))
+}
+
+/// A retrieval run: where it is and what it found so far.
+#[utoipa::path(operation_id = "getRetrievalRun", tag = "candidates", security(("bearer" = [])),
+    responses((status = 200, description = "The run", body = RetrievalRunOut)))]
+#[get("/retrieval-runs/{run_id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<RetrievalRunOut>> {
+    let run = state
+        .services
+        .retrievals
+        .run_of(&user.0, path.into_inner())
+        .await?;
+    Ok(web::Json(run.into()))
+}
+
+/// The stream's retrieval runs, newest first.
+#[utoipa::path(operation_id = "listRetrievalRuns", tag = "candidates", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, description = "A page of runs", body = List<RetrievalRunOut>)))]
+#[get("/streams/{stream_id}/retrieval-runs")]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    q: web::Query<PageParams>,
+) -> ApiResult<web::Json<List<RetrievalRunOut>>> {
+    let page = state
+        .services
+        .retrievals
+        .runs_of_stream(&user.0, path.into_inner(), q.page()?)
+        .await?;
+    Ok(web::Json(List::from_page(page, Into::into)))
+}
+
+/// Cancel a queued or running run: its worker stops before the next page;
+/// the candidates it stored stay in the pool.
+#[utoipa::path(operation_id = "cancelRetrievalRun", tag = "candidates", security(("bearer" = [])),
+    responses((status = 200, description = "Cancelled", body = RetrievalRunOut)))]
+#[delete("/retrieval-runs/{run_id}")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<RetrievalRunOut>> {
+    let run = state
+        .services
+        .retrievals
+        .cancel(&user.0, path.into_inner())
+        .await?;
+    Ok(web::Json(run.into()))
+}
+
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(start)
+        .service(get)
+        .service(list)
+        .service(cancel);
+}

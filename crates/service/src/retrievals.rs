@@ -1,0 +1,563 @@
+//! Retrieval runs: a stream's sources read into its candidate pool.
+//!
+//! A run is a durable job under the lease summary runs use
+//! ([`repository::leases`]): queued by a curator, claimed by whichever
+//! process has a free retrieval worker, its lease renewed while it works.
+//! It reads each source a page at a time; each page's candidates and the
+//! run's place (source, next record) are written in one transaction, and no
+//! connection is held while a source is asked. A process that dies loses
+//! at most the page in flight: the next claim resumes from the stored place
+//! (asking the source again for that page), and the pool's uniqueness per
+//! stream and article stores each candidate once whatever is fetched twice.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use entity::enums::{CandidateSource, RunStatus, RunTrigger};
+use repository::retrieval_runs::{self, Advance, NewRetrieval};
+use repository::{Page, Paginated};
+use sea_orm::DatabaseConnection;
+use sources::outbound::{Outbound, Policy};
+use sources::pubmed::{self, DateField, Pubmed, PubmedError};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+
+pub use repository::retrieval_runs::RetrievalRun;
+
+use crate::access::Actor;
+use crate::candidates::{self, PreparedFile};
+use crate::stream_config::{PubmedDateField, Source};
+use crate::{ConflictKind, JobSettings, ServiceError, SourceSettings, StartupError};
+
+/// Claims of a run at most; the next claim fails it (a run that keeps
+/// killing its process must not keep coming back).
+const MAX_ATTEMPTS: i32 = 5;
+/// Records one run reads of one source at most.
+pub const RECORDS_PER_SOURCE: u64 = 100_000;
+
+/// Starts, reads and cancels retrieval runs, and works on them.
+#[derive(Clone)]
+pub struct RetrievalService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    /// The outbound client feeds are read through (PubMed has its own
+    /// clone, with its pace).
+    http: Outbound,
+    pubmed: Pubmed,
+    jobs: JobSettings,
+    workers: usize,
+    /// This process's name on the leases it holds.
+    owner: String,
+    slots: Arc<Semaphore>,
+    /// Wakes the claim loop: a run was queued here, or a worker freed.
+    wake: Notify,
+    /// Set on shutdown: runs stop at the next page and go back to the queue.
+    stopping: AtomicBool,
+}
+
+impl RetrievalService {
+    pub fn new(
+        db: DatabaseConnection,
+        settings: &SourceSettings,
+        jobs: JobSettings,
+    ) -> Result<Self, StartupError> {
+        let http = Outbound::new(Policy {
+            allow_private: settings.allow_private,
+            timeout: Duration::from_secs_f64(settings.request_timeout_secs.clamp(1.0, 600.0)),
+            max_bytes: settings.max_response_bytes,
+        })
+        .map_err(|e| StartupError::Config(format!("sources: {e}")))?;
+        let base_url = url::Url::parse(&settings.pubmed.base_url)
+            .map_err(|e| StartupError::Config(format!("sources.pubmed.base_url: {e}")))?;
+        let pubmed = Pubmed::new(
+            http.clone(),
+            pubmed::Config {
+                base_url,
+                api_key: settings
+                    .pubmed
+                    .api_key
+                    .as_ref()
+                    .map(|k| secrecy::ExposeSecret::expose_secret(k).to_owned()),
+                page_size: settings.pubmed.page_size,
+                max_attempts: settings.pubmed.max_attempts,
+                backoff: Duration::from_millis(settings.pubmed.backoff_ms),
+            },
+        );
+        let workers = settings.workers.min(256);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                http,
+                pubmed,
+                workers,
+                owner: crate::summaries::lease_owner(),
+                slots: Arc::new(Semaphore::new(workers)),
+                wake: Notify::new(),
+                stopping: AtomicBool::new(false),
+                jobs,
+            }),
+        })
+    }
+
+    fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    /// Queues a run of the stream's sources (its curators), or answers the
+    /// run already queued or running: `true` when this call queued it. The
+    /// run looks back `retrieval_config.lookback_days` from now.
+    pub async fn start(
+        &self,
+        actor: &Actor,
+        stream_id: i32,
+    ) -> Result<(RetrievalRun, bool), ServiceError> {
+        let stream = crate::streams::get_for_change(self.db(), actor, stream_id).await?;
+        let config = &stream.retrieval_config;
+        if config.sources.is_empty() {
+            // The request is well formed; the stream is not ready for it.
+            return Err(ConflictKind::NoSources
+                .because("the stream has no sources to retrieve from (retrieval_config.sources)"));
+        }
+        let to = Utc::now();
+        let from = to - chrono::Duration::days(i64::from(config.lookback_days));
+        let queued = retrieval_runs::queue_or_join(
+            self.db(),
+            NewRetrieval {
+                stream_id,
+                org_id: stream.org_id,
+                requested_by: Some(actor.id),
+                trigger: RunTrigger::Manual,
+                due_at: None,
+                window_from: from,
+                window_to: to,
+            },
+        )
+        .await?;
+        if queued.1 {
+            self.inner.wake.notify_one();
+        }
+        Ok(queued)
+    }
+
+    /// A run of a stream the caller curates; any other run looks missing.
+    pub async fn run_of(&self, actor: &Actor, run_id: i32) -> Result<RetrievalRun, ServiceError> {
+        let run = retrieval_runs::find(self.db(), run_id)
+            .await?
+            .ok_or(ServiceError::NotFound("retrieval run"))?;
+        match crate::streams::get_for_change(self.db(), actor, run.stream_id).await {
+            Ok(_) => Ok(run),
+            Err(ServiceError::NotFound(_)) => Err(ServiceError::NotFound("retrieval run")),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The stream's runs, newest first (its curators).
+    pub async fn runs_of_stream(
+        &self,
+        actor: &Actor,
+        stream_id: i32,
+        page: Page,
+    ) -> Result<Paginated<RetrievalRun>, ServiceError> {
+        crate::streams::get_for_change(self.db(), actor, stream_id).await?;
+        Ok(retrieval_runs::list_for_stream(self.db(), stream_id, page).await?)
+    }
+
+    /// Cancels a queued or running run: its worker stops before the next
+    /// page; the candidates already stored stay.
+    pub async fn cancel(&self, actor: &Actor, run_id: i32) -> Result<RetrievalRun, ServiceError> {
+        self.run_of(actor, run_id).await?;
+        if !retrieval_runs::cancel(self.db(), run_id).await? {
+            return Err(ConflictKind::RunEnded.because(format!(
+                "the retrieval run has already ended ({})",
+                retrieval_runs::get(self.db(), run_id).await?.status
+            )));
+        }
+        Ok(retrieval_runs::get(self.db(), run_id).await?)
+    }
+
+    /// Starts this process's retrieval workers on the current runtime: runs
+    /// queued here start at once, and every `jobs.poll_ms` it takes queued
+    /// runs and runs whose lease expired.
+    pub fn start_workers(&self) -> RetrievalWorkers {
+        let this = self.clone();
+        let poller = tokio::spawn(async move {
+            let poll = Duration::from_millis(this.inner.jobs.poll_ms.clamp(10, 60_000));
+            loop {
+                this.queue_due_schedules().await;
+                this.claim_while_free().await;
+                let _ = tokio::time::timeout(poll, this.inner.wake.notified()).await;
+            }
+        });
+        RetrievalWorkers {
+            service: self.clone(),
+            poller,
+        }
+    }
+
+    /// Queues a run for each stream whose schedule is due, and moves its
+    /// schedule on to the next due time after now. Every process does this;
+    /// the unique index on (stream, due time) lets one run in per due time,
+    /// and a schedule that fell due several times while no process ran
+    /// queues one run, for the first of them.
+    async fn queue_due_schedules(&self) {
+        let now = Utc::now();
+        let due = match retrieval_runs::due_schedules(self.db(), now, 32).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "looking for due retrieval schedules failed");
+                return;
+            }
+        };
+        for (stream_id, due_at) in due {
+            if let Err(e) = self.queue_scheduled(stream_id, due_at, now).await {
+                tracing::warn!(stream_id, error = %e, "queueing a scheduled retrieval failed");
+            }
+        }
+    }
+
+    async fn queue_scheduled(
+        &self,
+        stream_id: i32,
+        due_at: chrono::DateTime<Utc>,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(), repository::RepoError> {
+        let db = self.db();
+        // A deleted stream's schedule went with it.
+        let Some(stream) = repository::streams::find(db, stream_id).await? else {
+            return Ok(());
+        };
+        let config = &stream.retrieval_config;
+        let next = config
+            .schedule
+            .as_ref()
+            .and_then(|s| crate::schedules::Parsed::of(s, "schedule").ok())
+            .and_then(|s| s.next_after(now));
+        if stream.is_active && !config.sources.is_empty() {
+            let queued = retrieval_runs::queue_scheduled(
+                db,
+                NewRetrieval {
+                    stream_id,
+                    org_id: stream.org_id,
+                    requested_by: None,
+                    trigger: RunTrigger::Schedule,
+                    due_at: Some(due_at),
+                    window_from: due_at - chrono::Duration::days(i64::from(config.lookback_days)),
+                    window_to: due_at,
+                },
+            )
+            .await?;
+            if queued.is_some() {
+                tracing::info!(stream_id, %due_at, "queued a scheduled retrieval");
+                self.inner.wake.notify_one();
+            }
+        }
+        retrieval_runs::move_schedule(db, stream_id, now, next).await
+    }
+
+    async fn claim_while_free(&self) {
+        while !self.inner.stopping.load(Ordering::Relaxed) {
+            let Ok(slot) = self.inner.slots.clone().try_acquire_owned() else {
+                return;
+            };
+            let now = Utc::now();
+            let ids = match retrieval_runs::claimable(self.db(), now, 16).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "looking for retrieval runs failed");
+                    return;
+                }
+            };
+            let mut claimed = None;
+            for id in ids {
+                match retrieval_runs::claim(
+                    self.db(),
+                    id,
+                    &self.inner.owner,
+                    now,
+                    self.lease_until(),
+                )
+                .await
+                {
+                    Ok(Some(run)) => {
+                        claimed = Some(run);
+                        break;
+                    }
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, run_id = id, "claiming a retrieval run failed");
+                        return;
+                    }
+                }
+            }
+            let Some(run) = claimed else { return };
+            tokio::spawn(self.clone().execute(run, slot));
+        }
+    }
+
+    fn lease(&self) -> Duration {
+        Duration::from_secs(self.inner.jobs.lease_secs.clamp(1, 86_400))
+    }
+
+    fn lease_until(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + chrono::Duration::from_std(self.lease()).unwrap_or_default()
+    }
+
+    /// Works on a claimed run until it ends, is halted, or is handed back.
+    async fn execute(self, run: RetrievalRun, slot: OwnedSemaphorePermit) {
+        let halted = Arc::new(AtomicBool::new(false));
+        let heartbeat = tokio::spawn(self.clone().heartbeat(run.id, halted.clone()));
+        let ended = if run.attempt > MAX_ATTEMPTS {
+            Err(Failure::Source(format!(
+                "abandoned after {MAX_ATTEMPTS} attempts"
+            )))
+        } else {
+            self.retrieve(&run, &halted).await
+        };
+        heartbeat.abort();
+        let db = self.db();
+        let owner = &self.inner.owner;
+        let result = match ended {
+            Ok(true) => retrieval_runs::finish(db, run.id, owner, RunStatus::Succeeded, None)
+                .await
+                .map(drop),
+            Err(Failure::Source(error)) => {
+                tracing::warn!(run_id = run.id, %error, "a retrieval run failed");
+                retrieval_runs::finish(db, run.id, owner, RunStatus::Failed, Some(error))
+                    .await
+                    .map(drop)
+            }
+            // Halted (cancelled, taken over, shutting down) or the database
+            // failed: the run goes back to the queue, or stays cancelled.
+            Ok(false) => retrieval_runs::release(db, run.id, owner).await,
+            Err(Failure::Store(e)) => {
+                tracing::warn!(run_id = run.id, error = %e, "storing a retrieval page failed");
+                retrieval_runs::release(db, run.id, owner).await
+            }
+        };
+        if let Err(e) = result {
+            // The lease expires and a process resumes the run.
+            tracing::warn!(run_id = run.id, error = %e, "ending a retrieval run failed");
+        }
+        drop(slot);
+        self.inner.wake.notify_one();
+    }
+
+    /// Renews the lease every third of its length; halts the run once the
+    /// lease is no longer this process's (cancelled, taken over).
+    async fn heartbeat(self, run_id: i32, halted: Arc<AtomicBool>) {
+        let mut every = tokio::time::interval(self.lease() / 3);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            match retrieval_runs::renew(self.db(), run_id, &self.inner.owner, self.lease_until())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    halted.store(true, Ordering::Relaxed);
+                    return;
+                }
+                Err(e) => tracing::warn!(run_id, error = %e, "renewing a retrieval lease failed"),
+            }
+        }
+    }
+
+    /// Reads the run's sources from where it stands: `true` when every
+    /// source was read, `false` when it was halted on the way.
+    async fn retrieve(&self, run: &RetrievalRun, halted: &AtomicBool) -> Result<bool, Failure> {
+        let Some(stream) = repository::streams::find(self.db(), run.stream_id)
+            .await
+            .map_err(store_failure)?
+        else {
+            return Err(Failure::Source("the stream no longer exists".into()));
+        };
+        let sources = stream.retrieval_config.sources;
+        let mut index = usize::try_from(run.source_index).unwrap_or(0);
+        let mut start = u64::try_from(run.next_start).unwrap_or(0);
+        while let Some(source) = sources.get(index) {
+            let read = match source {
+                Source::Pubmed { query, date_field } => {
+                    self.read_pubmed(run, halted, (index, start), query, *date_field)
+                        .await?
+                }
+                Source::Feed { url } => self.read_feed(run, halted, index, url).await?,
+            };
+            if !read {
+                return Ok(false);
+            }
+            index += 1;
+            start = 0;
+        }
+        Ok(true)
+    }
+
+    /// Reads a PubMed search from `at` (source, next record) a page at a
+    /// time; `false` when halted on the way.
+    async fn read_pubmed(
+        &self,
+        run: &RetrievalRun,
+        halted: &AtomicBool,
+        at: (usize, u64),
+        query: &str,
+        date_field: PubmedDateField,
+    ) -> Result<bool, Failure> {
+        let (index, mut start) = at;
+        let query = pubmed::Query {
+            term: query.to_owned(),
+            date_field: match date_field {
+                PubmedDateField::Entrez => DateField::Entrez,
+                PubmedDateField::Publication => DateField::Publication,
+            },
+            from: run.window_from.date_naive(),
+            to: run.window_to.date_naive(),
+        };
+        let history = self
+            .inner
+            .pubmed
+            .search(&query)
+            .await
+            .map_err(source_failure)?;
+        let total = history.count.min(RECORDS_PER_SOURCE);
+        let page_size = u64::from(self.inner.pubmed.page_size());
+        loop {
+            if self.halted(halted) {
+                return Ok(false);
+            }
+            let done = start >= total;
+            let page = if done {
+                PreparedFile::default()
+            } else {
+                let parsed = self
+                    .inner
+                    .pubmed
+                    .fetch(&history, start)
+                    .await
+                    .map_err(source_failure)?;
+                crate::cpu::run(move || candidates::prepare_parsed(parsed))
+                    .await
+                    .map_err(store_failure)?
+            };
+            let next = start + page_size;
+            let (next_index, next_start) = if done || next >= total {
+                (index + 1, 0)
+            } else {
+                (index, next)
+            };
+            let source = CandidateSource::Pubmed;
+            if !self
+                .store_page(run, source, &page, next_index, next_start)
+                .await?
+            {
+                return Ok(false);
+            }
+            if next_index != index {
+                return Ok(true);
+            }
+            start = next;
+        }
+    }
+
+    /// Reads a feed whole: one page.
+    async fn read_feed(
+        &self,
+        run: &RetrievalRun,
+        halted: &AtomicBool,
+        index: usize,
+        url: &str,
+    ) -> Result<bool, Failure> {
+        if self.halted(halted) {
+            return Ok(false);
+        }
+        let url = url::Url::parse(url).map_err(|e| Failure::Source(format!("feed {url}: {e}")))?;
+        let parsed = sources::feed::fetch(&self.inner.http, &url)
+            .await
+            .map_err(|e| Failure::Source(format!("feed {url}: {e}")))?;
+        let page = crate::cpu::run(move || candidates::prepare_parsed(parsed))
+            .await
+            .map_err(store_failure)?;
+        self.store_page(run, CandidateSource::Feed, &page, index + 1, 0)
+            .await
+    }
+
+    fn halted(&self, halted: &AtomicBool) -> bool {
+        halted.load(Ordering::Relaxed) || self.inner.stopping.load(Ordering::Relaxed)
+    }
+
+    /// Stores a page's candidates and moves the run on, in one transaction;
+    /// `false` (and nothing stored) when the run is no longer this
+    /// process's to write.
+    async fn store_page(
+        &self,
+        run: &RetrievalRun,
+        source: CandidateSource,
+        page: &PreparedFile,
+        next_index: usize,
+        next_start: u64,
+    ) -> Result<bool, Failure> {
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        let txn = repository::database::begin_write(self.db())
+            .await
+            .map_err(store_failure)?;
+        let stored = candidates::store(&txn, run.stream_id, &page.records, source, Some(run.id))
+            .await
+            .map_err(store_failure)?;
+        let step = Advance {
+            source_index: count(next_index),
+            next_start: i32::try_from(next_start).unwrap_or(i32::MAX),
+            retrieved: count(page.records.len() + page.duplicates + page.rejected.len()),
+            duplicates: count(page.duplicates + stored.known),
+            new_candidates: count(stored.new),
+            rejected: count(page.rejected.len()),
+        };
+        let advanced = retrieval_runs::advance(&txn, run.id, &self.inner.owner, step)
+            .await
+            .map_err(store_failure)?;
+        if !advanced {
+            let _ = txn.rollback().await;
+            return Ok(false);
+        }
+        txn.commit().await.map_err(store_failure)?;
+        Ok(true)
+    }
+}
+
+/// Why a run stopped short.
+enum Failure {
+    /// The source refused or kept failing (after the client's retries):
+    /// the run fails, naming it.
+    Source(String),
+    /// The database failed: the run goes back to the queue.
+    Store(String),
+}
+
+fn store_failure(e: impl std::fmt::Display) -> Failure {
+    Failure::Store(e.to_string())
+}
+
+fn source_failure(e: PubmedError) -> Failure {
+    Failure::Source(format!("PubMed: {e}"))
+}
+
+/// This process's retrieval workers, stopped by [`RetrievalWorkers::shutdown`].
+pub struct RetrievalWorkers {
+    service: RetrievalService,
+    poller: tokio::task::JoinHandle<()>,
+}
+
+impl RetrievalWorkers {
+    /// Stops taking runs; runs in progress stop at their next page and go
+    /// back to the queue (within `grace`; a run still asking its source
+    /// then is left to its lease).
+    pub async fn shutdown(self, grace: Duration) {
+        self.poller.abort();
+        let inner = &self.service.inner;
+        inner.stopping.store(true, Ordering::Relaxed);
+        let all = u32::try_from(inner.workers).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(grace, inner.slots.acquire_many(all)).await;
+    }
+}
