@@ -762,31 +762,36 @@ backend_tests! {
         }
         let b_run = start(b_report, w.admin_b.1.clone()).await;
         llm.set_latency(Duration::from_millis(100));
-        let finished = |run: String, token: String| {
+        // When each run was first claimed: a worker's choice is read from
+        // the order runs started in, which does not depend on how long each
+        // run then takes (A's later runs and B's differ in calls).
+        let started = |run: String, token: String| {
             let app = &app;
             async move {
-                let started = std::time::Instant::now();
+                let waited = std::time::Instant::now();
                 loop {
                     let run: Value = app.get(&run, &token).await.json().await.unwrap();
                     if run["status"] == "succeeded" {
-                        return chrono::DateTime::parse_from_rfc3339(run["finished_at"].as_str().unwrap()).unwrap();
+                        return chrono::DateTime::parse_from_rfc3339(run["started_at"].as_str().unwrap()).unwrap();
                     }
-                    assert!(started.elapsed() < Duration::from_secs(90), "{run}");
+                    assert!(waited.elapsed() < Duration::from_secs(90), "{run}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
         };
-        let b_done = finished(b_run, w.admin_b.1.clone()).await;
+        let b_started = started(b_run, w.admin_b.1.clone()).await;
         let mut a_before_b = 0;
         for run in a_runs {
-            if finished(run, w.admin_a.1.clone()).await < b_done {
+            if started(run, w.admin_a.1.clone()).await < b_started {
                 a_before_b += 1;
             }
         }
-        // Two of A's runs hold both workers when B's is queued; the first to
-        // end hands its worker to B, ahead of A's four queued before it.
-        // Oldest first, five or six of A's runs would have ended before B's.
-        assert!(a_before_b <= 3, "{a_before_b} of org A's runs ended before org B's");
+        // Two of A's runs hold both workers when B's is queued; the first
+        // worker to free takes B's (A has one running, B none), ahead of A's
+        // four queued before it. Should both of A's end before either
+        // worker chooses, the tie goes to the oldest, A's third: three at
+        // most. Oldest first, all six of A's would start before B's.
+        assert!(a_before_b <= 3, "{a_before_b} of org A's runs started before org B's");
         app.stop().await;
         llm.stop().await;
     }

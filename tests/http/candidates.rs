@@ -419,8 +419,9 @@ backend_tests! {
             (json!({"article_ids": [999_999]}), "article_ids[0]"),
             (json!({"candidate_ids": []}), "candidate_ids"),
             // One of the two lists, as the schema's `oneOf` says.
-            (json!({}), "body"),
-            (json!({"candidate_ids": [pooled[0].0], "article_ids": [first]}), "body"),
+            (json!({}), "candidate_ids"),
+            (json!({"candidate_ids": [pooled[0].0], "article_ids": [first]}), "article_ids"),
+            (json!({"article_ids": [first], "ids": [first]}), "ids"),
         ] {
             let r = app.post(&path, token, body.clone()).await;
             assert_eq!(r.status(), 422, "{body}");
@@ -458,6 +459,9 @@ backend_tests! {
         // A report past its draft takes no more.
         assert_eq!(app.post(&format!("/api/v1/reports/{report}/submit"), token, json!({})).await.status(), 200);
         let r = app.post(&path, token, json!({"article_ids": [w.articles[2]]})).await;
+        assert_eq!(r.status(), 409);
+        // Whatever the ids: the report's state answers before they are read.
+        let r = app.post(&path, token, json!({"article_ids": [999_999]})).await;
         assert_eq!(r.status(), 409);
         app.stop().await;
     }

@@ -215,7 +215,10 @@ impl CurationService {
         add: AddArticles,
     ) -> Result<Vec<i32>, ServiceError> {
         let db = &self.db;
-        let (_, stream) = get_for_change(db, actor, report_id).await?;
+        let (report, stream) = get_for_change(db, actor, report_id).await?;
+        // The state first: past draft no list of ids could be taken, and
+        // saying which of them are unknown would only mislead.
+        only_drafts_take_articles(report.approval_status)?;
         let mut errors = Vec::new();
         let (field, ids) = match &add {
             AddArticles::Candidates(ids) => ("candidate_ids", ids),
@@ -238,12 +241,8 @@ impl CurationService {
             return Err(ServiceError::Validation(errors));
         }
         let txn = self.begin(report_id).await?;
-        let status = reports::get(&txn, report_id).await?.approval_status;
-        if status != ApprovalStatus::Draft {
-            return Err(ConflictKind::ReportStatus.because(format!(
-                "a report that is {status} takes no more articles; only a draft does"
-            )));
-        }
+        // Again under the lock: the report may have moved since.
+        only_drafts_take_articles(reports::get(&txn, report_id).await?.approval_status)?;
         let mut present = associations::article_ids(&txn, report_id).await?;
         let new: Vec<i32> = articles
             .into_iter()
@@ -573,4 +572,13 @@ impl CurationService {
         .await?;
         moved(txn, actor, report, CurationEventType::Reject, Some(reason)).await
     }
+}
+
+fn only_drafts_take_articles(status: ApprovalStatus) -> Result<(), ServiceError> {
+    if status == ApprovalStatus::Draft {
+        return Ok(());
+    }
+    Err(ConflictKind::ReportStatus.because(format!(
+        "a report that is {status} takes no more articles; only a draft does"
+    )))
 }

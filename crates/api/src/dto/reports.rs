@@ -313,31 +313,66 @@ impl From<service::reports::Funnel> for FunnelOut {
 }
 
 /// Articles for a draft: candidates of its stream's pool (none excluded)
-/// or articles of the shared bibliography, by id; one of the two.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(untagged, deny_unknown_fields)]
-#[schema(example = json!({"candidate_ids": [12, 15]}))]
-pub enum AddArticlesRequest {
-    Candidates {
-        #[serde(deserialize_with = "whole::many")]
-        #[schema(schema_with = limits::AddedIds::schema)]
-        candidate_ids: Vec<i32>,
-    },
-    Articles {
-        #[serde(deserialize_with = "whole::many")]
-        #[schema(schema_with = limits::AddedIds::schema)]
-        article_ids: Vec<i32>,
-    },
+/// or articles of the shared bibliography, by id; exactly one of the two.
+/// Read as two optional fields and checked by [`TryFrom`], so that a body
+/// with both or neither is refused on the field at fault (an untagged enum
+/// would only say that no variant matched).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddArticlesRequest {
+    #[serde(default, deserialize_with = "whole_many")]
+    candidate_ids: Option<Vec<i32>>,
+    #[serde(default, deserialize_with = "whole_many")]
+    article_ids: Option<Vec<i32>>,
 }
 
-impl From<AddArticlesRequest> for service::curation::AddArticles {
-    fn from(r: AddArticlesRequest) -> Self {
-        match r {
-            AddArticlesRequest::Candidates { candidate_ids } => Self::Candidates(candidate_ids),
-            AddArticlesRequest::Articles { article_ids } => Self::Articles(article_ids),
+fn whole_many<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Vec<i32>>, D::Error> {
+    whole::many(de).map(Some)
+}
+
+impl TryFrom<AddArticlesRequest> for service::curation::AddArticles {
+    type Error = service::ServiceError;
+
+    fn try_from(r: AddArticlesRequest) -> Result<Self, Self::Error> {
+        match (r.candidate_ids, r.article_ids) {
+            (Some(ids), None) => Ok(Self::Candidates(ids)),
+            (None, Some(ids)) => Ok(Self::Articles(ids)),
+            (Some(_), Some(_)) => Err(service::ServiceError::invalid(
+                "article_ids",
+                "give candidate_ids or article_ids, not both",
+            )),
+            (None, None) => Err(service::ServiceError::invalid(
+                "candidate_ids",
+                "give candidate_ids or article_ids",
+            )),
         }
     }
 }
+
+// The schema states the rule `TryFrom` enforces: one object or the other,
+// nothing else in it.
+impl utoipa::PartialSchema for AddArticlesRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder};
+        let only = |field: &str| {
+            ObjectBuilder::new()
+                .property(field, limits::AddedIds::schema())
+                .required(field)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        OneOfBuilder::new()
+            .item(only("candidate_ids"))
+            .item(only("article_ids"))
+            .description(Some(
+                "Articles for a draft: candidates of its stream's pool (none excluded) \
+                 or articles of the shared bibliography, by id; exactly one of the two.",
+            ))
+            .examples([serde_json::json!({"candidate_ids": [1, 2]})])
+            .into()
+    }
+}
+
+impl ToSchema for AddArticlesRequest {}
 
 /// The articles a draft took, in their new rankings' order; articles it
 /// held already are left out.

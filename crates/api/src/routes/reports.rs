@@ -233,7 +233,7 @@ pub async fn add_articles(
     if_match: IfMatch,
     body: Json<AddArticlesRequest>,
 ) -> ApiResult<web::Json<AddedArticlesOut>> {
-    let add = service::curation::AddArticles::from(body.into_inner());
+    let add = service::curation::AddArticles::try_from(body.into_inner())?;
     let added = state
         .services
         .curation
