@@ -11,7 +11,9 @@
 use chrono::{DateTime, Utc};
 use entity::enums::RunStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, UpdateMany,
+};
 
 use crate::RepoError;
 
@@ -28,6 +30,69 @@ pub trait Leased: EntityTrait {
     /// The column a unique index keeps one active run per subject with
     /// (the report, the stream): set while queued or running, NULL after.
     fn active_subject() -> Self::Column;
+}
+
+/// The subject's queued or running run, if any.
+pub async fn active_for<E: Leased, C: ConnectionTrait>(
+    db: &C,
+    subject: i32,
+) -> Result<Option<E::Model>, RepoError> {
+    Ok(E::find()
+        .filter(E::active_subject().eq(subject))
+        .one(db)
+        .await?)
+}
+
+/// Queues a run of `subject` with `insert` (which answers `None` when the
+/// unique index on the active subject refused it), or returns the
+/// subject's active run; `true` when this call queued it.
+///
+/// Most concurrent callers join: one read, no refused insert. A run can end
+/// between a refused insert and the next read; then the next insert
+/// succeeds. Three rounds cover any real interleaving.
+// `insert` is a plain closure returning a future rather than an async
+// closure: the futures of async closures are not `Send` for every lifetime,
+// and callers spawn this on the runtime.
+pub async fn queue_or_join<E, C, F>(
+    db: &C,
+    subject: i32,
+    mut insert: impl FnMut() -> F,
+) -> Result<(E::Model, bool), RepoError>
+where
+    E: Leased,
+    C: ConnectionTrait,
+    F: std::future::Future<Output = Result<Option<E::Model>, RepoError>>,
+{
+    for _ in 0..3 {
+        if let Some(active) = active_for::<E, _>(db, subject).await? {
+            return Ok((active, false));
+        }
+        match insert().await {
+            Ok(Some(run)) => return Ok((run, true)),
+            Ok(None) => continue,
+            Err(e) if e.is_deadlock() => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(RepoError::Db(sea_orm::DbErr::Custom(format!(
+        "{}: the active run of {subject} kept changing",
+        E::default().table_name()
+    ))))
+}
+
+/// Who holds the run's lease now (none once it is given up or ended).
+pub async fn lease_owner<E: Leased, C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+) -> Result<Option<String>, RepoError> {
+    let owner: Option<Option<String>> = E::find()
+        .select_only()
+        .column(E::lease_owner())
+        .filter(E::id().eq(id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(owner.flatten())
 }
 
 /// Condition of a run any process may claim now: queued, or running under

@@ -43,24 +43,15 @@ pub async fn queue_or_join<C: ConnectionTrait>(
     db: &C,
     new: NewRetrieval,
 ) -> Result<(RetrievalRun, bool), RepoError> {
-    // As in summary runs: the unique index on `active_stream_id` decides a
-    // race; a run ending between a refused insert and the read lets the
-    // next round insert.
-    for _ in 0..3 {
-        if let Some(active) = active_for_stream(db, new.stream_id).await? {
-            return Ok((active, false));
+    let new = &new;
+    leases::queue_or_join::<retrieval_run::Entity, _, _>(db, new.stream_id, move || async move {
+        match insert(db, new).await {
+            Ok(run) => Ok(Some(run)),
+            Err(RepoError::Duplicate(_)) => Ok(None),
+            Err(other) => Err(other),
         }
-        match insert(db, &new).await {
-            Ok(run) => return Ok((run, true)),
-            Err(RepoError::Duplicate(_)) => continue,
-            Err(e) if e.is_deadlock() => continue,
-            Err(other) => return Err(other),
-        }
-    }
-    Err(RepoError::Db(sea_orm::DbErr::Custom(format!(
-        "stream {}: its active retrieval kept changing",
-        new.stream_id
-    ))))
+    })
+    .await
 }
 
 /// The row of a run queued now, as the columns store it (microseconds).
@@ -259,10 +250,7 @@ pub async fn active_for_stream<C: ConnectionTrait>(
     db: &C,
     stream_id: i32,
 ) -> Result<Option<RetrievalRun>, RepoError> {
-    Ok(retrieval_run::Entity::find()
-        .filter(Column::ActiveStreamId.eq(stream_id))
-        .one(db)
-        .await?)
+    leases::active_for::<retrieval_run::Entity, _>(db, stream_id).await
 }
 
 pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<RetrievalRun>, RepoError> {

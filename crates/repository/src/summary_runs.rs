@@ -74,24 +74,11 @@ pub async fn queue_or_join<C: ConnectionTrait>(
     db: &C,
     new: NewRun,
 ) -> Result<(SummaryRun, bool), RepoError> {
-    // Most concurrent callers join: one read, no refused insert. A run can
-    // finish between a refused insert and the next read; then the next
-    // insert succeeds. Three rounds cover any real interleaving.
-    for _ in 0..3 {
-        if let Some(active) = active_for_report(db, new.report_id).await? {
-            return Ok((active, false));
-        }
-        match insert(db, &new, None).await {
-            Ok(Some(run)) => return Ok((run, true)),
-            Ok(None) => continue,
-            Err(e) if e.is_deadlock() => continue,
-            Err(other) => return Err(other),
-        }
-    }
-    Err(RepoError::Db(sea_orm::DbErr::Custom(format!(
-        "report {}: its active run kept changing",
-        new.report_id
-    ))))
+    let new = &new;
+    leases::queue_or_join::<summary_run::Entity, _, _>(db, new.report_id, move || {
+        insert(db, new, None)
+    })
+    .await
 }
 
 /// Inserts the report's run: queued, or with `lease` already claimed by
@@ -170,10 +157,7 @@ pub async fn active_for_report<C: ConnectionTrait>(
     db: &C,
     report_id: i32,
 ) -> Result<Option<SummaryRun>, RepoError> {
-    Ok(summary_run::Entity::find()
-        .filter(Column::ActiveReportId.eq(report_id))
-        .one(db)
-        .await?)
+    leases::active_for::<summary_run::Entity, _>(db, report_id).await
 }
 
 /// The run with this id.

@@ -346,25 +346,17 @@ impl RetrievalService {
         self.inner.wake.notify_one();
     }
 
-    /// Renews the lease every third of its length; halts the run once the
-    /// lease is no longer this process's (cancelled, taken over).
+    /// Keeps the run's lease; halts the run once it is no longer this
+    /// process's (cancelled, taken over).
     async fn heartbeat(self, run_id: i32, halted: Arc<AtomicBool>) {
-        let mut every = tokio::time::interval(self.lease() / 3);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        every.tick().await;
-        loop {
-            every.tick().await;
-            match retrieval_runs::renew(self.db(), run_id, &self.inner.owner, self.lease_until())
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    halted.store(true, Ordering::Relaxed);
-                    return;
-                }
-                Err(e) => tracing::warn!(run_id, error = %e, "renewing a retrieval lease failed"),
-            }
-        }
+        crate::lease_keeper::keep::<entity::retrieval_run::Entity>(
+            self.db(),
+            run_id,
+            &self.inner.owner,
+            self.lease(),
+        )
+        .await;
+        halted.store(true, Ordering::Relaxed);
     }
 
     /// Reads the run's sources from where it stands: `true` when every

@@ -296,38 +296,21 @@ impl SummaryService {
         self.local.wake.notify_one();
     }
 
-    /// Renews the lease every third of its length; halts the run when it
-    /// was cancelled or taken over.
+    /// Keeps the run's lease; halts the run when it was cancelled or taken
+    /// over.
     async fn heartbeat(self, run_id: i32, halt: Arc<HaltFlag>) {
-        let mut every = tokio::time::interval(self.local.lease() / 3);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        every.tick().await;
-        loop {
-            every.tick().await;
-            match summary_runs::renew(
-                &self.db,
-                run_id,
-                &self.local.owner,
-                self.local.lease_until(),
-            )
-            .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    let why = match summary_runs::find(&self.db, run_id).await {
-                        Ok(Some(run)) if run.lease_owner.as_deref() == Some(&self.local.owner) => {
-                            Halt::Cancelled
-                        }
-                        _ => Halt::Lost,
-                    };
-                    halt.set(why);
-                    return;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, run_id, "renewing a summary run's lease failed")
-                }
-            }
-        }
+        use crate::lease_keeper::{self, Lost};
+        let lost = lease_keeper::keep::<entity::summary_run::Entity>(
+            &self.db,
+            run_id,
+            &self.local.owner,
+            self.local.lease(),
+        )
+        .await;
+        halt.set(match lost {
+            Lost::Cancelled => Halt::Cancelled,
+            Lost::TakenOver => Halt::Lost,
+        });
     }
 }
 
