@@ -37,6 +37,7 @@ const CONTRACT: &[&str] = &[
     "get /api/v1/streams/{stream_id}/retrieval-runs",
     "get /api/v1/retrieval-runs/{run_id}",
     "delete /api/v1/retrieval-runs/{run_id}",
+    "get /api/v1/retrieval-runs/{run_id}/events",
     "post /api/v1/articles/bulk",
     "patch /api/v1/articles/bulk",
     "get /api/v1/articles",

@@ -112,6 +112,54 @@ backend_tests! {
 }
 
 backend_tests! {
+    async fn a_runs_event_stream_sends_each_page_then_the_end_and_closes(backend: Backend) {
+        use futures::StreamExt;
+        use eventsource_stream::Eventsource;
+        let eutils = EUtils::start(sample_records(25)).await.unwrap();
+        let base = eutils.base_url();
+        // Pages of five at NCBI's pace: the run outlasts the stream's opening.
+        let app = spawn_app_with(backend, move |s| {
+            s.sources.allow_private = true;
+            s.sources.pubmed.base_url = base;
+            s.sources.pubmed.page_size = 5;
+            s.jobs.poll_ms = 50;
+        })
+        .await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let stream = stream_searching(&app, token, "fixture").await;
+        let r = app.post(&format!("/api/v1/streams/{stream}/retrievals"), token, json!({})).await;
+        assert_eq!(r.status(), 202);
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        let events = app.client.get(format!("{}{location}/events", app.address)).bearer_auth(token).send().await.unwrap();
+        assert_eq!(events.status(), 200);
+        assert_eq!(events.headers()["content-type"], "text/event-stream");
+        // Read by an SSE parser; the stream ends by itself when the run does.
+        let parsed: Vec<(String, Value)> = tokio::time::timeout(
+            Duration::from_secs(90),
+            events.bytes_stream().eventsource().map(|e| {
+                let e = e.expect("a well-formed event");
+                (e.event, serde_json::from_str(&e.data).expect("the run as JSON"))
+            }).collect::<Vec<_>>(),
+        )
+        .await
+        .expect("the stream closed");
+        let (last, ended) = parsed.last().unwrap();
+        assert_eq!(last, "succeeded", "{parsed:?}");
+        assert_eq!(counts(ended), [23, 0, 23, 0], "{ended}");
+        assert!(parsed[..parsed.len() - 1].iter().all(|(name, _)| name == "progress"), "{parsed:?}");
+        let found: Vec<i64> = parsed.iter().map(|(_, run)| run["new_candidates"].as_i64().unwrap()).collect();
+        assert!(found.windows(2).all(|f| f[0] <= f[1]), "the count only grows: {found:?}");
+        assert!(found.iter().any(|n| (1..23).contains(n)), "a page between start and end was sent: {found:?}");
+        // An ended run's stream is its last state, at once.
+        let again = app.client.get(format!("{}{location}/events", app.address)).bearer_auth(token).send().await.unwrap().text().await.unwrap();
+        assert!(again.starts_with("event: succeeded\n"), "{again}");
+        app.stop().await;
+        eutils.stop().await;
+    }
+}
+
+backend_tests! {
     async fn a_source_that_fails_is_retried_and_then_named_in_the_failed_run(backend: Backend) {
         let eutils = EUtils::start(sample_records(12)).await.unwrap();
         let app = app_reading(backend, &eutils).await;
@@ -151,6 +199,7 @@ backend_tests! {
         let run = retrieve(&app, &w.admin_a.1, stream).await;
         let path = format!("/api/v1/retrieval-runs/{}", run["id"]);
         assert_eq!(app.get(&path, &w.admin_b.1).await.status(), 404);
+        assert_eq!(app.get(&format!("{path}/events"), &w.admin_b.1).await.status(), 404);
         let r = app.request(Method::DELETE, &path, Some(&w.admin_a.1), None).await;
         assert_eq!(r.status(), 409, "it has ended");
         // A stream without sources has nothing to retrieve.

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod dto;
 pub mod error;
+mod event_stream;
 pub mod extractors;
 pub mod json_body;
 pub mod json_guard;

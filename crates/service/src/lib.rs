@@ -86,6 +86,7 @@ pub mod curation;
 pub mod database;
 pub mod demo;
 pub mod error;
+pub mod follow;
 mod lease_keeper;
 pub mod limits;
 pub mod login_throttle;

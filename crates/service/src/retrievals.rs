@@ -21,12 +21,13 @@ use repository::{Page, Paginated};
 use sea_orm::DatabaseConnection;
 use sources::outbound::{Outbound, Policy};
 use sources::pubmed::{self, DateField, Pubmed, PubmedError};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 pub use repository::retrieval_runs::RetrievalRun;
 
 use crate::access::Actor;
 use crate::candidates::{self, PreparedFile};
+use crate::follow::{self, Feed, Followed};
 use crate::stream_config::{PubmedDateField, Source};
 use crate::{ConflictKind, JobSettings, ServiceError, SourceSettings, StartupError};
 
@@ -57,6 +58,12 @@ struct Inner {
     wake: Notify,
     /// Set on shutdown: runs stop at the next page and go back to the queue.
     stopping: AtomicBool,
+    /// Ticks whenever a run changes here (a page stored, an end, a
+    /// cancel): the followers' readers look again then, and at each poll
+    /// for runs other processes work on.
+    changed: watch::Sender<()>,
+    /// The runs this process's event streams follow.
+    followed: Followed<RetrievalRun>,
 }
 
 impl RetrievalService {
@@ -98,6 +105,8 @@ impl RetrievalService {
                 slots: Arc::new(Semaphore::new(workers)),
                 wake: Notify::new(),
                 stopping: AtomicBool::new(false),
+                changed: watch::channel(()).0,
+                followed: Followed::default(),
                 jobs,
             }),
         })
@@ -176,7 +185,28 @@ impl RetrievalService {
                 retrieval_runs::get(self.db(), run_id).await?.status
             )));
         }
+        self.tell_followers();
         Ok(retrieval_runs::get(self.db(), run_id).await?)
+    }
+
+    /// A run of a stream the caller curates, now and as it changes: the
+    /// receiver holds the latest state, and its sender goes away after the
+    /// run's last state.
+    pub async fn follow(
+        &self,
+        actor: &Actor,
+        run_id: i32,
+    ) -> Result<watch::Receiver<RetrievalRun>, ServiceError> {
+        let run = self.run_of(actor, run_id).await?;
+        Ok(follow::follow(self, run, run_id))
+    }
+
+    fn tell_followers(&self) {
+        self.inner.changed.send_replace(());
+    }
+
+    fn poll(&self) -> Duration {
+        Duration::from_millis(self.inner.jobs.poll_ms.clamp(10, 60_000))
     }
 
     /// Starts this process's retrieval workers on the current runtime: runs
@@ -185,7 +215,7 @@ impl RetrievalService {
     pub fn start_workers(&self) -> RetrievalWorkers {
         let this = self.clone();
         let poller = tokio::spawn(async move {
-            let poll = Duration::from_millis(this.inner.jobs.poll_ms.clamp(10, 60_000));
+            let poll = this.poll();
             loop {
                 this.queue_due_schedules().await;
                 this.claim_while_free().await;
@@ -342,6 +372,7 @@ impl RetrievalService {
             // The lease expires and a process resumes the run.
             tracing::warn!(run_id = run.id, error = %e, "ending a retrieval run failed");
         }
+        self.tell_followers();
         drop(slot);
         self.inner.wake.notify_one();
     }
@@ -514,7 +545,32 @@ impl RetrievalService {
             return Ok(false);
         }
         txn.commit().await.map_err(store_failure)?;
+        self.tell_followers();
         Ok(true)
+    }
+}
+
+impl Feed for RetrievalService {
+    type Run = RetrievalRun;
+
+    fn followed(&self) -> &Followed<RetrievalRun> {
+        &self.inner.followed
+    }
+
+    async fn until_changed(&self, _run_id: i32) {
+        // Any run's change here wakes every reader: a run changes once per
+        // page, and a reader that finds nothing new sends nothing.
+        let mut changes = self.inner.changed.subscribe();
+        let _ = tokio::time::timeout(self.poll(), changes.changed()).await;
+    }
+
+    async fn read(&self, run_id: i32) -> Result<Option<RetrievalRun>, repository::RepoError> {
+        // A deleted stream takes its runs with it.
+        retrieval_runs::find(self.db(), run_id).await
+    }
+
+    fn retry_after(&self) -> Duration {
+        self.poll()
     }
 }
 

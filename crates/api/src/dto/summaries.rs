@@ -204,13 +204,14 @@ pub enum RunEventName {
     Cancelled,
 }
 
-/// One Server-Sent Event of `GET /summary-runs/{id}/events`, as an SSE
-/// parser reads it; the stream closes after the first event that is not
-/// `progress`.
+/// One Server-Sent Event of `GET /summary-runs/{id}/events` or
+/// `GET /retrieval-runs/{id}/events`, as an SSE parser reads it; the stream
+/// closes after the first event that is not `progress`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunEvent {
     pub event: RunEventName,
-    /// The run at that moment: a `SummaryRunOut` as JSON text.
+    /// The run at that moment as JSON text: a `SummaryRunOut` or a
+    /// `RetrievalRunOut`.
     #[schema(pattern = r"^\{")]
     pub data: String,
     /// Milliseconds since the epoch of the run's last change.

@@ -1,11 +1,12 @@
 //! Retrieval runs: started by a stream's curators, followed, listed and
 //! cancelled by them.
 
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::dto::{List, RetrievalRunOut};
+use crate::dto::{List, RetrievalRunOut, RunEvent};
 use crate::error::ApiResult;
+use crate::event_stream;
 use crate::extractors::{AuthUser, PageParams};
 use crate::state::AppState;
 
@@ -84,9 +85,29 @@ pub async fn cancel(
     Ok(web::Json(run.into()))
 }
 
+/// Live progress as Server-Sent Events, as for summary runs: the run now,
+/// an event per page stored (`progress`), and a last one named after how
+/// it ended (`succeeded`, `failed`, `cancelled`), after which the stream
+/// closes. Keep-alive comments, token checks and the per-user bound on open
+/// streams are those of `GET /summary-runs/{run_id}/events`.
+#[utoipa::path(operation_id = "streamRetrievalRunEvents", tag = "candidates", security(("bearer" = [])),
+    responses((status = 200, description = "`text/event-stream`: one `RunEvent` per change of the run, its `data` a `RetrievalRunOut`", content_type = "text/event-stream", body = RunEvent),
+        (status = 429, description = "The caller holds `server.max_event_streams_per_user` streams open on this process; retry after `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/retrieval-runs/{run_id}/events")]
+pub async fn events(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<HttpResponse> {
+    let follow = state.services.retrievals.follow(&user.0, path.into_inner());
+    event_stream::respond(&req, &state, user.0.id, follow).await
+}
+
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(start)
         .service(get)
         .service(list)
-        .service(cancel);
+        .service(cancel)
+        .service(events);
 }

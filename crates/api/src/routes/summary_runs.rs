@@ -1,20 +1,15 @@
 //! Summary runs: progress, history, cancel, and live progress as
 //! Server-Sent Events.
 
-use std::time::{Duration, Instant};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, delete, get, web};
-use futures::StreamExt;
-use service::ServiceError;
-use service::summaries::SummaryRun;
-use tokio::sync::watch;
 
 use crate::dto::{List, RunCallOut, RunEvent, SummaryRunOut};
 use crate::error::ApiResult;
-use crate::extractors::{AuthUser, PageParams, bearer};
-use crate::state::{AppState, StreamSlot};
+use crate::event_stream;
+use crate::extractors::{AuthUser, PageParams};
+use crate::state::AppState;
 
 /// A summary run: status, stage, progress and cost so far.
 #[utoipa::path(operation_id = "getSummaryRun", tag = "summaries", security(("bearer" = [])),
@@ -97,7 +92,8 @@ pub async fn cancel(
 /// An idle stream sends a comment every `server.event_keep_alive_secs`; the
 /// token is checked again at least that often, and the stream closes once
 /// it no longer holds. One user holds at most
-/// `server.max_event_streams_per_user` streams open on a process.
+/// `server.max_event_streams_per_user` streams open on a process (of
+/// summary and retrieval runs together).
 #[utoipa::path(operation_id = "streamSummaryRunEvents", tag = "summaries", security(("bearer" = [])),
     responses((status = 200, description = "`text/event-stream`: one `RunEvent` per change of the run", content_type = "text/event-stream", body = RunEvent),
         (status = 429, description = "The caller holds `server.max_event_streams_per_user` streams open on this process; retry after `Retry-After`", body = crate::error::Problem, content_type = "application/problem+json")))]
@@ -108,102 +104,8 @@ pub async fn events(
     user: AuthUser,
     path: web::Path<i32>,
 ) -> ApiResult<HttpResponse> {
-    let slot = state
-        .event_streams
-        .open(user.0.id)
-        .ok_or_else(|| ServiceError::RateLimited {
-            detail: format!(
-                "at most {} live event streams may be open at once per user",
-                state.event_streams.cap()
-            ),
-            retry_after: state.event_keep_alive,
-        })?;
-    let mut changes = state
-        .services
-        .summaries
-        .follow(&user.0, path.into_inner())
-        .await?;
-    let first = changes.borrow_and_update().clone();
-    let follower = Follower {
-        changes,
-        seen: first.clone(),
-        token: bearer(&req)?.to_owned(),
-        auth: state.services.auth.clone(),
-        keep_alive: state.event_keep_alive,
-        checked: Instant::now(),
-        _slot: slot,
-    };
-    let rest = futures::stream::unfold(Some(follower), |follower| async move {
-        let mut follower = follower?;
-        let next = follower.next().await?;
-        Some((next, Some(follower)))
-    });
-    let body = futures::stream::once(async move { event(&first) })
-        .chain(rest)
-        .map(Ok::<_, actix_web::Error>);
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("Cache-Control", "no-cache"))
-        // Proxies that buffer responses (nginx) would hold events back.
-        .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(body))
-}
-
-/// One open event stream: the run's changes, and the token it was opened
-/// with, checked again every keep-alive.
-struct Follower {
-    changes: watch::Receiver<SummaryRun>,
-    seen: SummaryRun,
-    token: String,
-    auth: service::auth::AuthService,
-    keep_alive: Duration,
-    checked: Instant,
-    _slot: StreamSlot,
-}
-
-impl Follower {
-    /// The next chunk to send, or `None` to close the stream: after the
-    /// run's last state, once the token stops holding, or when the run can
-    /// no longer be read.
-    async fn next(&mut self) -> Option<Bytes> {
-        if self.seen.status.is_finished() {
-            return None;
-        }
-        let left = self.keep_alive.saturating_sub(self.checked.elapsed());
-        let changed = tokio::time::timeout(left, self.changes.changed()).await;
-        if self.checked.elapsed() >= self.keep_alive {
-            if self.auth.validate_token(&self.token).await.is_err() {
-                return None;
-            }
-            self.checked = Instant::now();
-        }
-        match changed {
-            Err(_) => Some(Bytes::from_static(b": keep-alive\n\n")),
-            // The latest state is read even when the reader is gone: it may
-            // be the run's last.
-            Ok(_) => {
-                let run = self.changes.borrow_and_update().clone();
-                if run == self.seen {
-                    return None;
-                }
-                self.seen = run;
-                Some(event(&self.seen))
-            }
-        }
-    }
-}
-
-fn event(run: &SummaryRun) -> Bytes {
-    let name = if run.status.is_finished() {
-        run.status.to_string()
-    } else {
-        "progress".to_owned()
-    };
-    let data = serde_json::to_string(&SummaryRunOut::from(run.clone())).unwrap_or_default();
-    Bytes::from(format!(
-        "event: {name}\nid: {}\ndata: {data}\n\n",
-        run.updated_at.timestamp_millis()
-    ))
+    let follow = state.services.summaries.follow(&user.0, path.into_inner());
+    event_stream::respond(&req, &state, user.0.id, follow).await
 }
 
 /// This module's routes, mounted under `/api/v1`; the OpenAPI operations come

@@ -126,7 +126,7 @@ pub struct SummaryService {
     /// This process's share of the durable runs: its workers and leases.
     local: Arc<workers::Local>,
     /// The runs this process's event streams follow.
-    followed: Arc<follow::Followed>,
+    followed: Arc<crate::follow::Followed<SummaryRun>>,
 }
 
 /// LLM settings of one stage: the stream's `llm_config` over the defaults.
