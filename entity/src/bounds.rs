@@ -70,6 +70,38 @@ pub fn is_web_link(url: &str) -> bool {
     url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
+/// A relative path of at most `MAX` characters inside a directory the
+/// operator names: components of letters, digits, `.`, `_` and `-` that
+/// start with a letter or digit, joined by `/`. No component can be `..`
+/// or hidden, and nothing can be absolute, so the path stays inside.
+pub struct RelativePath<const MAX: usize>;
+
+impl<const MAX: usize> RelativePath<MAX> {
+    pub fn refusal(path: &str) -> Option<String> {
+        if path.chars().count() > MAX {
+            return Some(format!("must be at most {MAX} characters"));
+        }
+        (!is_relative_path(path)).then(|| {
+            "must be a relative path of names made of letters, digits, `.`, `_` and `-`, \
+             each starting with a letter or digit, joined by `/`"
+                .to_owned()
+        })
+    }
+}
+
+/// Whether `path` is a [`RelativePath`] (length aside).
+pub fn is_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        })
+}
+
 /// An integer from `MIN` to `MAX`.
 pub struct Range<const MIN: i64, const MAX: i64>;
 
@@ -114,6 +146,8 @@ mod schemas {
     /// An absolute `http`/`https` URL (the service parses it as well).
     pub const WEB_LINK: &str =
         r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][^\s\u0000]*)?$";
+    /// A [`RelativePath`]: the same rule as `is_relative_path`.
+    pub const RELATIVE_PATH: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$";
     /// Text without NUL characters, which every request refuses.
     pub const NO_NUL: &str = r"^[^\u0000]*$";
 
@@ -168,6 +202,17 @@ mod schemas {
                 .schema_type(of(Type::String, nullable))
                 .max_length(Some(MAX))
                 .pattern(Some(WEB_LINK))
+        }
+        schema_fns!();
+    }
+
+    impl<const MAX: usize> RelativePath<MAX> {
+        fn describe(nullable: bool) -> ObjectBuilder {
+            ObjectBuilder::new()
+                .schema_type(of(Type::String, nullable))
+                .min_length(Some(1))
+                .max_length(Some(MAX))
+                .pattern(Some(RELATIVE_PATH))
         }
         schema_fns!();
     }
@@ -237,3 +282,31 @@ mod schemas {
 
 #[cfg(feature = "openapi")]
 pub use schemas::{Item, NO_NUL, of as schema_type};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_path_cannot_climb_hide_or_start_at_the_root() {
+        for ok in ["feed.atom", "journals/nejm-toc.xml", "a/b/c_1-2.json"] {
+            assert!(is_relative_path(ok), "{ok}");
+        }
+        for refused in [
+            "",
+            "/etc/passwd",
+            "../secret",
+            "a/../b",
+            "a/./b",
+            ".hidden",
+            "a//b",
+            "a/",
+            "a b",
+            "a\\b",
+            "ü.xml",
+        ] {
+            assert!(!is_relative_path(refused), "{refused:?}");
+        }
+        assert!(RelativePath::<8>::refusal("abcdefghi").is_some());
+    }
+}

@@ -50,6 +50,7 @@ pub type SourceQuery = Text<1, { limits::QUERY_CHARS }, true>;
 pub type LookbackDays = crate::bounds::Range<1, { limits::LOOKBACK_DAYS }>;
 pub type CronText = Text<1, 200, true>;
 pub type FeedUrl = crate::bounds::WebLink<2048>;
+pub type FeedFilePath = crate::bounds::RelativePath<255>;
 pub type TimeZoneName = Text<1, 64, true>;
 
 /// `presentation_config`: the categories a report's articles are filed under.
@@ -227,6 +228,14 @@ pub enum Source {
     Feed {
         #[cfg_attr(feature = "openapi", schema(schema_with = FeedUrl::schema))]
         url: String,
+    },
+    /// An RSS, Atom or JSON feed stored as a file in the server's
+    /// `sources.feed_files_dir` (a folder another system drops feeds in;
+    /// the demo's bundled feed), read whole each run: `path` is relative to
+    /// that folder. Refused where no folder is configured.
+    FeedFile {
+        #[cfg_attr(feature = "openapi", schema(schema_with = FeedFilePath::schema))]
+        path: String,
     },
 }
 

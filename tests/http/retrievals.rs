@@ -417,3 +417,58 @@ backend_tests! {
         eutils.stop().await;
     }
 }
+
+backend_tests! {
+    async fn a_feed_file_of_the_configured_folder_is_read_and_no_path_leaves_the_folder(backend: Backend) {
+        let root = std::env::temp_dir().join(format!("curio-feed-files-{}-{backend:?}-{}", std::process::id(), chrono::Utc::now().timestamp_micros()));
+        let folder = root.join("feeds");
+        tokio::fs::create_dir_all(folder.join("journals")).await.unwrap();
+        tokio::fs::write(folder.join("journals/immunology.atom"), ATOM).await.unwrap();
+        tokio::fs::write(root.join("outside.atom"), ATOM).await.unwrap();
+        let dir = folder.to_string_lossy().into_owned();
+        let app = spawn_app_with(backend, move |s| {
+            s.sources.feed_files_dir = dir;
+            s.jobs.poll_ms = 50;
+        })
+        .await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let with_source = |path: &str| json!({"stream_name": format!("File {path}"), "purpose": "P.", "scope": "organization",
+            "retrieval_config": {"sources": [{"kind": "feed_file", "path": path}]}});
+        let r = app.post("/api/v1/streams", token, with_source("journals/immunology.atom")).await;
+        assert_eq!(r.status(), 201);
+        let stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let run = retrieve(&app, token, stream).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        // Three entries: two works, one without a title.
+        assert_eq!(counts(&run), [3, 0, 2, 1], "{run}");
+        let pool: Value = app.get(&format!("/api/v1/streams/{stream}/candidates?source=feed"), token).await.json().await.unwrap();
+        assert_eq!(pool["meta"]["total"], 2, "{pool}");
+        // No path leaves the folder, and the field at fault is named.
+        for escape in ["../outside.atom", "/etc/passwd", "journals/../../outside.atom", ".hidden"] {
+            let r = app.post("/api/v1/streams", token, with_source(escape)).await;
+            assert_eq!(r.status(), 422, "{escape}");
+            let problem: Value = r.json().await.unwrap();
+            assert_eq!(problem["errors"][0]["field"], "retrieval_config.sources[0].path", "{problem}");
+        }
+        // A file that is not there fails the run, naming it.
+        let r = app.request(Method::PATCH, &format!("/api/v1/streams/{stream}"), Some(token),
+            Some(json!({"retrieval_config": {"sources": [{"kind": "feed_file", "path": "journals/gone.atom"}]}}))).await;
+        assert_eq!(r.status(), 200);
+        let failed = retrieve(&app, token, stream).await;
+        assert_eq!(failed["status"], "failed");
+        assert!(failed["error"].as_str().unwrap().contains("journals/gone.atom"), "{failed}");
+        app.stop().await;
+
+        // A server without a folder takes no feed file source.
+        let bare = spawn_app_with(backend, |_| {}).await;
+        let w = world(&bare).await;
+        let r = bare.post("/api/v1/streams", &w.admin_a.1, with_source("journals/immunology.atom")).await;
+        assert_eq!(r.status(), 422);
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "retrieval_config.sources[0].path", "{problem}");
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("sources.feed_files_dir"), "{problem}");
+        bare.stop().await;
+        tokio::fs::remove_dir_all(&root).await.unwrap();
+    }
+}

@@ -58,6 +58,10 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         settings.check_serving().map_err(anyhow::Error::msg)?;
+        if settings.app.demo && settings.sources.feed_files().is_none() {
+            // The demo stream reads a bundled feed from there, offline.
+            settings.sources.feed_files_dir = "data/feeds".into();
+        }
         if settings.auth.jwt_secret.is_none()
             && let Some(file) = settings.database.sqlite_path()
         {

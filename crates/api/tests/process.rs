@@ -502,7 +502,7 @@ async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_
         .clone();
     let pool: Value = client
         .get(format!(
-            "http://127.0.0.1:{port}/api/v1/streams/{watch}/candidates"
+            "http://127.0.0.1:{port}/api/v1/streams/{watch}/candidates?source=import"
         ))
         .bearer_auth(&token)
         .send()
@@ -512,6 +512,34 @@ async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_
         .await
         .unwrap();
     assert_eq!(pool["meta"]["total"], 4, "{pool}");
+    // ...and the bundled feed, read from data/feeds by the retrieval the
+    // demo started: two works more, a third already in the pool.
+    let waiting = Instant::now();
+    let run = loop {
+        let runs: Value = client
+            .get(format!(
+                "http://127.0.0.1:{port}/api/v1/streams/{watch}/retrieval-runs"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let run = runs["data"][0].clone();
+        if run["status"] == "succeeded" {
+            break run;
+        }
+        assert!(waiting.elapsed() < Duration::from_secs(30), "{runs}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (&run["new_candidates"], &run["duplicates"]),
+        (&json!(2), &json!(1)),
+        "{run}"
+    );
+    assert!(dir.join("data/feeds/curio-demo-preprints.atom").is_file());
     let statuses: Vec<&str> = pool["data"]
         .as_array()
         .unwrap()

@@ -168,6 +168,7 @@ impl Services {
                 ),
             ],
         };
+        let demo_feed = self.place_demo_feed().await?;
         let org_stream = self.streams.create(curator,
         CreateStream {
             stream_name: "Immuno-oncology watch".into(),
@@ -189,6 +190,7 @@ impl Services {
                     label: label.into(),
                 })
                 .collect(),
+                sources: demo_feed.into_iter().collect(),
                 ..Default::default()
             }),
         },
@@ -250,7 +252,33 @@ impl Services {
         self.curation.submit(curator, week1.id).await?;
         self.curation.approve(curator, week1.id).await?;
         self.fill_pool(curator, org_stream.id).await?;
+        if !org_stream.retrieval_config.sources.is_empty() {
+            // Read by the retrieval workers once they start.
+            self.retrievals.start(curator, org_stream.id).await?;
+        }
         Ok(true)
+    }
+
+    /// Puts the bundled feed in `sources.feed_files_dir` (which `--demo`
+    /// sets when it is empty): the demo stream's source, read without a
+    /// network. `None` when no folder is configured.
+    async fn place_demo_feed(&self) -> Result<Option<crate::stream_config::Source>, ServiceError> {
+        const NAME: &str = "curio-demo-preprints.atom";
+        let Some(dir) = self.sources.feed_files() else {
+            return Ok(None);
+        };
+        let written = async {
+            tokio::fs::create_dir_all(&dir).await?;
+            tokio::fs::write(dir.join(NAME), include_bytes!("../demo/preprints.atom")).await
+        };
+        written.await.map_err(|e| {
+            ServiceError::Internal(
+                format!("writing the demo feed to {}: {e}", dir.display()).into(),
+            )
+        })?;
+        Ok(Some(crate::stream_config::Source::FeedFile {
+            path: NAME.into(),
+        }))
     }
 
     /// The demo stream's candidate pool: a PubMed XML file and an RIS file

@@ -196,9 +196,7 @@ impl Services {
     pub fn with_sources(mut self, sources: SourceSettings) -> Result<Self, StartupError> {
         self.retrievals =
             retrievals::RetrievalService::new(self.db.clone(), &sources, self.jobs.clone())?;
-        self.streams = self
-            .streams
-            .with_min_schedule_secs(sources.min_schedule_interval_secs);
+        self.streams = self.streams.with_retrieval_rules(sources.retrieval_rules());
         self.sources = sources;
         Ok(self)
     }

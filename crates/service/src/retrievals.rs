@@ -49,6 +49,10 @@ struct Inner {
     /// clone, with its pace).
     http: Outbound,
     pubmed: Pubmed,
+    /// The folder `feed_file` sources are read from (`sources.feed_files_dir`).
+    feed_files: Option<std::path::PathBuf>,
+    /// Bytes of a feed file read at most, as of any answer from a source.
+    max_bytes: usize,
     jobs: JobSettings,
     workers: usize,
     /// This process's name on the leases it holds.
@@ -100,6 +104,8 @@ impl RetrievalService {
                 db,
                 http,
                 pubmed,
+                feed_files: settings.feed_files(),
+                max_bytes: settings.max_response_bytes,
                 workers,
                 owner: crate::summaries::lease_owner(),
                 slots: Arc::new(Semaphore::new(workers)),
@@ -409,6 +415,7 @@ impl RetrievalService {
                         .await?
                 }
                 Source::Feed { url } => self.read_feed(run, halted, index, url).await?,
+                Source::FeedFile { path } => self.read_feed_file(run, halted, index, path).await?,
             };
             if !read {
                 return Ok(false);
@@ -507,6 +514,44 @@ impl RetrievalService {
             .await
     }
 
+    /// Reads a feed file of `sources.feed_files_dir` whole: one page.
+    async fn read_feed_file(
+        &self,
+        run: &RetrievalRun,
+        halted: &AtomicBool,
+        index: usize,
+        path: &str,
+    ) -> Result<bool, Failure> {
+        if self.halted(halted) {
+            return Ok(false);
+        }
+        let failed = |why: String| Failure::Source(format!("feed file {path}: {why}"));
+        let Some(dir) = &self.inner.feed_files else {
+            return Err(failed(
+                "this server reads no feed files (sources.feed_files_dir is not set)".into(),
+            ));
+        };
+        // The stream was checked when it was written, maybe under other
+        // settings; the path is checked again before it is joined.
+        if !entity::bounds::is_relative_path(path) {
+            return Err(failed(
+                "not a relative path inside sources.feed_files_dir".into(),
+            ));
+        }
+        let file = dir.join(path);
+        let body = read_bounded(&file, self.inner.max_bytes)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let page = crate::cpu::run(move || {
+            sources::feed::parse(&body, None).map(candidates::prepare_parsed)
+        })
+        .await
+        .map_err(store_failure)?
+        .map_err(|e| failed(e.to_string()))?;
+        self.store_page(run, CandidateSource::Feed, &page, index + 1, 0)
+            .await
+    }
+
     fn halted(&self, halted: &AtomicBool) -> bool {
         halted.load(Ordering::Relaxed) || self.inner.stopping.load(Ordering::Relaxed)
     }
@@ -572,6 +617,23 @@ impl Feed for RetrievalService {
     fn retry_after(&self) -> Duration {
         self.poll()
     }
+}
+
+/// The file's bytes, unless it holds more than `max`.
+async fn read_bounded(file: &std::path::Path, max: usize) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let opened = tokio::fs::File::open(file).await?;
+    let mut body = Vec::new();
+    // One byte past the bound tells a file that is too large from one that
+    // fits exactly, whatever its size said when it was opened.
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    opened.take(limit).read_to_end(&mut body).await?;
+    if body.len() > max {
+        return Err(std::io::Error::other(format!(
+            "larger than {max} bytes (sources.max_response_bytes)"
+        )));
+    }
+    Ok(body)
 }
 
 /// Why a run stopped short.

@@ -215,7 +215,26 @@ pub struct SourceSettings {
     pub workers: usize,
     /// How often a stream's retrieval schedule may be due at most.
     pub min_schedule_interval_secs: u64,
+    /// The folder `feed_file` sources are read from; empty: none is, and
+    /// streams may not name one.
+    pub feed_files_dir: String,
     pub pubmed: PubmedSettings,
+}
+
+impl SourceSettings {
+    /// The folder `feed_file` sources are read from, if one is configured.
+    pub fn feed_files(&self) -> Option<std::path::PathBuf> {
+        let dir = self.feed_files_dir.trim();
+        (!dir.is_empty()).then(|| std::path::PathBuf::from(dir))
+    }
+
+    /// What a stream's `retrieval_config` may say under these settings.
+    pub fn retrieval_rules(&self) -> crate::stream_config::RetrievalRules {
+        crate::stream_config::RetrievalRules {
+            min_schedule_secs: self.min_schedule_interval_secs,
+            feed_files: self.feed_files().is_some(),
+        }
+    }
 }
 
 /// `[sources.pubmed]`: NCBI's E-utilities.

@@ -113,15 +113,30 @@ pub fn validate_presentation(config: &PresentationConfig, errors: &mut Vec<Field
     }
 }
 
+/// What the operator's settings allow a stream's `retrieval_config`.
+#[derive(Debug, Clone, Copy)]
+pub struct RetrievalRules {
+    /// How often a schedule may be due at most
+    /// (`sources.min_schedule_interval_secs`).
+    pub min_schedule_secs: u64,
+    /// Whether `feed_file` sources are read (`sources.feed_files_dir`).
+    pub feed_files: bool,
+}
+
+impl Default for RetrievalRules {
+    fn default() -> Self {
+        crate::SourceSettings::default().retrieval_rules()
+    }
+}
+
 /// Exclusion reasons bounded, their codes unique and of lowercase letters,
 /// digits and `_` (what a filter or an export names them by).
-/// `min_schedule_secs`: how often a schedule may be due at most
-/// (`sources.min_schedule_interval_secs`).
 pub fn validate_retrieval(
     config: &RetrievalConfig,
-    min_schedule_secs: u64,
+    rules: &RetrievalRules,
     errors: &mut Vec<FieldError>,
 ) {
+    let min_schedule_secs = rules.min_schedule_secs;
     if !fits("retrieval_config", config, errors) {
         return;
     }
@@ -166,6 +181,16 @@ pub fn validate_retrieval(
                 Source::Feed { url } => errors.extend(limits::check(
                     format!("retrieval_config.sources[{i}].url"),
                     limits::FeedUrl::refusal(url),
+                )),
+                Source::FeedFile { path } => errors.extend(limits::check(
+                    format!("retrieval_config.sources[{i}].path"),
+                    limits::FeedFilePath::refusal(path).or_else(|| {
+                        (!rules.feed_files).then(|| {
+                            "names a feed file, and this server reads none \
+                             (sources.feed_files_dir is not set)"
+                                .to_owned()
+                        })
+                    }),
                 )),
             }
         }

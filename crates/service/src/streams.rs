@@ -41,7 +41,7 @@ pub use crate::stream_config::{
     RetrievalConfig, StageLlm,
 };
 use crate::stream_config::{
-    validate_enrichment, validate_llm, validate_presentation, validate_retrieval,
+    RetrievalRules, validate_enrichment, validate_llm, validate_presentation, validate_retrieval,
 };
 
 /// `Forbidden` when a member sends an `llm_config` that sets anything:
@@ -66,8 +66,8 @@ pub struct StreamService {
     db: DatabaseConnection,
     /// What a stream's `llm_config` may ask for.
     llm: std::sync::Arc<LlmSettings>,
-    /// How often a retrieval schedule may be due at most, in seconds.
-    min_schedule_secs: u64,
+    /// What the operator's source settings allow a `retrieval_config`.
+    retrieval_rules: RetrievalRules,
 }
 
 impl StreamService {
@@ -76,14 +76,14 @@ impl StreamService {
         Self {
             db,
             llm: std::sync::Arc::new(llm),
-            min_schedule_secs: crate::SourceSettings::default().min_schedule_interval_secs,
+            retrieval_rules: RetrievalRules::default(),
         }
     }
 
-    /// The same service with another bound on how often a schedule may be
-    /// due (`sources.min_schedule_interval_secs`).
-    pub fn with_min_schedule_secs(mut self, secs: u64) -> Self {
-        self.min_schedule_secs = secs;
+    /// The same service checking `retrieval_config` against `rules` (the
+    /// `[sources]` settings).
+    pub fn with_retrieval_rules(mut self, rules: RetrievalRules) -> Self {
+        self.retrieval_rules = rules;
         self
     }
 
@@ -124,7 +124,7 @@ impl StreamService {
         validate_presentation(&presentation, &mut errors);
         validate_enrichment(&enrichment, &mut errors);
         validate_llm(&llm, &self.llm, &mut errors);
-        validate_retrieval(&retrieval, self.min_schedule_secs, &mut errors);
+        validate_retrieval(&retrieval, &self.retrieval_rules, &mut errors);
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));
         }
@@ -196,7 +196,7 @@ impl StreamService {
             validate_llm(c, &self.llm, &mut errors);
         }
         if let Some(c) = &patch.retrieval_config {
-            validate_retrieval(c, self.min_schedule_secs, &mut errors);
+            validate_retrieval(c, &self.retrieval_rules, &mut errors);
         }
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));

@@ -27,15 +27,16 @@ pub async fn fetch(http: &Outbound, url: &Url) -> Result<Parsed, FeedError> {
         return Err(FeedError::Status(answer.status));
     }
     let base = url.to_string();
-    tokio::task::spawn_blocking(move || parse(&answer.body, &base))
+    tokio::task::spawn_blocking(move || parse(&answer.body, Some(&base)))
         .await
         .map_err(|e| FeedError::Malformed(e.to_string()))?
 }
 
-/// Parses a feed's bytes; `base` resolves relative links.
-pub fn parse(body: &[u8], base: &str) -> Result<Parsed, FeedError> {
+/// Parses a feed's bytes; `base`, where the feed came from, resolves
+/// relative links (a feed read from a file has none to resolve them by).
+pub fn parse(body: &[u8], base: Option<&str>) -> Result<Parsed, FeedError> {
     let feed = feed_rs::parser::Builder::new()
-        .base_uri(Some(base))
+        .base_uri(base)
         .build()
         .parse(body)
         .map_err(|e| FeedError::Malformed(e.to_string()))?;
