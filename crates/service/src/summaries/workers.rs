@@ -235,7 +235,10 @@ impl SummaryService {
         let this = self.executor();
         self.spawn(async move {
             match this.claim(run_id).await {
-                Ok(Some(run)) => this.execute(run, halt, slot).await,
+                Ok(Some(run)) => {
+                    let sharing = this.global.enter(run.org_id);
+                    this.execute(run, halt, slot, sharing).await
+                }
                 Ok(None) => this.local.unregister(run_id),
                 Err(e) => {
                     this.local.unregister(run_id);
@@ -260,12 +263,25 @@ impl SummaryService {
 
     pub(super) fn spawn_run(&self, run: SummaryRun, slot: OwnedSemaphorePermit) {
         let halt = self.local.register(run.id);
+        // Counted as working here before the task starts, so that the next
+        // choice of `claim_while_free` (made before the task may have run)
+        // sees it.
+        let sharing = self.global.enter(run.org_id);
         let this = self.clone();
-        self.spawn(async move { this.execute(run, halt, slot).await });
+        self.spawn(async move { this.execute(run, halt, slot, sharing).await });
     }
 
     /// Works on a claimed run until it ends, is halted, or is handed back.
-    async fn execute(self, run: SummaryRun, halt: Arc<HaltFlag>, slot: OwnedSemaphorePermit) {
+    /// `sharing` counts the run as its organization's while it works: the
+    /// organization shares the LLM concurrency, and the claim loop prefers
+    /// organizations with fewer runs working.
+    async fn execute(
+        self,
+        run: SummaryRun,
+        halt: Arc<HaltFlag>,
+        slot: OwnedSemaphorePermit,
+        sharing: super::fair_share::Active,
+    ) {
         let job = Job {
             id: run.id,
             report_id: run.report_id,
@@ -276,8 +292,6 @@ impl SummaryService {
             halt: halt.clone(),
             totals: std::sync::Mutex::new(Totals::of(&run)),
         };
-        // The run's organization shares the LLM concurrency while it works.
-        let sharing = self.global.enter(run.org_id);
         let heartbeat = tokio::spawn(self.clone().heartbeat(run.id, halt.clone()));
         let ended = if run.attempt > MAX_ATTEMPTS {
             Ended::Abandoned
@@ -285,11 +299,12 @@ impl SummaryService {
             self.run(&job, &run).await
         };
         heartbeat.abort();
-        drop(sharing);
         if let Err(e) = self.conclude(&job, ended).await {
             // The lease expires and another process (or this one) resumes.
             tracing::warn!(error = %e, run_id = run.id, "ending a summary run failed");
         }
+        // Until its end is stored the run still holds its worker.
+        drop(sharing);
         // Closes the run's channel: its waiters here read how it ended.
         self.local.unregister(run.id);
         drop(slot);
