@@ -27,6 +27,13 @@ pub struct Model {
     pub retrieved_at: DateTimeUtc,
     /// The retrieval run that found it; none for an import.
     pub run_id: Option<i32>,
+    /// LLM screening (a stream with `retrieval_config.screening`): how
+    /// relevant the model found it to the stream's criteria, 0 to 1, and
+    /// why; `screened_at` is NULL until it was screened.
+    pub relevance: Option<f64>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub rationale: Option<String>,
+    pub screened_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -108,6 +108,8 @@ pub enum LlmStage {
     ArticleSummary,
     CategorySummary,
     ExecutiveSummary,
+    /// A candidate scored against the stream's inclusion criteria.
+    Screening,
 }
 
 /// How an LLM call ended.
@@ -242,6 +244,9 @@ pub enum RunTrigger {
     /// A file a curator imported: a run that ended as it began, kept so
     /// that the stream's history and funnel count its records.
     Import,
+    /// LLM screening of the candidates an import added: a run that reads
+    /// no source.
+    Screening,
 }
 
 #[cfg(test)]

@@ -37,6 +37,8 @@ pub struct Model {
     pub duplicates: i32,
     pub new_candidates: i32,
     pub rejected: i32,
+    /// Candidates LLM screening excluded (`llm_below_threshold`).
+    pub screened_out: i32,
     #[sea_orm(column_type = "Text", nullable)]
     pub error: Option<String>,
     pub attempt: i32,

@@ -32,6 +32,8 @@ pub mod limits {
     pub const SOURCES: usize = 10;
     pub const QUERY_CHARS: usize = 4_000;
     pub const LOOKBACK_DAYS: i64 = 3_650;
+    /// Characters of a stream's inclusion criteria for LLM screening.
+    pub const CRITERIA_CHARS: usize = 4_000;
 }
 
 /// The bounds of the configurations' values.
@@ -52,6 +54,7 @@ pub type CronText = Text<1, 200, true>;
 pub type FeedUrl = crate::bounds::WebLink<2048>;
 pub type FeedFilePath = crate::bounds::RelativePath<255>;
 pub type TimeZoneName = Text<1, 64, true>;
+pub type Criteria = Text<1, { limits::CRITERIA_CHARS }, true>;
 
 /// `presentation_config`: the categories a report's articles are filed under.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
@@ -99,6 +102,9 @@ pub struct Prompts {
     pub category_summary: Option<PromptOverride>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executive_summary: Option<PromptOverride>,
+    /// LLM screening of candidates (`retrieval_config.screening`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<PromptOverride>,
 }
 
 /// One prompt type's own prompts; an unset one is the service's default.
@@ -125,6 +131,8 @@ pub struct LlmConfig {
     pub category_summary: Option<StageLlm>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executive_summary: Option<StageLlm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<StageLlm>,
 }
 
 /// One prompt type's LLM settings; unset ones come from the service's
@@ -151,7 +159,7 @@ pub struct StageLlm {
 
 /// `retrieval_config`: how articles reach the stream's candidate pool and
 /// how curators screen them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromJsonQueryResult)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromJsonQueryResult)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetrievalConfig {
@@ -172,6 +180,32 @@ pub struct RetrievalConfig {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = ExclusionReasons::schema))]
     pub exclusion_reasons: Vec<ExclusionReason>,
+    /// LLM screening of new candidates; none: curators screen alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screening: Option<Screening>,
+}
+
+/// LLM screening: each new candidate (retrieved or imported) is scored
+/// against `criteria` from 0 (off topic) to 1 (squarely in scope) with a
+/// short rationale; one scored under `threshold` is excluded with the
+/// reason `llm_below_threshold`, and stays in the pool for a curator to
+/// include after all. The calls are metered, budgeted and reused like
+/// summaries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Screening {
+    /// What the stream takes in, as a reviewer's inclusion criteria.
+    #[cfg_attr(feature = "openapi", schema(schema_with = Criteria::schema))]
+    pub criteria: String,
+    /// Relevance under which a candidate is screened out (default 0.5).
+    #[serde(default = "default_threshold")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
+    pub threshold: f64,
+}
+
+fn default_threshold() -> f64 {
+    0.5
 }
 
 fn default_lookback_days() -> u32 {
@@ -185,6 +219,7 @@ impl Default for RetrievalConfig {
             schedule: None,
             lookback_days: default_lookback_days(),
             exclusion_reasons: Vec::new(),
+            screening: None,
         }
     }
 }

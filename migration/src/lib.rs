@@ -25,6 +25,7 @@ mod m20261203_000014_typed_stream_configs;
 mod m20261203_000015_candidate_pool;
 mod m20261203_000016_article_search;
 mod m20261204_000017_retrieval_runs;
+mod m20261204_000018_screening;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_candidate_pool::Migration),
             Box::new(m20261203_000016_article_search::Migration),
             Box::new(m20261204_000017_retrieval_runs::Migration),
+            Box::new(m20261204_000018_screening::Migration),
         ]
     }
 }

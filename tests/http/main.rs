@@ -10,6 +10,7 @@ mod endpoints;
 mod faults;
 mod openapi;
 mod retrievals;
+mod screening;
 mod search;
 mod security;
 mod summary_runs;

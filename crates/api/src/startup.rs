@@ -161,6 +161,7 @@ pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
         db.clone(),
         &settings.sources,
         settings.jobs.clone(),
+        summaries.clone(),
     )?;
     let retrieval_workers = retrievals.start_workers();
     let count = settings

@@ -15,7 +15,7 @@ pub mod openai;
 pub mod provider;
 pub mod settings;
 
-pub use provider::{Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse};
+pub use provider::{Attempt, Completion, LlmError, LlmProvider, LlmRequest, LlmResponse, Task};
 pub use settings::{LlmSettings, ProviderKind};
 
 /// Why the configured provider could not be built.

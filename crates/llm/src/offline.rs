@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use futures::future::BoxFuture;
 
-use crate::provider::{Attempt, Completion, LlmProvider, LlmRequest, LlmResponse};
+use crate::provider::{Attempt, Completion, LlmProvider, LlmRequest, LlmResponse, Task};
 
 /// Sentences kept in a summary.
 const KEEP: usize = 3;
@@ -104,6 +104,44 @@ impl OfflineProvider {
             summary = cut(&sentences[best], MAX_CHARS);
         }
         summary
+    }
+}
+
+impl OfflineProvider {
+    /// A screening answer as a model would give it: the share of the
+    /// criteria's content words (a plural counted as its singular) that
+    /// the article mentions, and which.
+    pub fn screen(criteria: &str, article: &str) -> String {
+        let stem = |w: String| match w.strip_suffix('s') {
+            Some(singular) if singular.chars().count() > 3 => singular.to_owned(),
+            _ => w,
+        };
+        let mut wanted: Vec<String> = words(criteria).map(stem).collect();
+        wanted.sort();
+        wanted.dedup();
+        let present: std::collections::HashSet<String> = words(article).map(stem).collect();
+        let matched: Vec<&str> = wanted
+            .iter()
+            .filter(|w| present.contains(*w))
+            .map(String::as_str)
+            .collect();
+        let relevance = if wanted.is_empty() {
+            0.0
+        } else {
+            // Two decimals, as a model would write it.
+            (matched.len() as f64 / wanted.len() as f64 * 100.0).round() / 100.0
+        };
+        let rationale = if matched.is_empty() {
+            "The article mentions none of the criteria's terms.".to_owned()
+        } else {
+            format!(
+                "The article mentions {} of the criteria's {} terms: {}.",
+                matched.len(),
+                wanted.len(),
+                matched.join(", ")
+            )
+        };
+        serde_json::json!({ "relevance": relevance, "rationale": rationale }).to_string()
     }
 }
 
@@ -216,7 +254,10 @@ impl LlmProvider for OfflineProvider {
     fn complete(&self, request: LlmRequest) -> BoxFuture<'_, Completion> {
         Box::pin(async move {
             let started = std::time::Instant::now();
-            let mut text = Self::summarize(&request.user);
+            let mut text = match &request.task {
+                Task::Summarize => Self::summarize(&request.user),
+                Task::Screen { criteria, article } => Self::screen(criteria, article),
+            };
             if text.is_empty() {
                 // No content sentences (an article without an abstract, a
                 // template of scaffolding only): say so plainly rather than
@@ -282,6 +323,7 @@ mod tests {
                 model: "extractive-v1".into(),
                 temperature: 0.0,
                 max_tokens: 100,
+                task: Task::Summarize,
             })
             .await
             .result
@@ -311,6 +353,26 @@ mod tests {
             );
         }
         assert!(summary.contains("Exhausted T cells recover"), "{summary}");
+    }
+
+    #[test]
+    fn a_screening_scores_the_share_of_the_criterias_terms_the_article_mentions() {
+        let criteria = "Trials of PD-1 checkpoint inhibitors in melanoma";
+        let on_topic =
+            "PD-1 blockade in melanoma. A trial of checkpoint inhibitors in 120 patients.";
+        let answer: serde_json::Value =
+            serde_json::from_str(&OfflineProvider::screen(criteria, on_topic)).unwrap();
+        assert_eq!(answer["relevance"], 1.0, "{answer}");
+        let off_topic = "Soil bacteria of alpine meadows.";
+        let answer: serde_json::Value =
+            serde_json::from_str(&OfflineProvider::screen(criteria, off_topic)).unwrap();
+        assert_eq!(answer["relevance"], 0.0, "{answer}");
+        assert!(answer["rationale"].as_str().unwrap().contains("none"));
+        let half = "Melanoma incidence in Europe, and PD-1 expression.";
+        let answer: serde_json::Value =
+            serde_json::from_str(&OfflineProvider::screen(criteria, half)).unwrap();
+        let score = answer["relevance"].as_f64().unwrap();
+        assert!(score > 0.0 && score < 1.0, "{answer}");
     }
 
     #[test]

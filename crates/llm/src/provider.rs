@@ -12,6 +12,20 @@ pub struct LlmRequest {
     pub model: String,
     pub temperature: f32,
     pub max_tokens: u32,
+    /// What the prompt asks for. A model reads that from the prompt; a
+    /// provider that does not read prompts (the offline one) needs it said.
+    pub task: Task,
+}
+
+/// What a request asks of the model.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Task {
+    /// A summary of the prompt's content.
+    #[default]
+    Summarize,
+    /// A relevance judgement of an article against inclusion criteria,
+    /// answered as JSON `{"relevance": 0..1, "rationale": "..."}`.
+    Screen { criteria: String, article: String },
 }
 
 /// A completion and what it cost.

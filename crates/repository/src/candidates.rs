@@ -233,6 +233,93 @@ pub async fn decide<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Up to `limit` of the stream's candidates still to be screened by the
+/// LLM (undecided, never screened), oldest first, with their articles.
+pub async fn unscreened<C: ConnectionTrait>(
+    db: &C,
+    stream_id: i32,
+    limit: u64,
+) -> Result<Vec<(i32, Article)>, RepoError> {
+    let rows: Vec<(i32, i32)> = candidate::Entity::find()
+        .select_only()
+        .column(candidate::Column::Id)
+        .column(candidate::Column::ArticleId)
+        .filter(candidate::Column::StreamId.eq(stream_id))
+        .filter(candidate::Column::Status.eq(CandidateStatus::New))
+        .filter(candidate::Column::ScreenedAt.is_null())
+        .order_by_asc(candidate::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = rows.iter().map(|&(_, article)| article).collect();
+    let mut articles: HashMap<i32, Article> = articles::find_many(db, &ids)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, article)| Some((id, articles.remove(&article)?)))
+        .collect())
+}
+
+/// The LLM's screening of one candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Screened {
+    pub id: i32,
+    /// 0 to 1; none when the answer carried no score.
+    pub relevance: Option<f64>,
+    pub rationale: String,
+    /// Under the stream's threshold: excluded with `reason`, unless a
+    /// curator decided it meanwhile.
+    pub screened_out: bool,
+}
+
+/// Records each screening; excludes the screened-out candidates that are
+/// still undecided, with `reason` and no curator. The number excluded.
+pub async fn record_screening<C: ConnectionTrait>(
+    db: &C,
+    screened: &[Screened],
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<u64, RepoError> {
+    let mut excluded = 0;
+    for s in screened {
+        candidate::Entity::update_many()
+            .col_expr(candidate::Column::Relevance, Expr::val(s.relevance))
+            .col_expr(candidate::Column::Rationale, Expr::val(s.rationale.clone()))
+            .col_expr(candidate::Column::ScreenedAt, Expr::val(at))
+            .filter(candidate::Column::Id.eq(s.id))
+            .exec(db)
+            .await?;
+    }
+    let out: Vec<i32> = screened
+        .iter()
+        .filter(|s| s.screened_out)
+        .map(|s| s.id)
+        .collect();
+    for part in out.chunks(chunk::IN_LIST) {
+        excluded += candidate::Entity::update_many()
+            .col_expr(
+                candidate::Column::Status,
+                Expr::val(CandidateStatus::Excluded),
+            )
+            .col_expr(candidate::Column::Reason, Expr::val(reason))
+            .col_expr(candidate::Column::DecidedAt, Expr::val(at))
+            .col_expr(
+                candidate::Column::Version,
+                Expr::col(candidate::Column::Version).add(1),
+            )
+            .filter(candidate::Column::Id.is_in(part.iter().copied()))
+            .filter(candidate::Column::Status.eq(CandidateStatus::New))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(excluded)
+}
+
 /// The article ids of the stream's included candidates, in the order they
 /// entered the pool.
 pub async fn included_article_ids<C: ConnectionTrait>(

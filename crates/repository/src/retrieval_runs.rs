@@ -24,6 +24,8 @@ pub struct NewRetrieval {
     pub due_at: Option<DateTime<Utc>>,
     pub window_from: DateTime<Utc>,
     pub window_to: DateTime<Utc>,
+    /// The source it starts at: 0, or past the last to screen only.
+    pub first_source: i32,
 }
 
 /// What one page did, and where the run is after it.
@@ -69,12 +71,13 @@ fn queued_row(new: &NewRetrieval) -> RetrievalRun {
         status: RunStatus::Queued,
         window_from: new.window_from.trunc_subsecs(6),
         window_to: new.window_to.trunc_subsecs(6),
-        source_index: 0,
+        source_index: new.first_source,
         next_start: 0,
         retrieved: 0,
         duplicates: 0,
         new_candidates: 0,
         rejected: 0,
+        screened_out: 0,
         error: None,
         attempt: 0,
         lease_owner: None,
@@ -123,6 +126,7 @@ pub async fn record_import<C: ConnectionTrait>(
         due_at: None,
         window_from: now,
         window_to: now,
+        first_source: 0,
     });
     run.active_stream_id = None;
     run.status = RunStatus::Succeeded;
@@ -335,6 +339,24 @@ pub async fn advance<C: ConnectionTrait>(
             add(Column::NewCandidates, step.new_candidates),
         )
         .col_expr(Column::Rejected, add(Column::Rejected, step.rejected))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Status.eq(RunStatus::Running));
+    leases::fenced(db, update, id, owner).await
+}
+
+/// Adds candidates screened out to the run `owner` is running (in the
+/// transaction that stores the screening); `false` when it is not.
+pub async fn screened<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    owner: &str,
+    screened_out: i32,
+) -> Result<bool, RepoError> {
+    let update = retrieval_run::Entity::update_many()
+        .col_expr(
+            Column::ScreenedOut,
+            Expr::col(Column::ScreenedOut).add(screened_out),
+        )
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(Column::Status.eq(RunStatus::Running));
     leases::fenced(db, update, id, owner).await

@@ -148,10 +148,10 @@ impl Services {
         auth: AuthSettings,
         llm: LlmSettings,
     ) -> Result<Self, StartupError> {
+        let summaries = summaries::SummaryService::from_settings(db.clone(), llm.clone())?;
         Ok(Self {
             auth: auth::AuthService::new(db.clone(), auth)?,
-            streams: streams::StreamService::new(db.clone(), llm.clone()),
-            summaries: summaries::SummaryService::from_settings(db.clone(), llm)?,
+            streams: streams::StreamService::new(db.clone(), llm),
             users: users::UserService::new(db.clone()),
             organizations: organizations::OrganizationService::new(db.clone()),
             reports: reports::ReportService::new(db.clone()),
@@ -162,7 +162,9 @@ impl Services {
                 db.clone(),
                 &SourceSettings::default(),
                 JobSettings::default(),
+                summaries.clone(),
             )?,
+            summaries,
             sources: SourceSettings::default(),
             jobs: JobSettings::default(),
             db,
@@ -179,23 +181,35 @@ impl Services {
     /// (see [`summaries::SummaryService::with_run_pool`]).
     pub fn with_run_pool(mut self, db: DatabaseConnection) -> Self {
         self.summaries = self.summaries.with_run_pool(db);
+        self.retrievals = self
+            .retrievals_with(&self.sources, self.jobs.clone())
+            .expect("the sources settings were accepted before");
         self
+    }
+
+    /// Retrieval runs under these settings, screening through the
+    /// summaries as they are now.
+    fn retrievals_with(
+        &self,
+        sources: &SourceSettings,
+        jobs: JobSettings,
+    ) -> Result<retrievals::RetrievalService, StartupError> {
+        retrievals::RetrievalService::new(self.db.clone(), sources, jobs, self.summaries.clone())
     }
 
     /// The same services with other summary-run settings (workers, lease).
     pub fn with_jobs(mut self, jobs: JobSettings) -> Self {
         self.summaries = self.summaries.with_jobs(jobs.clone());
-        self.retrievals =
-            retrievals::RetrievalService::new(self.db.clone(), &self.sources, jobs.clone())
-                .expect("the sources settings were accepted before");
+        self.retrievals = self
+            .retrievals_with(&self.sources, jobs.clone())
+            .expect("the sources settings were accepted before");
         self.jobs = jobs;
         self
     }
 
     /// The same services reading sources as `sources` says.
     pub fn with_sources(mut self, sources: SourceSettings) -> Result<Self, StartupError> {
-        self.retrievals =
-            retrievals::RetrievalService::new(self.db.clone(), &sources, self.jobs.clone())?;
+        self.retrievals = self.retrievals_with(&sources, self.jobs.clone())?;
         self.streams = self.streams.with_retrieval_rules(sources.retrieval_rules());
         self.sources = sources;
         Ok(self)

@@ -5,9 +5,9 @@
 
 use entity::bounds::{Component, Email, Items, Range, Text, WebLink};
 pub use entity::stream_config::{
-    Categories, CategoryId, CategoryName, CronText, ExclusionReasons, FeedFilePath, FeedUrl,
-    LookbackDays, PromptText, ReasonCode, ReasonLabel, SourceQuery, Sources, TimeZoneName, Topic,
-    Topics,
+    Categories, CategoryId, CategoryName, Criteria, CronText, ExclusionReasons, FeedFilePath,
+    FeedUrl, LookbackDays, PromptText, ReasonCode, ReasonLabel, SourceQuery, Sources, TimeZoneName,
+    Topic, Topics,
 };
 
 use crate::FieldError;

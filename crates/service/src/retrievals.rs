@@ -9,6 +9,12 @@
 //! at most the page in flight: the next claim resumes from the stored place
 //! (asking the source again for that page), and the pool's uniqueness per
 //! stream and article stores each candidate once whatever is fetched twice.
+//!
+//! A stream with `retrieval_config.screening` has its new candidates
+//! screened by the LLM once its sources are read (and after each import,
+//! by a run that reads no source): a batch at a time, each batch's scores,
+//! exclusions and ledger rows in one transaction, so a crash repeats at
+//! most the calls of the batch in flight.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +35,7 @@ use crate::access::Actor;
 use crate::candidates::{self, PreparedFile};
 use crate::follow::{self, Feed, Followed};
 use crate::stream_config::{PubmedDateField, Source};
+use crate::summaries::SummaryService;
 use crate::{ConflictKind, JobSettings, ServiceError, SourceSettings, StartupError};
 
 /// Claims of a run at most; the next claim fails it (a run that keeps
@@ -68,13 +75,20 @@ struct Inner {
     changed: watch::Sender<()>,
     /// The runs this process's event streams follow.
     followed: Followed<RetrievalRun>,
+    /// LLM calls of screening: the summaries' provider, settings, fair
+    /// share, cache and budgets.
+    summaries: SummaryService,
 }
+
+/// Candidates screened per batch: one transaction each.
+const SCREENING_BATCH: u64 = 32;
 
 impl RetrievalService {
     pub fn new(
         db: DatabaseConnection,
         settings: &SourceSettings,
         jobs: JobSettings,
+        summaries: SummaryService,
     ) -> Result<Self, StartupError> {
         let http = Outbound::new(Policy {
             allow_private: settings.allow_private,
@@ -113,6 +127,7 @@ impl RetrievalService {
                 stopping: AtomicBool::new(false),
                 changed: watch::channel(()).0,
                 followed: Followed::default(),
+                summaries,
                 jobs,
             }),
         })
@@ -132,7 +147,7 @@ impl RetrievalService {
     ) -> Result<(RetrievalRun, bool), ServiceError> {
         let stream = crate::streams::get_for_change(self.db(), actor, stream_id).await?;
         let config = &stream.retrieval_config;
-        if config.sources.is_empty() {
+        if config.sources.is_empty() && config.screening.is_none() {
             // The request is well formed; the stream is not ready for it.
             return Err(ConflictKind::NoSources
                 .because("the stream has no sources to retrieve from (retrieval_config.sources)"));
@@ -149,6 +164,7 @@ impl RetrievalService {
                 due_at: None,
                 window_from: from,
                 window_to: to,
+                first_source: 0,
             },
         )
         .await?;
@@ -156,6 +172,39 @@ impl RetrievalService {
             self.inner.wake.notify_one();
         }
         Ok(queued)
+    }
+
+    /// After an import into a stream that screens: queues a run that reads
+    /// no source and screens the pool's new candidates, or joins the
+    /// stream's active run (which screens them at its end). The run's id;
+    /// none when the stream does not screen.
+    pub async fn screen_imported(&self, stream_id: i32) -> Result<Option<i32>, ServiceError> {
+        let Some(stream) = repository::streams::find(self.db(), stream_id).await? else {
+            return Ok(None);
+        };
+        if stream.retrieval_config.screening.is_none() {
+            return Ok(None);
+        }
+        let now = Utc::now();
+        let (run, queued) = retrieval_runs::queue_or_join(
+            self.db(),
+            NewRetrieval {
+                stream_id,
+                org_id: stream.org_id,
+                requested_by: None,
+                trigger: RunTrigger::Screening,
+                due_at: None,
+                window_from: now,
+                window_to: now,
+                first_source: i32::try_from(stream.retrieval_config.sources.len())
+                    .unwrap_or(i32::MAX),
+            },
+        )
+        .await?;
+        if queued {
+            self.inner.wake.notify_one();
+        }
+        Ok(Some(run.id))
     }
 
     /// A run of a stream the caller curates; any other run looks missing.
@@ -283,6 +332,7 @@ impl RetrievalService {
                     due_at: Some(due_at),
                     window_from: due_at - chrono::Duration::days(i64::from(config.lookback_days)),
                     window_to: due_at,
+                    first_source: 0,
                 },
             )
             .await?;
@@ -405,7 +455,7 @@ impl RetrievalService {
         else {
             return Err(Failure::Source("the stream no longer exists".into()));
         };
-        let sources = stream.retrieval_config.sources;
+        let sources = &stream.retrieval_config.sources;
         let mut index = usize::try_from(run.source_index).unwrap_or(0);
         let mut start = u64::try_from(run.next_start).unwrap_or(0);
         while let Some(source) = sources.get(index) {
@@ -423,7 +473,83 @@ impl RetrievalService {
             index += 1;
             start = 0;
         }
-        Ok(true)
+        match &stream.retrieval_config.screening {
+            Some(screening) => self.screen_pool(run, &stream, screening, halted).await,
+            None => Ok(true),
+        }
+    }
+
+    /// Screens the stream's unscreened candidates a batch at a time until
+    /// none is left; `false` when halted on the way. A batch whose calls
+    /// failed is stored (what succeeded, and every request on the ledger)
+    /// and then fails the run: its candidates stay unscreened for the next.
+    async fn screen_pool(
+        &self,
+        run: &RetrievalRun,
+        stream: &repository::streams::Stream,
+        screening: &entity::stream_config::Screening,
+        halted: &AtomicBool,
+    ) -> Result<bool, Failure> {
+        let summaries = &self.inner.summaries;
+        loop {
+            if self.halted(halted) {
+                return Ok(false);
+            }
+            let batch = repository::candidates::unscreened(self.db(), stream.id, SCREENING_BATCH)
+                .await
+                .map_err(store_failure)?;
+            if batch.is_empty() {
+                return Ok(true);
+            }
+            let answered =
+                summaries
+                    .screen(stream, screening, batch)
+                    .await
+                    .map_err(|e| match e {
+                        ServiceError::Unavailable(_) | ServiceError::Internal(_) => {
+                            store_failure(e)
+                        }
+                        ServiceError::BudgetExceeded { detail, .. } => {
+                            Failure::Source(format!("LLM screening: {detail}"))
+                        }
+                        other => Failure::Source(format!("LLM screening: {other}")),
+                    })?;
+            let txn = repository::database::begin_write(self.db())
+                .await
+                .map_err(store_failure)?;
+            let excluded = repository::candidates::record_screening(
+                &txn,
+                &answered.screened,
+                crate::reports::SCREENED_OUT,
+                Utc::now(),
+            )
+            .await
+            .map_err(store_failure)?;
+            repository::usage::record_many(&txn, answered.rows)
+                .await
+                .map_err(store_failure)?;
+            let ours = retrieval_runs::screened(
+                &txn,
+                run.id,
+                &self.inner.owner,
+                i32::try_from(excluded).unwrap_or(i32::MAX),
+            )
+            .await
+            .map_err(store_failure)?;
+            if !ours {
+                let _ = txn.rollback().await;
+                return Ok(false);
+            }
+            txn.commit().await.map_err(store_failure)?;
+            summaries.keep_screenings(answered.cache).await;
+            self.tell_followers();
+            if let Some((_, error)) = answered.failed.first() {
+                return Err(Failure::Source(format!(
+                    "LLM screening failed for {} candidate(s): {error}",
+                    answered.failed.len()
+                )));
+            }
+        }
     }
 
     /// Reads a PubMed search from `at` (source, next record) a page at a

@@ -20,6 +20,7 @@ fn prompts_of(prompts: &Prompts, prompt: LlmStage) -> Option<&PromptOverride> {
         LlmStage::ArticleSummary => prompts.article_summary.as_ref(),
         LlmStage::CategorySummary => prompts.category_summary.as_ref(),
         LlmStage::ExecutiveSummary => prompts.executive_summary.as_ref(),
+        LlmStage::Screening => prompts.screening.as_ref(),
     }
 }
 
@@ -29,6 +30,7 @@ fn llm_of(llm: &LlmConfig, prompt: LlmStage) -> Option<&StageLlm> {
         LlmStage::ArticleSummary => llm.article_summary.as_ref(),
         LlmStage::CategorySummary => llm.category_summary.as_ref(),
         LlmStage::ExecutiveSummary => llm.executive_summary.as_ref(),
+        LlmStage::Screening => llm.screening.as_ref(),
     }
 }
 
@@ -193,6 +195,18 @@ pub fn validate_retrieval(
                     }),
                 )),
             }
+        }
+    }
+    if let Some(screening) = &config.screening {
+        errors.extend(limits::check(
+            "retrieval_config.screening.criteria",
+            limits::Criteria::refusal(&screening.criteria),
+        ));
+        if !(0.0..=1.0).contains(&screening.threshold) {
+            errors.push(FieldError::new(
+                "retrieval_config.screening.threshold",
+                "must be between 0 and 1",
+            ));
         }
     }
     if let Some(e) = limits::check(

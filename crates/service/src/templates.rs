@@ -2,9 +2,9 @@
 
 use std::collections::HashMap;
 
-// The three kinds of prompt are the pipeline's three stages: one enum, so
-// that a prompt, its LLM settings, its calls and its ledger rows name a
-// stage alike.
+// The kinds of prompt are the LLM's stages (the summary pipeline's three
+// and screening): one enum, so that a prompt, its LLM settings, its calls
+// and its ledger rows name a stage alike.
 use entity::enums::LlmStage;
 
 /// The placeholders a template of this type may use.
@@ -34,6 +34,16 @@ pub fn placeholders(prompt: LlmStage) -> &'static [&'static str] {
             "stream_name",
             "stream_purpose",
         ],
+        LlmStage::Screening => &[
+            "criteria",
+            "title",
+            "abstract",
+            "journal",
+            "authors",
+            "pub_year",
+            "stream_name",
+            "stream_purpose",
+        ],
     }
 }
 
@@ -51,6 +61,12 @@ pub fn default_prompt(prompt: LlmStage) -> (&'static str, &'static str) {
         LlmStage::ExecutiveSummary => (
             "You are a biomedical research analyst writing for busy executives. Write a short executive summary of the report: the three most important developments and what they mean for the stream's purpose.",
             "Report: {report_name}\nResearch stream: {stream_name}\nPurpose: {stream_purpose}\n\nCategory summaries:\n{categories_summaries}\n\nArticle summaries:\n{articles_summaries}",
+        ),
+        // The answer is read as JSON (see `summaries::screening`); other
+        // text is kept as the rationale with no score.
+        LlmStage::Screening => (
+            "You screen scientific articles for a research stream against its inclusion criteria, as a systematic reviewer would. Answer with one JSON object and nothing else: {\"relevance\": a number from 0 (clearly out of scope) to 1 (clearly in scope), \"rationale\": one sentence saying why}.",
+            "Research stream: {stream_name}\nPurpose: {stream_purpose}\n\nInclusion criteria:\n{criteria}\n\nTitle: {title}\nJournal: {journal} ({pub_year})\nAuthors: {authors}\n\nAbstract:\n{abstract}",
         ),
     }
 }

@@ -70,6 +70,8 @@ pub enum Action {
     Empty,
     /// Start a 200 answer and drop the connection mid-body.
     Drop,
+    /// Answer 200 with this completion text (a screening's JSON).
+    Answer(String),
 }
 
 /// A request the mock received.
@@ -281,6 +283,7 @@ async fn chat_completions(
             .content_type("application/json")
             .body("{not json"),
         Some(Action::Empty) => completion(&id, &served, "", &config),
+        Some(Action::Answer(text)) => completion(&id, &served, &text, &config),
         Some(Action::Drop) => HttpResponse::Ok()
             .content_type("application/json")
             .streaming(futures::stream::iter([

@@ -20,6 +20,11 @@ pub struct ImportOut {
     /// (`GET /retrieval-runs/{id}`, trigger `import`); the candidates it
     /// added carry it as `run_id`. None for a file without records.
     pub run_id: Option<i32>,
+    /// For a stream that screens (`retrieval_config.screening`): the
+    /// retrieval run that screens the new candidates (trigger `screening`,
+    /// or the stream's run already in progress). Follow it at
+    /// `GET /retrieval-runs/{id}`.
+    pub screening_run_id: Option<i32>,
 }
 
 /// A record of the file that was not stored.
@@ -38,6 +43,7 @@ impl From<ImportOutcome> for ImportOut {
             imported: o.imported,
             duplicates: o.duplicates,
             run_id: o.run_id,
+            screening_run_id: None,
             rejected: o
                 .rejected
                 .into_iter()
@@ -68,6 +74,21 @@ pub struct CandidateState {
     pub decided_at: Option<DateTime<Utc>>,
     /// Grows with each decision; send it back as a decision's `version`.
     pub version: i32,
+    /// The LLM's screening, on a stream that screens; none until screened.
+    pub screening: Option<CandidateScreening>,
+}
+
+/// How relevant the LLM found a candidate to the stream's criteria. One
+/// under the threshold was excluded with the reason `llm_below_threshold`
+/// (`decided_by` none) and stays in the pool for a curator to include.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateScreening {
+    /// 0 to 1; none when the model's answer carried no usable score (the
+    /// candidate is then left to the curators).
+    #[schema(minimum = 0, maximum = 1)]
+    pub relevance: Option<f64>,
+    pub rationale: Option<String>,
+    pub screened_at: DateTime<Utc>,
 }
 
 impl From<Candidate> for CandidateState {
@@ -84,6 +105,11 @@ impl From<Candidate> for CandidateState {
             decided_by: c.decided_by,
             decided_at: c.decided_at,
             version: c.version,
+            screening: c.screened_at.map(|screened_at| CandidateScreening {
+                relevance: c.relevance,
+                rationale: c.rationale,
+                screened_at,
+            }),
         }
     }
 }

@@ -11,7 +11,9 @@ pub struct RetrievalRunOut {
     pub id: i32,
     pub stream_id: i32,
     pub status: RunStatusOut,
-    /// `manual` (a curator) or `schedule`.
+    /// `manual` (a curator), `schedule`, `import` (a file, recorded as it
+    /// ended) or `screening` (LLM screening of an import's candidates: it
+    /// reads no source).
     pub trigger: service::enums::RunTrigger,
     /// The schedule's due time it was queued for (`schedule` runs).
     pub due_at: Option<DateTime<Utc>>,
@@ -32,6 +34,10 @@ pub struct RetrievalRunOut {
     /// Records not stored (no title, a field beyond an article column's
     /// bound).
     pub rejected: i32,
+    /// Candidates LLM screening excluded (reason `llm_below_threshold`);
+    /// a stream that screens screens its new candidates once its sources
+    /// are read.
+    pub screened_out: i32,
     /// Why it failed: the source's refusal or last failure.
     pub error: Option<String>,
     /// Claims of the run by a worker: above 1 when it was resumed.
@@ -59,6 +65,7 @@ impl From<RetrievalRun> for RetrievalRunOut {
             duplicates: r.duplicates,
             new_candidates: r.new_candidates,
             rejected: r.rejected,
+            screened_out: r.screened_out,
             error: r.error,
             attempt: r.attempt,
             requested_by: r.requested_by,

@@ -113,12 +113,26 @@ pub async fn import(
     body: ImportBody,
 ) -> ApiResult<web::Json<ImportOut>> {
     let format = q.format(&req)?;
+    let stream_id = path.into_inner();
     let outcome = state
         .services
         .candidates
-        .import(&user.0, path.into_inner(), format, body.0)
+        .import(&user.0, stream_id, format, body.0)
         .await?;
-    Ok(web::Json(outcome.into()))
+    let added = outcome.imported > 0;
+    let mut out = ImportOut::from(outcome);
+    if added {
+        // The import is stored: a failure to queue its screening is no
+        // failed import. Its candidates stay unscreened, and the stream's
+        // next run screens them.
+        match state.services.retrievals.screen_imported(stream_id).await {
+            Ok(run) => out.screening_run_id = run,
+            Err(e) => {
+                tracing::warn!(stream_id, error = %e, "queueing the screening of an import failed")
+            }
+        }
+    }
+    Ok(web::Json(out))
 }
 
 /// Filters of the candidate pool.

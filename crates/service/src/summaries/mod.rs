@@ -15,6 +15,7 @@ mod pipeline;
 mod preview;
 mod prompts;
 mod requests;
+mod screening;
 mod workers;
 
 /// The provider interface, from the LLM adapters' crate.
@@ -262,6 +263,19 @@ impl SummaryService {
         config: &StageConfig,
         user: String,
     ) -> Call {
+        self.call_for(tenant, stage, config, user, llm::Task::Summarize)
+            .await
+    }
+
+    /// [`Self::call`] for a task other than a summary.
+    async fn call_for(
+        &self,
+        tenant: fair_share::Tenant,
+        stage: LlmStage,
+        config: &StageConfig,
+        user: String,
+        task: llm::Task,
+    ) -> Call {
         let started = Instant::now();
         let request = LlmRequest {
             system: config.system.clone(),
@@ -269,6 +283,7 @@ impl SummaryService {
             model: config.model.clone(),
             temperature: config.temperature,
             max_tokens: config.max_tokens,
+            task,
         };
         let Completion {
             retried,
@@ -345,7 +360,12 @@ impl SummaryService {
     /// The ledger rows of one call, one per request it sent (of no run,
     /// until the caller says): `retried` for every attempt but the last,
     /// whose outcome is the call's.
-    fn usage_rows(&self, call: &Call, org_id: Option<i32>, report_id: i32) -> Vec<NewUsage> {
+    fn usage_rows(
+        &self,
+        call: &Call,
+        org_id: Option<i32>,
+        report_id: Option<i32>,
+    ) -> Vec<NewUsage> {
         let tokens = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
         let mut rows: Vec<NewUsage> = call
             .retried
@@ -354,7 +374,7 @@ impl SummaryService {
             .enumerate()
             .map(|(n, attempt)| NewUsage {
                 org_id,
-                report_id: Some(report_id),
+                report_id,
                 stage: call.stage,
                 provider: self.provider.name().to_owned(),
                 model: call.model.clone(),
@@ -389,7 +409,10 @@ impl SummaryService {
 
 /// The organization that pays for a stream's LLM calls: the stream's own,
 /// or for a personal stream its owner's (whoever asked for the run).
-async fn billed_org(db: &DatabaseConnection, stream: &Stream) -> Result<Option<i32>, ServiceError> {
+pub(crate) async fn billed_org(
+    db: &DatabaseConnection,
+    stream: &Stream,
+) -> Result<Option<i32>, ServiceError> {
     if stream.org_id.is_some() {
         return Ok(stream.org_id);
     }
@@ -422,6 +445,7 @@ fn register_llm_series(provider: &'static str, model: &str) {
         LlmStage::ArticleSummary,
         LlmStage::CategorySummary,
         LlmStage::ExecutiveSummary,
+        LlmStage::Screening,
     ] {
         metrics::counter!("curio_llm_errors_total", "provider" => provider, "model" => model.clone(), "stage" => stage.to_string()).increment(0);
     }

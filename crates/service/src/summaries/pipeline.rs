@@ -362,7 +362,7 @@ impl SummaryService {
 
     /// The ledger rows of a call of this run, one per request it sent.
     fn ledger_rows(&self, job: &Job, call: &Call, item: Option<String>) -> Vec<NewUsage> {
-        let mut rows = self.usage_rows(call, job.org_id, job.report_id);
+        let mut rows = self.usage_rows(call, job.org_id, Some(job.report_id));
         for row in &mut rows {
             row.run_id = Some(job.id);
             row.item = item.clone();

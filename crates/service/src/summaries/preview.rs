@@ -103,11 +103,23 @@ impl SummaryService {
                 + u64::from(config.max_tokens);
             self.check_budget(org_id, (1, tokens), "preview").await?;
         }
+        let task = match prompt {
+            LlmStage::Screening => llm::Task::Screen {
+                criteria: values.get("criteria").cloned().unwrap_or_default(),
+                article: format!(
+                    "{}\n{}",
+                    values.get("title").map_or("", String::as_str),
+                    values.get("abstract").map_or("", String::as_str)
+                ),
+            },
+            _ => llm::Task::Summarize,
+        };
         let call = {
             let _sharing = self.global.enter(org_id);
-            self.call(org_id, prompt, &config, user.clone()).await
+            self.call_for(org_id, prompt, &config, user.clone(), task)
+                .await
         };
-        let rows = self.usage_rows(&call, org_id, report_id);
+        let rows = self.usage_rows(&call, org_id, Some(report_id));
         usage::record_many(&self.db, rows).await?;
         match call.result {
             Ok(r) => Ok(Preview {
@@ -148,7 +160,7 @@ fn preview_values(
         )
     };
     Ok(match prompt {
-        LlmStage::ArticleSummary => {
+        LlmStage::ArticleSummary | LlmStage::Screening => {
             let chosen = match article_id {
                 Some(id) => loaded
                     .articles
@@ -159,7 +171,17 @@ fn preview_values(
                     ServiceError::invalid("article_id", "the report has no visible article")
                 })?,
             };
-            prompts::article(stream, &chosen.article)
+            let mut values = prompts::article(stream, &chosen.article);
+            if prompt == LlmStage::Screening {
+                let Some(screening) = &stream.retrieval_config.screening else {
+                    return Err(ServiceError::invalid(
+                        "prompt_type",
+                        "the stream does not screen candidates (retrieval_config.screening)",
+                    ));
+                };
+                values.insert("criteria", screening.criteria.clone());
+            }
+            values
         }
         LlmStage::CategorySummary => {
             let first = stream.presentation_config.categories.first();
