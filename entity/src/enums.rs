@@ -305,7 +305,12 @@ mod tests {
         );
         assert_eq!(
             spellings::<LlmStage>(),
-            ["article_summary", "category_summary", "executive_summary"]
+            [
+                "article_summary",
+                "category_summary",
+                "executive_summary",
+                "screening"
+            ]
         );
         assert_eq!(
             spellings::<LlmOutcome>(),
@@ -320,7 +325,10 @@ mod tests {
             ["new", "included", "excluded"]
         );
         assert_eq!(spellings::<CandidateSource>(), ["import", "pubmed", "feed"]);
-        assert_eq!(spellings::<RunTrigger>(), ["manual", "schedule", "import"]);
+        assert_eq!(
+            spellings::<RunTrigger>(),
+            ["manual", "schedule", "import", "screening"]
+        );
         // Aligned as any string is (the demo logins' table).
         assert_eq!(format!("[{:<8}]", UserRole::Member), "[member  ]");
     }

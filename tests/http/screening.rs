@@ -282,6 +282,18 @@ backend_tests! {
         assert_eq!(off_topic["reason"], "llm_below_threshold");
         assert!(off_topic["screening"]["rationale"].as_str().unwrap().contains("none of the criteria"), "{off_topic}");
         assert_eq!(run["screened_out"].as_i64().unwrap(), candidates.iter().filter(|c| c["status"] == "excluded").count() as i64);
+        // A preview shows the screening prompt and answer for an article
+        // of one of the stream's reports.
+        let r = app.post(&format!("/api/v1/streams/{stream}/reports"), token,
+            json!({"report_name": "Screened", "report_date": "2026-12-01", "from_candidates": [on_topic["id"]]})).await;
+        assert_eq!(r.status(), 201);
+        let report = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let r = app.post(&format!("/api/v1/reports/{report}/summaries/preview"), token, json!({"prompt_type": "screening"})).await;
+        assert_eq!(r.status(), 200);
+        let preview: Value = r.json().await.unwrap();
+        assert!(preview["user_prompt"].as_str().unwrap().contains(CRITERIA), "{preview}");
+        let answer: Value = serde_json::from_str(preview["text"].as_str().unwrap()).unwrap();
+        assert_eq!(answer["relevance"], on_topic["screening"]["relevance"], "{preview}");
         app.stop().await;
     }
 }

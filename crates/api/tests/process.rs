@@ -540,14 +540,41 @@ async fn the_embedded_default_generates_a_private_secret_once_and_seeds_nothing_
         "{run}"
     );
     assert!(dir.join("data/feeds/curio-demo-preprints.atom").is_file());
-    let statuses: Vec<&str> = pool["data"]
-        .as_array()
+    // The curators' two decisions stand; the run screened every other
+    // candidate offline, excluding those under the threshold.
+    let pool: Value = client
+        .get(format!(
+            "http://127.0.0.1:{port}/api/v1/streams/{watch}/candidates"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
         .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let candidates = pool["data"].as_array().unwrap();
+    assert_eq!(candidates.len(), 6, "{pool}");
+    let decided_by_curators: Vec<&Value> = candidates
         .iter()
-        .map(|c| c["status"].as_str().unwrap())
+        .filter(|c| !c["decided_by"].is_null())
         .collect();
-    assert_eq!(statuses.iter().filter(|s| **s == "included").count(), 1);
-    assert_eq!(statuses.iter().filter(|s| **s == "excluded").count(), 1);
+    assert_eq!(decided_by_curators.len(), 2, "{pool}");
+    let screened: Vec<&Value> = candidates
+        .iter()
+        .filter(|c| c["decided_by"].is_null())
+        .collect();
+    assert!(
+        screened
+            .iter()
+            .all(|c| c["screening"]["relevance"].is_number()),
+        "{pool}"
+    );
+    let screened_out = screened
+        .iter()
+        .filter(|c| c["reason"] == "llm_below_threshold")
+        .count();
+    assert_eq!(json!(screened_out), run["screened_out"], "{pool}");
     demo.kill().unwrap();
     demo.wait().unwrap();
     assert_eq!(

@@ -191,6 +191,14 @@ impl Services {
                 })
                 .collect(),
                 sources: demo_feed.into_iter().collect(),
+                // Screened by whichever provider is configured (offline by
+                // default) at the end of the retrieval the demo starts.
+                screening: Some(crate::stream_config::Screening {
+                    criteria: "Studies in patients treated with immune checkpoint inhibitors \
+                               or PD-1 blockade that report response, resistance or biomarkers."
+                        .into(),
+                    threshold: 0.25,
+                }),
                 ..Default::default()
             }),
         },

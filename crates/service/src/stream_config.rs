@@ -5,7 +5,8 @@
 
 pub use entity::stream_config::{
     EnrichmentConfig, ExclusionReason, LlmConfig, PresentationConfig, PromptOverride, Prompts,
-    PubmedDateField, RetrievalConfig, Schedule, Source, StageLlm, StreamCategory as Category,
+    PubmedDateField, RetrievalConfig, Schedule, Screening, Source, StageLlm,
+    StreamCategory as Category,
 };
 use repository::streams::Stream;
 
