@@ -1,6 +1,6 @@
 #![allow(clippy::disallowed_methods)] // a CLI: its file writes happen after the load, never under it
 //! `make bench`: starts the mock LLM and curio (release builds) on
-//! 127.0.0.1, seeds bench data, runs the bounded scenarios S1–S7, and writes
+//! 127.0.0.1, seeds bench data, runs the bounded scenarios S1–S10, and writes
 //! `bench/results/<date>-<db>.{json,md,svg}`. Every process it starts is
 //! stopped by PID before it exits.
 //!
@@ -8,7 +8,7 @@
 //! `BENCH_MOCK_LATENCY_MS` (250), `BENCH_POINT_SECS` (15, at most 20),
 //! `BENCH_S1_LEVELS` (S1's concurrency levels, default
 //! `1,8,32,64,128,256,512`), `BENCH_ONLY=S1` (S1 and the reads S2, S3 only,
-//! for iterating on them),
+//! for iterating on them), `BENCH_ONLY=S9` (the intake scenarios S9, S10),
 //! `BENCH_BASELINE=<path to another curio binary>` (S1 point by point on
 //! both, against the same database and mock, with the ratios),
 //! `BENCH_PROFILE=1` (a `perf` profile of curio per profiled scenario: flame
@@ -201,6 +201,8 @@ struct Options {
     point: Duration,
     s1_levels: Vec<usize>,
     s1_only: bool,
+    /// `BENCH_ONLY=S9`: the intake scenarios S9 and S10 alone.
+    intake_only: bool,
     /// Another curio build to compare S1 against, point by point.
     baseline: Option<std::path::PathBuf>,
     profile: bool,
@@ -227,6 +229,7 @@ impl Options {
                 .filter(|&c| (1..=1024).contains(&c))
                 .collect(),
             s1_only: var("BENCH_ONLY", String::new()) == "S1",
+            intake_only: var("BENCH_ONLY", String::new()) == "S9",
             baseline: std::env::var_os("BENCH_BASELINE")
                 .filter(|p| !p.is_empty())
                 .map(Into::into),
@@ -275,18 +278,28 @@ async fn main() -> anyhow::Result<()> {
         profile: options.profile,
         profiles: Vec::new(),
     };
-    let health = s1_summarize_sweep(&mut recorder, &users, &seeded, &options, &db).await?;
-    let peak_rss_s1 = procstat::peak_rss_mib(stack.curio.pid());
-    let svg = sweep_svg(&recorder.rows, &options);
-    s2_s3_reads(&mut recorder, &users, &seeded).await;
+    let mut health = None;
+    let mut svg = String::new();
+    let mut peak_rss_s1 = 0.0;
+    if !options.intake_only {
+        health = s1_summarize_sweep(&mut recorder, &users, &seeded, &options, &db).await?;
+        peak_rss_s1 = procstat::peak_rss_mib(stack.curio.pid());
+        svg = sweep_svg(&recorder.rows, &options);
+        s2_s3_reads(&mut recorder, &users, &seeded).await;
+    }
     let mut ceiling_qps = 0.0;
     let mut bulk_rows_per_sec = 0.0;
-    if !options.s1_only {
+    if options.intake_only {
+        let pool = s9_pubmed_import(&mut recorder, &users).await?;
+        s10_candidate_search(&mut recorder, &users, pool).await;
+    } else if !options.s1_only {
         ceiling_qps = database_ceiling(&url, users.curator_id).await?.rps;
         bulk_rows_per_sec = s5_bulk_import(&mut recorder, &users).await;
         s6_eager_loading(&mut recorder, &users, &seeded.eager).await;
         s7_two_processes(&mut recorder, &users, &seeded, &options, &db).await?;
         s8_summary_reuse(&mut recorder, &users, &seeded).await;
+        let pool = s9_pubmed_import(&mut recorder, &users).await?;
+        s10_candidate_search(&mut recorder, &users, pool).await;
     }
     let Recorder { rows, profiles, .. } = recorder;
 
@@ -1078,6 +1091,106 @@ async fn s5_bulk_import(recorder: &mut Recorder<'_>, users: &Users) -> f64 {
     rows_per_sec
 }
 
+/// Records per S9 import file (the import's bound is 10,000) and files.
+const S9_RECORDS_PER_FILE: usize = 5_000;
+const S9_FILES: usize = 20;
+
+/// One file of S9: `S9_RECORDS_PER_FILE` PubMed XML records with
+/// structured abstracts, authors and DOIs, as `efetch` returns them.
+fn pubmed_xml(file: usize) -> String {
+    use std::fmt::Write;
+    let topics = ["melanoma", "lymphoma", "glioma", "sarcoma", "carcinoma"];
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC \"-//NLM//DTD PubMedArticle, 1st January 2025//EN\" \"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd\">\n<PubmedArticleSet>\n",
+    );
+    for i in 0..S9_RECORDS_PER_FILE {
+        let n = file * S9_RECORDS_PER_FILE + i;
+        let topic = topics[n % topics.len()];
+        let _ = write!(
+            xml,
+            "<PubmedArticle><MedlineCitation Status=\"MEDLINE\" Owner=\"NLM\"><PMID Version=\"1\">{pmid}</PMID><Article PubModel=\"Print\"><Journal><JournalIssue CitedMedium=\"Internet\"><PubDate><Year>2026</Year><Month>Nov</Month></PubDate></JournalIssue><Title>Journal of Bench Oncology</Title></Journal><ArticleTitle>Checkpoint blockade response number {n} in {topic}</ArticleTitle><ELocationID EIdType=\"doi\" ValidYN=\"Y\">10.9998/s9.{n}</ELocationID><Abstract><AbstractText Label=\"BACKGROUND\">Response to PD-1 blockade in {topic} varies between patients.</AbstractText><AbstractText Label=\"METHODS\">Cohort {n} of 120 patients was followed for two years.</AbstractText><AbstractText Label=\"RESULTS\">Progenitor exhausted T cells predicted response in 64% of cases.</AbstractText></Abstract><AuthorList CompleteYN=\"Y\"><Author ValidYN=\"Y\"><LastName>Okafor</LastName><ForeName>Adaeze</ForeName></Author><Author ValidYN=\"Y\"><LastName>Lindqvist</LastName><ForeName>Mårten</ForeName></Author></AuthorList></Article><MeshHeadingList><MeshHeading><DescriptorName UI=\"D008545\">Melanoma</DescriptorName></MeshHeading></MeshHeadingList></MedlineCitation></PubmedArticle>\n",
+            pmid = 70_000_000 + n,
+        );
+    }
+    xml.push_str("</PubmedArticleSet>\n");
+    xml
+}
+
+/// S9: 100,000 PubMed XML records imported into one stream's pool, a file
+/// of 5,000 at a time (each parsed on the blocking pool and stored in one
+/// transaction): records per second and curio's peak RSS. The stream, for
+/// S10.
+async fn s9_pubmed_import(recorder: &mut Recorder<'_>, users: &Users) -> anyhow::Result<i64> {
+    let stack = recorder.stack;
+    let stream = stack
+        .post(
+            "/api/v1/streams",
+            &users.admin,
+            &json!({"stream_name": "Bench pool", "purpose": "Measure imports and search.", "scope": "organization"}),
+        )
+        .await?;
+    let stream_id = stream["id"].as_i64().context("stream id")?;
+    let files: Arc<Vec<String>> = Arc::new((0..S9_FILES).map(pubmed_xml).collect());
+    let (client, url, token) = (
+        stack.client.clone(),
+        stack.url(&format!(
+            "/api/v1/streams/{stream_id}/imports?format=pubmed-xml"
+        )),
+        users.admin.clone(),
+    );
+    let load = load::run(1, Duration::from_secs(300), S9_FILES as u64, move |i| {
+        let request = client
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/x-pubmed+xml")
+            .body(files[i as usize].clone());
+        async move { request.send().await.is_ok_and(|r| r.status().is_success()) }
+    });
+    let records = (S9_FILES * S9_RECORDS_PER_FILE) as f64;
+    let row = recorder
+        .measure(
+            format!("S9 import {records:.0} PubMed XML records (files of {S9_RECORDS_PER_FILE})"),
+            String::new(),
+            load,
+        )
+        .await;
+    row.notes = format!(
+        "{:.0} records/s; curio peak RSS {:.0} MiB",
+        records / row.result.elapsed_secs,
+        procstat::peak_rss_mib(stack.curio.pid())
+    );
+    Ok(stream_id)
+}
+
+/// S10: full-text search of S9's pool of 100,000 candidates at c=32: a
+/// query of two words that each match a fifth of the pool, and one that
+/// matches a single candidate, newest first, one page of 20.
+async fn s10_candidate_search(recorder: &mut Recorder<'_>, users: &Users, stream: i64) {
+    let stack = recorder.stack;
+    for (q, label) in [
+        ("glioma%20blockade", "20,000 matches"),
+        ("cohort%2054321", "1 match"),
+    ] {
+        let url = stack.url(&format!(
+            "/api/v1/streams/{stream}/candidates?q={q}&limit=20"
+        ));
+        let load = get_loop(
+            &stack.client,
+            url,
+            &users.admin,
+            32,
+            Duration::from_secs(10),
+        );
+        recorder
+            .measure(
+                format!("S10 candidate search, 100,000 candidates, {label}"),
+                String::new(),
+                load,
+            )
+            .await;
+    }
+}
+
 /// S6: eager loading of reports with 10, 100 and 1,000 articles, with the
 /// statements each request took.
 async fn s6_eager_loading(recorder: &mut Recorder<'_>, users: &Users, eager: &[(usize, i64)]) {
@@ -1195,7 +1308,11 @@ impl Summary<'_> {
     fn write(&self, svg: String, profiles: &[profile::Recorded]) -> anyhow::Result<()> {
         let date = chrono::Utc::now().format("%Y-%m-%d");
         std::fs::create_dir_all("bench/results")?;
-        let only = if self.options.s1_only { "-s1" } else { "" };
+        let only = match (self.options.s1_only, self.options.intake_only) {
+            (true, _) => "-s1",
+            (_, true) => "-s9",
+            _ => "",
+        };
         let stem = format!("bench/results/{date}-{}{only}", self.options.kind);
         let mut md = self.markdown(&date.to_string());
         if !profiles.is_empty() {
