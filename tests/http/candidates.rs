@@ -522,3 +522,25 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn an_arxiv_preprint_is_one_work_whether_a_file_names_its_eprint_or_links_to_it(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let r = app.post("/api/v1/streams", token, json!({"stream_name": "Preprints", "purpose": "P.", "scope": "organization"})).await;
+        assert_eq!(r.status(), 201);
+        let stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let bibtex = "@misc{nwosu2026,\n  title = {Attention over T cell receptor repertoires},\n  author = {Nwosu, Amara},\n  year = {2026},\n  eprint = {2611.04321},\n  archivePrefix = {arXiv},\n}\n";
+        let first = imported(&app, token, stream, "bibtex", bibtex).await;
+        assert_eq!(first["imported"], 1, "{first}");
+        // Another version, linked instead of named, in another format.
+        let ris = "TY  - JOUR\nTI  - Attention over T-cell receptor repertoires (v2)\nUR  - https://arxiv.org/abs/2611.04321v2\nPY  - 2026\nER  - \n";
+        let second = imported(&app, token, stream, "ris", ris).await;
+        assert_eq!((&second["imported"], &second["duplicates"]), (&json!(0), &json!(1)), "{second}");
+        let pool: Value = app.get(&format!("/api/v1/streams/{stream}/candidates"), token).await.json().await.unwrap();
+        assert_eq!(pool["meta"]["total"], 1, "{pool}");
+        assert_eq!(pool["data"][0]["article"]["doi"], "10.48550/arxiv.2611.04321", "arXiv's own DOI, as DOIs are stored");
+        app.stop().await;
+    }
+}

@@ -43,7 +43,14 @@ fn record_of(entry: &Entry) -> Record {
             .or_else(|| text("date"))
             .as_deref()
             .and_then(year_of),
-        doi: text("doi"),
+        // An arXiv preprint (`eprint` with `archiveprefix` or `eprinttype`
+        // arXiv) is known by the DOI arXiv gives it.
+        doi: text("doi").or_else(|| {
+            let prefix = text("archiveprefix").or_else(|| text("eprinttype"))?;
+            prefix
+                .eq_ignore_ascii_case("arxiv")
+                .then(|| text("eprint").as_deref().and_then(crate::arxiv_doi))?
+        }),
         pmid: text("pmid"),
         url: text("url"),
     }

@@ -70,6 +70,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_arxiv_identifier_is_read_wherever_it_is_written_as_arxivs_doi() {
+        for text in [
+            "http://arxiv.org/abs/2401.01234v2",
+            "https://arxiv.org/pdf/2401.01234v1.pdf",
+            "arXiv:2401.01234",
+            "2401.01234",
+        ] {
+            assert_eq!(
+                arxiv_doi(text).as_deref(),
+                Some("10.48550/arXiv.2401.01234"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            arxiv_doi("http://arxiv.org/abs/hep-th/9901001v3").as_deref(),
+            Some("10.48550/arXiv.hep-th/9901001")
+        );
+        assert_eq!(
+            arxiv_doi("arXiv:math.GT/0309136").as_deref(),
+            Some("10.48550/arXiv.math.GT/0309136")
+        );
+        for not_arxiv in [
+            "https://www.nejm.org/doi/full/10.1056/NEJMoa2001017",
+            "2021.5",
+            "",
+            "https://example.org/abs/12345",
+        ] {
+            assert_eq!(arxiv_doi(not_arxiv), None, "{not_arxiv}");
+        }
+    }
+
+    #[test]
     fn clean_collapses_white_space_and_drops_blank() {
         assert_eq!(clean("  a \n\t b  ").as_deref(), Some("a b"));
         assert_eq!(clean(" \n "), None);
@@ -101,4 +133,48 @@ mod tests {
         assert_eq!(title_key("A long enough title here", None), None);
         assert_eq!(title_key("Editorial", Some(2020)), None);
     }
+}
+
+/// The DOI arXiv registers for the preprint named in `text` (DataCite's
+/// `10.48550/arXiv.<id>`, the version left out: every version is one work),
+/// when `text` names one: an abstract or PDF link (`arxiv.org/abs/2401.01234v2`),
+/// an `arXiv:` identifier, or a bare identifier. New-style identifiers are
+/// `YYMM.NNNN` or `YYMM.NNNNN`; old-style ones `archive(.SUBJECT)/YYMMNNN`.
+pub fn arxiv_doi(text: &str) -> Option<String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let id = ["arxiv.org/abs/", "arxiv.org/pdf/", "arxiv:"]
+        .iter()
+        .find_map(|marker| {
+            lower
+                .find(marker)
+                .map(|at| &text.trim()[at + marker.len()..])
+        })
+        .unwrap_or(text.trim());
+    let id = id
+        .split(|c: char| c.is_whitespace() || matches!(c, '?' | '#' | ',' | ';'))
+        .next()?
+        .trim_end_matches(".pdf");
+    // The version (`v2`) is not part of the work's identity.
+    let id = match id.rsplit_once('v') {
+        Some((head, version))
+            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            head
+        }
+        _ => id,
+    };
+    let new_style = id.split_once('.').is_some_and(|(yymm, number)| {
+        yymm.len() == 4
+            && yymm.bytes().all(|b| b.is_ascii_digit())
+            && (4..=5).contains(&number.len())
+            && number.bytes().all(|b| b.is_ascii_digit())
+    });
+    let old_style = id.split_once('/').is_some_and(|(archive, number)| {
+        let name = archive.split('.').next().unwrap_or_default();
+        !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            && number.len() == 7
+            && number.bytes().all(|b| b.is_ascii_digit())
+    });
+    (new_style || old_style).then(|| format!("10.48550/arXiv.{id}"))
 }

@@ -448,7 +448,14 @@ pub(crate) fn prepare_parsed(parsed: bibliography::Parsed) -> PreparedFile {
             authors: r.authors,
             journal: r.journal,
             pub_year: r.pub_year,
-            doi: articles::normalize_doi(r.doi.as_deref()),
+            // A record with no DOI that links to arXiv is known by the DOI
+            // arXiv registers, so that the preprint found in a feed, a file
+            // or a later run is one work.
+            doi: articles::normalize_doi(
+                r.doi
+                    .or_else(|| r.url.as_deref().and_then(bibliography::arxiv_doi))
+                    .as_deref(),
+            ),
             pmid: articles::normalize_pmid(r.pmid.as_deref()),
             url: r.url,
         };
