@@ -34,6 +34,10 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub rationale: Option<String>,
     pub screened_at: Option<DateTimeUtc>,
+    /// The stream's candidate that is another version of the same work: a
+    /// preprint and the paper it became, matched by title when exactly one
+    /// of their DOIs is a preprint server's.
+    pub version_of: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

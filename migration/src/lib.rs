@@ -26,6 +26,7 @@ mod m20261203_000015_candidate_pool;
 mod m20261203_000016_article_search;
 mod m20261204_000017_retrieval_runs;
 mod m20261204_000018_screening;
+mod m20261204_000019_candidate_versions;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_article_search::Migration),
             Box::new(m20261204_000017_retrieval_runs::Migration),
             Box::new(m20261204_000018_screening::Migration),
+            Box::new(m20261204_000019_candidate_versions::Migration),
         ]
     }
 }

@@ -544,3 +544,35 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn a_paper_is_linked_to_its_preprint_by_title_when_one_doi_is_a_preprint_servers(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let w = world(&app).await;
+        let token = &w.admin_a.1;
+        let r = app.post("/api/v1/streams", token, json!({"stream_name": "Versions", "purpose": "P.", "scope": "organization"})).await;
+        assert_eq!(r.status(), 201);
+        let stream = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        let record = |title: &str, doi: &str, year: i32| format!("TY  - JOUR\nTI  - {title}\nDO  - {doi}\nPY  - {year}\nER  - \n\n");
+        let preprint = record("Regulatory T cells and tumour infiltration", "10.1101/2025.11.20.600123", 2025);
+        assert_eq!(imported(&app, token, stream, "ris", &preprint).await["imported"], 1);
+        // A year later, the paper, its title written another way.
+        let paper = record("Regulatory T-cells and tumour infiltration", "10.1038/s41590-026-01234-5", 2026);
+        assert_eq!(imported(&app, token, stream, "ris", &paper).await["imported"], 1);
+        // Another journal paper of that title is no version of the paper.
+        let namesake = record("Regulatory T cells and tumour infiltration", "10.1016/j.immuni.2027.01.001", 2027);
+        let r = app.post("/api/v1/streams", token, json!({"stream_name": "Journals only", "purpose": "P.", "scope": "organization"})).await;
+        let journals = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap() as i32;
+        for file in [&paper, &namesake] {
+            assert_eq!(imported(&app, token, journals, "ris", file).await["imported"], 1);
+        }
+        let pool: Value = app.get(&format!("/api/v1/streams/{stream}/candidates"), token).await.json().await.unwrap();
+        let by_doi = |pool: &Value, doi: &str| pool["data"].as_array().unwrap().iter().find(|c| c["article"]["doi"] == doi).unwrap().clone();
+        let first = by_doi(&pool, "10.1101/2025.11.20.600123");
+        assert_eq!(first["version_of"], Value::Null);
+        assert_eq!(by_doi(&pool, "10.1038/s41590-026-01234-5")["version_of"], first["id"], "{pool}");
+        let journals: Value = app.get(&format!("/api/v1/streams/{journals}/candidates"), token).await.json().await.unwrap();
+        assert!(journals["data"].as_array().unwrap().iter().all(|c| c["version_of"].is_null()), "{journals}");
+        app.stop().await;
+    }
+}

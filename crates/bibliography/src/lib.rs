@@ -25,7 +25,7 @@ mod text;
 use std::fmt;
 use std::str::FromStr;
 
-pub use text::{arxiv_doi, title_key};
+pub use text::{arxiv_doi, is_preprint_doi, title_key};
 
 /// A file format Curio imports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

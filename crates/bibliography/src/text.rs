@@ -70,6 +70,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn preprint_servers_dois_are_told_from_journals() {
+        for preprint in [
+            "10.1101/2024.01.02.573829",
+            "10.48550/arxiv.2401.01234",
+            "10.21203/rs.3.rs-123/v1",
+            "10.2139/ssrn.4500000",
+        ] {
+            assert!(is_preprint_doi(preprint), "{preprint}");
+        }
+        for journal in [
+            "10.1056/nejmoa2001017",
+            "10.1101/gr.123456.110",
+            "10.1038/s41586-024-07487-w",
+        ] {
+            assert!(!is_preprint_doi(journal), "{journal}");
+        }
+    }
+
+    #[test]
     fn an_arxiv_identifier_is_read_wherever_it_is_written_as_arxivs_doi() {
         for text in [
             "http://arxiv.org/abs/2401.01234v2",
@@ -177,4 +196,32 @@ pub fn arxiv_doi(text: &str) -> Option<String> {
             && number.bytes().all(|b| b.is_ascii_digit())
     });
     (new_style || old_style).then(|| format!("10.48550/arXiv.{id}"))
+}
+
+/// DOI prefixes of preprint servers: bioRxiv and medRxiv (Cold Spring
+/// Harbor), arXiv, Research Square, Preprints.org, SSRN, OSF Preprints,
+/// Authorea.
+const PREPRINT_PREFIXES: &[&str] = &[
+    "10.1101/",
+    "10.48550/",
+    "10.21203/",
+    "10.20944/",
+    "10.2139/",
+    "10.31219/",
+    "10.22541/",
+];
+
+/// Whether `doi` (normalized: lowercase, no resolver) is a preprint
+/// server's. A bioRxiv DOI names its preprint (`10.1101/2024.01.02.573829`);
+/// Cold Spring Harbor's journals use the same prefix with other suffixes,
+/// so a 10.1101 DOI counts only with bioRxiv's dated suffix.
+pub fn is_preprint_doi(doi: &str) -> bool {
+    let doi = doi.trim().to_ascii_lowercase();
+    match doi.strip_prefix("10.1101/") {
+        Some(suffix) => suffix
+            .split('.')
+            .next()
+            .is_some_and(|year| year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit())),
+        None => PREPRINT_PREFIXES.iter().any(|p| doi.starts_with(p)),
+    }
 }

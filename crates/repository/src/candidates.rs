@@ -233,6 +233,53 @@ pub async fn decide<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The stream's candidates whose articles have one of these title keys:
+/// (candidate id, article id, DOI, title key).
+pub async fn by_title_keys<C: ConnectionTrait>(
+    db: &C,
+    stream_id: i32,
+    keys: &[String],
+) -> Result<Vec<(i32, i32, Option<String>, String)>, RepoError> {
+    let mut found = Vec::new();
+    for part in keys.chunks(chunk::IN_LIST) {
+        let rows: Vec<(i32, i32, Option<String>, Option<String>)> = candidate::Entity::find()
+            .select_only()
+            .column(candidate::Column::Id)
+            .column(candidate::Column::ArticleId)
+            .column(article::Column::Doi)
+            .column(article::Column::TitleKey)
+            .join(JoinType::InnerJoin, candidate::Relation::Article.def())
+            .filter(candidate::Column::StreamId.eq(stream_id))
+            .filter(article::Column::TitleKey.is_in(part.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(
+            rows.into_iter()
+                .filter_map(|(id, article, doi, key)| Some((id, article, doi, key?))),
+        );
+    }
+    Ok(found)
+}
+
+/// Notes that the stream's candidate of `article_id` is another version of
+/// candidate `other`.
+pub async fn link_version<C: ConnectionTrait>(
+    db: &C,
+    stream_id: i32,
+    article_id: i32,
+    other: i32,
+) -> Result<(), RepoError> {
+    candidate::Entity::update_many()
+        .col_expr(candidate::Column::VersionOf, Expr::val(other))
+        .filter(candidate::Column::StreamId.eq(stream_id))
+        .filter(candidate::Column::ArticleId.eq(article_id))
+        .filter(candidate::Column::Id.ne(other))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Up to `limit` of the stream's candidates still to be screened by the
 /// LLM (undecided, never screened), oldest first, with their articles.
 pub async fn unscreened<C: ConnectionTrait>(

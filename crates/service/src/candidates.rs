@@ -270,10 +270,79 @@ pub(crate) async fn store<C: sea_orm::ConnectionTrait>(
         .filter(|id| !known.contains(id) && seen.insert(*id))
         .collect();
     candidates::insert_new(txn, stream_id, source, run_id, &new, Utc::now()).await?;
+    let added: HashSet<i32> = new.iter().copied().collect();
+    let fresh = records
+        .iter()
+        .zip(&article_ids)
+        .filter(|(_, id)| added.contains(id));
+    link_versions(txn, stream_id, fresh).await?;
     Ok(Stored {
         new: new.len(),
         known: article_ids.len() - new.len(),
     })
+}
+
+/// Years apart a preprint and its published paper may be.
+const VERSION_YEARS: i32 = 3;
+
+/// Links each new candidate to a candidate of the stream that is another
+/// version of its work: the same title (its key, the year aside: a
+/// preprint is often a year or two older than its paper) and DOIs of
+/// which exactly one is a preprint server's. A preprint looks for papers
+/// of its year and the next ones; a paper for preprints of its year and the
+/// ones before. The oldest such candidate is the one linked.
+async fn link_versions<'a, C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    stream_id: i32,
+    fresh: impl Iterator<Item = (&'a Prepared, &'a i32)>,
+) -> Result<(), ServiceError> {
+    // (article id, is a preprint, the title keys its other version may have)
+    let mut wanted = Vec::new();
+    for (record, &article_id) in fresh {
+        let (Some(doi), Some(year)) = (&record.article.doi, record.article.pub_year) else {
+            continue;
+        };
+        let preprint = bibliography::is_preprint_doi(doi);
+        let years = if preprint {
+            year..=year + VERSION_YEARS
+        } else {
+            year - VERSION_YEARS..=year
+        };
+        let keys: Vec<String> = years
+            .filter_map(|y| bibliography::title_key(&record.article.title, Some(y)))
+            .collect();
+        if !keys.is_empty() {
+            wanted.push((article_id, preprint, keys));
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<String> = wanted.iter().flat_map(|w| w.2.iter().cloned()).collect();
+    let mut by_key: HashMap<String, Vec<(i32, i32, bool)>> = HashMap::new();
+    for (candidate, article, doi, key) in candidates::by_title_keys(txn, stream_id, &all).await? {
+        let Some(doi) = doi else { continue };
+        by_key.entry(key).or_default().push((
+            candidate,
+            article,
+            bibliography::is_preprint_doi(&doi),
+        ));
+    }
+    for (article_id, preprint, keys) in wanted {
+        let other = keys
+            .iter()
+            .filter_map(|k| by_key.get(k))
+            .flatten()
+            .filter(|&&(_, article, other_preprint)| {
+                article != article_id && other_preprint != preprint
+            })
+            .map(|&(candidate, ..)| candidate)
+            .min();
+        if let Some(other) = other {
+            candidates::link_version(txn, stream_id, article_id, other).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Which of a stream's candidates a new report takes.

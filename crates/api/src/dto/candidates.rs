@@ -76,6 +76,10 @@ pub struct CandidateState {
     pub version: i32,
     /// The LLM's screening, on a stream that screens; none until screened.
     pub screening: Option<CandidateScreening>,
+    /// The stream's candidate that is another version of this work: the
+    /// preprint of this paper, or the paper this preprint became (same
+    /// title; exactly one of the two DOIs a preprint server's).
+    pub version_of: Option<i32>,
 }
 
 /// How relevant the LLM found a candidate to the stream's criteria. One
@@ -105,6 +109,7 @@ impl From<Candidate> for CandidateState {
             decided_by: c.decided_by,
             decided_at: c.decided_at,
             version: c.version,
+            version_of: c.version_of,
             screening: c.screened_at.map(|screened_at| CandidateScreening {
                 relevance: c.relevance,
                 rationale: c.rationale,
