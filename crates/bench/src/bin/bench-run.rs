@@ -291,6 +291,7 @@ async fn main() -> anyhow::Result<()> {
     let mut bulk_rows_per_sec = 0.0;
     if options.intake_only {
         let pool = s9_pubmed_import(&mut recorder, &users).await?;
+        s9_pubmed_retrieval(&mut recorder, &users).await?;
         s10_candidate_search(&mut recorder, &users, pool).await;
     } else if !options.s1_only {
         ceiling_qps = database_ceiling(&url, users.curator_id).await?.rps;
@@ -299,6 +300,7 @@ async fn main() -> anyhow::Result<()> {
         s7_two_processes(&mut recorder, &users, &seeded, &options, &db).await?;
         s8_summary_reuse(&mut recorder, &users, &seeded).await;
         let pool = s9_pubmed_import(&mut recorder, &users).await?;
+        s9_pubmed_retrieval(&mut recorder, &users).await?;
         s10_candidate_search(&mut recorder, &users, pool).await;
     }
     let Recorder { rows, profiles, .. } = recorder;
@@ -411,6 +413,8 @@ struct Stack {
     baseline: Option<Managed>,
     mock: Managed,
     mock_port: u16,
+    /// The E-utilities fixture S9's retrieval reads (in this process).
+    eutils: test_support::eutils::EUtils,
     base: String,
     client: Client,
 }
@@ -421,6 +425,7 @@ fn spawn_curio(
     bin: &std::path::Path,
     url: &str,
     mock_port: u16,
+    eutils: &str,
     port: u16,
 ) -> anyhow::Result<Managed> {
     // Warnings and errors, for when a point reports errors.
@@ -457,6 +462,10 @@ fn spawn_curio(
                 "CURIO__JOBS__MAX_ACTIVE_RUNS_PER_USER",
                 ACTIVE_RUNS_CAP.to_string(),
             )
+            // PubMed is the local fixture, which only a private address
+            // reaches.
+            .env("CURIO__SOURCES__PUBMED__BASE_URL", eutils)
+            .env("CURIO__SOURCES__ALLOW_PRIVATE", "true")
             .env("CURIO__LOG__LEVEL", "warn")
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -482,9 +491,21 @@ impl Stack {
                 .context("start target/release/mock-llm (run `make bench`)")?,
             port: mock_port,
         };
-        let curio = spawn_curio(CURIO.as_ref(), url, mock_port, free_port()?)?;
+        // The two real records first, then made-up ones that say "fixture".
+        let eutils = test_support::eutils::EUtils::start(test_support::eutils::sample_records(
+            S9_RETRIEVED + 2,
+        ))
+        .await?;
+        let curio = spawn_curio(
+            CURIO.as_ref(),
+            url,
+            mock_port,
+            &eutils.base_url(),
+            free_port()?,
+        )?;
         // Started after curio has migrated the database.
         let stack = Self {
+            eutils,
             base: format!("http://127.0.0.1:{}", curio.port),
             curio,
             baseline: None,
@@ -498,7 +519,8 @@ impl Stack {
         let mut stack = stack;
         stack.wait_ready(&stack.base).await?;
         if let Some(bin) = &options.baseline {
-            let baseline = spawn_curio(bin, url, mock_port, free_port()?)?;
+            let baseline =
+                spawn_curio(bin, url, mock_port, &stack.eutils.base_url(), free_port()?)?;
             stack
                 .wait_ready(&format!("http://127.0.0.1:{}", baseline.port))
                 .await?;
@@ -1162,6 +1184,76 @@ async fn s9_pubmed_import(recorder: &mut Recorder<'_>, users: &Users) -> anyhow:
     Ok(stream_id)
 }
 
+/// Records S9's retrieval reads from the E-utilities fixture.
+const S9_RETRIEVED: usize = 10_000;
+
+/// S9, retrieval: a stream's PubMed search of 10,000 records read from
+/// the E-utilities fixture in pages of 500 (`sources.pubmed.page_size`),
+/// at NCBI's rate without a key (3 requests a second), which bounds it:
+/// candidates per second, and the requests above the rate the fixture
+/// counted.
+async fn s9_pubmed_retrieval(recorder: &mut Recorder<'_>, users: &Users) -> anyhow::Result<()> {
+    let stack = recorder.stack;
+    let stream = stack
+        .post(
+            "/api/v1/streams",
+            &users.admin,
+            &json!({"stream_name": "Bench PubMed", "purpose": "Measure retrieval.", "scope": "organization",
+                "retrieval_config": {"sources": [{"kind": "pubmed", "query": "fixture"}], "lookback_days": 30}}),
+        )
+        .await?;
+    let stream_id = stream["id"].as_i64().context("stream id")?;
+    let (client, base, token) = (
+        stack.client.clone(),
+        stack.base.clone(),
+        users.admin.clone(),
+    );
+    let load = load::run(1, Duration::from_secs(300), 1, move |_| {
+        let (client, base, token) = (client.clone(), base.clone(), token.clone());
+        async move {
+            let started = client
+                .post(format!("{base}/api/v1/streams/{stream_id}/retrievals"))
+                .bearer_auth(&token)
+                .json(&json!({}))
+                .send()
+                .await;
+            let Ok(run) = started else { return false };
+            let Ok(run) = run.json::<Value>().await else {
+                return false;
+            };
+            let url = format!("{base}/api/v1/retrieval-runs/{}", run["id"]);
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let Ok(r) = client.get(&url).bearer_auth(&token).send().await else {
+                    return false;
+                };
+                let Ok(run) = r.json::<Value>().await else {
+                    return false;
+                };
+                match run["status"].as_str() {
+                    Some("succeeded") => return run["new_candidates"] == S9_RETRIEVED,
+                    Some("failed" | "cancelled") => return false,
+                    _ => {}
+                }
+            }
+        }
+    });
+    let row = recorder
+        .measure(
+            format!("S9 retrieve {S9_RETRIEVED} PubMed records from the E-utilities fixture"),
+            String::new(),
+            load,
+        )
+        .await;
+    row.notes = format!(
+        "{:.0} candidates/s; {} requests, {} above NCBI's rate",
+        S9_RETRIEVED as f64 / row.result.elapsed_secs,
+        stack.eutils.requests().len(),
+        stack.eutils.rate_violations()
+    );
+    Ok(())
+}
+
 /// S10: full-text search of S9's pool of 100,000 candidates at c=32: a
 /// query of two words that each match a fifth of the pool, and one that
 /// matches a single candidate, newest first, one page of 20.
@@ -1231,7 +1323,13 @@ async fn s7_two_processes(
     db: &DatabaseConnection,
 ) -> anyhow::Result<()> {
     let stack = recorder.stack;
-    let second = spawn_curio(CURIO.as_ref(), &options.url, stack.mock_port, free_port()?)?;
+    let second = spawn_curio(
+        CURIO.as_ref(),
+        &options.url,
+        stack.mock_port,
+        &stack.eutils.base_url(),
+        free_port()?,
+    )?;
     let bases = [
         stack.base.clone(),
         format!("http://127.0.0.1:{}", second.port),
