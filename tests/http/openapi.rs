@@ -35,6 +35,7 @@ const CONTRACT: &[&str] = &[
     "post /api/v1/streams/{stream_id}/candidates/decisions",
     "post /api/v1/streams/{stream_id}/retrievals",
     "get /api/v1/streams/{stream_id}/retrieval-runs",
+    "get /api/v1/streams/{stream_id}/screening-estimate",
     "get /api/v1/retrieval-runs/{run_id}",
     "delete /api/v1/retrieval-runs/{run_id}",
     "get /api/v1/retrieval-runs/{run_id}/events",

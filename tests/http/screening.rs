@@ -242,6 +242,17 @@ backend_tests! {
         for c in pool(&app, token, stream).await {
             assert_eq!((c["status"].as_str(), &c["screening"]), (Some("new"), &Value::Null), "{c}");
         }
+        // What screening them would cost, without a call.
+        let estimate = |app: &TestApp| {
+            let path = format!("/api/v1/streams/{stream}/screening-estimate");
+            async move { app.get(&path, &w.admin_a.1).await.json::<Value>().await.unwrap() }
+        };
+        let before = estimate(&app).await;
+        assert_eq!((&before["candidates"], &before["llm_calls"], &before["reused"]), (&json!(4), &json!(4), &json!(0)), "{before}");
+        assert!(before["prompt_tokens"].as_u64().unwrap() > 0 && before["max_completion_tokens"].as_u64().unwrap() > 0, "{before}");
+        assert_eq!(llm.count(), 0);
+        let other_org = app.get(&format!("/api/v1/streams/{stream}/screening-estimate"), &w.admin_b.1).await;
+        assert_eq!(other_org.status(), 404);
 
         // Within budget, a call the provider refuses fails the run once
         // the others are stored; its candidate stays unscreened.
@@ -257,6 +268,8 @@ backend_tests! {
         assert_eq!(by_title(&candidates, "Soil bacteria of alpine meadows")["screening"], Value::Null);
         let screened = candidates.iter().filter(|c| !c["screening"].is_null()).count();
         assert_eq!(screened, 3);
+        let after = estimate(&app).await;
+        assert_eq!((&after["candidates"], &after["llm_calls"]), (&json!(1), &json!(1)), "{after}");
         let rows = screening_rows(&app).await;
         assert_eq!(rows.len(), 4, "the refused call is on the ledger too");
         assert_eq!(rows.iter().filter(|r| r.outcome == entity::enums::LlmOutcome::Error).count(), 1);
@@ -317,6 +330,8 @@ backend_tests! {
             assert_eq!(problem["errors"][0]["field"], field, "{problem}");
         }
         assert_eq!(integration_tests::fingerprint(&app.db.conn).await, before, "nothing written");
+        let r = app.get(&format!("/api/v1/streams/{}/screening-estimate", w.org_stream), token).await;
+        assert_eq!(r.status(), 409, "a stream that does not screen");
         // Without sources, a stream that screens may still start a run: it
         // screens the pool.
         let stream = screening_stream(&app, token, "Screens only").await;

@@ -46,6 +46,8 @@ pub enum ConflictKind {
     StreamInactive,
     /// The stream has no sources to retrieve from.
     NoSources,
+    /// The stream does not screen its candidates with the LLM.
+    NoScreening,
     /// A summary run of the report is in progress.
     RunInProgress,
     /// The summary run has already ended, or was cancelled.

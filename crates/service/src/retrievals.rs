@@ -80,6 +80,9 @@ struct Inner {
     summaries: SummaryService,
 }
 
+/// Candidates an estimate of screening counts at most.
+pub const ESTIMATED_CANDIDATES: u64 = 10_000;
+
 /// Candidates screened per batch: one transaction each.
 const SCREENING_BATCH: u64 = 32;
 
@@ -205,6 +208,29 @@ impl RetrievalService {
             self.inner.wake.notify_one();
         }
         Ok(Some(run.id))
+    }
+
+    /// What screening the stream's pool would cost now (its curators): the
+    /// candidates still to screen (at most [`ESTIMATED_CANDIDATES`]), the
+    /// calls, the answers the cache holds and the tokens at most. 409 for
+    /// a stream that does not screen.
+    pub async fn estimate_screening(
+        &self,
+        actor: &Actor,
+        stream_id: i32,
+    ) -> Result<crate::summaries::ScreeningEstimate, ServiceError> {
+        let stream = crate::streams::get_for_change(self.db(), actor, stream_id).await?;
+        let Some(screening) = &stream.retrieval_config.screening else {
+            return Err(ConflictKind::NoScreening.because(
+                "the stream does not screen its candidates (retrieval_config.screening)",
+            ));
+        };
+        let pool =
+            repository::candidates::unscreened(self.db(), stream_id, ESTIMATED_CANDIDATES).await?;
+        self.inner
+            .summaries
+            .estimate_screening(&stream, screening, pool)
+            .await
     }
 
     /// A run of a stream the caller curates; any other run looks missing.

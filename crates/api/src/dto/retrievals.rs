@@ -76,3 +76,21 @@ impl From<RetrievalRun> for RetrievalRunOut {
         }
     }
 }
+
+/// What screening the stream's pool would cost now: nothing is called or
+/// stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScreeningEstimateOut {
+    pub stream_id: i32,
+    /// Candidates still to screen (undecided, never screened), at most
+    /// 10,000.
+    pub candidates: u64,
+    /// Calls screening them would make.
+    pub llm_calls: u64,
+    /// Answers the cache holds for the same prompts: no call.
+    pub reused: u64,
+    /// Prompt tokens, at four characters a token.
+    pub prompt_tokens: u64,
+    /// The most completion tokens the calls may produce (their `max_tokens`).
+    pub max_completion_tokens: u64,
+}

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::dto::{List, RetrievalRunOut, RunEvent};
+use crate::dto::{List, RetrievalRunOut, RunEvent, ScreeningEstimateOut};
 use crate::error::ApiResult;
 use crate::event_stream;
 use crate::extractors::{AuthUser, PageParams};
@@ -30,6 +30,34 @@ pub async fn start(
     Ok(HttpResponse::Accepted()
         .insert_header(("Location", format!("/api/v1/retrieval-runs/{}", run.id)))
         .json(RetrievalRunOut::from(run)))
+}
+
+/// What LLM screening of the stream's pool would cost now: the candidates
+/// still to screen, the calls, the answers the cache holds and the tokens
+/// at most. Nothing is called or stored.
+#[utoipa::path(operation_id = "estimateScreening", tag = "candidates", security(("bearer" = [])),
+    responses((status = 200, description = "The estimate", body = ScreeningEstimateOut),
+        (status = 409, description = "The stream does not screen (`retrieval_config.screening`)", body = crate::error::Problem, content_type = "application/problem+json")))]
+#[get("/streams/{stream_id}/screening-estimate")]
+pub async fn screening_estimate(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+) -> ApiResult<web::Json<ScreeningEstimateOut>> {
+    let stream_id = path.into_inner();
+    let e = state
+        .services
+        .retrievals
+        .estimate_screening(&user.0, stream_id)
+        .await?;
+    Ok(web::Json(ScreeningEstimateOut {
+        stream_id,
+        candidates: e.candidates,
+        llm_calls: e.llm_calls,
+        reused: e.reused,
+        prompt_tokens: e.prompt_tokens,
+        max_completion_tokens: e.max_completion_tokens,
+    }))
 }
 
 /// A retrieval run: where it is and what it found so far.
@@ -109,5 +137,6 @@ pub fn register(cfg: &mut ServiceConfig) {
         .service(get)
         .service(list)
         .service(cancel)
-        .service(events);
+        .service(events)
+        .service(screening_estimate);
 }

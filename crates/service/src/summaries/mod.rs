@@ -28,6 +28,7 @@ pub use crate::templates;
 pub use estimate::Estimate;
 pub use preview::{Preview, PreviewPrompts};
 pub use requests::{LedgerRow, SummaryRun};
+pub use screening::ScreeningEstimate;
 pub use workers::Workers;
 pub(crate) use workers::lease_owner;
 

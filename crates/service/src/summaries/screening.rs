@@ -32,17 +32,49 @@ pub(crate) struct ScreenedBatch {
     pub failed: Vec<(i32, &'static str)>,
 }
 
+/// What screening a batch takes: the cache's answers, and the calls to
+/// make (candidate, prompt, cache key, the article's text).
+struct Plan {
+    config: super::StageConfig,
+    org: Option<i32>,
+    hits: Vec<(i32, repository::summary_cache::CachedSummary)>,
+    calls: Vec<(i32, String, String, String)>,
+}
+
+impl Plan {
+    /// Prompt and completion tokens at most, as budgets count them.
+    fn tokens(&self) -> (u64, u64) {
+        let prompt = self
+            .calls
+            .iter()
+            .map(|c| tokens_of(self.config.system.len() + c.1.len()))
+            .sum();
+        let completion = self.calls.len() as u64 * u64::from(self.config.max_tokens);
+        (prompt, completion)
+    }
+}
+
+/// What screening the pool would cost now: nothing is called or stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ScreeningEstimate {
+    /// Candidates still to screen (undecided, never screened).
+    pub candidates: u64,
+    pub llm_calls: u64,
+    /// Answers the cache holds for the same prompt: no call.
+    pub reused: u64,
+    /// Four characters a token.
+    pub prompt_tokens: u64,
+    pub max_completion_tokens: u64,
+}
+
 impl SummaryService {
-    /// Screens `batch` (candidate id, article) against `screening`: answers
-    /// the cache holds are reused, the others asked for in parallel within
-    /// the stage's concurrency. Refused before any call when the calls
-    /// would take the stream's organization past its monthly budget.
-    pub(crate) async fn screen(
+    /// The prompts of a batch, and which of them the cache answers.
+    async fn plan_screening(
         &self,
         stream: &Stream,
         screening: &Screening,
         batch: Vec<(i32, Article)>,
-    ) -> Result<ScreenedBatch, ServiceError> {
+    ) -> Result<Plan, ServiceError> {
         let config = self.stage_config(stream, LlmStage::Screening);
         let org = super::billed_org(&self.db, stream).await?;
         let scope = format!("{}:screening", super::cache_scope(stream));
@@ -61,28 +93,70 @@ impl SummaryService {
         }
         let keys: Vec<String> = asks.iter().map(|a| a.2.clone()).collect();
         let mut cached = summary_cache::find_many(&self.db, &keys).await?;
-        let mut out = ScreenedBatch::default();
-        let mut calls = Vec::new();
+        let mut plan = Plan {
+            config,
+            org,
+            hits: Vec::new(),
+            calls: Vec::new(),
+        };
         for (id, prompt, key, text) in asks {
             match cached.remove(&key) {
-                Some(hit) => {
-                    out.screened
-                        .push(judged(id, &hit.text, screening.threshold));
-                    out.rows.push(self.reuse_row_of(org, &hit.model, id));
-                }
-                None => calls.push((id, prompt, key, text)),
+                Some(hit) => plan.hits.push((id, hit)),
+                None => plan.calls.push((id, prompt, key, text)),
             }
         }
-        if let Some(org) = org
-            && !calls.is_empty()
-        {
-            let tokens: u64 = calls
-                .iter()
-                .map(|c| tokens_of(config.system.len() + c.1.len()) + u64::from(config.max_tokens))
-                .sum();
-            self.check_budget(org, (calls.len() as u64, tokens), "screening")
-                .await?;
+        Ok(plan)
+    }
+
+    /// What screening `batch` would cost now.
+    pub(crate) async fn estimate_screening(
+        &self,
+        stream: &Stream,
+        screening: &Screening,
+        batch: Vec<(i32, Article)>,
+    ) -> Result<ScreeningEstimate, ServiceError> {
+        let candidates = batch.len() as u64;
+        let plan = self.plan_screening(stream, screening, batch).await?;
+        let (prompt_tokens, max_completion_tokens) = plan.tokens();
+        Ok(ScreeningEstimate {
+            candidates,
+            llm_calls: plan.calls.len() as u64,
+            reused: plan.hits.len() as u64,
+            prompt_tokens,
+            max_completion_tokens,
+        })
+    }
+
+    /// Screens `batch` (candidate id, article) against `screening`: answers
+    /// the cache holds are reused, the others asked for in parallel within
+    /// the stage's concurrency. Refused before any call when the calls
+    /// would take the stream's organization past its monthly budget.
+    pub(crate) async fn screen(
+        &self,
+        stream: &Stream,
+        screening: &Screening,
+        batch: Vec<(i32, Article)>,
+    ) -> Result<ScreenedBatch, ServiceError> {
+        let plan = self.plan_screening(stream, screening, batch).await?;
+        let org = plan.org;
+        let mut out = ScreenedBatch::default();
+        for (id, hit) in &plan.hits {
+            out.screened
+                .push(judged(*id, &hit.text, screening.threshold));
+            out.rows.push(self.reuse_row_of(org, &hit.model, *id));
         }
+        if let Some(org) = org
+            && !plan.calls.is_empty()
+        {
+            let (prompt, completion) = plan.tokens();
+            self.check_budget(
+                org,
+                (plan.calls.len() as u64, prompt + completion),
+                "screening",
+            )
+            .await?;
+        }
+        let Plan { config, calls, .. } = plan;
         let criteria = screening.criteria.clone();
         let answers: Vec<(i32, String, super::Call)> = stream::iter(calls)
             .map(|(id, prompt, key, text)| {
