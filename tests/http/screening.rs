@@ -120,6 +120,11 @@ fn by_title<'a>(pool: &'a [Value], title: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{title} is in the pool"))
 }
 
+async fn estimate(app: &TestApp, token: &str, stream: i32) -> Value {
+    let path = format!("/api/v1/streams/{stream}/screening-estimate");
+    app.get(&path, token).await.json().await.unwrap()
+}
+
 async fn screening_rows(app: &TestApp) -> Vec<llm_usage::Model> {
     llm_usage::Entity::find()
         .filter(llm_usage::Column::Stage.eq(entity::enums::LlmStage::Screening))
@@ -243,11 +248,7 @@ backend_tests! {
             assert_eq!((c["status"].as_str(), &c["screening"]), (Some("new"), &Value::Null), "{c}");
         }
         // What screening them would cost, without a call.
-        let estimate = |app: &TestApp| {
-            let path = format!("/api/v1/streams/{stream}/screening-estimate");
-            async move { app.get(&path, &w.admin_a.1).await.json::<Value>().await.unwrap() }
-        };
-        let before = estimate(&app).await;
+        let before = estimate(&app, token, stream).await;
         assert_eq!((&before["candidates"], &before["llm_calls"], &before["reused"]), (&json!(4), &json!(4), &json!(0)), "{before}");
         assert!(before["prompt_tokens"].as_u64().unwrap() > 0 && before["max_completion_tokens"].as_u64().unwrap() > 0, "{before}");
         assert_eq!(llm.count(), 0);
@@ -268,7 +269,7 @@ backend_tests! {
         assert_eq!(by_title(&candidates, "Soil bacteria of alpine meadows")["screening"], Value::Null);
         let screened = candidates.iter().filter(|c| !c["screening"].is_null()).count();
         assert_eq!(screened, 3);
-        let after = estimate(&app).await;
+        let after = estimate(&app, token, stream).await;
         assert_eq!((&after["candidates"], &after["llm_calls"]), (&json!(1), &json!(1)), "{after}");
         let rows = screening_rows(&app).await;
         assert_eq!(rows.len(), 4, "the refused call is on the ledger too");
