@@ -1147,7 +1147,7 @@ async fn s9_pubmed_import(recorder: &mut Recorder<'_>, users: &Users) -> anyhow:
     let stream = stack
         .post(
             "/api/v1/streams",
-            &users.admin,
+            &users.curator,
             &json!({"stream_name": "Bench pool", "purpose": "Measure imports and search.", "scope": "organization"}),
         )
         .await?;
@@ -1158,7 +1158,7 @@ async fn s9_pubmed_import(recorder: &mut Recorder<'_>, users: &Users) -> anyhow:
         stack.url(&format!(
             "/api/v1/streams/{stream_id}/imports?format=pubmed-xml"
         )),
-        users.admin.clone(),
+        users.curator.clone(),
     );
     let load = load::run(1, Duration::from_secs(300), S9_FILES as u64, move |i| {
         let request = client
@@ -1197,7 +1197,7 @@ async fn s9_pubmed_retrieval(recorder: &mut Recorder<'_>, users: &Users) -> anyh
     let stream = stack
         .post(
             "/api/v1/streams",
-            &users.admin,
+            &users.curator,
             &json!({"stream_name": "Bench PubMed", "purpose": "Measure retrieval.", "scope": "organization",
                 "retrieval_config": {"sources": [{"kind": "pubmed", "query": "fixture"}], "lookback_days": 30}}),
         )
@@ -1206,7 +1206,7 @@ async fn s9_pubmed_retrieval(recorder: &mut Recorder<'_>, users: &Users) -> anyh
     let (client, base, token) = (
         stack.client.clone(),
         stack.base.clone(),
-        users.admin.clone(),
+        users.curator.clone(),
     );
     let load = load::run(1, Duration::from_secs(300), 1, move |_| {
         let (client, base, token) = (client.clone(), base.clone(), token.clone());
@@ -1269,7 +1269,7 @@ async fn s10_candidate_search(recorder: &mut Recorder<'_>, users: &Users, stream
         let load = get_loop(
             &stack.client,
             url,
-            &users.admin,
+            &users.curator,
             32,
             Duration::from_secs(10),
         );
