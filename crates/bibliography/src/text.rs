@@ -65,6 +65,78 @@ pub fn title_key(title: &str, year: Option<i32>) -> Option<String> {
     (folded.chars().count() >= KEY_MIN_CHARS).then(|| format!("{folded}:{year}"))
 }
 
+/// The DOI arXiv registers for the preprint named in `text` (DataCite's
+/// `10.48550/arXiv.<id>`, the version left out: every version is one work),
+/// when `text` names one: an abstract or PDF link (`arxiv.org/abs/2401.01234v2`),
+/// an `arXiv:` identifier, or a bare identifier. New-style identifiers are
+/// `YYMM.NNNN` or `YYMM.NNNNN`; old-style ones `archive(.SUBJECT)/YYMMNNN`.
+pub fn arxiv_doi(text: &str) -> Option<String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let id = ["arxiv.org/abs/", "arxiv.org/pdf/", "arxiv:"]
+        .iter()
+        .find_map(|marker| {
+            lower
+                .find(marker)
+                .map(|at| &text.trim()[at + marker.len()..])
+        })
+        .unwrap_or(text.trim());
+    let id = id
+        .split(|c: char| c.is_whitespace() || matches!(c, '?' | '#' | ',' | ';'))
+        .next()?
+        .trim_end_matches(".pdf");
+    // The version (`v2`) is not part of the work's identity.
+    let id = match id.rsplit_once('v') {
+        Some((head, version))
+            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            head
+        }
+        _ => id,
+    };
+    let new_style = id.split_once('.').is_some_and(|(yymm, number)| {
+        yymm.len() == 4
+            && yymm.bytes().all(|b| b.is_ascii_digit())
+            && (4..=5).contains(&number.len())
+            && number.bytes().all(|b| b.is_ascii_digit())
+    });
+    let old_style = id.split_once('/').is_some_and(|(archive, number)| {
+        let name = archive.split('.').next().unwrap_or_default();
+        !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            && number.len() == 7
+            && number.bytes().all(|b| b.is_ascii_digit())
+    });
+    (new_style || old_style).then(|| format!("10.48550/arXiv.{id}"))
+}
+
+/// DOI prefixes of preprint servers: bioRxiv and medRxiv (Cold Spring
+/// Harbor), arXiv, Research Square, Preprints.org, SSRN, OSF Preprints,
+/// Authorea.
+const PREPRINT_PREFIXES: &[&str] = &[
+    "10.1101/",
+    "10.48550/",
+    "10.21203/",
+    "10.20944/",
+    "10.2139/",
+    "10.31219/",
+    "10.22541/",
+];
+
+/// Whether `doi` (normalized: lowercase, no resolver) is a preprint
+/// server's. A bioRxiv DOI names its preprint (`10.1101/2024.01.02.573829`);
+/// Cold Spring Harbor's journals use the same prefix with other suffixes,
+/// so a 10.1101 DOI counts only with bioRxiv's dated suffix.
+pub fn is_preprint_doi(doi: &str) -> bool {
+    let doi = doi.trim().to_ascii_lowercase();
+    match doi.strip_prefix("10.1101/") {
+        Some(suffix) => suffix
+            .split('.')
+            .next()
+            .is_some_and(|year| year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit())),
+        None => PREPRINT_PREFIXES.iter().any(|p| doi.starts_with(p)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,77 +223,5 @@ mod tests {
     fn title_key_needs_a_year_and_a_telling_title() {
         assert_eq!(title_key("A long enough title here", None), None);
         assert_eq!(title_key("Editorial", Some(2020)), None);
-    }
-}
-
-/// The DOI arXiv registers for the preprint named in `text` (DataCite's
-/// `10.48550/arXiv.<id>`, the version left out: every version is one work),
-/// when `text` names one: an abstract or PDF link (`arxiv.org/abs/2401.01234v2`),
-/// an `arXiv:` identifier, or a bare identifier. New-style identifiers are
-/// `YYMM.NNNN` or `YYMM.NNNNN`; old-style ones `archive(.SUBJECT)/YYMMNNN`.
-pub fn arxiv_doi(text: &str) -> Option<String> {
-    let lower = text.trim().to_ascii_lowercase();
-    let id = ["arxiv.org/abs/", "arxiv.org/pdf/", "arxiv:"]
-        .iter()
-        .find_map(|marker| {
-            lower
-                .find(marker)
-                .map(|at| &text.trim()[at + marker.len()..])
-        })
-        .unwrap_or(text.trim());
-    let id = id
-        .split(|c: char| c.is_whitespace() || matches!(c, '?' | '#' | ',' | ';'))
-        .next()?
-        .trim_end_matches(".pdf");
-    // The version (`v2`) is not part of the work's identity.
-    let id = match id.rsplit_once('v') {
-        Some((head, version))
-            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            head
-        }
-        _ => id,
-    };
-    let new_style = id.split_once('.').is_some_and(|(yymm, number)| {
-        yymm.len() == 4
-            && yymm.bytes().all(|b| b.is_ascii_digit())
-            && (4..=5).contains(&number.len())
-            && number.bytes().all(|b| b.is_ascii_digit())
-    });
-    let old_style = id.split_once('/').is_some_and(|(archive, number)| {
-        let name = archive.split('.').next().unwrap_or_default();
-        !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
-            && number.len() == 7
-            && number.bytes().all(|b| b.is_ascii_digit())
-    });
-    (new_style || old_style).then(|| format!("10.48550/arXiv.{id}"))
-}
-
-/// DOI prefixes of preprint servers: bioRxiv and medRxiv (Cold Spring
-/// Harbor), arXiv, Research Square, Preprints.org, SSRN, OSF Preprints,
-/// Authorea.
-const PREPRINT_PREFIXES: &[&str] = &[
-    "10.1101/",
-    "10.48550/",
-    "10.21203/",
-    "10.20944/",
-    "10.2139/",
-    "10.31219/",
-    "10.22541/",
-];
-
-/// Whether `doi` (normalized: lowercase, no resolver) is a preprint
-/// server's. A bioRxiv DOI names its preprint (`10.1101/2024.01.02.573829`);
-/// Cold Spring Harbor's journals use the same prefix with other suffixes,
-/// so a 10.1101 DOI counts only with bioRxiv's dated suffix.
-pub fn is_preprint_doi(doi: &str) -> bool {
-    let doi = doi.trim().to_ascii_lowercase();
-    match doi.strip_prefix("10.1101/") {
-        Some(suffix) => suffix
-            .split('.')
-            .next()
-            .is_some_and(|year| year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit())),
-        None => PREPRINT_PREFIXES.iter().any(|p| doi.starts_with(p)),
     }
 }
