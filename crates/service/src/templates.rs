@@ -63,9 +63,10 @@ pub fn default_prompt(prompt: LlmStage) -> (&'static str, &'static str) {
             "Report: {report_name}\nResearch stream: {stream_name}\nPurpose: {stream_purpose}\n\nCategory summaries:\n{categories_summaries}\n\nArticle summaries:\n{articles_summaries}",
         ),
         // The answer is read as JSON (see `summaries::screening`); other
-        // text is kept as the rationale with no score.
+        // text is kept as the rationale with no score. No braces: system
+        // prompts are checked as templates too.
         LlmStage::Screening => (
-            "You screen scientific articles for a research stream against its inclusion criteria, as a systematic reviewer would. Answer with one JSON object and nothing else: {\"relevance\": a number from 0 (clearly out of scope) to 1 (clearly in scope), \"rationale\": one sentence saying why}.",
+            "You screen scientific articles for a research stream against its inclusion criteria, as a systematic reviewer would. Answer with one JSON object and nothing else, with two members: \"relevance\", a number from 0 (clearly out of scope) to 1 (clearly in scope), and \"rationale\", one sentence saying why.",
             "Research stream: {stream_name}\nPurpose: {stream_purpose}\n\nInclusion criteria:\n{criteria}\n\nTitle: {title}\nJournal: {journal} ({pub_year})\nAuthors: {authors}\n\nAbstract:\n{abstract}",
         ),
     }
