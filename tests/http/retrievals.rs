@@ -100,8 +100,7 @@ backend_tests! {
 
         // A work imported from a file first is a duplicate for PubMed.
         let other = stream_searching(&app, token, "pneumonia").await;
-        let r = app.client.post(format!("{}/api/v1/streams/{other}/imports?format=ris", app.address))
-            .bearer_auth(token).body(RIS).send().await.unwrap();
+        let r = app.import(token, other, "ris", RIS).await;
         assert_eq!(r.status(), 200);
         let run = retrieve(&app, token, other).await;
         assert_eq!(counts(&run), [1, 1, 0, 0], "the NEJM record arrived by file: {run}");

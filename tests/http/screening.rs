@@ -68,17 +68,7 @@ async fn screening_stream(app: &TestApp, token: &str, name: &str) -> i32 {
 }
 
 async fn import(app: &TestApp, token: &str, stream: i32) -> Value {
-    let r = app
-        .client
-        .post(format!(
-            "{}/api/v1/streams/{stream}/imports?format=ris",
-            app.address
-        ))
-        .bearer_auth(token)
-        .body(RIS)
-        .send()
-        .await
-        .unwrap();
+    let r = app.import(token, stream, "ris", RIS).await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
 }

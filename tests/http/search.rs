@@ -129,23 +129,11 @@ backend_tests! {
         let app = spawn_app(backend).await;
         let w = world(&app).await;
         let token = &w.admin_a.1;
-        let r = app.client
-            .post(format!("{}/api/v1/streams/{}/imports?format=ris", app.address, w.org_stream))
-            .bearer_auth(token)
-            .body(RIS)
-            .send()
-            .await
-            .unwrap();
+        let r = app.import(token, w.org_stream, "ris", RIS).await;
         assert_eq!(r.status(), 200);
         // A second stream holds the same articles: its pool is not searched.
         let other = app.org_stream(token, "Another pool.").await;
-        let r = app.client
-            .post(format!("{}/api/v1/streams/{other}/imports?format=ris", app.address))
-            .bearer_auth(token)
-            .body(RIS)
-            .send()
-            .await
-            .unwrap();
+        let r = app.import(token, other, "ris", RIS).await;
         assert_eq!(r.status(), 200);
         let search = |query: &'static str| {
             let app = &app;

@@ -108,6 +108,21 @@ impl TestApp {
             .await
     }
 
+    /// `POST /streams/{stream}/imports?format=…` with the file as the raw
+    /// body, as a curator's client sends it.
+    pub async fn import(&self, token: &str, stream: i32, format: &str, file: &str) -> Response {
+        self.client
+            .post(format!(
+                "{}/api/v1/streams/{stream}/imports?format={format}",
+                self.address
+            ))
+            .bearer_auth(token)
+            .body(file.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Creates a user directly in the database and signs in.
     pub async fn user(&self, email: &str, role: UserRole, org: Option<i32>) -> (i32, String) {
         let hash = service::passwords::hash(PASSWORD.into()).await.unwrap();

@@ -567,7 +567,7 @@ impl RetrievalService {
                 return Ok(false);
             }
             txn.commit().await.map_err(store_failure)?;
-            summaries.keep_screenings(answered.cache).await;
+            summaries.keep_in_cache(answered.cache).await;
             self.tell_followers();
             if let Some((_, error)) = answered.failed.first() {
                 return Err(Failure::Source(format!(

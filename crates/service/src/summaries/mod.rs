@@ -358,6 +358,53 @@ impl SummaryService {
             })
     }
 
+    /// The ledger row of an answer reused from the cache: no call, no
+    /// tokens; `of` is (organization, report, summary run).
+    fn reused_row(
+        &self,
+        stage: LlmStage,
+        of: (Option<i32>, Option<i32>, Option<i32>),
+        item: String,
+        model: &str,
+    ) -> NewUsage {
+        let (org_id, report_id, run_id) = of;
+        NewUsage {
+            org_id,
+            report_id,
+            stage,
+            provider: self.provider.name().to_owned(),
+            model: model.to_owned(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            latency_ms: 0,
+            outcome: LlmOutcome::Reused,
+            run_id,
+            item: Some(item),
+            attempt: 1,
+            http_status: None,
+            served_model: None,
+            response_id: None,
+        }
+    }
+
+    /// Keeps new answers (article summaries, screenings) in the summary
+    /// cache, after the transaction that stored them: the cache only saves
+    /// money, so a failure to write it (concurrent runs writing the same
+    /// keys can deadlock on MariaDB's unique index) is logged, not a failed
+    /// run. Sorted keys make such deadlocks rarer.
+    pub(crate) async fn keep_in_cache(
+        &self,
+        mut cache: Vec<repository::summary_cache::NewCachedSummary>,
+    ) {
+        if cache.is_empty() {
+            return;
+        }
+        cache.sort_by(|a, b| a.cache_key.cmp(&b.cache_key));
+        if let Err(e) = repository::summary_cache::put_many(&self.db, &cache).await {
+            tracing::warn!(error = %e, answers = cache.len(), "keeping answers in the cache failed");
+        }
+    }
+
     /// The ledger rows of one call, one per request it sent (of no run,
     /// until the caller says): `retried` for every attempt but the last,
     /// whose outcome is the call's.

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
-use entity::enums::{LlmOutcome, LlmStage, RunStatus};
+use entity::enums::{LlmStage, RunStatus};
 use futures::stream::{self, StreamExt};
 use repository::associations::{self, ReportArticle};
 use repository::reports::{self, ReportWithArticles};
@@ -323,43 +323,6 @@ impl SummaryService {
         }
     }
 
-    /// Keeps new article summaries in the summary cache, after the stage's
-    /// transaction: the cache only saves money, so a failure to write it
-    /// (concurrent runs writing the same keys can deadlock on MariaDB's
-    /// unique index) is logged, not a failed run. Sorted keys make such
-    /// deadlocks rarer.
-    async fn keep_in_cache(&self, mut cache: Vec<NewCachedSummary>) {
-        if cache.is_empty() {
-            return;
-        }
-        cache.sort_by(|a, b| a.cache_key.cmp(&b.cache_key));
-        if let Err(e) = summary_cache::put_many(&self.db, &cache).await {
-            tracing::warn!(error = %e, summaries = cache.len(), "keeping summaries in the cache failed");
-        }
-    }
-
-    /// The ledger row of an article summary this run reused: no call, no
-    /// tokens.
-    fn reuse_row(&self, job: &Job, model: &str, article_id: i32) -> NewUsage {
-        NewUsage {
-            org_id: job.org_id,
-            report_id: Some(job.report_id),
-            stage: LlmStage::ArticleSummary,
-            provider: self.provider.name().to_owned(),
-            model: model.to_owned(),
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            latency_ms: 0,
-            outcome: LlmOutcome::Reused,
-            run_id: Some(job.id),
-            item: Some(article_id.to_string()),
-            attempt: 1,
-            http_status: None,
-            served_model: None,
-            response_id: None,
-        }
-    }
-
     /// The ledger rows of a call of this run, one per request it sent.
     fn ledger_rows(&self, job: &Job, call: &Call, item: Option<String>) -> Vec<NewUsage> {
         let mut rows = self.usage_rows(call, job.org_id, Some(job.report_id));
@@ -465,7 +428,12 @@ impl SummaryService {
         let total = (done_here.len() + plan.calls.len() + plan.hits.len()) as i32;
         let mut pending = Pending::default();
         for (article_id, hit) in plan.hits {
-            let row = self.reuse_row(job, &hit.model, article_id);
+            let row = self.reused_row(
+                LlmStage::ArticleSummary,
+                (job.org_id, Some(job.report_id), Some(job.id)),
+                article_id.to_string(),
+                &hit.model,
+            );
             pending.reuse(row, article_id, hit.text.clone());
             by_article.insert(article_id, hit.text);
         }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use entity::enums::{LlmOutcome, LlmStage};
+use entity::enums::LlmStage;
 use entity::stream_config::Screening;
 use futures::stream::{self, StreamExt};
 use repository::articles::Article;
@@ -143,7 +143,12 @@ impl SummaryService {
         for (id, hit) in &plan.hits {
             out.screened
                 .push(judged(*id, &hit.text, screening.threshold));
-            out.rows.push(self.reuse_row_of(org, &hit.model, *id));
+            out.rows.push(self.reused_row(
+                LlmStage::Screening,
+                (org, None, None),
+                item(*id),
+                &hit.model,
+            ));
         }
         if let Some(org) = org
             && !plan.calls.is_empty()
@@ -198,39 +203,6 @@ impl SummaryService {
             }
         }
         Ok(out)
-    }
-
-    /// The ledger row of a screening answer reused: no call, no tokens.
-    fn reuse_row_of(&self, org_id: Option<i32>, model: &str, candidate: i32) -> NewUsage {
-        NewUsage {
-            org_id,
-            report_id: None,
-            stage: LlmStage::Screening,
-            provider: self.provider.name().to_owned(),
-            model: model.to_owned(),
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            latency_ms: 0,
-            outcome: LlmOutcome::Reused,
-            run_id: None,
-            item: Some(item(candidate)),
-            attempt: 1,
-            http_status: None,
-            served_model: None,
-            response_id: None,
-        }
-    }
-
-    /// Keeps new screening answers for reuse; like the summary cache, a
-    /// failure only costs money later, so it is logged.
-    pub(crate) async fn keep_screenings(&self, mut cache: Vec<NewCachedSummary>) {
-        if cache.is_empty() {
-            return;
-        }
-        cache.sort_by(|a, b| a.cache_key.cmp(&b.cache_key));
-        if let Err(e) = summary_cache::put_many(&self.db, &cache).await {
-            tracing::warn!(error = %e, answers = cache.len(), "keeping screening answers failed");
-        }
     }
 }
 
