@@ -3,14 +3,18 @@ SHELL := /bin/bash
 CARGO ?= cargo
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test test-pinned migrate examples bench profile soak lint fmt docs-check openapi-check fuzz services
+.PHONY: run test test-deps test-pinned migrate examples bench profile soak lint fmt docs-check openapi-check fuzz services
 
 ## Start curio on the embedded SQLite default (migrated, demo data, offline summarizer).
 run:
 	$(CARGO) run -p api --bin curio -- --demo
 
+## The peers the tests start that come from PyPI: aiosmtpd (a real SMTP server) and standardwebhooks (a signature verifier of its own).
+test-deps:
+	@python3 -c 'import aiosmtpd, standardwebhooks' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check aiosmtpd==1.4.6 standardwebhooks==1.3.0
+
 ## The whole suite on SQLite, MariaDB and PostgreSQL (narrow with TEST_BACKENDS=sqlite).
-test:
+test: test-deps
 	$(CARGO) test --workspace --doc
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast
@@ -19,15 +23,15 @@ else
 endif
 
 ## The tests that assert on time, pinned to one core: a slow machine's view.
-test-pinned:
+test-pinned: test-deps
 	taskset -c 0 $(CARGO) nextest run --workspace --profile pinned --no-fail-fast
 
 ## Apply pending migrations to the database curio would use (its configuration layers; default: data/curio.db).
 migrate:
 	$(CARGO) run -p migration -- up
 
-## Release build, then the load scenarios against BENCH_DB (mariadb|postgres|sqlite).
-bench:
+## Release build, then the load scenarios against BENCH_DB (mariadb|postgres|sqlite); S11 mails through aiosmtpd (test-deps).
+bench: test-deps
 	$(CARGO) build --release -p api -p bench
 	./target/release/bench-run
 

@@ -34,3 +34,35 @@ if [ "$missing" -ne 0 ] || [ "$operations" -lt 40 ]; then
   exit 1
 fi
 echo "/docs renders the contract's operations offline"
+
+# The report's mail, as curators preview it and subscribers get it, renders
+# in the same browser with no request leaving the file: a screenshot for
+# CI's artifacts, and Chromium's network log holds no http(s) request.
+stop_curio
+start_curio sqlite CURIO__APP__DEMO=true
+token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"email":"curator@curio.local","password":"curio-curator-demo"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+curl -fs "http://127.0.0.1:$port/api/v1/reports/1/email-preview" -H "Authorization: Bearer $token" -o "$work/email.html"
+artifacts=target/ci-artifacts
+mkdir -p "$artifacts"
+timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$work/profile-mail" --window-size=800,1400 --log-net-log="$work/netlog.json" \
+  --screenshot="$artifacts/email-preview.png" "file://$work/email.html" >"$work/chromium-mail.log" 2>&1 || true
+if [ ! -s "$artifacts/email-preview.png" ]; then
+  echo "the mail did not render:"; tail -20 "$work/chromium-mail.log"; exit 1
+fi
+# The page's own requests are those with an initiator; Chromium's own
+# (its clock, its updater) are "not an origin".
+python3 - "$work/netlog.json" <<'PY'
+import json, sys
+log = json.load(open(sys.argv[1]))
+names = {v: k for k, v in log["constants"]["logEventTypes"].items()}
+made = sorted({e["params"]["url"] for e in log["events"]
+               if names.get(e["type"]) == "URL_REQUEST_START_JOB"
+               and e.get("params", {}).get("url", "").startswith(("http:", "https:"))
+               and e["params"].get("initiator") != "not an origin"})
+if made:
+    sys.exit("rendering the mail made requests: " + ", ".join(made))
+PY
+echo "the mail renders offline ($(stat -c %s "$artifacts/email-preview.png") bytes of screenshot in $artifacts/email-preview.png)"

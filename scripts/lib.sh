@@ -23,9 +23,12 @@ start_curio() {
   esac
   curio_backend=$backend
   curio_db=$db_name
-  # No retrieval run reaches a source: a client may configure any URL, and
-  # no check may reach the internet.
-  env DATABASE_URL="$url" CURIO__SERVER__PORT="$port" CURIO__AUTH__JWT_SECRET="$secret" CURIO__SOURCES__WORKERS=0 "$@" \
+  # No retrieval run reaches a source and no webhook its endpoint: a client
+  # may configure any URL, and no check may reach the internet.
+  # What it writes (mail, the demo's feed file) stays in $work, out of the
+  # checkout.
+  env DATABASE_URL="$url" CURIO__SERVER__PORT="$port" CURIO__AUTH__JWT_SECRET="$secret" CURIO__SOURCES__WORKERS=0 CURIO__DELIVERY__WORKERS=0 \
+    CURIO__DELIVERY__OUTBOX_DIR="$work/outbox" CURIO__SOURCES__FEED_FILES_DIR="$work/feeds" "$@" \
     ./target/debug/curio >"$work/curio.log" 2>&1 &
   pid=$!
   trap stop_curio EXIT

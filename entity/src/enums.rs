@@ -184,6 +184,7 @@ displayed_as_stored!(
     RunStatus,
     CandidateStatus,
     CandidateSource,
+    DeliveryChannel,
     RunTrigger,
 );
 
@@ -223,6 +224,24 @@ pub enum CandidateSource {
     Pubmed,
     /// A retrieval run's RSS, Atom or JSON feed.
     Feed,
+}
+
+/// How a delivery reaches its recipient.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::N(32))",
+    rename_all = "snake_case"
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryChannel {
+    /// A mail to a subscriber.
+    Email,
+    /// A signed request to an organization's endpoint.
+    Webhook,
 }
 
 /// What queued a retrieval run.

@@ -9,8 +9,10 @@ pub mod article;
 pub mod bounds;
 pub mod candidate;
 pub mod curation_event;
+pub mod delivery;
 pub mod enrichments;
 pub mod enums;
+pub mod feed_token;
 pub mod llm_usage;
 pub mod login_throttle;
 pub mod org_stream_subscription;
@@ -21,10 +23,12 @@ pub mod research_stream;
 pub mod retrieval_run;
 pub mod retrieval_schedule;
 pub mod stream_config;
+pub mod stream_subscription;
 pub mod string_list;
 pub mod summary_cache;
 pub mod summary_run;
 pub mod user;
+pub mod webhook;
 
 pub mod prelude {
     pub use super::article::Entity as Article;

@@ -64,6 +64,32 @@ pub struct PresentationConfig {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = Categories::schema))]
     pub categories: Vec<StreamCategory>,
+    /// When approved reports are mailed: the next such time after the
+    /// approval; none, at once. Webhooks and feeds do not wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_at: Option<SendTime>,
+}
+
+/// A time of day in an IANA time zone: `07:30` in `Europe/Berlin` is half
+/// past seven in Berlin, summer or winter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SendTime {
+    /// `HH:MM`, 24-hour.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+            min_length = 5,
+            max_length = 5
+        )
+    )]
+    pub time: String,
+    /// Default `UTC`.
+    #[serde(default = "utc")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = TimeZoneName::schema))]
+    pub time_zone: String,
 }
 
 /// A category of a stream's presentation; `id` is what reports file

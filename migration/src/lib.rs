@@ -27,6 +27,8 @@ mod m20261203_000016_article_search;
 mod m20261204_000017_retrieval_runs;
 mod m20261204_000018_screening;
 mod m20261204_000019_candidate_versions;
+mod m20261205_000020_feed_tokens;
+mod m20261205_000021_deliveries;
 
 pub struct Migrator;
 
@@ -53,6 +55,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_retrieval_runs::Migration),
             Box::new(m20261204_000018_screening::Migration),
             Box::new(m20261204_000019_candidate_versions::Migration),
+            Box::new(m20261205_000020_feed_tokens::Migration),
+            Box::new(m20261205_000021_deliveries::Migration),
         ]
     }
 }

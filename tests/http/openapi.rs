@@ -33,6 +33,24 @@ const CONTRACT: &[&str] = &[
     "post /api/v1/streams/{stream_id}/imports",
     "get /api/v1/streams/{stream_id}/candidates",
     "post /api/v1/streams/{stream_id}/candidates/decisions",
+    "get /api/v1/streams/{stream_id}/candidates/export",
+    "get /api/v1/streams/{stream_id}/feed.atom",
+    "get /api/v1/streams/{stream_id}/feed.json",
+    "post /api/v1/streams/{stream_id}/feed-tokens",
+    "get /api/v1/streams/{stream_id}/feed-tokens",
+    "delete /api/v1/streams/{stream_id}/feed-tokens/{token_id}",
+    "get /api/v1/streams/{stream_id}/subscription",
+    "put /api/v1/streams/{stream_id}/subscription",
+    "delete /api/v1/streams/{stream_id}/subscription",
+    "post /api/v1/unsubscribe",
+    "get /api/v1/unsubscribe",
+    "get /api/v1/reports/{report_id}/deliveries",
+    "post /api/v1/deliveries/{delivery_id}/retry",
+    "get /api/v1/reports/{report_id}/email-preview",
+    "get /api/v1/organizations/{org_id}/webhooks",
+    "post /api/v1/organizations/{org_id}/webhooks",
+    "patch /api/v1/organizations/{org_id}/webhooks/{hook_id}",
+    "delete /api/v1/organizations/{org_id}/webhooks/{hook_id}",
     "post /api/v1/streams/{stream_id}/retrievals",
     "get /api/v1/streams/{stream_id}/retrieval-runs",
     "get /api/v1/streams/{stream_id}/screening-estimate",
@@ -49,6 +67,7 @@ const CONTRACT: &[&str] = &[
     "delete /api/v1/reports/{report_id}",
     "post /api/v1/reports/{report_id}/articles",
     "get /api/v1/reports/{report_id}/funnel",
+    "get /api/v1/reports/{report_id}/export",
     "post /api/v1/reports/{report_id}/articles/{article_id}/exclude",
     "post /api/v1/reports/{report_id}/articles/{article_id}/include",
     "patch /api/v1/reports/{report_id}/articles/{article_id}",
@@ -117,7 +136,7 @@ backend_tests! {
         // Every registered route is documented: an undocumented path is a 404.
         for route in &documented {
             let (method, path) = route.split_once(' ').unwrap();
-            let concrete = path.replace("{org_id}", "1").replace("{stream_id}", "1").replace("{report_id}", "1").replace("{article_id}", "1").replace("{user_id}", "1").replace("{run_id}", "1");
+            let concrete = path.replace("{org_id}", "1").replace("{stream_id}", "1").replace("{report_id}", "1").replace("{article_id}", "1").replace("{user_id}", "1").replace("{run_id}", "1").replace("{token_id}", "1").replace("{delivery_id}", "1").replace("{hook_id}", "1");
             let r = app.client.request(method.to_uppercase().parse().unwrap(), format!("{}{}", app.address, concrete)).send().await.unwrap();
             assert_ne!(r.status(), 404, "{route} is served") ;
         }

@@ -35,6 +35,8 @@ pub fn settings_for(db: &TestDb) -> Settings {
     // No test reaches NCBI: a loopback address the outbound client refuses
     // unless a test allows private targets (for its fixture).
     settings.sources.pubmed.base_url = "http://127.0.0.1:9/entrez/eutils/".into();
+    // Mail stays in the test's own folder unless a test names a relay.
+    settings.delivery.outbox_dir = db.files_dir().join("outbox").display().to_string();
     settings
 }
 

@@ -5,7 +5,9 @@
 
 use serde::Deserialize;
 use service::database::DatabaseSettings;
-use service::{AuthSettings, JobSettings, LlmSettings, QuotaSettings, SourceSettings};
+use service::{
+    AuthSettings, DeliverySettings, JobSettings, LlmSettings, QuotaSettings, SourceSettings,
+};
 
 /// Everything Curio reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -18,6 +20,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub quotas: QuotaSettings,
     pub sources: SourceSettings,
+    pub delivery: DeliverySettings,
     pub log: LogSettings,
     pub app: AppSettings,
 }
@@ -50,9 +53,37 @@ pub struct ServerSettings {
     /// the stream's token is checked again and the stream closes once it no
     /// longer holds (expired, revoked, user or organization deactivated).
     pub event_keep_alive_secs: f64,
+    /// The URL clients reach curio at (`https://curio.example`, no path):
+    /// feeds link to it. Unset, a feed links to the scheme and host its own
+    /// request named.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 impl ServerSettings {
+    /// [`Self::public_url`] without a trailing slash, if it is an http(s)
+    /// URL without a path.
+    pub fn public_base(&self) -> Result<Option<String>, String> {
+        let Some(raw) = self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(None);
+        };
+        let url = url::Url::parse(raw).map_err(|e| format!("`{raw}` is not a URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!("`{raw}` is not an http(s) URL"));
+        }
+        if url.path() != "/" || url.query().is_some() {
+            return Err(format!(
+                "`{raw}` has a path or query; give scheme and host only"
+            ));
+        }
+        Ok(Some(raw.trim_end_matches('/').to_owned()))
+    }
+
     /// [`Self::trusted_proxies`] as networks; a bare address is a /32 or /128.
     pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
         self.trusted_proxies

@@ -23,8 +23,8 @@ use crate::error::ApiError;
 use crate::extractors::NewToken;
 use crate::openapi::{ApiDoc, document_errors, document_limits};
 use crate::routes::{
-    articles, auth, candidates, ops, organizations, reports, retrievals, streams, summary_runs,
-    users,
+    articles, auth, candidates, deliveries, exports, feeds, ops, organizations, reports,
+    retrievals, streams, summary_runs, users, webhooks,
 };
 use crate::state::AppState;
 use crate::{observability, request_id};
@@ -36,6 +36,7 @@ pub struct Application {
     services: Services,
     workers: Workers,
     retrievals: service::retrievals::RetrievalWorkers,
+    deliveries: service::deliveries::DeliveryWorkers,
     grace: Duration,
 }
 
@@ -58,6 +59,9 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
         settings.check_serving().map_err(anyhow::Error::msg)?;
+        // The port this process serves on, for links to itself (port 0
+        // asks the system for one).
+        settings.server.port = listener.local_addr()?.port();
         if settings.app.demo && settings.sources.feed_files().is_none() {
             // The demo stream reads a bundled feed from there, offline.
             settings.sources.feed_files_dir = "data/feeds".into();
@@ -80,12 +84,14 @@ impl Application {
         // On this runtime, which outlives the HTTP workers' runtimes.
         let workers = services.summaries.start_workers();
         let retrievals = services.retrievals.start_workers();
+        let deliveries = services.deliveries.start_workers();
         Ok(Application {
             port,
             server,
             services,
             workers,
             retrievals,
+            deliveries,
             grace,
         })
     }
@@ -111,7 +117,8 @@ impl Application {
         // Both kinds of work end (or go back to the queue) together.
         tokio::join!(
             self.workers.shutdown(self.grace),
-            self.retrievals.shutdown(self.grace)
+            self.retrievals.shutdown(self.grace),
+            self.deliveries.shutdown(self.grace)
         );
         self.services.close().await;
         result
@@ -132,7 +139,12 @@ async fn connect(settings: &Settings) -> anyhow::Result<Services> {
     let services = services
         .with_jobs(settings.jobs.clone())
         .with_quotas(settings.quotas.clone())
-        .with_sources(settings.sources.clone())?;
+        .with_sources(settings.sources.clone())?
+        .with_delivery(
+            settings.delivery.clone(),
+            mail_base_url(settings)?,
+            settings.auth.jwt_secret.as_ref(),
+        )?;
     // A database server's connections belong to the runtime that opens
     // them; the summary runs get a pool opened here, on the runtime that
     // outlives the HTTP workers' (SQLite's connections are threads of their
@@ -142,6 +154,17 @@ async fn connect(settings: &Settings) -> anyhow::Result<Services> {
         return Ok(services.with_run_pool(runs));
     }
     Ok(services)
+}
+
+/// What links in mail point to: `server.public_url`, else this process's
+/// own address.
+fn mail_base_url(settings: &Settings) -> anyhow::Result<String> {
+    let configured = settings
+        .server
+        .public_base()
+        .map_err(|e| anyhow::anyhow!("server.public_url: {e}"))?;
+    Ok(configured
+        .unwrap_or_else(|| format!("http://{}:{}", settings.server.host, settings.server.port)))
 }
 
 /// `curio worker`: summary-run workers without the HTTP listener, until
@@ -164,6 +187,26 @@ pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
         summaries.clone(),
     )?;
     let retrieval_workers = retrievals.start_workers();
+    // Mail carries unsubscribe links signed with a key derived from the
+    // token secret: a worker without it sends none (the API processes do).
+    let mut jwt_secret = settings.auth.jwt_secret.clone();
+    if jwt_secret.is_none()
+        && let Some(file) = settings.database.sqlite_path()
+    {
+        jwt_secret = Some(crate::secrets::load_or_create(&file).await?);
+    }
+    if jwt_secret.is_none() {
+        tracing::warn!("auth.jwt_secret is not set: this worker sends no mail");
+    }
+    let deliveries = service::deliveries::DeliveryService::new(
+        db.clone(),
+        settings.delivery.clone(),
+        mail_base_url(&settings)?,
+        jwt_secret
+            .as_ref()
+            .map(service::deliveries::unsubscribe_key),
+    )?;
+    let delivery_workers = deliveries.start_workers();
     let count = settings
         .jobs
         .workers
@@ -172,7 +215,11 @@ pub async fn run_workers(settings: Settings) -> anyhow::Result<()> {
     stop_signal().await?;
     tracing::info!("stopping summary workers");
     let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
-    tokio::join!(workers.shutdown(grace), retrieval_workers.shutdown(grace));
+    tokio::join!(
+        workers.shutdown(grace),
+        retrieval_workers.shutdown(grace),
+        delivery_workers.shutdown(grace)
+    );
     summaries.close().await;
     Ok(())
 }
@@ -286,6 +333,10 @@ fn build_server(
             .server
             .trusted_proxy_nets()
             .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
+        public_base: settings
+            .server
+            .public_base()
+            .map_err(|e| anyhow::anyhow!("server.public_url: {e}"))?,
         json_limit: settings.server.json_limit_bytes,
         bulk_json_limit: settings.server.bulk_json_limit_bytes,
         body_read_timeout: std::time::Duration::from_secs_f64(
@@ -378,6 +429,10 @@ fn routes() -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig)
                 .configure(users::register)
                 .configure(streams::register)
                 .configure(candidates::register)
+                .configure(exports::register)
+                .configure(feeds::register)
+                .configure(deliveries::register)
+                .configure(webhooks::register)
                 .configure(retrievals::register)
                 .configure(reports::register)
                 .configure(summary_runs::register)

@@ -23,6 +23,8 @@ pub struct AppState {
     /// How often an idle event stream sends a comment and checks that its
     /// token still holds.
     pub event_keep_alive: std::time::Duration,
+    /// `server.public_url` without its trailing slash.
+    pub public_base: Option<String>,
 }
 
 /// Event streams open in this process, per user, under a cap: each is

@@ -1098,3 +1098,97 @@ backend_tests! {
         eutils.stop().await;
     }
 }
+
+/// The Message-ID of a raw message, without its angle brackets.
+fn message_id(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    text.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .map(|v| {
+            v.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+backend_tests! {
+    async fn kill_9_during_a_send_batch_leaves_every_reader_one_message_with_its_deliverys_id(backend: Backend) {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use test_support::smtp::SmtpPeer;
+        let db = TestDb::new(backend).await;
+        let report = seed(&db, 1).await[0];
+        // Sixty readers besides the admin, in the admin's organization.
+        let org = repository::organizations::list(&db.conn, None, repository::Page::first()).await.unwrap().items[0].id;
+        let hash = service::passwords::hash(PASSWORD.into()).await.unwrap();
+        for n in 0..60 {
+            repository::users::create(&db.conn, repository::users::NewUser {
+                email: format!("reader{n:02}@org.test"),
+                password_hash: hash.clone(),
+                full_name: None,
+                role: UserRole::Member,
+                org_id: Some(org),
+            })
+            .await
+            .unwrap();
+        }
+        // A relay taking 50 ms a message: four workers need ~0.8 s for all.
+        let smtp = SmtpPeer::start_slow(Duration::from_millis(50)).await;
+        let env = [
+            ("CURIO__DELIVERY__SMTP_URL", smtp.url()),
+            ("CURIO__DELIVERY__LEASE_SECS", "2".to_owned()),
+            ("CURIO__DELIVERY__OUTBOX_DIR", db.files_dir().join("outbox").display().to_string()),
+        ];
+        let mut doomed = start(&db.url, &env).await;
+        let token = login(doomed.port, "admin@org.test").await;
+        let client = test_support::http_client::client();
+        for step in ["submit", "approve"] {
+            let r = client
+                .post(format!("http://127.0.0.1:{}/api/v1/reports/{report}/{step}", doomed.port))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{step}");
+        }
+        let waiting = Instant::now();
+        while smtp.received().await.len() < 10 {
+            assert!(waiting.elapsed() < Duration::from_secs(30), "no mail went out");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        signal(&doomed.child, "-KILL");
+        doomed.child.wait().unwrap();
+        let at_kill = smtp.received().await.len();
+        assert!(at_kill < 61, "killed mid-batch ({at_kill} of 61 sent)");
+
+        let _survivor = start(&db.url, &env).await;
+        let deliveries = || entity::delivery::Entity::find().filter(entity::delivery::Column::ReportId.eq(report)).all(&db.conn);
+        let waiting = Instant::now();
+        let all = loop {
+            let all = deliveries().await.unwrap();
+            if all.iter().all(|d| d.status.is_finished()) {
+                break all;
+            }
+            assert!(waiting.elapsed() < Duration::from_secs(60), "not all sent after the kill");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(all.len(), 61);
+        assert!(all.iter().all(|d| d.status == entity::enums::RunStatus::Succeeded), "{all:?}");
+        let received = smtp.received().await;
+        let mut repeated = 0;
+        for d in &all {
+            let to_them: Vec<_> = received.iter().filter(|m| m.to == d.recipient).collect();
+            let ids: std::collections::BTreeSet<String> = to_them.iter().map(|m| message_id(&m.raw)).collect();
+            assert_eq!(ids.into_iter().collect::<Vec<_>>(), [format!("delivery-{}@127.0.0.1", d.id)], "{}", d.recipient);
+            assert!(to_them.len() <= 2, "{}: {} copies", d.recipient, to_them.len());
+            if to_them.len() == 2 {
+                repeated += 1;
+                assert_eq!(d.attempt, 2, "a repeat is a second attempt: {d:?}");
+            }
+        }
+        // At most the messages in flight at the kill went twice: one per worker.
+        assert!(repeated <= 4, "{repeated} repeated");
+        eprintln!("{at_kill} sent before the kill, {repeated} sent again after it");
+    }
+}

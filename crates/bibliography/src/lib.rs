@@ -1,5 +1,5 @@
 //! The bibliographic file formats Curio reads, parsed into one [`Record`]
-//! shape.
+//! shape, and those it writes ([`export`]).
 //!
 //! A file is parsed record by record: a record that cannot be read is
 //! [`Rejected`] with its position and the reason, and the others are kept,
@@ -17,6 +17,7 @@
 
 mod bibtex;
 mod csl_json;
+pub mod export;
 mod medline;
 mod pubmed_xml;
 mod ris;

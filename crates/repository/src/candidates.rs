@@ -402,3 +402,23 @@ pub async fn find_many<C: ConnectionTrait>(
     }
     Ok(found)
 }
+
+/// The stream's candidates for these articles (any order; articles that
+/// are not candidates of the stream are absent).
+pub async fn of_articles<C: ConnectionTrait>(
+    db: &C,
+    stream_id: i32,
+    article_ids: &[i32],
+) -> Result<Vec<Candidate>, RepoError> {
+    let mut found = Vec::with_capacity(article_ids.len());
+    for part in article_ids.chunks(chunk::IN_LIST) {
+        found.extend(
+            candidate::Entity::find()
+                .filter(candidate::Column::StreamId.eq(stream_id))
+                .filter(candidate::Column::ArticleId.is_in(part.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}

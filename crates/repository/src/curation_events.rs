@@ -4,7 +4,8 @@ use chrono::Utc;
 use entity::curation_event;
 use entity::enums::CurationEventType;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::{Page, Paginated, RepoError};
@@ -69,4 +70,28 @@ pub async fn append_many<C: ConnectionTrait>(
             .await?;
     }
     Ok(())
+}
+
+/// The report's events after its latest event of `kind` (all of them when
+/// it has none), oldest first.
+pub async fn since_latest<C: ConnectionTrait>(
+    db: &C,
+    report_id: i32,
+    kind: CurationEventType,
+) -> Result<Vec<CurationEvent>, RepoError> {
+    let latest: Option<i32> = curation_event::Entity::find()
+        .select_only()
+        .column(curation_event::Column::Id)
+        .filter(curation_event::Column::ReportId.eq(report_id))
+        .filter(curation_event::Column::EventType.eq(kind))
+        .order_by_desc(curation_event::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(curation_event::Entity::find()
+        .filter(curation_event::Column::ReportId.eq(report_id))
+        .filter(curation_event::Column::Id.gt(latest.unwrap_or(0)))
+        .order_by_asc(curation_event::Column::Id)
+        .all(db)
+        .await?)
 }

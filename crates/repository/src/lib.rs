@@ -34,7 +34,9 @@ pub mod chunk;
 pub mod curation_events;
 pub mod database;
 pub mod dates;
+pub mod deliveries;
 pub mod error;
+pub mod feed_tokens;
 pub mod leases;
 pub mod login_throttles;
 pub mod organizations;
@@ -49,6 +51,7 @@ pub mod summary_runs;
 pub mod usage;
 pub mod users;
 pub mod visibility;
+pub mod webhooks;
 
 pub use error::{Constraint, RepoError};
 pub use pagination::{Page, Paginated};

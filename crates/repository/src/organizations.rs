@@ -122,3 +122,19 @@ pub async fn counts<C: ConnectionTrait>(db: &C, id: i32) -> Result<(u64, u64), R
         .await?;
     Ok((members, streams))
 }
+
+/// The organizations subscribed to a global stream.
+pub async fn subscribed_to<C: ConnectionTrait>(
+    db: &C,
+    stream_id: i32,
+) -> Result<Vec<i32>, RepoError> {
+    use entity::org_stream_subscription;
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    Ok(org_stream_subscription::Entity::find()
+        .select_only()
+        .column(org_stream_subscription::Column::OrgId)
+        .filter(org_stream_subscription::Column::StreamId.eq(stream_id))
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -26,6 +26,12 @@ impl Page {
         ((1..=MAX_LIMIT).contains(&limit) && offset <= MAX_OFFSET).then_some(Self { offset, limit })
     }
 
+    /// A page larger than a listing's, for a caller that streams or
+    /// exports rows (`limit` within `1..=max`).
+    pub fn up_to(offset: u64, limit: u64, max: u64) -> Option<Self> {
+        ((1..=max).contains(&limit) && offset <= MAX_OFFSET).then_some(Self { offset, limit })
+    }
+
     /// The first page of the default size.
     pub fn first() -> Self {
         Self {

@@ -199,6 +199,23 @@ pub async fn load_with_articles<C: ConnectionTrait>(
     })
 }
 
+/// The stream's approved reports, most recently approved first, at most
+/// `limit` of them.
+pub async fn latest_approved<C: ConnectionTrait>(
+    db: &C,
+    stream_id: i32,
+    limit: u64,
+) -> Result<Vec<Report>, RepoError> {
+    Ok(report::Entity::find()
+        .filter(report::Column::StreamId.eq(stream_id))
+        .filter(report::Column::ApprovalStatus.eq(ApprovalStatus::Approved))
+        .order_by_desc(report::Column::ApprovedAt)
+        .order_by_desc(report::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 /// The report with this id and its stream, in one statement (a join).
 pub async fn find_with_stream<C: ConnectionTrait>(
     db: &C,

@@ -352,7 +352,7 @@ impl<'a> From<&'a Credentials> for Subject<'a> {
 
 /// Whether a user may sign in and act: active, in an active organization
 /// (`org_active` is `None` for a user without one).
-fn may_act(is_active: bool, org_active: Option<bool>) -> bool {
+pub(crate) fn may_act(is_active: bool, org_active: Option<bool>) -> bool {
     is_active && org_active != Some(false)
 }
 

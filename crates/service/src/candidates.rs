@@ -122,13 +122,7 @@ impl CandidateService {
     ) -> Result<Paginated<PooledCandidate>, ServiceError> {
         let db = &self.db;
         crate::streams::get_for_change(db, actor, stream_id).await?;
-        let errors: Vec<FieldError> = [("from", filter.from), ("to", filter.to)]
-            .into_iter()
-            .filter_map(|(field, at)| limits::unstorable_date(field, at?.date_naive()))
-            .collect();
-        if !errors.is_empty() {
-            return Err(ServiceError::Validation(errors));
-        }
+        check_window(&filter)?;
         Ok(candidates::list(db, stream_id, &filter, page).await?)
     }
 
@@ -565,5 +559,19 @@ pub(crate) fn prepare_parsed(parsed: bibliography::Parsed) -> PreparedFile {
         records,
         duplicates,
         rejected,
+    }
+}
+
+/// A 422 naming `from` or `to` when the filter's retrieval window has a
+/// date no backend stores.
+pub(crate) fn check_window(filter: &CandidateFilter) -> Result<(), ServiceError> {
+    let errors: Vec<FieldError> = [("from", filter.from), ("to", filter.to)]
+        .into_iter()
+        .filter_map(|(field, at)| limits::unstorable_date(field, at?.date_naive()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Validation(errors))
     }
 }

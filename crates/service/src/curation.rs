@@ -201,6 +201,9 @@ impl CurationService {
             .begin_transition(actor, report_id, &from, "reopened")
             .await?;
         let report = reports::set_undecided(&txn, report_id, ApprovalStatus::Draft).await?;
+        // What the approved version had not mailed yet no longer goes; the
+        // webhooks hear of the reopening.
+        crate::deliveries::reopened(&txn, &report, &reason).await?;
         moved(txn, actor, report, CurationEventType::Reopen, Some(reason)).await
     }
 
@@ -547,6 +550,11 @@ impl CurationService {
         let report =
             reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None)
                 .await?;
+        // The outbox: written with the approval or not at all.
+        let stream = repository::streams::find(&txn, report.stream_id)
+            .await?
+            .ok_or(ServiceError::NotFound("report"))?;
+        crate::deliveries::enqueue_approval(&txn, &report, &stream).await?;
         moved(txn, actor, report, CurationEventType::Approve, None).await
     }
 

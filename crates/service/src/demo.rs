@@ -167,6 +167,7 @@ impl Services {
                     &["ctDNA", "spatial profiling"],
                 ),
             ],
+            send_at: None,
         };
         let demo_feed = self.place_demo_feed().await?;
         let org_stream = self.streams.create(curator,

@@ -61,6 +61,9 @@ pub enum ConflictKind {
     LastPlatformAdmin,
     /// Other rows still refer to the resource (an organization with users).
     InUse,
+    /// The caller holds as many of these as one may (feed tokens of a
+    /// stream): revoke one first.
+    LimitReached,
 }
 
 impl ConflictKind {

@@ -84,8 +84,11 @@ pub mod candidates;
 pub mod cpu;
 pub mod curation;
 pub mod database;
+pub mod deliveries;
 pub mod demo;
 pub mod error;
+pub mod exports;
+pub mod feeds;
 pub mod follow;
 mod lease_keeper;
 pub mod limits;
@@ -104,6 +107,7 @@ pub mod summaries;
 pub mod templates;
 pub mod token_crypto;
 pub mod users;
+pub mod webhooks;
 
 use database::DatabaseSettings;
 
@@ -114,8 +118,8 @@ pub use error::{ConflictKind, FieldError, ServiceError, StartupError};
 pub use repository::{Page, Paginated, pagination};
 pub use sea_orm::DatabaseConnection;
 pub use settings::{
-    AuthSettings, JobSettings, LlmSettings, PubmedSettings, QuotaSettings, SourceSettings,
-    WorkerCount,
+    AuthSettings, DeliverySettings, JobSettings, LlmSettings, PubmedSettings, QuotaSettings,
+    SourceSettings, WorkerCount,
 };
 /// Re-exported so callers name the date and JSON types the services take
 /// (report dates, stream configurations) in the versions they were built
@@ -136,6 +140,10 @@ pub struct Services {
     pub articles: articles::ArticleService,
     pub curation: curation::CurationService,
     pub candidates: candidates::CandidateService,
+    pub exports: exports::ExportService,
+    pub deliveries: deliveries::DeliveryService,
+    pub webhooks: webhooks::WebhookService,
+    pub feeds: feeds::FeedService,
     pub retrievals: retrievals::RetrievalService,
     sources: SourceSettings,
     jobs: JobSettings,
@@ -149,6 +157,7 @@ impl Services {
         llm: LlmSettings,
     ) -> Result<Self, StartupError> {
         let summaries = summaries::SummaryService::from_settings(db.clone(), llm.clone())?;
+        let unsubscribe_key = auth.jwt_secret.as_ref().map(deliveries::unsubscribe_key);
         Ok(Self {
             auth: auth::AuthService::new(db.clone(), auth)?,
             streams: streams::StreamService::new(db.clone(), llm),
@@ -158,6 +167,15 @@ impl Services {
             articles: articles::ArticleService::new(db.clone()),
             curation: curation::CurationService::new(db.clone()),
             candidates: candidates::CandidateService::new(db.clone()),
+            exports: exports::ExportService::new(db.clone()),
+            deliveries: deliveries::DeliveryService::new(
+                db.clone(),
+                DeliverySettings::default(),
+                "http://127.0.0.1:8080".into(),
+                unsubscribe_key,
+            )?,
+            webhooks: webhooks::WebhookService::new(db.clone(), false),
+            feeds: feeds::FeedService::new(db.clone()),
             retrievals: retrievals::RetrievalService::new(
                 db.clone(),
                 &SourceSettings::default(),
@@ -205,6 +223,27 @@ impl Services {
             .expect("the sources settings were accepted before");
         self.jobs = jobs;
         self
+    }
+
+    /// The same services delivering as `delivery` says, with links to
+    /// `base_url` (`https://curio.example`) and unsubscribe links signed
+    /// with a key derived from `jwt_secret` (none: this process sends no
+    /// mail).
+    pub fn with_delivery(
+        mut self,
+        delivery: DeliverySettings,
+        base_url: String,
+        jwt_secret: Option<&secrecy::SecretString>,
+    ) -> Result<Self, StartupError> {
+        self.webhooks =
+            webhooks::WebhookService::new(self.db.clone(), delivery.webhooks_allow_private);
+        self.deliveries = deliveries::DeliveryService::new(
+            self.db.clone(),
+            delivery,
+            base_url,
+            jwt_secret.map(deliveries::unsubscribe_key),
+        )?;
+        Ok(self)
     }
 
     /// The same services reading sources as `sources` says.

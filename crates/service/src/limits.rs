@@ -48,6 +48,12 @@ pub const ARTICLES_PER_REQUEST: usize = 10_000;
 /// Bytes of one imported file, and records in it.
 pub const IMPORT_BYTES: usize = 16 * 1024 * 1024;
 pub const IMPORT_RECORDS: usize = ARTICLES_PER_REQUEST;
+/// Reports in a stream's feed (the latest approved).
+pub const FEED_ENTRIES: u64 = 20;
+/// Feed tokens one user may hold for one stream.
+pub const FEED_TOKENS_PER_STREAM: u64 = 10;
+/// Candidates in one export of a pool (`offset` pages on).
+pub const EXPORT_CANDIDATES: usize = 10_000;
 /// Characters of a search query.
 pub const QUERY_CHARS: usize = 500;
 /// Decisions on candidates per request.

@@ -418,6 +418,38 @@ impl RetrievalService {
         Utc::now() + chrono::Duration::from_std(self.lease()).unwrap_or_default()
     }
 
+    /// Ends a run as succeeded and, in the same transaction, tells the
+    /// webhooks of the organizations that read its stream.
+    async fn succeeded(&self, run_id: i32) -> Result<(), repository::RepoError> {
+        let txn = repository::database::begin_write(self.db()).await?;
+        let ended =
+            retrieval_runs::finish(&txn, run_id, &self.inner.owner, RunStatus::Succeeded, None)
+                .await?;
+        if ended {
+            let run = retrieval_runs::get(&txn, run_id).await?;
+            if let Some(stream) = repository::streams::find(&txn, run.stream_id).await? {
+                let data = serde_json::json!({
+                    "run_id": run.id,
+                    "stream_id": stream.id,
+                    "stream_name": stream.stream_name,
+                    "trigger": run.trigger.to_string(),
+                    "retrieved": run.retrieved,
+                    "duplicates": run.duplicates,
+                    "new_candidates": run.new_candidates,
+                    "rejected": run.rejected,
+                    "screened_out": run.screened_out,
+                });
+                crate::webhooks::enqueue(&txn, &stream, "retrieval.completed", None, data)
+                    .await
+                    .map_err(|e| {
+                        repository::RepoError::Db(sea_orm::DbErr::Custom(e.to_string()))
+                    })?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Works on a claimed run until it ends, is halted, or is handed back.
     async fn execute(self, run: RetrievalRun, slot: OwnedSemaphorePermit) {
         let halted = Arc::new(AtomicBool::new(false));
@@ -433,9 +465,7 @@ impl RetrievalService {
         let db = self.db();
         let owner = &self.inner.owner;
         let result = match ended {
-            Ok(true) => retrieval_runs::finish(db, run.id, owner, RunStatus::Succeeded, None)
-                .await
-                .map(drop),
+            Ok(true) => self.succeeded(run.id).await,
             Err(Failure::Source(error)) => {
                 tracing::warn!(run_id = run.id, %error, "a retrieval run failed");
                 retrieval_runs::finish(db, run.id, owner, RunStatus::Failed, Some(error))

@@ -155,3 +155,110 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
     }
 }
+
+/// The first time strictly after `after` that is `send_at`'s time of day in
+/// its zone; a time that a daylight-saving change skips that day is the
+/// first instant after the gap. Errors name the field (under `at`).
+pub fn next_send_time(
+    send_at: &entity::stream_config::SendTime,
+    at: &str,
+    after: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Vec<FieldError>> {
+    use chrono::TimeZone;
+    let mut errors = Vec::new();
+    let time = chrono::NaiveTime::parse_from_str(&send_at.time, "%H:%M")
+        .ok()
+        .filter(|_| send_at.time.len() == 5);
+    if time.is_none() {
+        errors.push(FieldError::new(
+            format!("{at}.time"),
+            "is not a time `HH:MM` (24-hour)",
+        ));
+    }
+    let zone = send_at.time_zone.parse::<Tz>().ok();
+    if zone.is_none() {
+        errors.push(FieldError::new(
+            format!("{at}.time_zone"),
+            "is not an IANA time zone (such as `UTC` or `Europe/Berlin`)",
+        ));
+    }
+    let (Some(time), Some(zone)) = (time, zone) else {
+        return Err(errors);
+    };
+    let today = after.with_timezone(&zone).date_naive();
+    for day in 0..3 {
+        let date = today + chrono::Duration::days(day);
+        let local = date.and_time(time);
+        let instant = match zone.from_local_datetime(&local) {
+            chrono::LocalResult::Single(t) => t,
+            chrono::LocalResult::Ambiguous(first, _) => first,
+            // Skipped by a change to summer time: the hour after it.
+            chrono::LocalResult::None => {
+                match zone.from_local_datetime(&(local + chrono::Duration::hours(1))) {
+                    chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t,
+                    chrono::LocalResult::None => continue,
+                }
+            }
+        };
+        let instant = instant.with_timezone(&Utc);
+        if instant > after {
+            return Ok(instant);
+        }
+    }
+    Ok(after)
+}
+
+#[cfg(test)]
+mod send_time_tests {
+    use super::*;
+    use chrono::TimeZone;
+    use entity::stream_config::SendTime;
+
+    fn at(time: &str, zone: &str) -> SendTime {
+        SendTime {
+            time: time.into(),
+            time_zone: zone.into(),
+        }
+    }
+
+    #[test]
+    fn the_next_send_time_is_today_or_tomorrow_in_the_streams_zone() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0).unwrap();
+        // 07:30 in Berlin is 06:30 UTC in winter.
+        assert_eq!(
+            next_send_time(&at("07:30", "Europe/Berlin"), "s", now).unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 2, 6, 30, 0).unwrap()
+        );
+        assert_eq!(
+            next_send_time(&at("06:00", "UTC"), "s", now).unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 3, 6, 0, 0).unwrap(),
+            "strictly after"
+        );
+        // 02:30 does not exist in Berlin on 29 March 2026: 03:30 local.
+        let spring = Utc.with_ymd_and_hms(2026, 3, 29, 0, 0, 0).unwrap();
+        assert_eq!(
+            next_send_time(&at("02:30", "Europe/Berlin"), "s", spring).unwrap(),
+            Utc.with_ymd_and_hms(2026, 3, 29, 1, 30, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_bad_time_or_zone_names_its_field() {
+        let now = Utc::now();
+        let errors = next_send_time(
+            &at("7:30", "Mars/Olympus"),
+            "presentation_config.send_at",
+            now,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "presentation_config.send_at.time",
+                "presentation_config.send_at.time_zone"
+            ]
+        );
+        assert!(next_send_time(&at("24:00", "UTC"), "s", now).is_err());
+    }
+}

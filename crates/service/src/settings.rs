@@ -258,6 +258,39 @@ impl Default for SourceSettings {
     }
 }
 
+/// `[delivery]`: where approved reports' mail goes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    /// The relay; unset, messages are `.eml` files in `outbox_dir`.
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+    pub outbox_dir: String,
+    /// Messages this process sends at once (0: none).
+    pub workers: usize,
+    pub max_attempts: u32,
+    /// The wait after a deferral, doubled after each further one.
+    pub retry_base_secs: f64,
+    pub smtp_timeout_secs: f64,
+    /// How long a claim on a delivery lasts: a process that dies while
+    /// sending leaves its messages to others this long after it took them.
+    pub lease_secs: u64,
+    /// Whether webhook endpoints may be loopback, private or link-local
+    /// addresses (an on-premises receiver; the tests').
+    pub webhooks_allow_private: bool,
+    /// How long an endpoint may take to answer.
+    pub webhook_timeout_secs: f64,
+    /// How long a webhook event is retried before it fails.
+    pub webhook_retry_hours: f64,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        curio_config::defaults("delivery")
+    }
+}
+
 /// What members (not administrators) may create: bounds on the rows one
 /// member can make the database write.
 #[derive(Debug, Clone, Deserialize)]

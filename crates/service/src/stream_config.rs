@@ -75,6 +75,15 @@ pub fn validate_presentation(config: &PresentationConfig, errors: &mut Vec<Field
     if !fits("presentation_config", config, errors) {
         return;
     }
+    if let Some(send_at) = &config.send_at
+        && let Err(e) = crate::schedules::next_send_time(
+            send_at,
+            "presentation_config.send_at",
+            chrono::Utc::now(),
+        )
+    {
+        errors.extend(e);
+    }
     if let Some(e) = limits::check(
         "presentation_config.categories",
         limits::Categories::refusal(config.categories.len()),

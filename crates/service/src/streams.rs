@@ -251,7 +251,7 @@ impl StreamService {
 }
 
 /// A stream the caller may see.
-async fn get_visible(
+pub(crate) async fn get_visible(
     db: &DatabaseConnection,
     actor: &Actor,
     id: i32,

@@ -1,5 +1,5 @@
-//! The one HTTP client requests to sources (and later to webhook targets)
-//! go through. A URL names a host, the host resolves to addresses, and
+//! The one HTTP client requests to sources and to webhook targets go
+//! through. A URL names a host, the host resolves to addresses, and
 //! an address may be this machine or a private network behind it: every
 //! address a request would reach is checked, the literal ones before the
 //! request and the resolved ones by the resolver, so that no name can
@@ -90,14 +90,33 @@ impl Outbound {
     /// GET `url`, the answer read whole (at most `max_bytes`).
     pub async fn get(&self, url: &Url) -> Result<Answer, OutboundError> {
         self.check_literal(url)?;
+        self.read(self.client.get(url.clone())).await
+    }
+
+    /// POST `body` (as `content_type`) to `url` with `headers`, the answer
+    /// read whole (at most `max_bytes`).
+    pub async fn post(
+        &self,
+        url: &Url,
+        content_type: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<Answer, OutboundError> {
+        self.check_literal(url)?;
+        let mut request = self
+            .client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        self.read(request.body(body)).await
+    }
+
+    async fn read(&self, request: reqwest::RequestBuilder) -> Result<Answer, OutboundError> {
         let timeout = self.policy.timeout;
         let read = async {
-            let mut response = self
-                .client
-                .get(url.clone())
-                .send()
-                .await
-                .map_err(|e| transport(e, timeout))?;
+            let mut response = request.send().await.map_err(|e| transport(e, timeout))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             if response
@@ -126,21 +145,28 @@ impl Outbound {
             .map_err(|_| OutboundError::Timeout(timeout))?
     }
 
-    /// A URL whose host is an address is checked here: no resolver sees it.
     fn check_literal(&self, url: &Url) -> Result<(), OutboundError> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(OutboundError::Scheme(url.scheme().to_owned()));
-        }
-        let ip = match url.host() {
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-            _ => return Ok(()),
-        };
-        if self.policy.allow_private || is_public(ip) {
-            Ok(())
-        } else {
-            Err(OutboundError::Refused(ip.to_string()))
-        }
+        check_literal(url, self.policy.allow_private)
+    }
+}
+
+/// Whether a request to `url` may be tried: an http(s) URL whose host, if
+/// it is an address, is a public one (unless `allow_private`). A URL whose
+/// host is an address is checked here, as no resolver sees it; a name is
+/// checked where it resolves, at each request.
+pub fn check_literal(url: &Url, allow_private: bool) -> Result<(), OutboundError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(OutboundError::Scheme(url.scheme().to_owned()));
+    }
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        _ => return Ok(()),
+    };
+    if allow_private || is_public(ip) {
+        Ok(())
+    } else {
+        Err(OutboundError::Refused(ip.to_string()))
     }
 }
 

@@ -14,7 +14,10 @@ pub mod eutils;
 pub mod http_client;
 pub mod mock_llm;
 pub mod proxy;
+pub mod python_peer;
+pub mod smtp;
 pub mod static_http;
+pub mod webhooks;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -97,6 +100,12 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A folder of this test's own for files the app writes (its mail
+    /// outbox), removed with the database.
+    pub fn files_dir(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("{}-files", self.name))
+    }
+
     /// A fresh, migrated database on `backend` with the default pool size.
     pub async fn new(backend: Backend) -> TestDb {
         Self::with_settings(backend, |_| {}).await
@@ -234,6 +243,7 @@ impl Drop for TestDb {
         let backend = self.backend;
         let name = self.name.clone();
         let conn = self.conn.clone();
+        let files = self.files_dir();
         // Drop runs outside any async context guarantee (also while a test
         // panics), so the cleanup gets a small runtime on its own thread.
         #[allow(clippy::disallowed_methods)] // its own thread, never a worker
@@ -245,6 +255,7 @@ impl Drop for TestDb {
             rt.block_on(async move {
                 conn.close().await.ok();
                 drop_database(backend, &name).await;
+                let _ = tokio::fs::remove_dir_all(&files).await;
             });
         });
         let _ = handle.join();

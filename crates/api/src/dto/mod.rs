@@ -111,6 +111,8 @@ pub use service::enums::{ApprovalStatus, StreamScope as Scope, UserRole as Role}
 mod articles;
 mod auth;
 mod candidates;
+mod deliveries;
+mod feeds;
 mod operations;
 mod organizations;
 mod reports;
@@ -118,10 +120,13 @@ mod retrievals;
 mod streams;
 mod summaries;
 mod users;
+mod webhooks;
 
 pub use articles::*;
 pub use auth::*;
 pub use candidates::*;
+pub use deliveries::*;
+pub use feeds::*;
 pub use operations::*;
 pub use organizations::*;
 pub use reports::*;
@@ -129,6 +134,7 @@ pub use retrievals::*;
 pub use streams::*;
 pub use summaries::*;
 pub use users::*;
+pub use webhooks::*;
 
 #[cfg(test)]
 mod tests {

@@ -155,12 +155,25 @@ pub struct CandidateParams {
     /// as `the` are ignored).
     #[param(min_length = 1, max_length = 500)]
     pub q: Option<String>,
-    pub offset: Option<u64>,
-    pub limit: Option<u64>,
+}
+
+impl CandidateParams {
+    /// The filter, or a 422 naming `q` when it holds no searchable word.
+    pub fn filter(self) -> Result<CandidateFilter, ApiError> {
+        Ok(CandidateFilter {
+            status: self.status,
+            source: self.source,
+            reason: self.reason,
+            run_id: self.run_id,
+            from: self.from,
+            to: self.to,
+            q: self.q.as_deref().map(search_terms).transpose()?,
+        })
+    }
 }
 
 /// The stream's candidates, newest first (the stream's curators).
-#[utoipa::path(operation_id = "listCandidates", tag = "candidates", security(("bearer" = [])), params(CandidateParams),
+#[utoipa::path(operation_id = "listCandidates", tag = "candidates", security(("bearer" = [])), params(CandidateParams, PageParams),
     responses((status = 200, description = "A page of candidates", body = List<CandidateOut>)))]
 #[get("/streams/{stream_id}/candidates")]
 pub async fn list(
@@ -168,22 +181,10 @@ pub async fn list(
     user: AuthUser,
     path: web::Path<i32>,
     q: web::Query<CandidateParams>,
+    page: web::Query<PageParams>,
 ) -> ApiResult<web::Json<List<CandidateOut>>> {
-    let q = q.into_inner();
-    let page = PageParams {
-        offset: q.offset,
-        limit: q.limit,
-    }
-    .page()?;
-    let filter = CandidateFilter {
-        status: q.status,
-        source: q.source,
-        reason: q.reason,
-        run_id: q.run_id,
-        from: q.from,
-        to: q.to,
-        q: q.q.as_deref().map(search_terms).transpose()?,
-    };
+    let page = page.page()?;
+    let filter = q.into_inner().filter()?;
     let page = state
         .services
         .candidates

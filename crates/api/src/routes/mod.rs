@@ -4,6 +4,9 @@
 pub mod articles;
 pub mod auth;
 pub mod candidates;
+pub mod deliveries;
+pub mod exports;
+pub mod feeds;
 pub mod ops;
 pub mod organizations;
 pub mod reports;
@@ -11,3 +14,4 @@ pub mod retrievals;
 pub mod streams;
 pub mod summary_runs;
 pub mod users;
+pub mod webhooks;

@@ -336,7 +336,8 @@ pub async fn submit(
 
 /// Approve a report awaiting approval (409 from any other status, without
 /// visible articles, or while a summary run is in progress). An approved
-/// report is immutable until reopened.
+/// report is immutable until reopened. Its mail to the stream's
+/// subscribers is queued in the same transaction.
 #[utoipa::path(operation_id = "approveReport", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), responses((status = 200, description = "Approved", body = ReportOut)))]
 #[post("/reports/{report_id}/approve")]
 pub async fn approve(
@@ -346,7 +347,9 @@ pub async fn approve(
     if_match: IfMatch,
 ) -> ApiResult<HttpResponse> {
     let curation = state.services.curation.if_match(if_match.0);
-    transitioned(curation.approve(&user.0, path.into_inner()).await?)
+    let approved = curation.approve(&user.0, path.into_inner()).await?;
+    state.services.deliveries.notify();
+    transitioned(approved)
 }
 
 /// Reject a report awaiting approval, with a reason.

@@ -1,6 +1,6 @@
 #![allow(clippy::disallowed_methods)] // a CLI: its file writes happen after the load, never under it
 //! `make bench`: starts the mock LLM and curio (release builds) on
-//! 127.0.0.1, seeds bench data, runs the bounded scenarios S1–S10, and writes
+//! 127.0.0.1, seeds bench data, runs the bounded scenarios S1–S11, and writes
 //! `bench/results/<date>-<db>.{json,md,svg}`. Every process it starts is
 //! stopped by PID before it exits.
 //!
@@ -9,6 +9,8 @@
 //! `BENCH_S1_LEVELS` (S1's concurrency levels, default
 //! `1,8,32,64,128,256,512`), `BENCH_ONLY=S1` (S1 and the reads S2, S3 only,
 //! for iterating on them), `BENCH_ONLY=S9` (the intake scenarios S9, S10),
+//! `BENCH_ONLY=S11` (the outbox: mail through aiosmtpd and webhooks;
+//! `BENCH_S11_REPORTS`, default 100, and `BENCH_S11_SUBSCRIBERS`, 1,000),
 //! `BENCH_BASELINE=<path to another curio binary>` (S1 point by point on
 //! both, against the same database and mock, with the ratios),
 //! `BENCH_PROFILE=1` (a `perf` profile of curio per profiled scenario: flame
@@ -203,6 +205,11 @@ struct Options {
     s1_only: bool,
     /// `BENCH_ONLY=S9`: the intake scenarios S9 and S10 alone.
     intake_only: bool,
+    /// `BENCH_ONLY=S11`: the outbox scenario alone.
+    outbox_only: bool,
+    /// S11's reports and the subscribers of their stream.
+    s11_reports: usize,
+    s11_subscribers: usize,
     /// Another curio build to compare S1 against, point by point.
     baseline: Option<std::path::PathBuf>,
     profile: bool,
@@ -230,6 +237,9 @@ impl Options {
                 .collect(),
             s1_only: var("BENCH_ONLY", String::new()) == "S1",
             intake_only: var("BENCH_ONLY", String::new()) == "S9",
+            outbox_only: var("BENCH_ONLY", String::new()) == "S11",
+            s11_reports: var("BENCH_S11_REPORTS", 100usize).clamp(1, 1000),
+            s11_subscribers: var("BENCH_S11_SUBSCRIBERS", 1000usize).clamp(1, 10_000),
             baseline: std::env::var_os("BENCH_BASELINE")
                 .filter(|p| !p.is_empty())
                 .map(Into::into),
@@ -281,7 +291,9 @@ async fn main() -> anyhow::Result<()> {
     let mut health = None;
     let mut svg = String::new();
     let mut peak_rss_s1 = 0.0;
-    if !options.intake_only {
+    if options.outbox_only {
+        s11_outbox(&mut recorder, &users, &options, &db).await?;
+    } else if !options.intake_only {
         health = s1_summarize_sweep(&mut recorder, &users, &seeded, &options, &db).await?;
         peak_rss_s1 = procstat::peak_rss_mib(stack.curio.pid());
         svg = sweep_svg(&recorder.rows, &options);
@@ -302,6 +314,7 @@ async fn main() -> anyhow::Result<()> {
         let pool = s9_pubmed_import(&mut recorder, &users).await?;
         s9_pubmed_retrieval(&mut recorder, &users).await?;
         s10_candidate_search(&mut recorder, &users, pool).await;
+        s11_outbox(&mut recorder, &users, &options, &db).await?;
     }
     let Recorder { rows, profiles, .. } = recorder;
 
@@ -427,6 +440,7 @@ fn spawn_curio(
     mock_port: u16,
     eutils: &str,
     port: u16,
+    settings: &[(&str, String)],
 ) -> anyhow::Result<Managed> {
     // Warnings and errors, for when a point reports errors.
     std::fs::create_dir_all("target/bench")?;
@@ -467,6 +481,9 @@ fn spawn_curio(
             .env("CURIO__SOURCES__PUBMED__BASE_URL", eutils)
             .env("CURIO__SOURCES__ALLOW_PRIVATE", "true")
             .env("CURIO__LOG__LEVEL", "warn")
+            // Mail and webhooks are S11's, sent by its own curio.
+            .env("CURIO__DELIVERY__WORKERS", "0")
+            .envs(settings.iter().map(|(k, v)| (k, v)))
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
@@ -502,6 +519,7 @@ impl Stack {
             mock_port,
             &eutils.base_url(),
             free_port()?,
+            &[],
         )?;
         // Started after curio has migrated the database.
         let stack = Self {
@@ -520,7 +538,7 @@ impl Stack {
         stack.wait_ready(&stack.base).await?;
         if let Some(bin) = &options.baseline {
             let baseline =
-                spawn_curio(bin, url, mock_port, &stack.eutils.base_url(), free_port()?)?;
+                spawn_curio(bin, url, mock_port, &stack.eutils.base_url(), free_port()?, &[])?;
             stack
                 .wait_ready(&format!("http://127.0.0.1:{}", baseline.port))
                 .await?;
@@ -1283,6 +1301,273 @@ async fn s10_candidate_search(recorder: &mut Recorder<'_>, users: &Users, stream
     }
 }
 
+/// S11's webhook part: endpoints of another organization, each told of
+/// every one of its reports' approvals.
+const S11_WEBHOOK_ENDPOINTS: usize = 20;
+const S11_WEBHOOK_REPORTS: usize = 50;
+
+/// S11: the outbox. `BENCH_S11_REPORTS` reports (100) of a stream with
+/// `BENCH_S11_SUBSCRIBERS` readers (1,000) are approved, four at a time,
+/// through a curio of their own that mails them to a local aiosmtpd with the
+/// shipped delivery settings (the other curio processes of the bench send
+/// nothing): messages per second from the first approval until the relay
+/// has accepted the last message, the statements curio made per message
+/// (approvals included), its peak RSS, and that every reader got each report
+/// once. Then 20 webhook endpoints of another organization receive the
+/// events of 50 approvals: deliveries per second.
+async fn s11_outbox(
+    recorder: &mut Recorder<'_>,
+    users: &Users,
+    options: &Options,
+    db: &DatabaseConnection,
+) -> anyhow::Result<()> {
+    let stack = recorder.stack;
+    let smtp = test_support::smtp::SmtpPeer::start_logging().await;
+    let receiver = test_support::static_http::StaticHttp::start(vec![(
+        "/hook",
+        "text/plain",
+        "ok".to_owned(),
+    )])
+    .await?;
+    let hash = service::passwords::hash(PASSWORD.into()).await?;
+    let new_user = |email: String, role: UserRole, org_id: i32| repository::users::NewUser {
+        email,
+        password_hash: hash.clone(),
+        full_name: None,
+        role,
+        org_id: Some(org_id),
+    };
+    let outbox_org = repository::organizations::create(db, "Bench Outbox").await?;
+    let hooks_org = repository::organizations::create(db, "Bench Hooks").await?;
+    for (email, org) in [
+        ("outbox@bench.local", outbox_org.id),
+        ("hooks@bench.local", hooks_org.id),
+    ] {
+        repository::users::create(db, new_user(email.into(), UserRole::OrgAdmin, org)).await?;
+    }
+    for i in 0..options.s11_subscribers {
+        let email = format!("reader{i}@bench.local");
+        repository::users::create(db, new_user(email, UserRole::Member, outbox_org.id)).await?;
+    }
+    let curio = spawn_curio(
+        CURIO.as_ref(),
+        &options.url,
+        stack.mock_port,
+        &stack.eutils.base_url(),
+        free_port()?,
+        &[
+            ("CURIO__DELIVERY__WORKERS", "4".to_owned()),
+            ("CURIO__DELIVERY__SMTP_URL", smtp.url()),
+            ("CURIO__DELIVERY__WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
+        ],
+    )?;
+    let target = Target {
+        label: "",
+        base: format!("http://127.0.0.1:{}", curio.port),
+        pid: curio.pid(),
+    };
+    stack.wait_ready(&target.base).await?;
+    let client = stack.client.clone();
+    let base = target.base.clone();
+    let post = |path: String, token: String, body: Value| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let r = client
+                .post(format!("{base}{path}"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await?;
+            let status = r.status();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            if !status.is_success() {
+                bail!("POST {path}: {status} {body}");
+            }
+            anyhow::Ok(body)
+        }
+    };
+    let login = |email: &'static str| {
+        let post = post.clone();
+        async move {
+            let r = post(
+                "/api/v1/auth/login".into(),
+                String::new(),
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await?;
+            anyhow::Ok(r["access_token"].as_str().context("token")?.to_owned())
+        }
+    };
+    let articles: Vec<Value> = (0..8)
+        .map(|i| json!({"title": format!("Outbox article {i}: T cell exhaustion in tumours"),
+            "abstract": "Exhausted T cells were profiled in tumours. Blockade restored their function in mice.",
+            "journal": "Journal of Benchmarks", "pub_year": 2026, "doi": format!("10.9999/outbox.{i}")}))
+        .collect();
+    let imported = post(
+        "/api/v1/articles/bulk".into(),
+        users.admin.clone(),
+        json!({"articles": articles}),
+    )
+    .await?;
+    let article_ids: Vec<Value> = imported["ids"]
+        .as_array()
+        .context("ids")?
+        .iter()
+        .map(|id| json!({"article_id": id}))
+        .collect();
+    // A stream of `count` draft reports of the 8 articles, as `token`.
+    let reports = |token: String, name: &'static str, count: usize| {
+        let (post, article_ids) = (post.clone(), article_ids.clone());
+        async move {
+            let stream = post(
+                "/api/v1/streams".into(),
+                token.clone(),
+                json!({"stream_name": name, "purpose": "Measure the outbox.", "scope": "organization"}),
+            )
+            .await?;
+            let stream_id = stream["id"].as_i64().context("stream id")?;
+            let mut ids = Vec::with_capacity(count);
+            for i in 0..count {
+                let r = post(
+                    format!("/api/v1/streams/{stream_id}/reports"),
+                    token.clone(),
+                    json!({"report_name": format!("{name} {i}"), "report_date": "2026-11-23", "articles": article_ids}),
+                )
+                .await?;
+                ids.push(r["id"].as_i64().context("report id")?);
+            }
+            anyhow::Ok(ids)
+        }
+    };
+    // Submits and approves every report, four at a time.
+    let approve_all = |token: String, ids: Vec<i64>| {
+        let post = post.clone();
+        async move {
+            let results: Vec<anyhow::Result<()>> = futures::stream::iter(ids)
+                .map(|id| {
+                    let (post, token) = (post.clone(), token.clone());
+                    async move {
+                        for step in ["submit", "approve"] {
+                            post(format!("/api/v1/reports/{id}/{step}"), token.clone(), json!({}))
+                                .await?;
+                        }
+                        anyhow::Ok(())
+                    }
+                })
+                .buffer_unordered(4)
+                .collect()
+                .await;
+            results.into_iter().collect::<anyhow::Result<()>>()
+        }
+    };
+    let statements = || metric_sum(&client, &target.base, "curio_db_statement_seconds_count");
+
+    // Mail: every reader of the stream (its administrator too) once per report.
+    let outbox = login("outbox@bench.local").await?;
+    let mail_reports = reports(outbox.clone(), "Outbox", options.s11_reports).await?;
+    let expected = options.s11_reports * (options.s11_subscribers + 1);
+    let statements0 = statements().await;
+    let row = recorder
+        .measure_on(
+            &target,
+            format!(
+                "S11 mail {} reports to {} readers each through aiosmtpd",
+                options.s11_reports,
+                options.s11_subscribers + 1
+            ),
+            String::new(),
+            async {
+                let started = Instant::now();
+                let approved = approve_all(outbox.clone(), mail_reports).await;
+                let deadline = started + Duration::from_secs(1800);
+                let mut logged = smtp.logged().await;
+                while approved.is_ok() && logged.len() < expected && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    logged = smtp.logged().await;
+                }
+                let elapsed_secs = started.elapsed().as_secs_f64();
+                if let Err(e) = approved {
+                    eprintln!("S11: {e:#}");
+                }
+                let distinct: std::collections::HashSet<&(String, String)> = logged.iter().collect();
+                let once = distinct.len().min(expected);
+                LoadResult {
+                    concurrency: 4,
+                    requests: once as u64,
+                    // Missing, and more than one of the same message.
+                    errors: (expected - once + (logged.len() - distinct.len())) as u64,
+                    elapsed_secs,
+                    rps: once as f64 / elapsed_secs,
+                    p50_ms: 0.0,
+                    p95_ms: 0.0,
+                    p99_ms: 0.0,
+                    max_ms: 0.0,
+                }
+            },
+        )
+        .await;
+    let per_message = (statements().await - statements0) / row.result.requests.max(1) as f64;
+    row.notes = format!(
+        "{:.0} messages/s; {per_message:.2} statements/message (approvals included); errors: missing or repeated messages; peak RSS {:.0} MiB",
+        row.result.rps,
+        procstat::peak_rss_mib(target.pid)
+    );
+
+    // Webhooks: each endpoint is told of each approval once.
+    let hooks = login("hooks@bench.local").await?;
+    for i in 0..S11_WEBHOOK_ENDPOINTS {
+        post(
+            format!("/api/v1/organizations/{}/webhooks", hooks_org.id),
+            hooks.clone(),
+            json!({"url": receiver.url(&format!("/hook?endpoint={i}")), "events": ["report.approved"]}),
+        )
+        .await?;
+    }
+    let hook_reports = reports(hooks.clone(), "Hooks", S11_WEBHOOK_REPORTS).await?;
+    let expected = S11_WEBHOOK_ENDPOINTS * S11_WEBHOOK_REPORTS;
+    let row = recorder
+        .measure_on(
+            &target,
+            format!("S11 webhooks: {S11_WEBHOOK_REPORTS} approvals to {S11_WEBHOOK_ENDPOINTS} endpoints"),
+            String::new(),
+            async {
+                let started = Instant::now();
+                let approved = approve_all(hooks.clone(), hook_reports).await;
+                let deadline = started + Duration::from_secs(600);
+                while approved.is_ok()
+                    && receiver.requests("/hook") < expected
+                    && Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                let elapsed_secs = started.elapsed().as_secs_f64();
+                if let Err(e) = approved {
+                    eprintln!("S11: {e:#}");
+                }
+                let received = receiver.requests("/hook");
+                LoadResult {
+                    concurrency: 4,
+                    requests: received.min(expected) as u64,
+                    errors: expected.abs_diff(received) as u64,
+                    elapsed_secs,
+                    rps: received.min(expected) as f64 / elapsed_secs,
+                    p50_ms: 0.0,
+                    p95_ms: 0.0,
+                    p99_ms: 0.0,
+                    max_ms: 0.0,
+                }
+            },
+        )
+        .await;
+    row.notes = format!(
+        "{:.0} deliveries/s; errors: missing or repeated requests",
+        row.result.rps
+    );
+    drop(curio);
+    receiver.stop().await;
+    Ok(())
+}
+
 /// S6: eager loading of reports with 10, 100 and 1,000 articles, with the
 /// statements each request took.
 async fn s6_eager_loading(recorder: &mut Recorder<'_>, users: &Users, eager: &[(usize, i64)]) {
@@ -1329,6 +1614,7 @@ async fn s7_two_processes(
         stack.mock_port,
         &stack.eutils.base_url(),
         free_port()?,
+        &[],
     )?;
     let bases = [
         stack.base.clone(),
@@ -1406,9 +1692,14 @@ impl Summary<'_> {
     fn write(&self, svg: String, profiles: &[profile::Recorded]) -> anyhow::Result<()> {
         let date = chrono::Utc::now().format("%Y-%m-%d");
         std::fs::create_dir_all("bench/results")?;
-        let only = match (self.options.s1_only, self.options.intake_only) {
-            (true, _) => "-s1",
-            (_, true) => "-s9",
+        let only = match (
+            self.options.s1_only,
+            self.options.intake_only,
+            self.options.outbox_only,
+        ) {
+            (true, ..) => "-s1",
+            (_, true, _) => "-s9",
+            (.., true) => "-s11",
             _ => "",
         };
         let stem = format!("bench/results/{date}-{}{only}", self.options.kind);
@@ -1513,8 +1804,8 @@ impl Summary<'_> {
         md.push_str(&format!(
             "\n**S4** `/health` while S1 runs at c=128: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms, errors {errors}.\n\n"
         ));
-        // `BENCH_ONLY=S1` skips the ceiling and the bulk import.
-        if !self.options.s1_only {
+        // `BENCH_ONLY=S1` (and S9, S11) skips the ceiling and the bulk import.
+        if !self.options.s1_only && !self.options.intake_only && !self.options.outbox_only {
             md.push_str(&format!(
                 "**Database ceiling** (same statement as S3 in a raw loop, pool of 15, c=64): {:.0} queries/s.\n\n",
                 self.ceiling_qps
