@@ -759,16 +759,17 @@ backend_tests! {
         let env = llm_env(&llm, &[]);
         let processes = [start(&db.url, &env).await, start(&db.url, &env).await, start(&db.url, &env).await];
         let token = login(processes[0].port, "admin@org.test").await;
-        let client = test_support::http_client::client();
-        let requests = (0..50).map(|i| {
-            let url = format!("http://127.0.0.1:{}/api/v1/reports/{}/summarize", processes[i % 3].port, reports[i % 10]);
-            let (client, token) = (client.clone(), token.clone());
-            async move { client.post(url).bearer_auth(token).json(&json!({})).send().await.unwrap().status().as_u16() }
-        });
-        let statuses = futures::future::join_all(requests).await;
-        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        // No run can end before the last request has queued or joined one:
+        // a request that came after its report's run ended would rightly
+        // start another.
+        llm.hold();
+        let requests = (0..50).map(|i| summarize_async(processes[i % 3].port, &token, reports[i % 10]));
+        let ids: std::collections::BTreeSet<i32> = futures::future::join_all(requests).await.into_iter().collect();
+        assert_eq!(ids.len(), 10, "one run per report, whichever process got the request");
+        assert_eq!(runs(&db).await.len(), 10);
+        llm.release();
+        wait_until_all_succeeded(&db, Duration::from_secs(60)).await;
         let all = runs(&db).await;
-        assert_eq!(all.len(), 10, "one run per report, whichever process got the request");
         assert!(all.iter().all(|r| r.status == entity::enums::RunStatus::Succeeded && r.attempt == 1), "{all:#?}");
         for title in titles(&db).await.values() {
             assert_eq!(article_calls(&llm, title, None), 1, "{title} was summarized once");

@@ -16,8 +16,8 @@ use sea_orm::{
 };
 
 use crate::leases::{self, Leased};
-use crate::streams::Stream;
 use crate::pagination::{Page, Paginated};
+use crate::streams::Stream;
 use crate::{RepoError, chunk};
 
 pub use entity::delivery::Model as Delivery;

@@ -95,6 +95,10 @@ struct State {
     /// Requests numbered since the start, for their ids.
     sequence: std::sync::atomic::AtomicU64,
     config: Mutex<Option<MockConfig>>,
+    /// While set, requests are recorded and then wait for `released`: a
+    /// test can let every request of a burst arrive before any run ends.
+    held: std::sync::atomic::AtomicBool,
+    released: tokio::sync::Notify,
 }
 
 /// A running mock server; stopped when dropped or by [`MockLlm::stop`].
@@ -164,6 +168,17 @@ impl MockLlm {
         if let Some(c) = self.state.config.lock().expect("mock config").as_mut() {
             c.latency = latency;
         }
+    }
+
+    /// Holds every answer from now on until [`MockLlm::release`].
+    pub fn hold(&self) {
+        self.state.held.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets held and later requests be answered.
+    pub fn release(&self) {
+        self.state.held.store(false, Ordering::SeqCst);
+        self.state.released.notify_waiters();
     }
 
     /// Requests received so far.
@@ -266,6 +281,15 @@ async fn chat_completions(
         }
         chosen
     };
+    loop {
+        // Created before the flag is read, so that a release between the
+        // two still wakes it.
+        let released = state.released.notified();
+        if !state.held.load(Ordering::SeqCst) {
+            break;
+        }
+        released.await;
+    }
     let latency = match &action {
         Some(Action::Delay(d)) => *d,
         _ => config.latency,

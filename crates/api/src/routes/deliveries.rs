@@ -9,9 +9,9 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{DeliveryOut, List, SubscriptionOut, UnsubscribedOut};
-use crate::extractors::PageParams;
 use crate::error::ApiResult;
 use crate::extractors::AuthUser;
+use crate::extractors::PageParams;
 use crate::state::AppState;
 
 /// Whether approved reports of the stream are mailed to the caller.

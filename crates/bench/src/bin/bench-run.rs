@@ -537,8 +537,14 @@ impl Stack {
         let mut stack = stack;
         stack.wait_ready(&stack.base).await?;
         if let Some(bin) = &options.baseline {
-            let baseline =
-                spawn_curio(bin, url, mock_port, &stack.eutils.base_url(), free_port()?, &[])?;
+            let baseline = spawn_curio(
+                bin,
+                url,
+                mock_port,
+                &stack.eutils.base_url(),
+                free_port()?,
+                &[],
+            )?;
             stack
                 .wait_ready(&format!("http://127.0.0.1:{}", baseline.port))
                 .await?;
@@ -1448,8 +1454,12 @@ async fn s11_outbox(
                     let (post, token) = (post.clone(), token.clone());
                     async move {
                         for step in ["submit", "approve"] {
-                            post(format!("/api/v1/reports/{id}/{step}"), token.clone(), json!({}))
-                                .await?;
+                            post(
+                                format!("/api/v1/reports/{id}/{step}"),
+                                token.clone(),
+                                json!({}),
+                            )
+                            .await?;
                         }
                         anyhow::Ok(())
                     }
@@ -1489,7 +1499,8 @@ async fn s11_outbox(
                 if let Err(e) = approved {
                     eprintln!("S11: {e:#}");
                 }
-                let distinct: std::collections::HashSet<&(String, String)> = logged.iter().collect();
+                let distinct: std::collections::HashSet<&(String, String)> =
+                    logged.iter().collect();
                 let once = distinct.len().min(expected);
                 LoadResult {
                     concurrency: 4,
@@ -1528,7 +1539,9 @@ async fn s11_outbox(
     let row = recorder
         .measure_on(
             &target,
-            format!("S11 webhooks: {S11_WEBHOOK_REPORTS} approvals to {S11_WEBHOOK_ENDPOINTS} endpoints"),
+            format!(
+                "S11 webhooks: {S11_WEBHOOK_REPORTS} approvals to {S11_WEBHOOK_ENDPOINTS} endpoints"
+            ),
             String::new(),
             async {
                 let started = Instant::now();
