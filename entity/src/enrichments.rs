@@ -26,4 +26,10 @@ pub struct ReportEnrichments {
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_at: Option<DateTime<Utc>>,
+    /// The articles as the category and executive prompts numbered them:
+    /// a summary's marker `[n]` cites the `n`-th. Empty for summaries
+    /// written before prompts numbered articles; they are read by the
+    /// report's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numbering: Vec<i32>,
 }

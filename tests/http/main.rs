@@ -4,6 +4,7 @@ mod abuse;
 mod access;
 mod bad_input;
 mod candidates;
+mod citations;
 mod concurrency;
 mod deliveries;
 mod editorial;

@@ -7,7 +7,9 @@
 //! stream:` are not content and are skipped; a listed line (`- head: text`,
 //! how category and executive prompts list articles and categories)
 //! contributes its text, not its head, so a title is never offered as its
-//! own summary.
+//! own summary. A listed article's number (`- [3] head: text`) ends each
+//! sentence taken from it as its citation (`… in mice [3].`); sentences of
+//! listed category summaries keep the markers they have.
 
 use std::collections::HashMap;
 
@@ -162,7 +164,9 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
-fn content_lines(text: &str) -> impl Iterator<Item = &str> {
+/// The content lines, each with the citation marker of the article it
+/// lists, if it lists one.
+fn content_lines(text: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
     text.lines().filter_map(|line| {
         let trimmed = line.trim();
         let lower = trimmed.to_lowercase();
@@ -182,14 +186,33 @@ fn content_lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The text of a listed line (`- head: text`), or the line itself.
-fn listed_text(line: &str) -> &str {
+/// The text of a listed line (`- head: text`) with the marker its head
+/// starts with (`[3]`), or the line itself.
+fn listed_text(line: &str) -> (&str, Option<&str>) {
     let Some(item) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) else {
-        return line;
+        return (line, None);
     };
+    let marker = item
+        .split_once("] ")
+        .filter(|(n, _)| {
+            n.strip_prefix('[')
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|(n, _)| &item[..n.len() + 1]);
     match item.split_once(": ") {
-        Some((_, text)) if !text.trim().is_empty() => text.trim(),
-        _ => item.trim(),
+        Some((_, text)) if !text.trim().is_empty() => (text.trim(), marker),
+        _ => (item.trim(), None),
+    }
+}
+
+/// `sentence` with `marker` before its final punctuation.
+fn cite(sentence: String, marker: Option<&str>) -> String {
+    let Some(marker) = marker else {
+        return sentence;
+    };
+    match sentence.strip_suffix(['.', '!', '?']) {
+        Some(body) => format!("{body} {marker}{}", &sentence[body.len()..]),
+        None => format!("{sentence} {marker}"),
     }
 }
 
@@ -210,7 +233,7 @@ fn sentences(text: &str) -> Vec<String> {
 
 fn split_sentences(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for line in content_lines(text) {
+    for (line, marker) in content_lines(text) {
         let line = line.trim_start_matches(['-', '*', ' ']);
         let mut current = String::new();
         let chars: Vec<char> = line.chars().collect();
@@ -219,7 +242,7 @@ fn split_sentences(text: &str) -> Vec<String> {
             let end =
                 matches!(c, '.' | '!' | '?') && chars.get(i + 1).is_none_or(|n| n.is_whitespace());
             if end && current.trim().chars().count() > 3 {
-                out.push(current.trim().to_owned());
+                out.push(cite(current.trim().to_owned(), marker));
                 current.clear();
             }
         }
@@ -228,7 +251,7 @@ fn split_sentences(text: &str) -> Vec<String> {
             if !s.ends_with(['.', '!', '?']) {
                 s.push('.');
             }
-            out.push(s);
+            out.push(cite(s, marker));
         }
     }
     out
@@ -329,6 +352,24 @@ mod tests {
             .result
             .unwrap();
         assert_eq!(answered.text, NOTHING);
+    }
+
+    #[test]
+    fn each_sentence_taken_from_a_numbered_article_cites_it() {
+        let prompt = "Category: Immunology (topics: T cells)\n\nArticle summaries:\n- [2] PD-1 blockade: Exhausted T cells recover under PD-1 blockade. Responses lasted 12 months.\n- [5] Organoid atlas: Organoids predict the response of T cells to blockade.";
+        let summary = OfflineProvider::summarize(prompt);
+        let sentences = sentence_list(&summary);
+        assert!(!sentences.is_empty());
+        for s in &sentences {
+            let cited = (s.contains("recover") || s.contains("lasted")) && s.ends_with(" [2].")
+                || s.contains("Organoids") && s.ends_with(" [5].");
+            assert!(cited, "{s} cites the article it came from");
+        }
+        // A listed category summary's sentences keep their markers.
+        let executive = "Category summaries:\n- Immunology: Exhausted T cells recover under PD-1 blockade [2]. Organoids predict the response [5].\n\nArticle summaries:\n- [2] PD-1 blockade: Exhausted T cells recover under PD-1 blockade.";
+        for s in sentence_list(&OfflineProvider::summarize(executive)) {
+            assert!(s.ends_with(" [2].") || s.ends_with(" [5]."), "{s}");
+        }
     }
 
     #[test]

@@ -104,6 +104,7 @@ pub mod settings;
 pub mod stream_config;
 pub mod streams;
 pub mod summaries;
+pub mod summary_checks;
 pub mod templates;
 pub mod token_crypto;
 pub mod users;

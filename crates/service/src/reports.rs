@@ -17,7 +17,18 @@ use crate::report_guards::{category_ids, check_categories, get_for_change, get_v
 use sea_orm::DatabaseConnection;
 
 use crate::access::{self, Actor};
+use crate::summary_checks::SummaryCitations;
 use crate::{FieldError, ServiceError, limits};
+
+/// A report with its articles and its summaries' citations.
+#[derive(Debug, Clone)]
+pub struct ReportDetail {
+    pub loaded: ReportWithArticles,
+    /// Flags only when `curator`.
+    pub citations: SummaryCitations,
+    /// Whether the reader curates the report's stream.
+    pub curator: bool,
+}
 
 /// An article to put in a new report.
 #[derive(Debug, Clone)]
@@ -181,12 +192,45 @@ impl ReportService {
         self.load(actor, id, true).await
     }
 
+    /// The report as [`ReportService::get`] (or, with `include_hidden`,
+    /// [`ReportService::get_including_hidden`]) gives it, with its
+    /// summaries' citations; the checks' flags for curators only.
+    pub async fn detail(
+        &self,
+        actor: &Actor,
+        id: i32,
+        include_hidden: bool,
+    ) -> Result<ReportDetail, ServiceError> {
+        let (loaded, curator) = self.load_as(actor, id, include_hidden).await?;
+        let citations = SummaryCitations::of(&loaded);
+        let citations = if curator {
+            citations
+        } else {
+            citations.without_flags()
+        };
+        Ok(ReportDetail {
+            loaded,
+            citations,
+            curator,
+        })
+    }
+
     async fn load(
         &self,
         actor: &Actor,
         id: i32,
         include_hidden: bool,
     ) -> Result<ReportWithArticles, ServiceError> {
+        Ok(self.load_as(actor, id, include_hidden).await?.0)
+    }
+
+    /// The report and whether `actor` curates it.
+    async fn load_as(
+        &self,
+        actor: &Actor,
+        id: i32,
+        include_hidden: bool,
+    ) -> Result<(ReportWithArticles, bool), ServiceError> {
         let db = &self.db;
         // Three statements in all: the caller, the report with its stream,
         // then its articles.
@@ -205,7 +249,7 @@ impl ReportService {
                 a.association.original_ai_summary = None;
             }
         }
-        Ok(loaded)
+        Ok((loaded, curator))
     }
 
     /// Visible reports with their article counts, newest first.

@@ -55,11 +55,11 @@ pub fn default_prompt(prompt: LlmStage) -> (&'static str, &'static str) {
             "Research stream: {stream_name}\nPurpose: {stream_purpose}\n\nTitle: {title}\nJournal: {journal} ({pub_year})\nAuthors: {authors}\n\nAbstract:\n{abstract}",
         ),
         LlmStage::CategorySummary => (
-            "You are a biomedical research analyst. Synthesize the article summaries of one category into one paragraph: common themes, notable results, open questions.",
+            "You are a biomedical research analyst. Synthesize the article summaries of one category into one paragraph: common themes, notable results, open questions. Each article is listed with its number in brackets: end every sentence with the numbers of the articles it draws on, as [2] or [2, 5], and state no number those articles do not state.",
             "Research stream: {stream_name}\nPurpose: {stream_purpose}\nCategory: {category_name} (topics: {category_topics})\n\nArticle summaries:\n{articles_summaries}",
         ),
         LlmStage::ExecutiveSummary => (
-            "You are a biomedical research analyst writing for busy executives. Write a short executive summary of the report: the three most important developments and what they mean for the stream's purpose.",
+            "You are a biomedical research analyst writing for busy executives. Write a short executive summary of the report: the three most important developments and what they mean for the stream's purpose. Each article is listed with its number in brackets: end every sentence with the numbers of the articles it draws on, as [2] or [2, 5], and state no number those articles do not state.",
             "Report: {report_name}\nResearch stream: {stream_name}\nPurpose: {stream_purpose}\n\nCategory summaries:\n{categories_summaries}\n\nArticle summaries:\n{articles_summaries}",
         ),
         // The answer is read as JSON (see `summaries::screening`); other

@@ -122,6 +122,11 @@ pub struct Enrichments {
     /// The first LLM-written summaries, kept when a curator edits them
     /// (curators only; `null` for others and before any edit or run).
     pub original: Option<OriginalSummaries>,
+    /// Each summary's sentences with the report articles they cite.
+    pub citations: CitationsOut,
+    /// Curators only (`null` for others): the sentences a check flagged,
+    /// the executive summary's first.
+    pub checks: Option<Vec<FlaggedSentenceOut>>,
 }
 
 /// The summaries as the LLM first wrote them.
@@ -131,9 +136,73 @@ pub struct OriginalSummaries {
     pub category_summaries: BTreeMap<String, String>,
 }
 
+/// The summaries read as sentences.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CitationsOut {
+    /// Empty before any executive summary.
+    pub executive: Vec<CitedSentenceOut>,
+    /// By category id.
+    pub categories: BTreeMap<String, Vec<CitedSentenceOut>>,
+}
+
+/// A sentence without its markers and the visible articles they name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CitedSentenceOut {
+    pub text: String,
+    pub article_ids: Vec<i32>,
+}
+
+/// A sentence a check flagged.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlaggedSentenceOut {
+    /// `executive` or the category id of the summary it belongs to.
+    pub summary: String,
+    /// Its place in that summary's `citations` (from 0).
+    pub sentence: usize,
+    pub text: String,
+    pub flags: Vec<FlagOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlagOut {
+    pub kind: FlagKindOut,
+    /// What the flag is about: the marker, the number as written.
+    pub detail: String,
+}
+
+/// `unknown_citation`: a marker names no article this summary may cite
+/// (for a category summary: of that category); `uncited`: the sentence
+/// cites nothing; `unsupported_number`: a number (with its unit) that no
+/// cited article's title or abstract states.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKindOut {
+    UnknownCitation,
+    Uncited,
+    UnsupportedNumber,
+    UnsupportedClaim,
+}
+
+impl From<service::summary_checks::FlagKind> for FlagKindOut {
+    fn from(k: service::summary_checks::FlagKind) -> Self {
+        use service::summary_checks::FlagKind as K;
+        match k {
+            K::UnknownCitation => Self::UnknownCitation,
+            K::Uncited => Self::Uncited,
+            K::UnsupportedNumber => Self::UnsupportedNumber,
+            K::UnsupportedClaim => Self::UnsupportedClaim,
+        }
+    }
+}
+
 impl Enrichments {
-    /// From a report's stored enrichments and, for curators, its originals.
-    pub fn of(report: &service::reports::Report) -> Self {
+    /// From a report's stored enrichments, its summaries' citations and,
+    /// for curators, its originals and the checks.
+    pub fn of(
+        report: &service::reports::Report,
+        citations: &service::summary_checks::SummaryCitations,
+        curator: bool,
+    ) -> Self {
         let current = report.enrichments.clone().unwrap_or_default();
         let original = report
             .original_enrichments
@@ -142,12 +211,49 @@ impl Enrichments {
                 executive_summary: o.executive_summary,
                 category_summaries: o.category_summaries,
             });
+        let sentences = |list: &[service::summary_checks::CheckedSentence]| {
+            list.iter()
+                .map(|s| CitedSentenceOut {
+                    text: s.text.clone(),
+                    article_ids: s.article_ids.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let checks = curator.then(|| {
+            citations
+                .flagged()
+                .into_iter()
+                .map(|f| FlaggedSentenceOut {
+                    summary: f.summary.to_owned(),
+                    sentence: f.index,
+                    text: f.sentence.text.clone(),
+                    flags: f
+                        .sentence
+                        .flags
+                        .iter()
+                        .map(|flag| FlagOut {
+                            kind: flag.kind.into(),
+                            detail: flag.detail.clone(),
+                        })
+                        .collect(),
+                })
+                .collect()
+        });
         Enrichments {
             executive_summary: current.executive_summary,
             category_summaries: current.category_summaries,
             provider: current.provider,
             model: current.model,
             original,
+            citations: CitationsOut {
+                executive: sentences(&citations.executive),
+                categories: citations
+                    .categories
+                    .iter()
+                    .map(|(id, list)| (id.clone(), sentences(list)))
+                    .collect(),
+            },
+            checks,
         }
     }
 }

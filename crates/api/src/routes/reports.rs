@@ -93,15 +93,17 @@ pub async fn get(
     path: web::Path<i32>,
     view: web::Query<ReportViewParams>,
 ) -> ApiResult<HttpResponse> {
-    let reports = &state.services.reports;
-    let loaded = if view.include_hidden.unwrap_or(false) {
-        reports
-            .get_including_hidden(&user.0, path.into_inner())
-            .await?
-    } else {
-        reports.get(&user.0, path.into_inner()).await?
-    };
-    let enrichments = Enrichments::of(&loaded.report);
+    let detail = state
+        .services
+        .reports
+        .detail(
+            &user.0,
+            path.into_inner(),
+            view.include_hidden.unwrap_or(false),
+        )
+        .await?;
+    let loaded = detail.loaded;
+    let enrichments = Enrichments::of(&loaded.report, &detail.citations, detail.curator);
     // `article_count` counts what members see, whichever view this is.
     let count = loaded
         .articles
@@ -403,13 +405,17 @@ pub async fn edit_summaries(
         category_summaries: b.category_summaries,
         notes: b.notes,
     };
+    let id = path.into_inner();
     let curation = state.services.curation.if_match(if_match.0);
-    let report = curation
-        .edit_summaries(&user.0, path.into_inner(), input)
-        .await?;
+    curation.edit_summaries(&user.0, id, input).await?;
+    // The edited text with its checks, read after the edit's transaction:
+    // body, checks and ETag are of one version (a later edit's, if one
+    // came in between).
+    let detail = state.services.reports.detail(&user.0, id, false).await?;
+    let report = &detail.loaded.report;
     Ok(HttpResponse::Ok()
         .insert_header(etag(report.version))
-        .json(Enrichments::of(&report)))
+        .json(Enrichments::of(report, &detail.citations, detail.curator)))
 }
 
 /// A report after a life-cycle transition, with its new `ETag`.

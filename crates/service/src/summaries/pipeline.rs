@@ -181,13 +181,16 @@ struct ArticleSummaries {
 }
 
 impl ArticleSummaries {
-    /// Each article that has a summary, as the later prompts list it.
-    fn lines<'a>(&self, articles: impl IntoIterator<Item = &'a ReportArticle>) -> Vec<String> {
-        articles
-            .into_iter()
-            .filter_map(|a| {
+    /// Each article of `all` that has a summary and is `listed`, as the
+    /// later prompts list it: numbered by its place in `all`, the report's
+    /// articles, so that every prompt of the run cites by one numbering.
+    fn lines(&self, all: &[ReportArticle], listed: impl Fn(&ReportArticle) -> bool) -> Vec<String> {
+        all.iter()
+            .enumerate()
+            .filter(|(_, a)| listed(a))
+            .filter_map(|(i, a)| {
                 let summary = self.by_article.get(&a.article.id)?;
-                Some(prompts::listed(&a.article.title, summary))
+                Some(prompts::listed(i + 1, &a.article.title, summary))
             })
             .collect()
     }
@@ -256,7 +259,7 @@ impl SummaryService {
             .await?;
         self.end_stage(job, pending, &ledger, LlmStage::ExecutiveSummary)
             .await?;
-        let lines = summaries.lines(&input.loaded.articles);
+        let lines = summaries.lines(&input.loaded.articles, |_| true);
         let (executive_summary, pending) = self
             .executive_stage(job, input, &lines, &category_summaries, &mut ledger)
             .await?;
@@ -273,6 +276,7 @@ impl SummaryService {
             provider: Some(self.provider.name().to_owned()),
             model: Some(model),
             generated_at: Some(chrono::Utc::now()),
+            numbering: input.loaded.articles.iter().map(|a| a.article.id).collect(),
         };
         Ok((enrichments, pending))
     }
@@ -496,11 +500,9 @@ impl SummaryService {
             if done.contains_key(&category.id) {
                 continue;
             }
-            let lines = summaries.lines(
-                articles
-                    .iter()
-                    .filter(|a| a.association.presentation_categories.contains(&category.id)),
-            );
+            let lines = summaries.lines(articles, |a| {
+                a.association.presentation_categories.contains(&category.id)
+            });
             if lines.is_empty() {
                 continue;
             }

@@ -152,9 +152,11 @@ fn preview_values(
     prompt: LlmStage,
     article_id: Option<i32>,
 ) -> Result<prompts::Values, ServiceError> {
-    let listed = |a: &ReportArticle| {
+    // Numbered by the report's order, as a run numbers them.
+    let listed = |(i, a): (usize, &ReportArticle)| {
         let summary = a.association.ai_summary.as_deref();
         prompts::listed(
+            i + 1,
             &a.article.title,
             summary.unwrap_or(a.article.r#abstract.as_deref().unwrap_or_default()),
         )
@@ -188,7 +190,8 @@ fn preview_values(
             let lines: Vec<String> = loaded
                 .articles
                 .iter()
-                .filter(|a| {
+                .enumerate()
+                .filter(|(_, a)| {
                     first
                         .as_ref()
                         .is_none_or(|c| a.association.presentation_categories.contains(&c.id))
@@ -198,7 +201,7 @@ fn preview_values(
             prompts::category(stream, &first.cloned().unwrap_or_default(), &lines)
         }
         LlmStage::ExecutiveSummary => {
-            let lines: Vec<String> = loaded.articles.iter().map(listed).collect();
+            let lines: Vec<String> = loaded.articles.iter().enumerate().map(listed).collect();
             let stored = loaded
                 .report
                 .enrichments

@@ -84,9 +84,10 @@ pub(super) fn executive<'a>(
     values
 }
 
-/// One article as the category and executive prompts list it.
-pub(super) fn listed(title: &str, summary: &str) -> String {
-    format!("- {title}: {summary}")
+/// One article as the category and executive prompts list it: with its
+/// number in the report, which its citation markers use (`[3]`).
+pub(super) fn listed(number: usize, title: &str, summary: &str) -> String {
+    format!("- [{number}] {title}: {summary}")
 }
 
 /// Renders a stream's template. Templates are checked when a stream is
