@@ -1393,7 +1393,6 @@ async fn s11_outbox(
         }
     };
     let login = |email: &'static str| {
-        let post = post.clone();
         async move {
             let r = post(
                 "/api/v1/auth/login".into(),
@@ -1423,7 +1422,7 @@ async fn s11_outbox(
         .collect();
     // A stream of `count` draft reports of the 8 articles, as `token`.
     let reports = |token: String, name: &'static str, count: usize| {
-        let (post, article_ids) = (post.clone(), article_ids.clone());
+        let (post, article_ids) = (post, article_ids.clone());
         async move {
             let stream = post(
                 "/api/v1/streams".into(),
@@ -1447,11 +1446,10 @@ async fn s11_outbox(
     };
     // Submits and approves every report, four at a time.
     let approve_all = |token: String, ids: Vec<i64>| {
-        let post = post.clone();
         async move {
             let results: Vec<anyhow::Result<()>> = futures::stream::iter(ids)
                 .map(|id| {
-                    let (post, token) = (post.clone(), token.clone());
+                    let (post, token) = (post, token.clone());
                     async move {
                         for step in ["submit", "approve"] {
                             post(
