@@ -1392,16 +1392,14 @@ async fn s11_outbox(
             anyhow::Ok(body)
         }
     };
-    let login = |email: &'static str| {
-        async move {
-            let r = post(
-                "/api/v1/auth/login".into(),
-                String::new(),
-                json!({"email": email, "password": PASSWORD}),
-            )
-            .await?;
-            anyhow::Ok(r["access_token"].as_str().context("token")?.to_owned())
-        }
+    let login = |email: &'static str| async move {
+        let r = post(
+            "/api/v1/auth/login".into(),
+            String::new(),
+            json!({"email": email, "password": PASSWORD}),
+        )
+        .await?;
+        anyhow::Ok(r["access_token"].as_str().context("token")?.to_owned())
     };
     let articles: Vec<Value> = (0..8)
         .map(|i| json!({"title": format!("Outbox article {i}: T cell exhaustion in tumours"),
@@ -1445,28 +1443,26 @@ async fn s11_outbox(
         }
     };
     // Submits and approves every report, four at a time.
-    let approve_all = |token: String, ids: Vec<i64>| {
-        async move {
-            let results: Vec<anyhow::Result<()>> = futures::stream::iter(ids)
-                .map(|id| {
-                    let (post, token) = (post, token.clone());
-                    async move {
-                        for step in ["submit", "approve"] {
-                            post(
-                                format!("/api/v1/reports/{id}/{step}"),
-                                token.clone(),
-                                json!({}),
-                            )
-                            .await?;
-                        }
-                        anyhow::Ok(())
+    let approve_all = |token: String, ids: Vec<i64>| async move {
+        let results: Vec<anyhow::Result<()>> = futures::stream::iter(ids)
+            .map(|id| {
+                let (post, token) = (post, token.clone());
+                async move {
+                    for step in ["submit", "approve"] {
+                        post(
+                            format!("/api/v1/reports/{id}/{step}"),
+                            token.clone(),
+                            json!({}),
+                        )
+                        .await?;
                     }
-                })
-                .buffer_unordered(4)
-                .collect()
-                .await;
-            results.into_iter().collect::<anyhow::Result<()>>()
-        }
+                    anyhow::Ok(())
+                }
+            })
+            .buffer_unordered(4)
+            .collect()
+            .await;
+        results.into_iter().collect::<anyhow::Result<()>>()
     };
     let statements = || metric_sum(&client, &target.base, "curio_db_statement_seconds_count");
 
