@@ -43,6 +43,13 @@ pub enum EventDetails {
     /// `add_articles`: the articles added, in their new rankings' order
     /// (a field name of its own: the variants are told apart by shape).
     AddArticles { added_article_ids: Vec<i32> },
+    /// `acknowledge_check`: the sentence let stand (`executive` or a
+    /// category id, and its text) and the flags it carried.
+    AcknowledgeCheck {
+        summary: String,
+        sentence: String,
+        flags: Vec<String>,
+    },
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -32,4 +32,22 @@ pub struct ReportEnrichments {
     /// report's order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub numbering: Vec<i32>,
+    /// Flagged sentences a curator let stand, with the reason. Each names
+    /// the sentence by its summary and text, so that an edit of the
+    /// sentence (or a new run) asks again; the curation event of each is
+    /// the audit trail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<Acknowledgement>,
+}
+
+/// A curator's word that a flagged sentence stands as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    /// `executive` or a category id.
+    pub summary: String,
+    /// The sentence as it read when acknowledged (markers removed).
+    pub text: String,
+    pub reason: String,
+    pub user_id: i32,
+    pub at: DateTime<Utc>,
 }

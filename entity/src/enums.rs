@@ -91,6 +91,9 @@ pub enum CurationEventType {
     UpdateArticle,
     /// A curator added articles to a draft (from the pool, or by id).
     AddArticles,
+    /// A curator let a summary sentence that a check flagged stand, with a
+    /// reason (`notes`).
+    AcknowledgeCheck,
 }
 
 /// The pipeline stage an LLM call belongs to.

@@ -114,6 +114,12 @@ pub struct StreamCategory {
 pub struct EnrichmentConfig {
     #[serde(default)]
     pub prompts: Prompts,
+    /// Approval waits until no summary sentence carries a check's flag
+    /// (`unknown_citation`, `uncited`, `unsupported_number`) that is
+    /// neither fixed by an edit nor acknowledged by a curator with a
+    /// reason. Default `false`: the flags are shown, not enforced.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_checked_summaries: bool,
 }
 
 /// The stream's own prompts of each prompt type (named fields rather than

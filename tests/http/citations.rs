@@ -152,3 +152,88 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn a_stream_that_requires_checked_summaries_approves_once_every_flag_is_fixed_or_acknowledged(backend: Backend) {
+        let llm = MockLlm::start(MockConfig::default()).await.unwrap();
+        let base = llm.base_url();
+        let app = spawn_app_with(backend, |s| use_llm_at(s, base)).await;
+        let w = world(&app).await;
+        let (report, _) = numeric_report(&app, &w).await;
+        let setting = app.request(Method::PATCH, &format!("/api/v1/streams/{}", w.org_stream), Some(&w.admin_a.1),
+            Some(json!({"enrichment_config": {"require_checked_summaries": true}}))).await;
+        assert_eq!(setting.status(), 200);
+        // Sentences 0 (a changed number), 1 (an unknown id) and 2 (no
+        // marker) are flagged; 3 is right.
+        llm.add_rule(Rule {
+            matches: "Category: Immunology".into(),
+            action: Action::Answer("Response rose to 18% in 120 patients [1]. CAR T cells persisted longer [2, 7]. Organoids predicted response. Accuracy was 84 percent [3].".into()),
+            times: None,
+        });
+        llm.add_rule(Rule {
+            matches: "Report: Numbers".into(),
+            action: Action::Answer("Blockade and organoids lead the week [1, 3].".into()),
+            times: None,
+        });
+        let path = format!("/api/v1/reports/{report}");
+        for step in ["summarize", "submit"] {
+            assert_eq!(app.post(&format!("{path}/{step}"), &w.admin_a.1, json!({})).await.status(), 200);
+        }
+        let refused = app.post(&format!("{path}/approve"), &w.admin_a.1, json!({})).await;
+        assert_eq!(refused.status(), 409);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["conflict"], "unchecked_summaries");
+        let detail = problem["detail"].as_str().unwrap();
+        for named in ["immuno sentence 0 \"Response rose to 18% in 120 patients.\" (unsupported_number 18%)",
+            "immuno sentence 1", "immuno sentence 2 \"Organoids predicted response.\" (uncited"] {
+            assert!(detail.contains(named), "{named} in {detail}");
+        }
+        assert!(!detail.contains("sentence 3"), "{detail}");
+        let read: Value = app.get(&path, &w.admin_a.1).await.json().await.unwrap();
+        assert_eq!(read["approval_status"], "awaiting_approval", "a refused approval changes nothing");
+
+        let ack = |sentence: u64, reason: &str| json!({"summary": "immuno", "sentence": sentence, "reason": reason});
+        let acks = format!("{path}/acknowledgements");
+        // Only curators acknowledge (to a member, a report that is not
+        // approved is not there), only flagged sentences of summaries the
+        // report has.
+        assert_eq!(app.post(&acks, &w.member_a.1, ack(0, "fine")).await.status(), 404);
+        assert_eq!(app.post(&acks, &w.admin_a.1, ack(3, "fine")).await.json::<Value>().await.unwrap()["conflict"], "already_done");
+        let unknown = app.post(&acks, &w.admin_a.1, json!({"summary": "oncology", "sentence": 0, "reason": "fine"})).await;
+        assert_eq!(unknown.status(), 422);
+        assert_eq!(unknown.json::<Value>().await.unwrap()["errors"][0]["field"], "summary");
+        assert_eq!(app.post(&acks, &w.admin_a.1, ack(9, "fine")).await.status(), 422);
+        assert_eq!(app.post(&acks, &w.admin_a.1, json!({"summary": "immuno", "sentence": 1, "reason": "  "})).await.status(), 422);
+
+        let answer = app.post(&acks, &w.admin_a.1, ack(1, "article 7 is the preprint of article 2")).await;
+        assert_eq!(answer.status(), 200);
+        let checks: Value = answer.json().await.unwrap();
+        let checks = checks["checks"].as_array().unwrap();
+        assert_eq!(checks.len(), 3, "acknowledged sentences stay listed: {checks:#?}");
+        assert_eq!(checks[1]["acknowledged"]["reason"], "article 7 is the preprint of article 2");
+        assert_eq!(checks[0]["acknowledged"], Value::Null);
+        assert_eq!(app.post(&acks, &w.admin_a.1, ack(2, "a summary of the category")).await.status(), 200);
+
+        // Sentence 0 is fixed by an edit; the edit also rewrites sentence
+        // 2, whose acknowledgement was of the old text, so it asks again.
+        let text = "Response rose to 16% in 120 patients [1]. CAR T cells persisted longer [2, 7]. Organoids predicted most responses. Accuracy was 84 percent [3].";
+        let edited = app.request(Method::PATCH, &format!("{path}/summaries"), Some(&w.admin_a.1),
+            Some(json!({"category_summaries": {"immuno": text}}))).await;
+        assert_eq!(edited.status(), 200);
+        let refused = app.post(&format!("{path}/approve"), &w.admin_a.1, json!({})).await;
+        assert_eq!(refused.status(), 409);
+        let detail = refused.json::<Value>().await.unwrap()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("1 flagged sentence(s)") && detail.contains("Organoids predicted most responses."), "{detail}");
+        assert_eq!(app.post(&acks, &w.admin_a.1, ack(2, "a summary of the category")).await.status(), 200);
+
+        assert_eq!(app.post(&format!("{path}/approve"), &w.admin_a.1, json!({})).await.status(), 200);
+        let events: Value = app.get(&format!("{path}/events"), &w.admin_a.1).await.json().await.unwrap();
+        let acknowledged: Vec<&Value> = events["data"].as_array().unwrap().iter()
+            .filter(|e| e["event_type"] == "acknowledge_check").collect();
+        assert_eq!(acknowledged.len(), 3);
+        assert_eq!(acknowledged[0]["notes"], "article 7 is the preprint of article 2");
+        assert_eq!(acknowledged[0]["details"]["sentence"], "CAR T cells persisted longer.");
+        assert_eq!(acknowledged[0]["details"]["flags"], json!(["unknown_citation"]));
+        app.stop().await;
+    }
+}

@@ -14,6 +14,7 @@ use repository::reports::{self, Report};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::access::Actor;
+use crate::summary_checks::{Acknowledgement, SummaryCitations};
 use crate::report_guards::{check_categories, check_editable, check_version, get_for_change};
 use crate::{ConflictKind, FieldError, ServiceError, limits};
 
@@ -481,6 +482,72 @@ impl CurationService {
         Ok(report)
     }
 
+    /// Lets a flagged sentence of a report's summaries stand: `summary` is
+    /// `executive` or a category id, `sentence` its place in that summary's
+    /// citations, `reason` why it stands (the curation event's notes). The
+    /// acknowledgement holds while the sentence reads as it did; an edit of
+    /// it, or a new summary run, asks again.
+    pub async fn acknowledge_check(
+        &self,
+        actor: &Actor,
+        report_id: i32,
+        summary: &str,
+        sentence: usize,
+        reason: String,
+    ) -> Result<(), ServiceError> {
+        get_for_change(&self.db, actor, report_id).await?;
+        let reason = check_reason(reason)?;
+        let txn = self.begin(report_id).await?;
+        let report = reports::get(&txn, report_id).await?;
+        let loaded = reports::load_with_articles(&txn, report, false).await?;
+        let citations = SummaryCitations::of(&loaded);
+        if summary != crate::summary_checks::EXECUTIVE && !citations.categories.contains_key(summary)
+        {
+            return Err(ServiceError::Validation(vec![FieldError::new(
+                "summary",
+                format!("the report has no summary `{summary}`: name `executive` or a category id with a summary"),
+            )]));
+        }
+        let Some(flagged) = citations.sentence(summary, sentence) else {
+            return Err(ServiceError::Validation(vec![FieldError::new(
+                "sentence",
+                format!("summary `{summary}` has no sentence {sentence}"),
+            )]));
+        };
+        if flagged.flags.is_empty() {
+            return Err(ConflictKind::AlreadyDone.because(format!(
+                "sentence {sentence} of summary `{summary}` carries no flag to acknowledge"
+            )));
+        }
+        let text = flagged.text.clone();
+        let flags: Vec<String> = flagged
+            .flags
+            .iter()
+            .map(|f| f.kind.as_str().to_owned())
+            .collect();
+        let mut enrichments = loaded.report.enrichments.clone().unwrap_or_default();
+        enrichments
+            .acknowledged
+            .retain(|a| !(a.summary == summary && a.text == text));
+        enrichments.acknowledged.push(Acknowledgement {
+            summary: summary.to_owned(),
+            text: text.clone(),
+            reason: reason.clone(),
+            user_id: actor.id,
+            at: chrono::Utc::now(),
+        });
+        reports::edit_enrichments(&txn, report_id, enrichments).await?;
+        let details = EventDetails::AcknowledgeCheck {
+            summary: summary.to_owned(),
+            sentence: text,
+            flags,
+        };
+        let event = CurationEventType::AcknowledgeCheck;
+        record(&txn, actor, report_id, None, event, Some(reason), Some(details)).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Sets the order of all visible articles of a report: `article_ids` must
     /// name each visible article exactly once; they get rankings 1..=n. An id
     /// listed twice is a `Validation` error; a list that names other articles
@@ -547,13 +614,18 @@ impl CurationService {
                 "a summary run of this report is in progress; wait for it to end or cancel it",
             ));
         }
+        let current = reports::get(&txn, report_id).await?;
+        let stream = repository::streams::find(&txn, current.stream_id)
+            .await?
+            .ok_or(ServiceError::NotFound("report"))?;
+        if stream.enrichment_config.require_checked_summaries {
+            let loaded = reports::load_with_articles(&txn, current, false).await?;
+            require_checked(&SummaryCitations::of(&loaded))?;
+        }
         let report =
             reports::set_approval(&txn, report_id, ApprovalStatus::Approved, actor.id, None)
                 .await?;
         // The outbox: written with the approval or not at all.
-        let stream = repository::streams::find(&txn, report.stream_id)
-            .await?
-            .ok_or(ServiceError::NotFound("report"))?;
         crate::deliveries::enqueue_approval(&txn, &report, &stream).await?;
         moved(txn, actor, report, CurationEventType::Approve, None).await
     }
@@ -580,6 +652,49 @@ impl CurationService {
         .await?;
         moved(txn, actor, report, CurationEventType::Reject, Some(reason)).await
     }
+}
+
+/// How many unresolved sentences a refused approval names; the checks
+/// (`GET /reports/{id}`) list them all.
+const NAMED_SENTENCES: usize = 10;
+
+/// A `Conflict` naming the flagged sentences no curator acknowledged, if
+/// there are any.
+fn require_checked(citations: &SummaryCitations) -> Result<(), ServiceError> {
+    let unresolved = citations.unresolved();
+    if unresolved.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = unresolved
+        .iter()
+        .take(NAMED_SENTENCES)
+        .map(|f| {
+            let flags: Vec<String> = f
+                .sentence
+                .flags
+                .iter()
+                .map(|flag| format!("{} {}", flag.kind.as_str(), flag.detail))
+                .collect();
+            format!(
+                "{} sentence {} \"{}\" ({})",
+                f.summary,
+                f.index,
+                f.sentence.text,
+                flags.join("; ")
+            )
+        })
+        .collect();
+    let more = unresolved.len().saturating_sub(NAMED_SENTENCES);
+    let more = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    Err(ConflictKind::UncheckedSummaries.because(format!(
+        "the stream requires checked summaries and {} flagged sentence(s) are neither fixed nor acknowledged: {}{more}",
+        unresolved.len(),
+        named.join("; ")
+    )))
 }
 
 fn only_drafts_take_articles(status: ApprovalStatus) -> Result<(), ServiceError> {

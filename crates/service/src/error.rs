@@ -64,6 +64,9 @@ pub enum ConflictKind {
     /// The caller holds as many of these as one may (feed tokens of a
     /// stream): revoke one first.
     LimitReached,
+    /// The stream requires checked summaries and a flagged sentence is
+    /// neither fixed nor acknowledged; `detail` names them.
+    UncheckedSummaries,
 }
 
 impl ConflictKind {

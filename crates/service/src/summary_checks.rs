@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 pub use citations::{Flag, FlagKind};
+pub use entity::enrichments::Acknowledgement;
 use repository::associations::ReportArticle;
 use repository::reports::ReportWithArticles;
 
@@ -26,6 +27,8 @@ pub struct CheckedSentence {
     pub text: String,
     pub article_ids: Vec<i32>,
     pub flags: Vec<Flag>,
+    /// A curator let this flagged sentence stand (curators only).
+    pub acknowledged: Option<Acknowledgement>,
 }
 
 /// Every summary of a report as checked sentences.
@@ -87,10 +90,50 @@ impl SummaryCitations {
                 (id.clone(), checked(text, &numbering, &citable, &all))
             })
             .collect();
-        SummaryCitations {
+        let mut citations = SummaryCitations {
             executive,
             categories,
+        };
+        citations.attach(&enrichments.acknowledged);
+        citations
+    }
+
+    /// Each acknowledgement to the flagged sentence it names, if that
+    /// sentence still reads as it did.
+    fn attach(&mut self, acknowledged: &[Acknowledgement]) {
+        for ack in acknowledged {
+            let list = if ack.summary == EXECUTIVE {
+                Some(&mut self.executive)
+            } else {
+                self.categories.get_mut(&ack.summary)
+            };
+            let sentence = list.and_then(|l| {
+                l.iter_mut()
+                    .find(|s| s.text == ack.text && !s.flags.is_empty())
+            });
+            if let Some(sentence) = sentence {
+                sentence.acknowledged = Some(ack.clone());
+            }
         }
+    }
+
+    /// The flagged sentences no curator acknowledged: what
+    /// `require_checked_summaries` holds an approval back for.
+    pub fn unresolved(&self) -> Vec<Flagged<'_>> {
+        self.flagged()
+            .into_iter()
+            .filter(|f| f.sentence.acknowledged.is_none())
+            .collect()
+    }
+
+    /// The sentence at `index` of `summary` (`executive` or a category id).
+    pub fn sentence(&self, summary: &str, index: usize) -> Option<&CheckedSentence> {
+        let list = if summary == EXECUTIVE {
+            Some(&self.executive)
+        } else {
+            self.categories.get(summary)
+        };
+        list.and_then(|l| l.get(index))
     }
 
     /// The sentences with at least one flag, the executive summary's first.
@@ -121,6 +164,7 @@ impl SummaryCitations {
         for list in sentences {
             for s in list.iter_mut() {
                 s.flags.clear();
+                s.acknowledged = None;
             }
         }
         self
@@ -146,6 +190,7 @@ fn checked(
                 .filter(|id| visible.contains_key(id))
                 .collect(),
             text: s.text,
+            acknowledged: None,
         })
         .collect()
 }

@@ -161,6 +161,31 @@ pub struct FlaggedSentenceOut {
     pub sentence: usize,
     pub text: String,
     pub flags: Vec<FlagOut>,
+    /// A curator let the sentence stand as written (`null`: nobody has).
+    pub acknowledged: Option<AcknowledgementOut>,
+}
+
+/// Who let a flagged sentence stand, when and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcknowledgementOut {
+    pub reason: String,
+    pub user_id: i32,
+    pub at: DateTime<Utc>,
+}
+
+/// `POST /reports/{id}/acknowledgements`: a flagged sentence, named as
+/// the checks name it, and why it stands.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeCheckRequest {
+    /// `executive` or the category id of the sentence's summary.
+    #[schema(schema_with = limits::CategoryId::schema)]
+    pub summary: String,
+    /// The sentence's place in that summary (the checks' `sentence`).
+    #[schema(minimum = 0, maximum = 4294967295u32)]
+    pub sentence: u32,
+    #[schema(schema_with = limits::Reason::schema)]
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -236,6 +261,11 @@ impl Enrichments {
                             detail: flag.detail.clone(),
                         })
                         .collect(),
+                    acknowledged: f.sentence.acknowledged.as_ref().map(|a| AcknowledgementOut {
+                        reason: a.reason.clone(),
+                        user_id: a.user_id,
+                        at: a.at,
+                    }),
                 })
                 .collect()
         });

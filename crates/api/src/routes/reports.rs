@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{
-    AddArticlesRequest, AddedArticlesOut, ApprovalStatus, AssociationOut, CreateReportRequest,
+    AcknowledgeCheckRequest, AddArticlesRequest, AddedArticlesOut, ApprovalStatus, AssociationOut, CreateReportRequest,
     EditArticleRequest, EditSummariesRequest, Enrichments, EstimateOut, EventOut, FunnelOut, List,
     NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest, RankingRequest, ReasonRequest,
     ReportDetailOut, ReportOut, SummarizeOut, SummarizeRequest, SummaryOut, SummaryRunOut,
@@ -418,6 +418,35 @@ pub async fn edit_summaries(
         .json(Enrichments::of(report, &detail.citations, detail.curator)))
 }
 
+/// Let a sentence that a check flagged stand as written, with a reason
+/// (an `acknowledge_check` curation event). It holds while the sentence
+/// reads as it did; on a stream with `require_checked_summaries`, approval
+/// waits for every flagged sentence to be fixed or acknowledged. 409 while
+/// the report is approved or when the sentence carries no flag.
+#[utoipa::path(operation_id = "acknowledgeReportCheck", tag = "curation", security(("bearer" = [])), params(("If-Match" = Option<String>, Header, description = "The report's `ETag`: change only that version (412 otherwise)")), request_body = AcknowledgeCheckRequest,
+    responses((status = 200, description = "The report's summaries with their checks after the acknowledgement", body = Enrichments)))]
+#[post("/reports/{report_id}/acknowledgements")]
+pub async fn acknowledge_check(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i32>,
+    if_match: IfMatch,
+    body: Json<AcknowledgeCheckRequest>,
+) -> ApiResult<HttpResponse> {
+    let b = body.into_inner();
+    let id = path.into_inner();
+    let curation = state.services.curation.if_match(if_match.0);
+    curation
+        .acknowledge_check(&user.0, id, &b.summary, b.sentence as usize, b.reason)
+        .await?;
+    // Read after the transaction, as an edit's answer is.
+    let detail = state.services.reports.detail(&user.0, id, false).await?;
+    let report = &detail.loaded.report;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(report.version))
+        .json(Enrichments::of(report, &detail.citations, detail.curator)))
+}
+
 /// A report after a life-cycle transition, with its new `ETag`.
 fn transitioned(report: service::reports::Report) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
@@ -556,6 +585,7 @@ pub fn register(cfg: &mut ServiceConfig) {
         .service(include)
         .service(edit_article)
         .service(edit_summaries)
+        .service(acknowledge_check)
         .service(ranking)
         .service(submit)
         .service(approve)

@@ -277,6 +277,8 @@ impl SummaryService {
             model: Some(model),
             generated_at: Some(chrono::Utc::now()),
             numbering: input.loaded.articles.iter().map(|a| a.article.id).collect(),
+            // New text: what curators let stand was a different text.
+            acknowledged: Vec::new(),
         };
         Ok((enrichments, pending))
     }
