@@ -237,3 +237,52 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+backend_tests! {
+    async fn citations_travel_as_links_in_feeds_and_mails_and_as_data_in_exports(backend: Backend) {
+        let llm = MockLlm::start(MockConfig::default()).await.unwrap();
+        let base = llm.base_url();
+        let app = spawn_app_with(backend, |s| use_llm_at(s, base)).await;
+        let w = world(&app).await;
+        let (report, ids) = numeric_report(&app, &w).await;
+        llm.add_rule(Rule {
+            matches: "Category: Immunology".into(),
+            action: Action::Answer("Response rose to 16% in 120 patients [1]. Organoids predicted response in 42 of 50 patients [3].".into()),
+            times: None,
+        });
+        llm.add_rule(Rule {
+            matches: "Report: Numbers".into(),
+            action: Action::Answer("Blockade and organoids lead the week [1, 3].".into()),
+            times: None,
+        });
+        let path = format!("/api/v1/reports/{report}");
+        for step in ["summarize", "submit", "approve"] {
+            assert_eq!(app.post(&format!("{path}/{step}"), &w.admin_a.1, json!({})).await.status(), 200, "{step}");
+        }
+        // The export carries, per article, the sentences that cite it.
+        let r = app.get(&format!("{path}/export?format=csljson"), &w.member_a.1).await;
+        assert_eq!(r.status(), 200);
+        let items: Vec<Value> = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        let cited_in = |title: &str| items.iter().find(|i| i["title"] == title).unwrap()["custom"]["cited_in"].clone();
+        assert_eq!(cited_in("PD-1 blockade in melanoma"), json!([
+            {"summary": "Executive summary", "sentence": "Blockade and organoids lead the week."},
+            {"summary": "Immunology", "sentence": "Response rose to 16% in 120 patients."},
+        ]));
+        assert_eq!(cited_in("Microbiome and immunotherapy"), Value::Null, "cited by no sentence");
+        let csv = app.get(&format!("{path}/export?format=csv"), &w.member_a.1).await.text().await.unwrap();
+        assert!(csv.contains("Executive summary: Blockade and organoids lead the week. | Immunology: Organoids predicted response in 42 of 50 patients."), "{csv}");
+
+        // The feed's HTML (the mail's body too) numbers the articles in the
+        // report's order and links each citation to its article.
+        let r = app.get(&format!("/api/v1/streams/{}/feed.json", w.org_stream), &w.member_a.1).await;
+        let feed: Value = r.json().await.unwrap();
+        let html = feed["items"][0]["content_html"].as_str().unwrap();
+        let cite = |n: usize| format!("<a href=\"#article-{n}\" style=\"color:#0969da;text-decoration:none\">{n}</a>");
+        assert!(html.contains(&format!("Blockade and organoids lead the week [{}, {}].", cite(1), cite(3))), "{html}");
+        assert!(html.contains(&format!("Response rose to 16% in 120 patients [{}].", cite(1))), "{html}");
+        assert!(html.contains("<div id=\"article-3\""), "{html}");
+        assert_eq!(feed["items"][0]["summary"], "Blockade and organoids lead the week [1, 3].");
+        assert_eq!(ids.len(), 4);
+        app.stop().await;
+    }
+}

@@ -110,8 +110,29 @@ pub struct Entry {
     pub categories: Vec<String>,
     /// The AI summary as curated (what readers see).
     pub summary: Option<String>,
+    /// The sentences of the report's summaries that cite it.
+    pub cited_in: Vec<CitingSentence>,
     /// What only the stream's curators get.
     pub curation: Option<Curation>,
+}
+
+/// A sentence of a report's summaries that cites an entry: which summary
+/// (`Executive summary` or a category's name) and the sentence without
+/// its markers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CitingSentence {
+    pub summary: String,
+    pub sentence: String,
+}
+
+/// The citing sentences on one line, for the flat formats:
+/// `Summary: sentence | Summary: sentence`.
+fn cited_in_line(cited_in: &[CitingSentence]) -> String {
+    cited_in
+        .iter()
+        .map(|c| format!("{}: {}", c.summary, c.sentence))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// A curator's fields of an exported article.
@@ -207,8 +228,9 @@ fn one_line(s: &str) -> String {
 
 /// RIS, one `TG  - value` line per field: the bibliographic fields in their
 /// standard tags (`AN` the PMID, `KW` a category, `N1` the AI summary), and
-/// the report's and curator's fields in the custom tags (`C1` ranking, `C3`
-/// decision, `C4` reason, `C5` notes, `C6` original summary). Lines end in
+/// the report's and curator's fields in the custom tags (`C1` ranking, `C2`
+/// the summaries' sentences that cite it, `C3` decision, `C4` reason, `C5`
+/// notes, `C6` original summary). Lines end in
 /// CR LF, as the specification has them.
 fn ris(entries: &[Entry]) -> String {
     let mut out = String::new();
@@ -244,6 +266,7 @@ fn ris(entries: &[Entry]) -> String {
         if let Some(rank) = e.ranking {
             line("C1", &rank.to_string());
         }
+        line("C2", &cited_in_line(&e.cited_in));
         if let Some(c) = &e.curation {
             line("C3", c.decision.as_deref().unwrap_or_default());
             line("C4", c.reason.as_deref().unwrap_or_default());
@@ -290,7 +313,8 @@ fn spelled_out_accents(bibtex: &str) -> String {
 
 /// BibTeX `@article` entries: standard fields, `keywords` the categories,
 /// `annote` the AI summary, and Curio's fields by their own names
-/// (`ranking`, `decision`, `reason`, `curator_notes`, `original_summary`).
+/// (`ranking`, `cited_in`, `decision`, `reason`, `curator_notes`,
+/// `original_summary`).
 fn bibtex(entries: &[Entry]) -> String {
     let mut out = String::new();
     for e in entries {
@@ -311,6 +335,7 @@ fn bibtex(entries: &[Entry]) -> String {
         set("keywords", Some(&e.categories.join(", ")));
         set("annote", e.summary.as_deref());
         set("ranking", e.ranking.map(|n| n.to_string()).as_deref());
+        set("cited_in", Some(&cited_in_line(&e.cited_in)));
         if let Some(c) = &e.curation {
             set("decision", c.decision.as_deref());
             set("reason", c.reason.as_deref());
@@ -377,6 +402,9 @@ struct CslCustom<'a> {
     categories: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<&'a str>,
+    /// The summaries' sentences that cite the item.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    cited_in: &'a [CitingSentence],
     #[serde(skip_serializing_if = "Option::is_none")]
     curation: Option<&'a Curation>,
 }
@@ -415,6 +443,7 @@ fn csl_json(entries: &[Entry]) -> String {
                     ranking: e.ranking,
                     categories: &e.categories,
                     summary: e.summary.as_deref(),
+                    cited_in: &e.cited_in,
                     curation: e.curation.as_ref(),
                 },
             }
@@ -433,8 +462,9 @@ fn inert(cell: &str) -> String {
     }
 }
 
-/// CSV with a header row; lists (authors, categories) are joined by `; `.
-/// Curator columns are there only when an entry carries them.
+/// CSV with a header row; lists (authors, categories) are joined by `; `,
+/// the citing sentences (`cited_in`) by ` | `. Curator columns are there
+/// only when an entry carries them.
 fn csv(entries: &[Entry]) -> String {
     let curator = entries.iter().any(|e| e.curation.is_some());
     let mut header = vec![
@@ -450,6 +480,7 @@ fn csv(entries: &[Entry]) -> String {
         "categories",
         "ai_summary",
         "abstract",
+        "cited_in",
     ];
     if curator {
         header.extend(["decision", "reason", "curator_notes", "original_summary"]);
@@ -472,6 +503,7 @@ fn csv(entries: &[Entry]) -> String {
             e.categories.join("; "),
             text(e.summary.as_deref()),
             text(r.r#abstract.as_deref()),
+            one_line(&cited_in_line(&e.cited_in)),
         ];
         if curator {
             let c = e.curation.clone().unwrap_or_default();
@@ -517,6 +549,7 @@ mod tests {
             ranking: Some(1),
             categories: vec!["Trials".to_owned(), "Reviews".to_owned()],
             summary: Some("Aspirin lowers risk.".to_owned()),
+            cited_in: Vec::new(),
             curation: None,
         }
     }
@@ -584,12 +617,13 @@ mod tests {
         let text = ExportFormat::Csv.write(&[e]);
         let mut reader = ::csv::Reader::from_reader(text.as_bytes());
         let header = reader.headers().expect("header").clone();
-        assert_eq!(&header[12], "decision");
+        assert_eq!(&header[12], "cited_in");
+        assert_eq!(&header[13], "decision");
         let row = reader.records().next().expect("a row").expect("readable");
         assert_eq!(&row[2], "'=HYPERLINK(\"x\")");
         assert_eq!(&row[3], "Doe, \"Jay\"");
         assert_eq!(&row[9], "Trials; Reviews");
-        assert_eq!(&row[14], "line one line two");
+        assert_eq!(&row[15], "line one line two");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! A report as people read it: the executive summary, then each category
-//! with its summary and its articles (title linked, journal, year, AI
-//! summary). The HTML has inline styles only and no remote resource (no
-//! image, font or stylesheet), so that mail clients render it as it is
-//! and opening it tells nobody anything.
+//! with its summary and its articles (numbered, title linked, journal,
+//! year, AI summary). A summary's sentences end in their citations, each
+//! a link to the cited article (`[2]`). The HTML has inline styles only
+//! and no remote resource (no image, font or stylesheet), so that mail
+//! clients render it as it is and opening it tells nobody anything.
 
 use std::fmt::Write;
 
@@ -16,21 +17,113 @@ pub struct Digest {
     pub title: String,
     /// The report's date, as it is to be shown (`2026-03-02`).
     pub date: String,
-    pub executive_summary: Option<String>,
+    pub executive_summary: Option<CitedSummary>,
     pub sections: Vec<Section>,
+}
+
+/// A summary as paragraphs of sentences, each with the articles it cites.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CitedSummary {
+    pub paragraphs: Vec<Vec<Sentence>>,
+}
+
+/// A sentence without its markers, and its citations in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sentence {
+    pub text: String,
+    pub cites: Vec<Cite>,
+}
+
+/// A cited article: its number in the digest and where it is read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cite {
+    pub number: usize,
+    pub link: Option<String>,
+}
+
+impl CitedSummary {
+    /// Plain text, citations as `[n, m]` before each sentence's final
+    /// punctuation, paragraphs apart by a blank line.
+    pub fn text(&self) -> String {
+        self.paragraphs
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .map(|s| {
+                        let numbers: Vec<String> =
+                            s.cites.iter().map(|c| c.number.to_string()).collect();
+                        with_marker(
+                            &s.text,
+                            &format!("[{}]", numbers.join(", ")),
+                            !numbers.is_empty(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
+    /// HTML paragraphs, each citation a link to its article (to the
+    /// article's place in the digest when it has no link of its own).
+    fn html(&self, out: &mut String, style: &str) {
+        for p in &self.paragraphs {
+            let _ = write!(out, "<p style=\"{style}\">");
+            for (i, s) in p.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                let links: Vec<String> = s
+                    .cites
+                    .iter()
+                    .map(|c| {
+                        let href = c
+                            .link
+                            .clone()
+                            .unwrap_or_else(|| format!("#article-{}", c.number));
+                        format!(
+                            "<a href=\"{}\" style=\"{CITE}\">{}</a>",
+                            escape(&href),
+                            c.number
+                        )
+                    })
+                    .collect();
+                let marker = format!("[{}]", links.join(", "));
+                let text = escape(s.text.trim()).into_owned();
+                out.push_str(&with_marker(&text, &marker, !links.is_empty()));
+            }
+            out.push_str("</p>");
+        }
+    }
+}
+
+/// `text` with `marker` before its final `.`, `!` or `?` (after it when it
+/// has none); `text` alone when there is no marker.
+fn with_marker(text: &str, marker: &str, cited: bool) -> String {
+    let text = text.trim();
+    if !cited {
+        return text.to_owned();
+    }
+    match text.char_indices().last() {
+        Some((i, c)) if matches!(c, '.' | '!' | '?') => format!("{} {marker}{c}", &text[..i]),
+        _ => format!("{text} {marker}"),
+    }
 }
 
 /// A category of the report (or the articles filed under none).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Section {
     pub name: String,
-    pub summary: Option<String>,
+    pub summary: Option<CitedSummary>,
     pub articles: Vec<Article>,
 }
 
 /// An article of the report.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Article {
+    /// Its number in the digest, what citations name (from 1).
+    pub number: usize,
     pub title: String,
     pub journal: Option<String>,
     pub year: Option<i32>,
@@ -70,6 +163,8 @@ const H2: &str =
 const MUTED: &str = "color:#59636e;font-size:13px;margin:0";
 const LINK: &str = "color:#0969da;text-decoration:none;font-weight:bold";
 const ITEM: &str = "margin:0 0 14px 0";
+const CITE: &str = "color:#0969da;text-decoration:none";
+const NUMBER: &str = "color:#59636e;font-weight:normal";
 
 /// Text as HTML paragraphs: a blank line starts a paragraph.
 fn paragraphs(out: &mut String, text: &str, style: &str) {
@@ -93,15 +188,19 @@ impl Digest {
         );
         if let Some(summary) = &self.executive_summary {
             let _ = write!(out, "<h2 style=\"{H2}\">Executive summary</h2>");
-            paragraphs(&mut out, summary, "margin:0 0 10px 0");
+            summary.html(&mut out, "margin:0 0 10px 0");
         }
         for section in &self.sections {
             let _ = write!(out, "<h2 style=\"{H2}\">{}</h2>", escape(&section.name));
             if let Some(summary) = &section.summary {
-                paragraphs(&mut out, summary, "margin:0 0 12px 0;font-style:italic");
+                summary.html(&mut out, "margin:0 0 12px 0;font-style:italic");
             }
             for a in &section.articles {
-                let _ = write!(out, "<div style=\"{ITEM}\">");
+                let _ = write!(
+                    out,
+                    "<div id=\"article-{}\" style=\"{ITEM}\"><span style=\"{NUMBER}\">[{}]</span> ",
+                    a.number, a.number
+                );
                 match &a.link {
                     Some(link) => {
                         let _ = write!(
@@ -140,7 +239,7 @@ impl Digest {
         let mut out = String::new();
         let _ = writeln!(out, "{}\n{} · {}\n", self.title, self.stream, self.date);
         if let Some(summary) = &self.executive_summary {
-            let _ = writeln!(out, "EXECUTIVE SUMMARY\n\n{summary}\n");
+            let _ = writeln!(out, "EXECUTIVE SUMMARY\n\n{}\n", summary.text());
         }
         for section in &self.sections {
             let _ = writeln!(
@@ -150,10 +249,10 @@ impl Digest {
                 "-".repeat(section.name.chars().count().min(60))
             );
             if let Some(summary) = &section.summary {
-                let _ = writeln!(out, "{summary}\n");
+                let _ = writeln!(out, "{}\n", summary.text());
             }
             for a in &section.articles {
-                let _ = writeln!(out, "* {}", a.title);
+                let _ = writeln!(out, "* [{}] {}", a.number, a.title);
                 let source = a.source_line();
                 if !source.is_empty() {
                     let _ = writeln!(out, "  {source}");
@@ -209,16 +308,38 @@ pub fn mail_footer(changes: Option<&str>, unsubscribe: Option<&str>) -> String {
 mod tests {
     use super::*;
 
+    /// A sentence citing articles 1 (with a DOI link) and 2 (without).
+    fn sentence(text: &str, numbers: &[usize]) -> Sentence {
+        Sentence {
+            text: text.into(),
+            cites: numbers
+                .iter()
+                .map(|&number| Cite {
+                    number,
+                    link: (number == 1).then(|| "https://doi.org/10.1/x".to_owned()),
+                })
+                .collect(),
+        }
+    }
+
     fn digest() -> Digest {
         Digest {
             stream: "Oncology <weekly>".into(),
             title: "Week 1 & more".into(),
             date: "2026-03-02".into(),
-            executive_summary: Some("First.\n\nSecond <b>bold</b>.".into()),
+            executive_summary: Some(CitedSummary {
+                paragraphs: vec![
+                    vec![sentence("First.", &[])],
+                    vec![sentence("Second <b>bold</b>.", &[1, 2])],
+                ],
+            }),
             sections: vec![Section {
                 name: "Trials".into(),
-                summary: Some("Two trials.".into()),
+                summary: Some(CitedSummary {
+                    paragraphs: vec![vec![sentence("Two trials", &[1])]],
+                }),
                 articles: vec![Article {
+                    number: 1,
                     title: "A \"quoted\" trial".into(),
                     journal: Some("NEJM".into()),
                     year: Some(2026),
@@ -233,7 +354,7 @@ mod tests {
     fn html_escapes_every_text_and_loads_nothing_remote() {
         let html = digest().html_document("");
         assert!(html.contains("Week 1 &amp; more"));
-        assert!(html.contains("Second &lt;b&gt;bold&lt;/b&gt;."));
+        assert!(html.contains("Second &lt;b&gt;bold&lt;/b&gt; ["));
         assert!(html.contains("<a href=\"https://doi.org/10.1/x\""));
         assert!(html.contains("A &quot;quoted&quot; trial"));
         for remote in ["<img", "<link", "<script", "url(", "@import"] {
@@ -244,11 +365,37 @@ mod tests {
     #[test]
     fn text_holds_the_same_report() {
         let text = digest().text();
-        assert!(text.contains("EXECUTIVE SUMMARY\n\nFirst."));
-        assert!(text.contains("TRIALS\n------"));
+        assert!(text.contains("EXECUTIVE SUMMARY\n\nFirst.\n\nSecond <b>bold</b> [1, 2].\n"));
+        assert!(text.contains("TRIALS\n------\nTwo trials [1]\n"));
         assert!(text.contains(
-            "* A \"quoted\" trial\n  NEJM · 2026\n  https://doi.org/10.1/x\n  It worked."
+            "* [1] A \"quoted\" trial\n  NEJM · 2026\n  https://doi.org/10.1/x\n  It worked."
         ));
+    }
+
+    #[test]
+    fn citations_link_to_their_articles_before_the_sentence_ends() {
+        let html = digest().html_fragment();
+        let cite = |href: &str, n: usize| format!("<a href=\"{href}\" style=\"{CITE}\">{n}</a>");
+        assert!(
+            html.contains(&format!(
+                "Second &lt;b&gt;bold&lt;/b&gt; [{}, {}].</p>",
+                cite("https://doi.org/10.1/x", 1),
+                cite("#article-2", 2)
+            )),
+            "{html}"
+        );
+        assert!(html.contains(&format!(
+            "Two trials [{}]</p>",
+            cite("https://doi.org/10.1/x", 1)
+        )));
+        assert!(
+            html.contains("<div id=\"article-1\""),
+            "an article without a link is cited by its place"
+        );
+        assert!(
+            html.contains("<p style=\"margin:0 0 10px 0\">First.</p>"),
+            "an uncited sentence has no marker"
+        );
     }
 
     #[test]

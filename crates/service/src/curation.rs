@@ -14,8 +14,8 @@ use repository::reports::{self, Report};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::access::Actor;
-use crate::summary_checks::{Acknowledgement, SummaryCitations};
 use crate::report_guards::{check_categories, check_editable, check_version, get_for_change};
+use crate::summary_checks::{Acknowledgement, SummaryCitations};
 use crate::{ConflictKind, FieldError, ServiceError, limits};
 
 /// A curator's edit of a report's summaries, as submitted: the executive
@@ -501,11 +501,14 @@ impl CurationService {
         let report = reports::get(&txn, report_id).await?;
         let loaded = reports::load_with_articles(&txn, report, false).await?;
         let citations = SummaryCitations::of(&loaded);
-        if summary != crate::summary_checks::EXECUTIVE && !citations.categories.contains_key(summary)
+        if summary != crate::summary_checks::EXECUTIVE
+            && !citations.categories.contains_key(summary)
         {
             return Err(ServiceError::Validation(vec![FieldError::new(
                 "summary",
-                format!("the report has no summary `{summary}`: name `executive` or a category id with a summary"),
+                format!(
+                    "the report has no summary `{summary}`: name `executive` or a category id with a summary"
+                ),
             )]));
         }
         let Some(flagged) = citations.sentence(summary, sentence) else {
@@ -543,7 +546,16 @@ impl CurationService {
             flags,
         };
         let event = CurationEventType::AcknowledgeCheck;
-        record(&txn, actor, report_id, None, event, Some(reason), Some(details)).await?;
+        record(
+            &txn,
+            actor,
+            report_id,
+            None,
+            event,
+            Some(reason),
+            Some(details),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }

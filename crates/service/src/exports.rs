@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use bibliography::Record;
 pub use bibliography::export::ExportFormat;
-use bibliography::export::{Curation, Entry, assign_keys};
+use bibliography::export::{CitingSentence, Curation, Entry, assign_keys};
 use repository::articles::Article;
 use repository::candidates::{self as pool, CandidateFilter};
 use repository::{Page, reports};
@@ -20,6 +20,7 @@ use sea_orm::DatabaseConnection;
 use crate::access::{self, Actor};
 use crate::report_guards::get_visible;
 use crate::streams::Stream;
+use crate::summary_checks::SummaryCitations;
 use crate::{ServiceError, limits};
 
 /// A written export.
@@ -97,6 +98,7 @@ impl ExportService {
         let curator = access::can_change_stream(actor, &stream);
         let loaded = reports::load_with_articles(db, report, false).await?;
         let names = category_names(&stream);
+        let cited_in = cited_in(&SummaryCitations::of(&loaded), &names);
         let pooled: HashMap<i32, pool::Candidate> = if curator {
             let ids: Vec<i32> = loaded.articles.iter().map(|a| a.article.id).collect();
             pool::of_articles(db, stream.id, &ids)
@@ -129,6 +131,7 @@ impl ExportService {
                         .map(|id| names.get(id.as_str()).map_or(id.clone(), |n| n.clone()))
                         .collect(),
                     summary: assoc.ai_summary,
+                    cited_in: cited_in.get(&ra.article.id).cloned().unwrap_or_default(),
                     curation: curator.then(|| Curation {
                         decision: candidate.map(|c| c.status.to_string()),
                         reason: candidate.and_then(|c| c.reason.clone()),
@@ -170,6 +173,7 @@ impl ExportService {
                 ranking: None,
                 categories: Vec::new(),
                 summary: None,
+                cited_in: Vec::new(),
                 curation: Some(Curation {
                     decision: Some(p.candidate.status.to_string()),
                     reason: p.candidate.reason,
@@ -197,4 +201,33 @@ fn category_names(stream: &Stream) -> HashMap<&str, String> {
         .iter()
         .map(|c| (c.id.as_str(), c.name.clone()))
         .collect()
+}
+
+/// By article id, the summaries' sentences that cite it: the executive
+/// summary's first, then the categories' (by name).
+fn cited_in(
+    citations: &SummaryCitations,
+    names: &HashMap<&str, String>,
+) -> HashMap<i32, Vec<CitingSentence>> {
+    let summaries = std::iter::once(("Executive summary".to_owned(), &citations.executive)).chain(
+        citations.categories.iter().map(|(id, sentences)| {
+            let name = names
+                .get(id.as_str())
+                .cloned()
+                .unwrap_or_else(|| id.clone());
+            (name, sentences)
+        }),
+    );
+    let mut by_article: HashMap<i32, Vec<CitingSentence>> = HashMap::new();
+    for (summary, sentences) in summaries {
+        for s in sentences {
+            for id in &s.article_ids {
+                by_article.entry(*id).or_default().push(CitingSentence {
+                    summary: summary.clone(),
+                    sentence: s.text.clone(),
+                });
+            }
+        }
+    }
+    by_article
 }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use chrono::{TimeZone, Utc};
-use publishing::digest::{Article, Digest, Section, article_link};
+use publishing::digest::{Article, Cite, CitedSummary, Digest, Section, Sentence, article_link};
 use publishing::feed::{Entry, Feed};
 use repository::associations::{self, ReportArticle};
 pub use repository::feed_tokens::FeedToken;
@@ -191,17 +191,42 @@ impl FeedService {
 /// A report as its readers see it: the executive summary, then each of
 /// the stream's categories that holds articles (in the stream's order,
 /// with its summary), then the articles filed under none.
+///
+/// Articles are numbered in the report's order, and the summaries'
+/// citations name them by those numbers (whatever numbers the prompts
+/// used), each with the article's link.
 pub fn digest_of(stream: &Stream, report: &Report, articles: &[ReportArticle]) -> Digest {
     let enrichments = report.enrichments.clone().unwrap_or_default();
-    let article = |ra: &ReportArticle| Article {
-        title: ra.article.title.clone(),
-        journal: ra.article.journal.clone(),
-        year: ra.article.pub_year,
-        link: article_link(
+    let link = |ra: &ReportArticle| {
+        article_link(
             ra.article.doi.as_deref(),
             ra.article.url.as_deref(),
             ra.article.pmid.as_deref(),
-        ),
+        )
+    };
+    let numbers: HashMap<i32, Cite> = articles
+        .iter()
+        .enumerate()
+        .map(|(i, ra)| {
+            let cite = Cite {
+                number: i + 1,
+                link: link(ra),
+            };
+            (ra.article.id, cite)
+        })
+        .collect();
+    let numbering: Vec<i32> = if enrichments.numbering.is_empty() {
+        articles.iter().map(|a| a.article.id).collect()
+    } else {
+        enrichments.numbering.clone()
+    };
+    let cited = |text: &String| cited_summary(text, &numbering, &numbers);
+    let article = |ra: &ReportArticle| Article {
+        number: numbers[&ra.article.id].number,
+        title: ra.article.title.clone(),
+        journal: ra.article.journal.clone(),
+        year: ra.article.pub_year,
+        link: link(ra),
         summary: ra.association.ai_summary.clone(),
     };
     let mut sections = Vec::new();
@@ -221,7 +246,7 @@ pub fn digest_of(stream: &Stream, report: &Report, articles: &[ReportArticle]) -
         }
         sections.push(Section {
             name: category.name.clone(),
-            summary: enrichments.category_summaries.get(&category.id).cloned(),
+            summary: enrichments.category_summaries.get(&category.id).map(cited),
             articles: filed,
         });
     }
@@ -258,9 +283,33 @@ pub fn digest_of(stream: &Stream, report: &Report, articles: &[ReportArticle]) -
         stream: stream.stream_name.clone(),
         title: report.report_name.clone(),
         date: report.report_date.to_string(),
-        executive_summary: enrichments.executive_summary,
+        executive_summary: enrichments.executive_summary.as_ref().map(cited),
         sections,
     }
+}
+
+/// A summary's text read as paragraphs of cited sentences; a citation of
+/// an article the digest does not hold (a hidden one) is left out.
+fn cited_summary(text: &str, numbering: &[i32], numbers: &HashMap<i32, Cite>) -> CitedSummary {
+    let paragraphs = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            citations::read(p, numbering)
+                .sentences
+                .into_iter()
+                .map(|s| Sentence {
+                    cites: s
+                        .cites
+                        .iter()
+                        .filter_map(|id| numbers.get(id).cloned())
+                        .collect(),
+                    text: s.text,
+                })
+                .collect()
+        })
+        .collect();
+    CitedSummary { paragraphs }
 }
 
 fn feed_of(
@@ -299,7 +348,7 @@ fn feed_of(
                 title: report.report_name.clone(),
                 published,
                 updated: approved_at,
-                summary: digest.executive_summary.clone(),
+                summary: digest.executive_summary.as_ref().map(CitedSummary::text),
                 content_html: digest.html_fragment(),
             }
         })

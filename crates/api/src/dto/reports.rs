@@ -244,31 +244,34 @@ impl Enrichments {
                 })
                 .collect::<Vec<_>>()
         };
-        let checks = curator.then(|| {
-            citations
-                .flagged()
-                .into_iter()
-                .map(|f| FlaggedSentenceOut {
-                    summary: f.summary.to_owned(),
-                    sentence: f.index,
-                    text: f.sentence.text.clone(),
-                    flags: f
-                        .sentence
-                        .flags
-                        .iter()
-                        .map(|flag| FlagOut {
-                            kind: flag.kind.into(),
-                            detail: flag.detail.clone(),
-                        })
-                        .collect(),
-                    acknowledged: f.sentence.acknowledged.as_ref().map(|a| AcknowledgementOut {
-                        reason: a.reason.clone(),
-                        user_id: a.user_id,
-                        at: a.at,
-                    }),
-                })
-                .collect()
-        });
+        let checks =
+            curator.then(|| {
+                citations
+                    .flagged()
+                    .into_iter()
+                    .map(|f| FlaggedSentenceOut {
+                        summary: f.summary.to_owned(),
+                        sentence: f.index,
+                        text: f.sentence.text.clone(),
+                        flags: f
+                            .sentence
+                            .flags
+                            .iter()
+                            .map(|flag| FlagOut {
+                                kind: flag.kind.into(),
+                                detail: flag.detail.clone(),
+                            })
+                            .collect(),
+                        acknowledged: f.sentence.acknowledged.as_ref().map(|a| {
+                            AcknowledgementOut {
+                                reason: a.reason.clone(),
+                                user_id: a.user_id,
+                                at: a.at,
+                            }
+                        }),
+                    })
+                    .collect()
+            });
         Enrichments {
             executive_summary: current.executive_summary,
             category_summaries: current.category_summaries,

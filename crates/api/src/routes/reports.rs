@@ -7,11 +7,11 @@ use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::dto::{
-    AcknowledgeCheckRequest, AddArticlesRequest, AddedArticlesOut, ApprovalStatus, AssociationOut, CreateReportRequest,
-    EditArticleRequest, EditSummariesRequest, Enrichments, EstimateOut, EventOut, FunnelOut, List,
-    NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest, RankingRequest, ReasonRequest,
-    ReportDetailOut, ReportOut, SummarizeOut, SummarizeRequest, SummaryOut, SummaryRunOut,
-    UsageTotals,
+    AcknowledgeCheckRequest, AddArticlesRequest, AddedArticlesOut, ApprovalStatus, AssociationOut,
+    CreateReportRequest, EditArticleRequest, EditSummariesRequest, Enrichments, EstimateOut,
+    EventOut, FunnelOut, List, NotesRequest, PatchReportRequest, PreviewOut, PreviewRequest,
+    RankingRequest, ReasonRequest, ReportDetailOut, ReportOut, SummarizeOut, SummarizeRequest,
+    SummaryOut, SummaryRunOut, UsageTotals,
 };
 use crate::error::ApiResult;
 use crate::extractors::{AuthUser, PageParams};
