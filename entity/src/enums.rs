@@ -322,7 +322,8 @@ mod tests {
                 "reopen",
                 "edit_summaries",
                 "update_article",
-                "add_articles"
+                "add_articles",
+                "acknowledge_check"
             ]
         );
         assert_eq!(
