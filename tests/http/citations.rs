@@ -50,6 +50,33 @@ async fn numeric_report(app: &TestApp, w: &World) -> (i32, Vec<i32>) {
     )
 }
 
+/// An app whose LLM answers the Immunology category prompt with `category`
+/// and the executive prompt with `executive`, its world, and the report of
+/// [`numeric_report`] with its articles' ids. The mock LLM is given back
+/// to be kept alive for the test.
+async fn summarized_by(
+    backend: test_support::Backend,
+    category: &str,
+    executive: &str,
+) -> (MockLlm, TestApp, World, i32, Vec<i32>) {
+    let llm = MockLlm::start(MockConfig::default()).await.unwrap();
+    let base = llm.base_url();
+    let app = spawn_app_with(backend, |s| use_llm_at(s, base)).await;
+    let w = world(&app).await;
+    let (report, ids) = numeric_report(&app, &w).await;
+    for (matches, answer) in [
+        ("Category: Immunology", category),
+        ("Report: Numbers", executive),
+    ] {
+        llm.add_rule(Rule {
+            matches: matches.into(),
+            action: Action::Answer(answer.into()),
+            times: None,
+        });
+    }
+    (llm, app, w, report, ids)
+}
+
 /// Every sentence of the report's summaries with its article ids.
 fn cited_sentences(enrichments: &Value) -> Vec<(String, Vec<i64>)> {
     let citations = &enrichments["citations"];
@@ -99,25 +126,16 @@ backend_tests! {
 
 backend_tests! {
     async fn planted_errors_are_flagged_for_curators_and_an_edit_that_fixes_them_clears_them(backend: Backend) {
-        let llm = MockLlm::start(MockConfig::default()).await.unwrap();
-        let base = llm.base_url();
-        let app = spawn_app_with(backend, |s| use_llm_at(s, base)).await;
-        let w = world(&app).await;
-        let (report, ids) = numeric_report(&app, &w).await;
         // A changed number, an id the report does not have, a sentence
         // without a marker, a number taken from another article, and a
         // sentence that is right (`84 percent` is the abstract's `84
         // percent`; `16 %` its `16%`).
-        llm.add_rule(Rule {
-            matches: "Category: Immunology".into(),
-            action: Action::Answer("Response rose to 18% in 120 patients [1]. CAR T cells persisted longer [2, 7]. Organoids predicted response. Antibiotics cut response by 30% [1]. Accuracy was 84 percent and response 16 % [3, 1].".into()),
-            times: None,
-        });
-        llm.add_rule(Rule {
-            matches: "Report: Numbers".into(),
-            action: Action::Answer("Blockade and organoids lead the week [Article 1] (3).".into()),
-            times: None,
-        });
+        let (_llm, app, w, report, ids) = summarized_by(
+            backend,
+            "Response rose to 18% in 120 patients [1]. CAR T cells persisted longer [2, 7]. Organoids predicted response. Antibiotics cut response by 30% [1]. Accuracy was 84 percent and response 16 % [3, 1].",
+            "Blockade and organoids lead the week [Article 1] (3).",
+        )
+        .await;
         let path = format!("/api/v1/reports/{report}");
         assert_eq!(app.post(&format!("{path}/summarize"), &w.admin_a.1, json!({})).await.status(), 200);
         let detail: Value = app.get(&path, &w.admin_a.1).await.json().await.unwrap();
@@ -155,26 +173,17 @@ backend_tests! {
 
 backend_tests! {
     async fn a_stream_that_requires_checked_summaries_approves_once_every_flag_is_fixed_or_acknowledged(backend: Backend) {
-        let llm = MockLlm::start(MockConfig::default()).await.unwrap();
-        let base = llm.base_url();
-        let app = spawn_app_with(backend, |s| use_llm_at(s, base)).await;
-        let w = world(&app).await;
-        let (report, _) = numeric_report(&app, &w).await;
+        // Sentences 0 (a changed number), 1 (an unknown id) and 2 (no
+        // marker) are flagged; 3 is right.
+        let (_llm, app, w, report, _) = summarized_by(
+            backend,
+            "Response rose to 18% in 120 patients [1]. CAR T cells persisted longer [2, 7]. Organoids predicted response. Accuracy was 84 percent [3].",
+            "Blockade and organoids lead the week [1, 3].",
+        )
+        .await;
         let setting = app.request(Method::PATCH, &format!("/api/v1/streams/{}", w.org_stream), Some(&w.admin_a.1),
             Some(json!({"enrichment_config": {"require_checked_summaries": true}}))).await;
         assert_eq!(setting.status(), 200);
-        // Sentences 0 (a changed number), 1 (an unknown id) and 2 (no
-        // marker) are flagged; 3 is right.
-        llm.add_rule(Rule {
-            matches: "Category: Immunology".into(),
-            action: Action::Answer("Response rose to 18% in 120 patients [1]. CAR T cells persisted longer [2, 7]. Organoids predicted response. Accuracy was 84 percent [3].".into()),
-            times: None,
-        });
-        llm.add_rule(Rule {
-            matches: "Report: Numbers".into(),
-            action: Action::Answer("Blockade and organoids lead the week [1, 3].".into()),
-            times: None,
-        });
         let path = format!("/api/v1/reports/{report}");
         for step in ["summarize", "submit"] {
             assert_eq!(app.post(&format!("{path}/{step}"), &w.admin_a.1, json!({})).await.status(), 200);
@@ -200,9 +209,10 @@ backend_tests! {
         assert_eq!(app.post(&acks, &w.member_a.1, ack(0, "fine")).await.status(), 404);
         assert_eq!(app.post(&acks, &w.admin_a.1, ack(3, "fine")).await.json::<Value>().await.unwrap()["conflict"], "already_done");
         let unknown = app.post(&acks, &w.admin_a.1, json!({"summary": "oncology", "sentence": 0, "reason": "fine"})).await;
-        assert_eq!(unknown.status(), 422);
-        assert_eq!(unknown.json::<Value>().await.unwrap()["errors"][0]["field"], "summary");
-        assert_eq!(app.post(&acks, &w.admin_a.1, ack(9, "fine")).await.status(), 422);
+        assert_eq!(unknown.status(), 409);
+        assert_eq!(unknown.json::<Value>().await.unwrap()["conflict"], "stale");
+        let past_the_end = app.post(&acks, &w.admin_a.1, ack(9, "fine")).await;
+        assert_eq!(past_the_end.json::<Value>().await.unwrap()["conflict"], "stale");
         assert_eq!(app.post(&acks, &w.admin_a.1, json!({"summary": "immuno", "sentence": 1, "reason": "  "})).await.status(), 422);
 
         let answer = app.post(&acks, &w.admin_a.1, ack(1, "article 7 is the preprint of article 2")).await;
@@ -240,21 +250,12 @@ backend_tests! {
 
 backend_tests! {
     async fn citations_travel_as_links_in_feeds_and_mails_and_as_data_in_exports(backend: Backend) {
-        let llm = MockLlm::start(MockConfig::default()).await.unwrap();
-        let base = llm.base_url();
-        let app = spawn_app_with(backend, |s| use_llm_at(s, base)).await;
-        let w = world(&app).await;
-        let (report, ids) = numeric_report(&app, &w).await;
-        llm.add_rule(Rule {
-            matches: "Category: Immunology".into(),
-            action: Action::Answer("Response rose to 16% in 120 patients [1]. Organoids predicted response in 42 of 50 patients [3].".into()),
-            times: None,
-        });
-        llm.add_rule(Rule {
-            matches: "Report: Numbers".into(),
-            action: Action::Answer("Blockade and organoids lead the week [1, 3].".into()),
-            times: None,
-        });
+        let (_llm, app, w, report, ids) = summarized_by(
+            backend,
+            "Response rose to 16% in 120 patients [1]. Organoids predicted response in 42 of 50 patients [3].",
+            "Blockade and organoids lead the week [1, 3].",
+        )
+        .await;
         let path = format!("/api/v1/reports/{report}");
         for step in ["summarize", "submit", "approve"] {
             assert_eq!(app.post(&format!("{path}/{step}"), &w.admin_a.1, json!({})).await.status(), 200, "{step}");

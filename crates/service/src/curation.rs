@@ -154,17 +154,19 @@ impl CurationService {
     /// Opens a life-cycle transition's transaction: the caller may change
     /// the report, and the report (read under the transaction's lock on
     /// it) is in one of `from`; otherwise a `Conflict` naming its status.
+    /// Gives the transaction and the report as it read it.
     async fn begin_transition(
         &self,
         actor: &Actor,
         report_id: i32,
         from: &[ApprovalStatus],
         action: &str,
-    ) -> Result<DatabaseTransaction, ServiceError> {
+    ) -> Result<(DatabaseTransaction, Report), ServiceError> {
         get_for_change(&self.db, actor, report_id).await?;
         let txn = repository::database::begin_write(&self.db).await?;
         check_version(&txn, report_id, self.expected_version.as_ref()).await?;
-        let status = reports::get(&txn, report_id).await?.approval_status;
+        let current = reports::get(&txn, report_id).await?;
+        let status = current.approval_status;
         if !from.contains(&status) {
             let allowed: Vec<String> = from.iter().map(ToString::to_string).collect();
             return Err(ConflictKind::ReportStatus.because(format!(
@@ -173,13 +175,13 @@ impl CurationService {
                 allowed.join(" or ")
             )));
         }
-        Ok(txn)
+        Ok((txn, current))
     }
 
     /// Submits a draft for approval.
     pub async fn submit(&self, actor: &Actor, report_id: i32) -> Result<Report, ServiceError> {
         let from = [ApprovalStatus::Draft];
-        let txn = self
+        let (txn, _) = self
             .begin_transition(actor, report_id, &from, "submitted")
             .await?;
         require_visible(&txn, report_id, "submitted").await?;
@@ -198,7 +200,7 @@ impl CurationService {
     ) -> Result<Report, ServiceError> {
         let reason = check_reason(reason)?;
         let from = [ApprovalStatus::Approved, ApprovalStatus::Rejected];
-        let txn = self
+        let (txn, _) = self
             .begin_transition(actor, report_id, &from, "reopened")
             .await?;
         let report = reports::set_undecided(&txn, report_id, ApprovalStatus::Draft).await?;
@@ -501,21 +503,19 @@ impl CurationService {
         let report = reports::get(&txn, report_id).await?;
         let loaded = reports::load_with_articles(&txn, report, false).await?;
         let citations = SummaryCitations::of(&loaded);
+        // Naming a summary or a sentence the report does not have means the
+        // caller's view of the report is out of date (as a ranking that does
+        // not list the visible articles is): reload and look again.
         if summary != crate::summary_checks::EXECUTIVE
             && !citations.categories.contains_key(summary)
         {
-            return Err(ServiceError::Validation(vec![FieldError::new(
-                "summary",
-                format!(
-                    "the report has no summary `{summary}`: name `executive` or a category id with a summary"
-                ),
-            )]));
+            return Err(ConflictKind::Stale.because(format!(
+                "the report has no summary `{summary}`: name `executive` or a category id with a summary"
+            )));
         }
         let Some(flagged) = citations.sentence(summary, sentence) else {
-            return Err(ServiceError::Validation(vec![FieldError::new(
-                "sentence",
-                format!("summary `{summary}` has no sentence {sentence}"),
-            )]));
+            return Err(ConflictKind::Stale
+                .because(format!("summary `{summary}` has no sentence {sentence}")));
         };
         if flagged.flags.is_empty() {
             return Err(ConflictKind::AlreadyDone.because(format!(
@@ -614,7 +614,7 @@ impl CurationService {
     /// article or a summary run is queued or running for it.
     pub async fn approve(&self, actor: &Actor, report_id: i32) -> Result<Report, ServiceError> {
         let from = [ApprovalStatus::AwaitingApproval];
-        let txn = self
+        let (txn, current) = self
             .begin_transition(actor, report_id, &from, "approved")
             .await?;
         require_visible(&txn, report_id, "approved").await?;
@@ -626,7 +626,6 @@ impl CurationService {
                 "a summary run of this report is in progress; wait for it to end or cancel it",
             ));
         }
-        let current = reports::get(&txn, report_id).await?;
         let stream = repository::streams::find(&txn, current.stream_id)
             .await?
             .ok_or(ServiceError::NotFound("report"))?;
@@ -651,7 +650,7 @@ impl CurationService {
     ) -> Result<Report, ServiceError> {
         let reason = check_reason(reason)?;
         let from = [ApprovalStatus::AwaitingApproval];
-        let txn = self
+        let (txn, _) = self
             .begin_transition(actor, report_id, &from, "rejected")
             .await?;
         let report = reports::set_approval(

@@ -215,11 +215,8 @@ pub fn digest_of(stream: &Stream, report: &Report, articles: &[ReportArticle]) -
             (ra.article.id, cite)
         })
         .collect();
-    let numbering: Vec<i32> = if enrichments.numbering.is_empty() {
-        articles.iter().map(|a| a.article.id).collect()
-    } else {
-        enrichments.numbering.clone()
-    };
+    let numbering =
+        crate::summary_checks::numbering(&enrichments, articles.iter().map(|a| a.article.id));
     let cited = |text: &String| cited_summary(text, &numbering, &numbers);
     let article = |ra: &ReportArticle| Article {
         number: numbers[&ra.article.id].number,

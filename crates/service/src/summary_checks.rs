@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 pub use citations::{Flag, FlagKind};
 pub use entity::enrichments::Acknowledgement;
+use entity::enrichments::ReportEnrichments;
 use repository::associations::ReportArticle;
 use repository::reports::ReportWithArticles;
 
@@ -60,11 +61,7 @@ impl SummaryCitations {
             .iter()
             .filter(|a| !a.association.is_hidden)
             .collect();
-        let numbering: Vec<i32> = if enrichments.numbering.is_empty() {
-            visible.iter().map(|a| a.article.id).collect()
-        } else {
-            enrichments.numbering.clone()
-        };
+        let numbering = numbering(enrichments, visible.iter().map(|a| a.article.id));
         let source = |a: &ReportArticle| {
             format!(
                 "{} {}",
@@ -168,6 +165,17 @@ impl SummaryCitations {
             }
         }
         self
+    }
+}
+
+/// The articles as the summaries' markers number them: as the prompts
+/// listed them, or (for summaries written before prompts numbered
+/// articles) in the report's order, `in_order`.
+pub fn numbering(enrichments: &ReportEnrichments, in_order: impl Iterator<Item = i32>) -> Vec<i32> {
+    if enrichments.numbering.is_empty() {
+        in_order.collect()
+    } else {
+        enrichments.numbering.clone()
     }
 }
 

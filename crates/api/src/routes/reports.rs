@@ -408,9 +408,17 @@ pub async fn edit_summaries(
     let id = path.into_inner();
     let curation = state.services.curation.if_match(if_match.0);
     curation.edit_summaries(&user.0, id, input).await?;
-    // The edited text with its checks, read after the edit's transaction:
-    // body, checks and ETag are of one version (a later edit's, if one
-    // came in between).
+    summaries_after_change(&state, &user, id).await
+}
+
+/// The summaries with their checks, read after a change's transaction:
+/// body, checks and ETag are of one version (a later change's, if one
+/// came in between).
+async fn summaries_after_change(
+    state: &AppState,
+    user: &AuthUser,
+    id: i32,
+) -> ApiResult<HttpResponse> {
     let detail = state.services.reports.detail(&user.0, id, false).await?;
     let report = &detail.loaded.report;
     Ok(HttpResponse::Ok()
@@ -439,12 +447,7 @@ pub async fn acknowledge_check(
     curation
         .acknowledge_check(&user.0, id, &b.summary, b.sentence as usize, b.reason)
         .await?;
-    // Read after the transaction, as an edit's answer is.
-    let detail = state.services.reports.detail(&user.0, id, false).await?;
-    let report = &detail.loaded.report;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag(report.version))
-        .json(Enrichments::of(report, &detail.citations, detail.curator)))
+    summaries_after_change(&state, &user, id).await
 }
 
 /// A report after a life-cycle transition, with its new `ETag`.
