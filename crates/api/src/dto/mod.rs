@@ -58,6 +58,15 @@ pub mod whole {
         Whole::deserialize(de).map(|w| w.0)
     }
 
+    /// A place in a list: a whole number from 0 (`3.0` included, as JSON
+    /// Schema's `integer` is).
+    pub fn place<'de, D: Deserializer<'de>>(de: D) -> Result<u32, D::Error> {
+        let w = Whole::deserialize(de)?.0;
+        u32::try_from(w).map_err(|_| {
+            de::Error::invalid_value(de::Unexpected::Signed(w.into()), &"a place from 0")
+        })
+    }
+
     pub fn optional<'de, D: Deserializer<'de>>(de: D) -> Result<Option<i32>, D::Error> {
         Ok(Option::<Whole>::deserialize(de)?.map(|w| w.0))
     }

@@ -182,7 +182,8 @@ pub struct AcknowledgeCheckRequest {
     #[schema(schema_with = limits::CategoryId::schema)]
     pub summary: String,
     /// The sentence's place in that summary (the checks' `sentence`).
-    #[schema(minimum = 0, maximum = 4294967295u32)]
+    #[serde(deserialize_with = "whole::place")]
+    #[schema(minimum = 0, maximum = 2147483647)]
     pub sentence: u32,
     #[schema(schema_with = limits::Reason::schema)]
     pub reason: String,
