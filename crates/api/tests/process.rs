@@ -1134,9 +1134,11 @@ backend_tests! {
             .await
             .unwrap();
         }
-        // A relay taking 50 ms a message: four workers need ~0.8 s for all.
+        // A relay taking 50 ms a message: four workers need ~0.8 s for all,
+        // so the kill lands mid-batch.
         let smtp = SmtpPeer::start_slow(Duration::from_millis(50)).await;
         let env = [
+            ("CURIO__DELIVERY__WORKERS", "4".to_owned()),
             ("CURIO__DELIVERY__SMTP_URL", smtp.url()),
             ("CURIO__DELIVERY__LEASE_SECS", "2".to_owned()),
             ("CURIO__DELIVERY__OUTBOX_DIR", db.files_dir().join("outbox").display().to_string()),

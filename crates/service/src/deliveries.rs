@@ -281,6 +281,7 @@ impl DeliveryService {
             Some(url) if !url.is_empty() => Mailer::smtp(
                 &url,
                 Duration::from_secs_f64(settings.smtp_timeout_secs.clamp(1.0, 600.0)),
+                settings.workers,
             )
             .map_err(|e| crate::StartupError::Config(format!("delivery.smtp_url: {e}")))?,
             _ => Mailer::files(settings.outbox_dir.clone()),

@@ -10,7 +10,7 @@
 //! `1,8,32,64,128,256,512`), `BENCH_ONLY=S1` (S1 and the reads S2, S3 only,
 //! for iterating on them), `BENCH_ONLY=S9` (the intake scenarios S9, S10),
 //! `BENCH_ONLY=S11` (the outbox: mail through aiosmtpd and webhooks;
-//! `BENCH_S11_REPORTS`, default 100, and `BENCH_S11_SUBSCRIBERS`, 1,000),
+//! `BENCH_S11_REPORTS`, default 20, and `BENCH_S11_SUBSCRIBERS`, 1,000),
 //! `BENCH_BASELINE=<path to another curio binary>` (S1 point by point on
 //! both, against the same database and mock, with the ratios),
 //! `BENCH_PROFILE=1` (a `perf` profile of curio per profiled scenario: flame
@@ -238,7 +238,7 @@ impl Options {
             s1_only: var("BENCH_ONLY", String::new()) == "S1",
             intake_only: var("BENCH_ONLY", String::new()) == "S9",
             outbox_only: var("BENCH_ONLY", String::new()) == "S11",
-            s11_reports: var("BENCH_S11_REPORTS", 100usize).clamp(1, 1000),
+            s11_reports: var("BENCH_S11_REPORTS", 20usize).clamp(1, 1000),
             s11_subscribers: var("BENCH_S11_SUBSCRIBERS", 1000usize).clamp(1, 10_000),
             baseline: std::env::var_os("BENCH_BASELINE")
                 .filter(|p| !p.is_empty())
@@ -305,7 +305,7 @@ async fn main() -> anyhow::Result<()> {
         let pool = s9_pubmed_import(&mut recorder, &users).await?;
         s9_pubmed_retrieval(&mut recorder, &users).await?;
         s10_candidate_search(&mut recorder, &users, pool).await;
-    } else if !options.s1_only {
+    } else if !options.s1_only && !options.outbox_only {
         ceiling_qps = database_ceiling(&url, users.curator_id).await?.rps;
         bulk_rows_per_sec = s5_bulk_import(&mut recorder, &users).await;
         s6_eager_loading(&mut recorder, &users, &seeded.eager).await;
@@ -445,47 +445,56 @@ fn spawn_curio(
     // Warnings and errors, for when a point reports errors.
     std::fs::create_dir_all("target/bench")?;
     let log = std::fs::File::create(format!("target/bench/curio-{port}.log"))?;
+    let mut command = Command::new(bin);
+    command
+        .env("CURIO__SERVER__PORT", port.to_string())
+        .env("DATABASE_URL", url)
+        .env("CURIO__AUTH__JWT_SECRET", SECRET)
+        .env("CURIO__AUTH__MAX_FAILED_LOGINS", "1000")
+        .env("CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS", "100000")
+        .env("CURIO__LLM__PROVIDER", "openai")
+        .env(
+            "CURIO__LLM__BASE_URL",
+            format!("http://127.0.0.1:{mock_port}/v1"),
+        )
+        .env("CURIO__LLM__API_KEY", "bench")
+        .env(
+            "CURIO__LLM__GLOBAL_CONCURRENCY",
+            LLM_GLOBAL_CONCURRENCY.to_string(),
+        )
+        .env(
+            "CURIO__LLM__DEFAULT_MAX_CONCURRENT",
+            LLM_STAGE_FANOUT.to_string(),
+        )
+        // One bench user drives every concurrent summarize.
+        .env(
+            "CURIO__JOBS__MAX_ACTIVE_RUNS_PER_ORG",
+            ACTIVE_RUNS_CAP.to_string(),
+        )
+        .env(
+            "CURIO__JOBS__MAX_ACTIVE_RUNS_PER_USER",
+            ACTIVE_RUNS_CAP.to_string(),
+        )
+        // PubMed is the local fixture, which only a private address
+        // reaches.
+        .env("CURIO__SOURCES__PUBMED__BASE_URL", eutils)
+        .env("CURIO__SOURCES__ALLOW_PRIVATE", "true")
+        .env("CURIO__LOG__LEVEL", "warn")
+        // Mail and webhooks are S11's, sent by its own curio.
+        .env("CURIO__DELIVERY__WORKERS", "0")
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    for (key, value) in settings {
+        // An empty value: the shipped setting.
+        if value.is_empty() {
+            command.env_remove(key);
+        } else {
+            command.env(key, value);
+        }
+    }
     Ok(Managed {
         name: "curio",
-        child: Command::new(bin)
-            .env("CURIO__SERVER__PORT", port.to_string())
-            .env("DATABASE_URL", url)
-            .env("CURIO__AUTH__JWT_SECRET", SECRET)
-            .env("CURIO__AUTH__MAX_FAILED_LOGINS", "1000")
-            .env("CURIO__AUTH__MAX_FAILED_LOGINS_PER_ADDRESS", "100000")
-            .env("CURIO__LLM__PROVIDER", "openai")
-            .env(
-                "CURIO__LLM__BASE_URL",
-                format!("http://127.0.0.1:{mock_port}/v1"),
-            )
-            .env("CURIO__LLM__API_KEY", "bench")
-            .env(
-                "CURIO__LLM__GLOBAL_CONCURRENCY",
-                LLM_GLOBAL_CONCURRENCY.to_string(),
-            )
-            .env(
-                "CURIO__LLM__DEFAULT_MAX_CONCURRENT",
-                LLM_STAGE_FANOUT.to_string(),
-            )
-            // One bench user drives every concurrent summarize.
-            .env(
-                "CURIO__JOBS__MAX_ACTIVE_RUNS_PER_ORG",
-                ACTIVE_RUNS_CAP.to_string(),
-            )
-            .env(
-                "CURIO__JOBS__MAX_ACTIVE_RUNS_PER_USER",
-                ACTIVE_RUNS_CAP.to_string(),
-            )
-            // PubMed is the local fixture, which only a private address
-            // reaches.
-            .env("CURIO__SOURCES__PUBMED__BASE_URL", eutils)
-            .env("CURIO__SOURCES__ALLOW_PRIVATE", "true")
-            .env("CURIO__LOG__LEVEL", "warn")
-            // Mail and webhooks are S11's, sent by its own curio.
-            .env("CURIO__DELIVERY__WORKERS", "0")
-            .envs(settings.iter().map(|(k, v)| (k, v)))
-            .stdout(log.try_clone()?)
-            .stderr(log)
+        child: command
             .spawn()
             .with_context(|| format!("start {}", bin.display()))?,
         port,
@@ -1312,7 +1321,7 @@ async fn s10_candidate_search(recorder: &mut Recorder<'_>, users: &Users, stream
 const S11_WEBHOOK_ENDPOINTS: usize = 20;
 const S11_WEBHOOK_REPORTS: usize = 50;
 
-/// S11: the outbox. `BENCH_S11_REPORTS` reports (100) of a stream with
+/// S11: the outbox. `BENCH_S11_REPORTS` reports (20) of a stream with
 /// `BENCH_S11_SUBSCRIBERS` readers (1,000) are approved, four at a time,
 /// through a curio of their own that mails them to a local aiosmtpd with the
 /// shipped delivery settings (the other curio processes of the bench send
@@ -1362,7 +1371,8 @@ async fn s11_outbox(
         &stack.eutils.base_url(),
         free_port()?,
         &[
-            ("CURIO__DELIVERY__WORKERS", "4".to_owned()),
+            // The shipped number of delivery workers.
+            ("CURIO__DELIVERY__WORKERS", String::new()),
             ("CURIO__DELIVERY__SMTP_URL", smtp.url()),
             ("CURIO__DELIVERY__WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
         ],
