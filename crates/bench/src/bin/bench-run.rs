@@ -1,6 +1,6 @@
 #![allow(clippy::disallowed_methods)] // a CLI: its file writes happen after the load, never under it
 //! `make bench`: starts the mock LLM and curio (release builds) on
-//! 127.0.0.1, seeds bench data, runs the bounded scenarios S1–S11, and writes
+//! 127.0.0.1, seeds bench data, runs the bounded scenarios S1–S12, and writes
 //! `bench/results/<date>-<db>.{json,md,svg}`. Every process it starts is
 //! stopped by PID before it exits.
 //!
@@ -271,6 +271,9 @@ const REUSE_REPORTS: usize = 256;
 async fn main() -> anyhow::Result<()> {
     let mut options = Options::from_env();
     let started = Instant::now();
+    // Before anything else runs on the machine: S12 is one core's work.
+    let checks = bench::checks::measure(20_000);
+    eprintln!("S12 checks: {:.1} µs per report", checks.micros_per_report);
     let url = fresh_database(&options.kind).await?;
     options.url = url.clone();
     let db = create_users(&url).await?;
@@ -331,6 +334,7 @@ async fn main() -> anyhow::Result<()> {
         peak_rss,
         peak_rss_s1,
         lag_max,
+        checks,
         seed_secs: seeded.seed_secs,
         total_secs: started.elapsed().as_secs_f64(),
     };
@@ -1699,6 +1703,8 @@ struct Summary<'a> {
     /// curio's peak RSS once S1 (the concurrent summaries) was over.
     peak_rss_s1: f64,
     lag_max: f64,
+    /// S12: reading and checking a report's summaries.
+    checks: bench::checks::ChecksCost,
     seed_secs: f64,
     total_secs: f64,
 }
@@ -1828,6 +1834,11 @@ impl Summary<'_> {
                 self.ceiling_qps
             ));
         }
+        let c = &self.checks;
+        md.push_str(&format!(
+            "**Checks (S12)**: reading and checking the summaries of an 8-article report ({} sentences, {} flags) takes {:.1} µs of one core, mean of {} reads; the checks make no statement of their own.\n\n",
+            c.sentences_per_report, c.flags_per_report, c.micros_per_report, c.reports
+        ));
         md.push_str(&format!(
             "**curio peak RSS** {:.1} MiB after S1, {:.1} MiB over the run; **runtime lag** max {:.1} ms over the run.\n\n",
             self.peak_rss_s1, self.peak_rss, self.lag_max
@@ -1859,7 +1870,7 @@ impl Summary<'_> {
                 "run_workers": service::WorkerCount::Auto.resolve(LLM_GLOBAL_CONCURRENCY)},
             "rows": self.rows, "s4_health": {"p50_ms": p50, "p99_ms": p99, "max_ms": max, "errors": errors},
             "database_ceiling_qps": self.ceiling_qps, "bulk_rows_per_sec": self.bulk_rows_per_sec,
-            "peak_rss_mib": self.peak_rss, "peak_rss_after_s1_mib": self.peak_rss_s1, "runtime_lag_max_ms": self.lag_max,
+            "peak_rss_mib": self.peak_rss, "peak_rss_after_s1_mib": self.peak_rss_s1, "runtime_lag_max_ms": self.lag_max, "s12_checks": self.checks,
             "baseline": self.options.baseline.as_ref().map(|p| p.display().to_string()),
         })
     }
