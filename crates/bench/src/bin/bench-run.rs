@@ -10,7 +10,8 @@
 //! `1,8,32,64,128,256,512`), `BENCH_ONLY=S1` (S1 and the reads S2, S3 only,
 //! for iterating on them), `BENCH_ONLY=S9` (the intake scenarios S9, S10),
 //! `BENCH_ONLY=S11` (the outbox: mail through aiosmtpd and webhooks;
-//! `BENCH_S11_REPORTS`, default 20, and `BENCH_S11_SUBSCRIBERS`, 1,000),
+//! `BENCH_S11_REPORTS`, default 20, `BENCH_S11_SUBSCRIBERS`, 1,000, and
+//! `BENCH_S11_DELIVERY_WORKERS`, default the shipped setting),
 //! `BENCH_BASELINE=<path to another curio binary>` (S1 point by point on
 //! both, against the same database and mock, with the ratios),
 //! `BENCH_PROFILE=1` (a `perf` profile of curio per profiled scenario: flame
@@ -1341,6 +1342,12 @@ async fn s11_outbox(
     db: &DatabaseConnection,
 ) -> anyhow::Result<()> {
     let stack = recorder.stack;
+    let workers = std::env::var("BENCH_S11_DELIVERY_WORKERS").unwrap_or_default();
+    let workers_note = if workers.is_empty() {
+        "shipped delivery workers".to_owned()
+    } else {
+        format!("{workers} delivery workers (BENCH_S11_DELIVERY_WORKERS)")
+    };
     let smtp = test_support::smtp::SmtpPeer::start_logging().await;
     let receiver = test_support::static_http::StaticHttp::start(vec![(
         "/hook",
@@ -1375,8 +1382,9 @@ async fn s11_outbox(
         &stack.eutils.base_url(),
         free_port()?,
         &[
-            // The shipped number of delivery workers.
-            ("CURIO__DELIVERY__WORKERS", String::new()),
+            // The shipped number of delivery workers unless
+            // BENCH_S11_DELIVERY_WORKERS says otherwise.
+            ("CURIO__DELIVERY__WORKERS", workers.clone()),
             ("CURIO__DELIVERY__SMTP_URL", smtp.url()),
             ("CURIO__DELIVERY__WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
         ],
@@ -1527,7 +1535,7 @@ async fn s11_outbox(
         .await;
     let per_message = (statements().await - statements0) / row.result.requests.max(1) as f64;
     row.notes = format!(
-        "{:.0} messages/s; {per_message:.2} statements/message (approvals included); errors: missing or repeated messages; peak RSS {:.0} MiB",
+        "{workers_note}: {:.0} messages/s; {per_message:.2} statements/message (approvals included); errors: missing or repeated messages; peak RSS {:.0} MiB",
         row.result.rps,
         procstat::peak_rss_mib(target.pid)
     );
@@ -1581,7 +1589,7 @@ async fn s11_outbox(
         )
         .await;
     row.notes = format!(
-        "{:.0} deliveries/s; errors: missing or repeated requests",
+        "{workers_note}: {:.0} deliveries/s; errors: missing or repeated requests",
         row.result.rps
     );
     drop(curio);
